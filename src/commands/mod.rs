@@ -1,0 +1,305 @@
+//! The command table and dispatcher. Each family file declares its commands
+//! (name, arity, flags, key positions, how to execute); the table drives
+//! arity errors, routing to the owning shard, fan-out and COMMAND replies.
+
+pub mod bits;
+pub mod keys;
+pub mod server;
+pub mod strings;
+
+use crate::data_types::Db;
+use crate::protocol::Reply;
+use crate::server::client::Client;
+use crate::shard::incr;
+use crate::shard::routing::shard_of;
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::OnceLock;
+
+/// Arguments of a command, the name first.
+pub type Args = Vec<Vec<u8>>;
+/// A handler that runs on the shard owning its keys.
+pub type KeyedFn = fn(&Db, &[Vec<u8>]) -> Reply;
+/// A connection-level handler that needs no other shard.
+pub type ConnFn = fn(&mut Client, &[Vec<u8>]) -> Reply;
+/// A future returned by a coordinator handler.
+pub type BoxFuture<'a> = Pin<Box<dyn Future<Output = Reply> + 'a>>;
+/// A coordinator handler: talks to any shards it needs.
+pub type CoordFn = for<'a> fn(&'a mut Client, Args) -> BoxFuture<'a>;
+
+/// How partial replies of a fanned-out command are combined.
+#[derive(Clone, Copy, Debug)]
+pub enum Merge {
+    /// Add integer replies (DEL, EXISTS, DBSIZE).
+    Sum,
+    /// Each shard answers an array with one entry per key group; put them
+    /// back in argument order (MGET).
+    Ordered,
+    /// All must succeed; reply OK (MSET, FLUSHDB).
+    Ok,
+    /// Concatenate arrays (KEYS).
+    Concat,
+}
+
+/// How a command executes.
+#[derive(Clone, Copy)]
+pub enum Exec {
+    /// On the connection, without shard data.
+    Conn(ConnFn),
+    /// On the shard owning the (single) key.
+    Keyed(KeyedFn),
+    /// Keys split per shard, each part run there, replies merged.
+    Fanout(KeyedFn, Merge),
+    /// Run on every shard, replies merged.
+    Broadcast(KeyedFn, Merge),
+    /// A coordinator that orchestrates shards itself.
+    Coord(CoordFn),
+}
+
+/// One command's description, as in Redis's COMMAND INFO.
+pub struct Command {
+    /// Lower-case name.
+    pub name: &'static str,
+    /// Arity: exact if positive, minimum if negative (name included).
+    pub arity: i32,
+    /// Space-separated COMMAND flags (`write readonly fast admin …`).
+    pub flags: &'static str,
+    /// First key position (0 = no keys).
+    pub first_key: i32,
+    /// Last key position (negative counts from the end).
+    pub last_key: i32,
+    /// Step between keys.
+    pub step: i32,
+    /// Family (COMMAND DOCS group).
+    pub group: &'static str,
+    /// Execution strategy.
+    pub exec: Exec,
+}
+
+/// Builds a table entry; `keys` is (first, last, step).
+pub const fn cmd(name: &'static str, arity: i32, flags: &'static str, keys: (i32, i32, i32), group: &'static str, exec: Exec) -> Command {
+    Command { name, arity, flags, first_key: keys.0, last_key: keys.1, step: keys.2, group, exec }
+}
+
+impl Command {
+    /// Whether `n` arguments (name included) satisfy the arity.
+    pub fn arity_ok(&self, n: usize) -> bool {
+        let n = n as i32;
+        if self.arity >= 0 {
+            n == self.arity
+        } else {
+            n >= -self.arity
+        }
+    }
+
+    /// Positions of the keys in `args`.
+    pub fn key_positions(&self, argc: usize) -> Vec<usize> {
+        if self.first_key <= 0 {
+            return Vec::new();
+        }
+        let last = if self.last_key < 0 { argc as i32 + self.last_key } else { self.last_key };
+        let step = self.step.max(1) as usize;
+        (self.first_key as usize..=last.max(0) as usize).step_by(step).filter(|&i| i < argc).collect()
+    }
+
+    /// Whether a flag is set.
+    pub fn has_flag(&self, flag: &str) -> bool {
+        self.flags.split(' ').any(|f| f == flag)
+    }
+}
+
+/// Every command, from every family.
+pub fn all_commands() -> impl Iterator<Item = &'static Command> {
+    [server::COMMANDS, keys::COMMANDS, strings::COMMANDS, bits::COMMANDS].into_iter().flatten()
+}
+
+fn table() -> &'static HashMap<&'static str, &'static Command> {
+    static TABLE: OnceLock<HashMap<&'static str, &'static Command>> = OnceLock::new();
+    TABLE.get_or_init(|| all_commands().map(|c| (c.name, c)).collect())
+}
+
+/// Finds a command by name, any case.
+pub fn lookup(name: &[u8]) -> Option<&'static Command> {
+    if name.len() > 32 {
+        return None;
+    }
+    let lower = String::from_utf8_lossy(name).to_ascii_lowercase();
+    table().get(lower.as_str()).copied()
+}
+
+/// `ERR wrong number of arguments for 'x' command`.
+pub fn arity_error(name: &str) -> Reply {
+    Reply::err(format!("ERR wrong number of arguments for '{name}' command"))
+}
+
+/// `ERR syntax error`.
+pub fn syntax_error() -> Reply {
+    Reply::err("ERR syntax error")
+}
+
+/// `ERR value is not an integer or out of range`.
+pub fn not_integer() -> Reply {
+    Reply::err("ERR value is not an integer or out of range")
+}
+
+fn unknown_command(args: &[Vec<u8>]) -> Reply {
+    let mut msg = format!("ERR unknown command '{}', with args beginning with: ", trunc(&args[0]));
+    for a in args.iter().skip(1) {
+        msg.push_str(&format!("'{}' ", trunc(a)));
+    }
+    Reply::err(msg)
+}
+
+fn trunc(b: &[u8]) -> String {
+    String::from_utf8_lossy(&b[..b.len().min(128)]).into_owned()
+}
+
+/// Executes one command for a client.
+pub async fn dispatch(client: &mut Client, args: Args) -> Reply {
+    let Some(cmd) = lookup(&args[0]) else {
+        return unknown_command(&args);
+    };
+    if !cmd.arity_ok(args.len()) {
+        return arity_error(cmd.name);
+    }
+    incr(&client.shard.stats.commands, 1);
+    *client.handle.last_cmd.lock().unwrap() = cmd.name;
+    client
+        .handle
+        .last_active_ms
+        .store(client.handle.created.elapsed().as_millis() as u64, std::sync::atomic::Ordering::Relaxed);
+    match cmd.exec {
+        Exec::Conn(f) => f(client, &args),
+        Exec::Coord(f) => f(client, args).await,
+        Exec::Keyed(f) => {
+            let key = args[cmd.first_key as usize].clone();
+            on_owner(client, &key, move |db| f(db, &args)).await
+        }
+        Exec::Fanout(f, merge) => fanout(client, cmd, f, merge, args).await,
+        Exec::Broadcast(f, merge) => {
+            let parts = on_every_shard(client, move |db| f(db, &args)).await;
+            merge_replies(merge, parts, &[])
+        }
+    }
+}
+
+/// Runs `f` on the database of the shard owning `key`.
+pub async fn on_owner<T, F>(client: &Client, key: &[u8], f: F) -> T
+where
+    T: Send + 'static,
+    F: FnOnce(&Db) -> T + Send + 'static,
+{
+    on_shard(client, shard_of(key, client.shard.shard_count()), f).await
+}
+
+/// Runs `f` on the client's database on shard `owner`.
+pub async fn on_shard<T, F>(client: &Client, owner: usize, f: F) -> T
+where
+    T: Send + 'static,
+    F: FnOnce(&Db) -> T + Send + 'static,
+{
+    let db = client.db;
+    if owner == client.shard.id {
+        f(&Db::new(&client.shard, db))
+    } else {
+        client.mesh().call(owner, move |s| f(&Db::new(s, db))).await
+    }
+}
+
+/// Runs `f` on every shard (in parallel) and returns the results in shard order.
+pub async fn on_every_shard<T, F>(client: &Client, f: F) -> Vec<T>
+where
+    T: Send + 'static,
+    F: Fn(&Db) -> T + Send + Sync + Clone + 'static,
+{
+    let n = client.shard.shard_count();
+    let db = client.db;
+    let pending: Vec<_> = (0..n)
+        .filter(|&i| i != client.shard.id)
+        .map(|i| {
+            let f = f.clone();
+            (i, client.mesh().call(i, move |s| f(&Db::new(s, db))))
+        })
+        .collect();
+    let mut results: Vec<Option<T>> = (0..n).map(|_| None).collect();
+    results[client.shard.id] = Some(f(&Db::new(&client.shard, db)));
+    for (i, fut) in pending {
+        results[i] = Some(fut.await);
+    }
+    results.into_iter().map(|r| r.expect("every shard answered")).collect()
+}
+
+/// Splits a multi-key command per owning shard, runs the parts in
+/// parallel and merges their replies.
+pub async fn fanout(client: &Client, cmd: &Command, f: KeyedFn, merge: Merge, args: Args) -> Reply {
+    let n = client.shard.shard_count();
+    let step = cmd.step.max(1) as usize;
+    let positions = cmd.key_positions(args.len());
+    if let Some(&last) = positions.last() {
+        if last + step > args.len() {
+            return arity_error(cmd.name);
+        }
+    }
+    // group key positions by owner shard
+    let mut per_shard: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (group, &pos) in positions.iter().enumerate() {
+        per_shard[shard_of(&args[pos], n)].push(group);
+    }
+    let mut owners: Vec<(usize, Vec<usize>)> = per_shard.into_iter().enumerate().filter(|(_, g)| !g.is_empty()).collect();
+    if owners.len() == 1 {
+        let (owner, _) = owners.pop().unwrap();
+        return on_shard(client, owner, move |db| f(db, &args)).await;
+    }
+    let mut futures = Vec::new();
+    let mut order = Vec::new();
+    for (owner, groups) in owners {
+        let mut sub = vec![args[0].clone()];
+        for &g in &groups {
+            let pos = positions[g];
+            sub.extend(args[pos..pos + step].iter().cloned());
+        }
+        order.push(groups);
+        futures.push(on_shard_boxed(client, owner, sub, f));
+    }
+    let mut parts = Vec::new();
+    for fut in futures {
+        parts.push(fut.await);
+    }
+    merge_replies(merge, parts, &order)
+}
+
+fn on_shard_boxed(client: &Client, owner: usize, sub: Args, f: KeyedFn) -> Pin<Box<dyn Future<Output = Reply> + 'static>> {
+    let db = client.db;
+    if owner == client.shard.id {
+        let r = f(&Db::new(&client.shard, db), &sub);
+        Box::pin(async move { r })
+    } else {
+        Box::pin(client.mesh().call(owner, move |s| f(&Db::new(s, db), &sub)))
+    }
+}
+
+fn merge_replies(merge: Merge, parts: Vec<Reply>, order: &[Vec<usize>]) -> Reply {
+    if let Some(e) = parts.iter().find(|r| r.is_error()) {
+        return e.clone();
+    }
+    match merge {
+        Merge::Sum => Reply::Int(parts.iter().map(|r| if let Reply::Int(n) = r { *n } else { 0 }).sum()),
+        Merge::Ok => Reply::ok(),
+        Merge::Concat => Reply::Array(
+            parts.into_iter().flat_map(|r| if let Reply::Array(v) = r { v } else { Vec::new() }).collect(),
+        ),
+        Merge::Ordered => {
+            let total: usize = order.iter().map(Vec::len).sum();
+            let mut out = vec![Reply::Nil; total];
+            for (part, groups) in parts.into_iter().zip(order) {
+                if let Reply::Array(items) = part {
+                    for (item, &g) in items.into_iter().zip(groups) {
+                        out[g] = item;
+                    }
+                }
+            }
+            Reply::Array(out)
+        }
+    }
+}

@@ -1,0 +1,587 @@
+//! Connection and server commands: PING, HELLO, SELECT, CLIENT, COMMAND,
+//! CONFIG, INFO, DBSIZE, FLUSHDB/FLUSHALL, TIME, SHUTDOWN.
+
+use super::{all_commands, arity_error, cmd, lookup, not_integer, on_every_shard, syntax_error, Args, BoxFuture, Command, Exec::*, Merge};
+use crate::config::registry;
+use crate::data_types::Db;
+use crate::protocol::Reply;
+use crate::server::client::Client;
+use crate::util::num::parse_i64;
+use std::sync::atomic::Ordering;
+
+/// Version reported to clients, for compatibility checks.
+pub const REDIS_VERSION: &str = "7.0.15";
+
+/// The server/connection family.
+pub static COMMANDS: &[Command] = &[
+    cmd("ping", -1, "fast", (0, 0, 0), "connection", Conn(ping)),
+    cmd("echo", 2, "fast", (0, 0, 0), "connection", Conn(echo)),
+    cmd("hello", -1, "noscript loading stale fast no_auth", (0, 0, 0), "connection", Conn(hello)),
+    cmd("quit", -1, "allow_busy noscript loading stale fast no_auth", (0, 0, 0), "connection", Conn(quit)),
+    cmd("select", 2, "loading stale fast", (0, 0, 0), "connection", Conn(select)),
+    cmd("client", -2, "admin noscript loading stale", (0, 0, 0), "connection", Conn(client_cmd)),
+    cmd("command", -1, "loading stale", (0, 0, 0), "server", Conn(command)),
+    cmd("config", -2, "admin noscript loading stale", (0, 0, 0), "server", Coord(config)),
+    cmd("info", -1, "loading stale", (0, 0, 0), "server", Coord(info)),
+    cmd("dbsize", 1, "readonly fast", (0, 0, 0), "server", Coord(dbsize)),
+    cmd("flushdb", -1, "write", (0, 0, 0), "server", Broadcast(flushdb, Merge::Ok)),
+    cmd("flushall", -1, "write", (0, 0, 0), "server", Broadcast(flushall, Merge::Ok)),
+    cmd("time", 1, "loading stale fast", (0, 0, 0), "server", Conn(time)),
+    cmd("shutdown", -1, "admin noscript loading stale", (0, 0, 0), "server", Conn(shutdown)),
+];
+
+fn lower(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).to_ascii_lowercase()
+}
+
+fn unknown_subcommand(a: &[Vec<u8>]) -> Reply {
+    Reply::err(format!(
+        "ERR unknown subcommand '{}'. Try {} HELP.",
+        String::from_utf8_lossy(&a[1]),
+        String::from_utf8_lossy(&a[0]).to_ascii_uppercase()
+    ))
+}
+
+fn sub_arity_error(a: &[Vec<u8>]) -> Reply {
+    arity_error(&format!("{}|{}", lower(&a[0]), lower(&a[1])))
+}
+
+fn ping(_c: &mut Client, a: &[Vec<u8>]) -> Reply {
+    match a.len() {
+        1 => Reply::Simple("PONG".into()),
+        2 => Reply::Bulk(a[1].clone()),
+        _ => arity_error("ping"),
+    }
+}
+
+fn echo(_c: &mut Client, a: &[Vec<u8>]) -> Reply {
+    Reply::Bulk(a[1].clone())
+}
+
+fn quit(c: &mut Client, _a: &[Vec<u8>]) -> Reply {
+    c.close_after_reply = true;
+    Reply::ok()
+}
+
+fn hello(c: &mut Client, a: &[Vec<u8>]) -> Reply {
+    if a.len() >= 2 {
+        match parse_i64(&a[1]) {
+            Some(v @ 2..=3) => c.set_resp(v as u8),
+            Some(_) => return Reply::err("NOPROTO unsupported protocol version"),
+            None => return Reply::err("ERR Protocol version is not an integer or out of range"),
+        }
+        let mut i = 2;
+        while i < a.len() {
+            match lower(&a[i]).as_str() {
+                "auth" if i + 2 < a.len() => i += 3,
+                "setname" if i + 1 < a.len() => {
+                    if let Err(e) = set_client_name(c, &a[i + 1]) {
+                        return e;
+                    }
+                    i += 2;
+                }
+                _ => return Reply::err(format!("ERR Syntax error in HELLO option '{}'", String::from_utf8_lossy(&a[i]))),
+            }
+        }
+    }
+    let kv = |k: &str, v: Reply| (Reply::bulk(k), v);
+    Reply::Map(vec![
+        kv("server", Reply::bulk("redis")),
+        kv("version", Reply::bulk(REDIS_VERSION)),
+        kv("proto", Reply::Int(c.resp as i64)),
+        kv("id", Reply::Int(c.handle.id as i64)),
+        kv("mode", Reply::bulk("standalone")),
+        kv("role", Reply::bulk("master")),
+        kv("modules", Reply::Array(vec![])),
+    ])
+}
+
+fn select(c: &mut Client, a: &[Vec<u8>]) -> Reply {
+    match parse_i64(&a[1]) {
+        Some(n @ 0..=15) => {
+            c.select(n as u8);
+            Reply::ok()
+        }
+        Some(_) => Reply::err("ERR DB index is out of range"),
+        None => not_integer(),
+    }
+}
+
+fn time(_c: &mut Client, _a: &[Vec<u8>]) -> Reply {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    Reply::Array(vec![Reply::bulk(now.as_secs().to_string()), Reply::bulk(now.subsec_micros().to_string())])
+}
+
+fn shutdown(_c: &mut Client, a: &[Vec<u8>]) -> Reply {
+    for opt in &a[1..] {
+        if !matches!(lower(opt).as_str(), "nosave" | "save" | "now" | "force" | "abort") {
+            return syntax_error();
+        }
+    }
+    log::warn!("SHUTDOWN requested by a client");
+    // SAFETY: sending ourselves SIGTERM runs the normal clean shutdown path.
+    unsafe { libc::kill(libc::getpid(), libc::SIGTERM) };
+    Reply::ok()
+}
+
+fn set_client_name(c: &mut Client, name: &[u8]) -> Result<(), Reply> {
+    if name.iter().any(|&b| !(b'!'..=b'~').contains(&b)) {
+        return Err(Reply::err("ERR Client names cannot contain spaces, newlines or special characters."));
+    }
+    *c.handle.name.lock().unwrap() = String::from_utf8_lossy(name).into_owned();
+    Ok(())
+}
+
+fn client_cmd(c: &mut Client, a: &[Vec<u8>]) -> Reply {
+    let sub = lower(&a[1]);
+    let clients = || c.server.clients.lock().unwrap().values().cloned().collect::<Vec<_>>();
+    match (sub.as_str(), a.len()) {
+        ("id", 2) => Reply::Int(c.handle.id as i64),
+        ("getname", 2) => {
+            let n = c.handle.name.lock().unwrap().clone();
+            if n.is_empty() {
+                Reply::Nil
+            } else {
+                Reply::bulk(n)
+            }
+        }
+        ("setname", 3) => match set_client_name(c, &a[2]) {
+            Ok(()) => Reply::ok(),
+            Err(e) => e,
+        },
+        ("info", 2) => Reply::Verbatim(format!("{}\n", c.handle.info_line())),
+        ("list", _) => {
+            let mut ids: Option<Vec<u64>> = None;
+            let mut i = 2;
+            while i < a.len() {
+                match lower(&a[i]).as_str() {
+                    "type" if i + 1 < a.len() => i += 2,
+                    "id" if i + 1 < a.len() => {
+                        let mut v = Vec::new();
+                        for x in &a[i + 1..] {
+                            match parse_i64(x) {
+                                Some(n) if n > 0 => v.push(n as u64),
+                                _ => return Reply::err("ERR Invalid client ID"),
+                            }
+                        }
+                        ids = Some(v);
+                        i = a.len();
+                    }
+                    _ => return syntax_error(),
+                }
+            }
+            let text: String = clients()
+                .iter()
+                .filter(|h| ids.as_ref().is_none_or(|ids| ids.contains(&h.id)))
+                .map(|h| h.info_line() + "\n")
+                .collect();
+            Reply::Verbatim(text)
+        }
+        ("setinfo", 4) => {
+            let v = String::from_utf8_lossy(&a[3]).into_owned();
+            if v.contains(|ch: char| ch == ' ' || ch == '\n') {
+                return Reply::err(format!("ERR {} cannot contain spaces, newlines or special characters.", lower(&a[2])));
+            }
+            let mut lib = c.handle.lib.lock().unwrap();
+            match lower(&a[2]).as_str() {
+                "lib-name" => lib.0 = v,
+                "lib-ver" => lib.1 = v,
+                _ => return Reply::err(format!("ERR Unrecognized option '{}'", String::from_utf8_lossy(&a[2]))),
+            }
+            Reply::ok()
+        }
+        ("kill", n) if n >= 3 => client_kill(c, a, clients()),
+        ("help", 2) => Reply::Array(
+            ["CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", "ID", "GETNAME", "SETNAME <name>", "INFO", "LIST [TYPE <type>] [ID <id> ...]", "SETINFO <LIB-NAME|LIB-VER> <value>", "KILL <ip:port> | <filter> <value> ...", "HELP"]
+                .iter()
+                .map(|s| Reply::Simple(s.to_string()))
+                .collect(),
+        ),
+        ("id" | "getname" | "setname" | "info" | "setinfo" | "kill" | "help", _) => sub_arity_error(a),
+        _ => unknown_subcommand(a),
+    }
+}
+
+fn client_kill(c: &mut Client, a: &[Vec<u8>], clients: Vec<std::sync::Arc<crate::server::client::ClientHandle>>) -> Reply {
+    let me = c.handle.id;
+    if a.len() == 3 {
+        let addr = String::from_utf8_lossy(&a[2]).into_owned();
+        return match clients.iter().find(|h| h.addr == addr) {
+            Some(h) => {
+                kill(c, h);
+                Reply::ok()
+            }
+            None => Reply::err("ERR No such client"),
+        };
+    }
+    let (mut id, mut addr, mut laddr, mut skipme) = (None, None, None, true);
+    let mut i = 2;
+    while i + 1 < a.len() {
+        let v = String::from_utf8_lossy(&a[i + 1]).into_owned();
+        match lower(&a[i]).as_str() {
+            "id" => match v.parse::<u64>() {
+                Ok(n) if n > 0 => id = Some(n),
+                _ => return Reply::err("ERR client-id should be greater than 0"),
+            },
+            "addr" => addr = Some(v),
+            "laddr" => laddr = Some(v),
+            "skipme" => match v.to_ascii_lowercase().as_str() {
+                "yes" => skipme = true,
+                "no" => skipme = false,
+                _ => return syntax_error(),
+            },
+            "type" | "user" | "maxage" => {}
+            _ => return syntax_error(),
+        }
+        i += 2;
+    }
+    if i != a.len() {
+        return syntax_error();
+    }
+    let mut n = 0;
+    for h in &clients {
+        let hit = id.is_none_or(|x| x == h.id)
+            && addr.as_ref().is_none_or(|x| *x == h.addr)
+            && laddr.as_ref().is_none_or(|x| *x == h.laddr)
+            && !(skipme && h.id == me);
+        if hit {
+            kill(c, h);
+            n += 1;
+        }
+    }
+    Reply::Int(n)
+}
+
+fn kill(c: &mut Client, h: &crate::server::client::ClientHandle) {
+    if h.id == c.handle.id {
+        c.close_after_reply = true;
+    } else {
+        h.kill();
+    }
+}
+
+/// ACL categories derived from a command's flags and family.
+fn acl_categories(c: &Command) -> Vec<String> {
+    let mut cats = Vec::new();
+    for (flag, cat) in [("write", "@write"), ("readonly", "@read"), ("admin", "@admin"), ("fast", "@fast")] {
+        if c.has_flag(flag) {
+            cats.push(cat.to_string());
+        }
+    }
+    if !c.has_flag("fast") {
+        cats.push("@slow".into());
+    }
+    if c.has_flag("admin") {
+        cats.push("@dangerous".into());
+    }
+    let fam = match c.group {
+        "generic" => "@keyspace",
+        "string" => "@string",
+        "bitmap" => "@bitmap",
+        "connection" => "@connection",
+        _ => "",
+    };
+    if !fam.is_empty() {
+        cats.push(fam.into());
+    }
+    cats
+}
+
+fn command_info(c: &Command) -> Reply {
+    let flags = c.flags.split(' ').filter(|f| !f.is_empty()).map(|f| Reply::Simple(f.into())).collect();
+    let key_specs = if c.first_key > 0 {
+        vec![Reply::Map(vec![
+            (Reply::bulk("begin_search"), Reply::Map(vec![
+                (Reply::bulk("type"), Reply::bulk("index")),
+                (Reply::bulk("spec"), Reply::Map(vec![(Reply::bulk("index"), Reply::Int(c.first_key as i64))])),
+            ])),
+            (Reply::bulk("find_keys"), Reply::Map(vec![
+                (Reply::bulk("type"), Reply::bulk("range")),
+                (Reply::bulk("spec"), Reply::Map(vec![
+                    (Reply::bulk("lastkey"), Reply::Int(if c.last_key < 0 { c.last_key as i64 } else { (c.last_key - c.first_key) as i64 })),
+                    (Reply::bulk("keystep"), Reply::Int(c.step as i64)),
+                    (Reply::bulk("limit"), Reply::Int(0)),
+                ])),
+            ])),
+        ])]
+    } else {
+        vec![]
+    };
+    Reply::Array(vec![
+        Reply::bulk(c.name),
+        Reply::Int(c.arity as i64),
+        Reply::Set(flags),
+        Reply::Int(c.first_key as i64),
+        Reply::Int(c.last_key as i64),
+        Reply::Int(c.step as i64),
+        Reply::Set(acl_categories(c).into_iter().map(|s| Reply::Simple(s)).collect()),
+        Reply::Set(vec![]),
+        Reply::Array(key_specs),
+        Reply::Array(vec![]),
+    ])
+}
+
+fn command_docs(c: &Command) -> Reply {
+    Reply::Map(vec![
+        (Reply::bulk("summary"), Reply::bulk(format!("{} command ({})", c.name.to_uppercase(), c.group))),
+        (Reply::bulk("since"), Reply::bulk("1.0.0")),
+        (Reply::bulk("group"), Reply::bulk(c.group)),
+    ])
+}
+
+fn command(_c: &mut Client, a: &[Vec<u8>]) -> Reply {
+    if a.len() == 1 {
+        return Reply::Array(all_commands().map(command_info).collect());
+    }
+    let names = || a[2..].iter().filter_map(|n| lookup(n));
+    match lower(&a[1]).as_str() {
+        "count" if a.len() == 2 => Reply::Int(all_commands().count() as i64),
+        "list" => Reply::Array(all_commands().map(|c| Reply::bulk(c.name)).collect()),
+        "info" if a.len() == 2 => Reply::Array(all_commands().map(command_info).collect()),
+        "info" => Reply::Array(a[2..].iter().map(|n| lookup(n).map_or(Reply::NilArray, command_info)).collect()),
+        "docs" if a.len() == 2 => Reply::Map(all_commands().map(|c| (Reply::bulk(c.name), command_docs(c))).collect()),
+        "docs" => Reply::Map(names().map(|c| (Reply::bulk(c.name), command_docs(c))).collect()),
+        "getkeys" if a.len() >= 3 => {
+            let Some(c) = lookup(&a[2]) else { return Reply::err("ERR Invalid command specified") };
+            let args = &a[2..];
+            if !c.arity_ok(args.len()) {
+                return Reply::err("ERR Invalid number of arguments specified for command");
+            }
+            let keys: Vec<_> = c.key_positions(args.len()).into_iter().map(|p| Reply::Bulk(args[p].clone())).collect();
+            if keys.is_empty() {
+                return Reply::err("ERR The command has no key arguments");
+            }
+            Reply::Array(keys)
+        }
+        "count" | "getkeys" => sub_arity_error(a),
+        _ => unknown_subcommand(a),
+    }
+}
+
+fn config(c: &mut Client, a: Args) -> BoxFuture<'_> {
+    Box::pin(async move {
+        let cfg = c.server.config.clone();
+        match lower(&a[1]).as_str() {
+            "get" if a.len() >= 3 => {
+                let pairs = registry::get_matching(&cfg, &a[2..]);
+                Reply::Map(pairs.into_iter().map(|(k, v)| (Reply::bulk(k), Reply::bulk(v))).collect())
+            }
+            "set" if a.len() >= 4 && a.len() % 2 == 0 => {
+                for kv in a[2..].chunks(2) {
+                    let (k, v) = (String::from_utf8_lossy(&kv[0]), String::from_utf8_lossy(&kv[1]));
+                    if let Err(e) = registry::set(&cfg, &k, &v) {
+                        return Reply::err(e);
+                    }
+                }
+                Reply::ok()
+            }
+            "resetstat" if a.len() == 2 => {
+                on_every_shard(c, |db| {
+                    let s = &db.shard.stats;
+                    for cell in [&s.commands, &s.keyspace_hits, &s.keyspace_misses, &s.expired_keys, &s.write_stalls, &s.wal_syncs] {
+                        cell.set(0);
+                    }
+                })
+                .await;
+                c.server.total_connections.store(0, Ordering::Relaxed);
+                c.server.rejected_connections.store(0, Ordering::Relaxed);
+                Reply::ok()
+            }
+            "get" | "set" | "resetstat" => sub_arity_error(&a),
+            _ => unknown_subcommand(&a),
+        }
+    })
+}
+
+fn dbsize(c: &mut Client, _a: Args) -> BoxFuture<'_> {
+    Box::pin(async move { Reply::Int(super::keys::dbsize(c).await) })
+}
+
+fn flush_mode_ok(a: &[Vec<u8>]) -> bool {
+    a.len() == 1 || (a.len() == 2 && matches!(lower(&a[1]).as_str(), "async" | "sync"))
+}
+
+fn flushdb(db: &Db, a: &[Vec<u8>]) -> Reply {
+    if !flush_mode_ok(a) {
+        return syntax_error();
+    }
+    match db.flush() {
+        Ok(()) => Reply::ok(),
+        Err(e) => e,
+    }
+}
+
+fn flushall(db: &Db, a: &[Vec<u8>]) -> Reply {
+    if !flush_mode_ok(a) {
+        return syntax_error();
+    }
+    match crate::data_types::flush_all(db.shard) {
+        Ok(()) => Reply::ok(),
+        Err(e) => e,
+    }
+}
+
+/// Figures one shard contributes to INFO.
+#[derive(Default, Clone)]
+struct ShardFigures {
+    commands: u64,
+    hits: u64,
+    misses: u64,
+    expired: u64,
+    stalls: u64,
+    wal_syncs: u64,
+    last_sync_ms: u64,
+    sst_bytes: u64,
+    memtable_bytes: u64,
+    keyspace: Vec<(u8, u64, u64)>,
+}
+
+fn shard_figures(db: &Db, with_keyspace: bool) -> ShardFigures {
+    let s = db.shard;
+    let st = &s.stats;
+    let keyspace = if with_keyspace {
+        (0..16u8)
+            .map(|i| {
+                let (k, e) = Db::new(s, i).count_keys();
+                (i, k, e)
+            })
+            .filter(|(_, k, _)| *k > 0)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    ShardFigures {
+        commands: st.commands.get(),
+        hits: st.keyspace_hits.get(),
+        misses: st.keyspace_misses.get(),
+        expired: st.expired_keys.get(),
+        stalls: st.write_stalls.get(),
+        wal_syncs: st.wal_syncs.get(),
+        last_sync_ms: s.last_sync_ms.get(),
+        sst_bytes: s.engine.property_sum("rocksdb.total-sst-files-size"),
+        memtable_bytes: s.engine.property_sum("rocksdb.cur-size-all-mem-tables"),
+        keyspace,
+    }
+}
+
+fn rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1).and_then(|v| v.parse::<u64>().ok()))
+        .map_or(0, |pages| pages * 4096)
+}
+
+fn human(bytes: u64) -> String {
+    let b = bytes as f64;
+    if b >= 1024.0 * 1024.0 * 1024.0 {
+        format!("{:.2}G", b / 1024.0 / 1024.0 / 1024.0)
+    } else if b >= 1024.0 * 1024.0 {
+        format!("{:.2}M", b / 1024.0 / 1024.0)
+    } else {
+        format!("{:.2}K", b / 1024.0)
+    }
+}
+
+fn info(c: &mut Client, a: Args) -> BoxFuture<'_> {
+    Box::pin(async move {
+        let wanted: Vec<String> = a[1..].iter().map(|s| lower(s)).collect();
+        let all = wanted.is_empty() || wanted.iter().any(|w| matches!(w.as_str(), "all" | "everything" | "default"));
+        let want = |s: &str| all || wanted.iter().any(|w| w == s);
+        let with_keyspace = want("keyspace");
+        let figures: Vec<ShardFigures> = on_every_shard(c, move |db| shard_figures(db, with_keyspace)).await;
+        let sum = |f: fn(&ShardFigures) -> u64| figures.iter().map(f).sum::<u64>();
+        let srv = &c.server;
+        let cfg = &srv.config;
+        let mut out = String::new();
+        let mut section = |name: &str, lines: Vec<String>| {
+            if want(&name.to_ascii_lowercase()) {
+                if !out.is_empty() {
+                    out.push_str("\r\n");
+                }
+                out.push_str(&format!("# {name}\r\n"));
+                for l in lines {
+                    out.push_str(&l);
+                    out.push_str("\r\n");
+                }
+            }
+        };
+        let uptime = srv.started.elapsed().as_secs();
+        section("Server", vec![
+            format!("redis_version:{REDIS_VERSION}"),
+            format!("diskdb_version:{}", env!("CARGO_PKG_VERSION")),
+            "redis_mode:standalone".into(),
+            format!("os:{} {}", std::env::consts::OS, std::env::consts::ARCH),
+            "arch_bits:64".into(),
+            "multiplexing_api:io_uring".into(),
+            format!("process_id:{}", std::process::id()),
+            format!("run_id:{}", srv.run_id),
+            format!("tcp_port:{}", cfg.port),
+            format!("uptime_in_seconds:{uptime}"),
+            format!("uptime_in_days:{}", uptime / 86400),
+            format!("executable:{}", std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default()),
+            format!("config_file:{}", cfg.config_file.as_ref().map(|p| p.display().to_string()).unwrap_or_default()),
+            format!("shards:{}", cfg.shards),
+        ]);
+        let connected = srv.clients.lock().unwrap().len();
+        section("Clients", vec![
+            format!("connected_clients:{connected}"),
+            format!("maxclients:{}", cfg.runtime.maxclients.load(Ordering::Relaxed)),
+            "blocked_clients:0".into(),
+        ]);
+        let rss = rss_bytes();
+        let mut mem = vec![
+            format!("used_memory:{rss}"),
+            format!("used_memory_human:{}", human(rss)),
+            format!("used_memory_rss:{rss}"),
+            format!("used_memory_rss_human:{}", human(rss)),
+            format!("block_cache_used:{}", srv.shared.cache_usage()),
+            format!("block_cache_capacity:{}", cfg.block_cache_size),
+            format!("memtables_used:{}", sum(|f| f.memtable_bytes)),
+            "maxmemory:0".into(),
+            "maxmemory_policy:noeviction".into(),
+        ];
+        mem.extend(figures.iter().enumerate().map(|(i, f)| format!("shard{i}_memtables:{}", f.memtable_bytes)));
+        section("Memory", mem);
+        let now = crate::util::now_ms();
+        let last_sync = figures.iter().map(|f| f.last_sync_ms).min().unwrap_or(now);
+        section("Persistence", vec![
+            "loading:0".into(),
+            "rdb_changes_since_last_save:0".into(),
+            format!("aof_enabled:{}", cfg.wal_enabled as u8),
+            format!("wal_sync:{}", cfg.runtime.sync().name()),
+            format!("wal_syncs:{}", sum(|f| f.wal_syncs)),
+            format!("wal_last_sync_age_ms:{}", now.saturating_sub(last_sync)),
+            format!("disk_sst_bytes:{}", sum(|f| f.sst_bytes)),
+            format!("write_stalls:{}", sum(|f| f.stalls)),
+        ]);
+        section("Stats", vec![
+            format!("total_connections_received:{}", srv.total_connections.load(Ordering::Relaxed)),
+            format!("total_commands_processed:{}", sum(|f| f.commands)),
+            format!("rejected_connections:{}", srv.rejected_connections.load(Ordering::Relaxed)),
+            format!("expired_keys:{}", sum(|f| f.expired)),
+            "evicted_keys:0".into(),
+            format!("keyspace_hits:{}", sum(|f| f.hits)),
+            format!("keyspace_misses:{}", sum(|f| f.misses)),
+        ]);
+        section("Replication", vec!["role:master".into(), "connected_slaves:0".into()]);
+        section("Shards", figures.iter().enumerate().map(|(i, f)| {
+            format!("shard{i}:commands={},keyspace_hits={},keyspace_misses={},expired_keys={},sst_bytes={},memtable_bytes={},write_stalls={},wal_syncs={}",
+                f.commands, f.hits, f.misses, f.expired, f.sst_bytes, f.memtable_bytes, f.stalls, f.wal_syncs)
+        }).collect());
+        let mut dbs: Vec<(u8, u64, u64)> = Vec::new();
+        for f in &figures {
+            for &(i, k, e) in &f.keyspace {
+                match dbs.iter_mut().find(|d| d.0 == i) {
+                    Some(d) => {
+                        d.1 += k;
+                        d.2 += e;
+                    }
+                    None => dbs.push((i, k, e)),
+                }
+            }
+        }
+        dbs.sort();
+        section("Keyspace", dbs.iter().map(|(i, k, e)| format!("db{i}:keys={k},expires={e},avg_ttl=0")).collect());
+        Reply::Verbatim(out)
+    })
+}

@@ -1,0 +1,359 @@
+//! String commands: SET and friends, counters, ranges, MGET/MSET.
+
+use super::{cmd, not_integer, on_owner, syntax_error, Args, BoxFuture, Command, Exec::*, Merge};
+use crate::data_types::string::MAX_STRING;
+use crate::data_types::{Db, Result};
+use crate::protocol::Reply;
+use crate::server::client::Client;
+use crate::storage::encoding::{Kind, Meta};
+use crate::util::now_ms;
+use crate::util::num::{format_incr_float, parse_f64, parse_i64};
+
+/// The string family.
+pub static COMMANDS: &[Command] = &[
+    cmd("get", 2, "readonly fast", (1, 1, 1), "string", Keyed(get)),
+    cmd("set", -3, "write denyoom", (1, 1, 1), "string", Keyed(set)),
+    cmd("setnx", 3, "write denyoom fast", (1, 1, 1), "string", Keyed(setnx)),
+    cmd("setex", 4, "write denyoom", (1, 1, 1), "string", Keyed(setex)),
+    cmd("psetex", 4, "write denyoom", (1, 1, 1), "string", Keyed(psetex)),
+    cmd("getset", 3, "write denyoom fast", (1, 1, 1), "string", Keyed(getset)),
+    cmd("getdel", 2, "write fast", (1, 1, 1), "string", Keyed(getdel)),
+    cmd("getex", -2, "write fast", (1, 1, 1), "string", Keyed(getex)),
+    cmd("mget", -2, "readonly fast", (1, -1, 1), "string", Fanout(mget, Merge::Ordered)),
+    cmd("mset", -3, "write denyoom", (1, -1, 2), "string", Fanout(mset, Merge::Ok)),
+    cmd("msetnx", -3, "write denyoom", (1, -1, 2), "string", Coord(msetnx)),
+    cmd("incr", 2, "write denyoom fast", (1, 1, 1), "string", Keyed(incr)),
+    cmd("decr", 2, "write denyoom fast", (1, 1, 1), "string", Keyed(decr)),
+    cmd("incrby", 3, "write denyoom fast", (1, 1, 1), "string", Keyed(incrby)),
+    cmd("decrby", 3, "write denyoom fast", (1, 1, 1), "string", Keyed(decrby)),
+    cmd("incrbyfloat", 3, "write denyoom fast", (1, 1, 1), "string", Keyed(incrbyfloat)),
+    cmd("append", 3, "write denyoom fast", (1, 1, 1), "string", Keyed(append)),
+    cmd("strlen", 2, "readonly fast", (1, 1, 1), "string", Keyed(strlen)),
+    cmd("getrange", 4, "readonly", (1, 1, 1), "string", Keyed(getrange)),
+    cmd("substr", 4, "readonly", (1, 1, 1), "string", Keyed(getrange)),
+    cmd("setrange", 4, "write denyoom", (1, 1, 1), "string", Keyed(setrange)),
+];
+
+/// Unwraps a data-type result into a reply.
+macro_rules! tri {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(reply) => return reply,
+        }
+    };
+}
+pub(crate) use tri;
+
+fn get(db: &Db, a: &[Vec<u8>]) -> Reply {
+    Reply::opt_bulk(tri!(db.get_string(&a[1])).map(|m| m.payload))
+}
+
+/// Expiry options shared by SET, GETEX, SETEX and friends.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub enum Ttl {
+    /// No option given: the key loses any TTL.
+    Clear,
+    /// KEEPTTL.
+    Keep,
+    /// PERSIST (GETEX).
+    Persist,
+    /// An absolute time in ms.
+    At(u64),
+}
+
+/// Converts an EX/PX/EXAT/PXAT argument to an absolute ms time, with
+/// Redis's checks and error text (`cmd` names the command).
+pub fn parse_expire(unit: &str, arg: &[u8], cmd: &str) -> Result<u64> {
+    let n = parse_i64(arg).ok_or_else(not_integer)?;
+    let invalid = || Reply::err(format!("ERR invalid expire time in '{cmd}' command"));
+    if n <= 0 {
+        return Err(invalid());
+    }
+    let now = now_ms() as i64;
+    let at = match unit {
+        "ex" => n.checked_mul(1000).and_then(|ms| ms.checked_add(now)),
+        "px" => n.checked_add(now),
+        "exat" => n.checked_mul(1000),
+        _ => Some(n),
+    };
+    at.map(|t| t as u64).ok_or_else(invalid)
+}
+
+fn set(db: &Db, a: &[Vec<u8>]) -> Reply {
+    let (mut nx, mut xx, mut want_get) = (false, false, false);
+    let mut ttl = Ttl::Clear;
+    let mut i = 3;
+    while i < a.len() {
+        let opt = String::from_utf8_lossy(&a[i]).to_ascii_lowercase();
+        match opt.as_str() {
+            "nx" if !xx => nx = true,
+            "xx" if !nx => xx = true,
+            "get" => want_get = true,
+            "keepttl" if ttl == Ttl::Clear => ttl = Ttl::Keep,
+            "ex" | "px" | "exat" | "pxat" if ttl == Ttl::Clear && i + 1 < a.len() => {
+                ttl = Ttl::At(tri!(parse_expire(&opt, &a[i + 1], "set")));
+                i += 1;
+            }
+            _ => return syntax_error(),
+        }
+        i += 1;
+    }
+    let old = tri!(db.lookup_read(&a[1]));
+    if want_get {
+        if let Some(m) = &old {
+            if m.kind != Kind::String {
+                return Reply::err(crate::data_types::WRONGTYPE);
+            }
+        }
+    }
+    let old_value = || if want_get { Reply::opt_bulk(old.as_ref().map(|m| m.payload.clone())) } else { Reply::ok() };
+    if (nx && old.is_some()) || (xx && old.is_none()) {
+        return if want_get { old_value() } else { Reply::Nil };
+    }
+    let expire_at = match ttl {
+        Ttl::At(t) => t,
+        Ttl::Keep => old.as_ref().map_or(0, |m| m.expire_at),
+        _ => 0,
+    };
+    tri!(db.set_string(&a[1], a[2].clone(), expire_at));
+    old_value()
+}
+
+fn setnx(db: &Db, a: &[Vec<u8>]) -> Reply {
+    if tri!(db.lookup(&a[1])).is_some() {
+        return Reply::Int(0);
+    }
+    tri!(db.set_string(&a[1], a[2].clone(), 0));
+    Reply::Int(1)
+}
+
+fn set_with_expire(db: &Db, a: &[Vec<u8>], unit: &str, name: &str) -> Reply {
+    let at = tri!(parse_expire(unit, &a[2], name));
+    tri!(db.set_string(&a[1], a[3].clone(), at));
+    Reply::ok()
+}
+
+fn setex(db: &Db, a: &[Vec<u8>]) -> Reply {
+    set_with_expire(db, a, "ex", "setex")
+}
+
+fn psetex(db: &Db, a: &[Vec<u8>]) -> Reply {
+    set_with_expire(db, a, "px", "psetex")
+}
+
+fn getset(db: &Db, a: &[Vec<u8>]) -> Reply {
+    let old = tri!(db.get_string(&a[1]));
+    tri!(db.set_string(&a[1], a[2].clone(), 0));
+    Reply::opt_bulk(old.map(|m| m.payload))
+}
+
+fn getdel(db: &Db, a: &[Vec<u8>]) -> Reply {
+    let Some(old) = tri!(db.get_string(&a[1])) else { return Reply::Nil };
+    tri!(db.delete_keys([a[1].as_slice()]));
+    Reply::Bulk(old.payload)
+}
+
+fn getex(db: &Db, a: &[Vec<u8>]) -> Reply {
+    let mut ttl = Ttl::Keep;
+    let mut i = 2;
+    while i < a.len() {
+        let opt = String::from_utf8_lossy(&a[i]).to_ascii_lowercase();
+        match opt.as_str() {
+            "persist" if ttl == Ttl::Keep => ttl = Ttl::Persist,
+            "ex" | "px" | "exat" | "pxat" if ttl == Ttl::Keep && i + 1 < a.len() => {
+                ttl = Ttl::At(tri!(parse_expire(&opt, &a[i + 1], "getex")));
+                i += 1;
+            }
+            _ => return syntax_error(),
+        }
+        i += 1;
+    }
+    let Some(mut m) = tri!(db.get_string(&a[1])) else { return Reply::Nil };
+    let value = m.payload.clone();
+    let new_expire = match ttl {
+        Ttl::Persist => 0,
+        Ttl::At(t) => t,
+        _ => m.expire_at,
+    };
+    if new_expire != m.expire_at {
+        if new_expire != 0 && new_expire <= now_ms() {
+            tri!(db.delete_keys([a[1].as_slice()]));
+        } else {
+            m.expire_at = new_expire;
+            tri!(db.set(&a[1], &m));
+        }
+    }
+    Reply::Bulk(value)
+}
+
+fn mget(db: &Db, a: &[Vec<u8>]) -> Reply {
+    let mut out = Vec::with_capacity(a.len() - 1);
+    for k in &a[1..] {
+        out.push(match tri!(db.lookup_read(k)) {
+            Some(m) if m.kind == Kind::String => Reply::Bulk(m.payload),
+            _ => Reply::Nil,
+        });
+    }
+    Reply::Array(out)
+}
+
+fn mset(db: &Db, a: &[Vec<u8>]) -> Reply {
+    if a.len() % 2 == 0 {
+        return super::arity_error(String::from_utf8_lossy(&a[0]).to_ascii_lowercase().as_str());
+    }
+    let mut batch = rocksdb::WriteBatch::default();
+    for kv in a[1..].chunks(2) {
+        db.put(&mut batch, &kv[0], &Meta::string(kv[1].clone()));
+    }
+    tri!(db.write(&batch));
+    Reply::ok()
+}
+
+fn msetnx(client: &mut Client, a: Args) -> BoxFuture<'_> {
+    Box::pin(async move {
+        if a.len() % 2 == 0 {
+            return super::arity_error("msetnx");
+        }
+        let keys: Vec<Vec<u8>> = a[1..].iter().step_by(2).cloned().collect();
+        let exists = super::keys::count_existing(client, keys).await;
+        match exists {
+            Reply::Int(0) => {}
+            Reply::Int(_) => return Reply::Int(0),
+            err => return err,
+        }
+        let mut margs = a.clone();
+        margs[0] = b"mset".to_vec();
+        match super::dispatch(client, margs).await {
+            Reply::Simple(_) => Reply::Int(1),
+            other => other,
+        }
+    })
+}
+
+/// Reads an integer string value (0 if absent).
+fn read_int(db: &Db, key: &[u8]) -> Result<(i64, Option<Meta>)> {
+    match db.get_string(key)? {
+        None => Ok((0, None)),
+        Some(m) => {
+            let n = parse_i64(&m.payload).ok_or_else(not_integer)?;
+            Ok((n, Some(m)))
+        }
+    }
+}
+
+/// Writes a new value, keeping the key's TTL.
+fn write_keep_ttl(db: &Db, key: &[u8], old: Option<Meta>, value: Vec<u8>) -> Result<()> {
+    let expire_at = old.map_or(0, |m| m.expire_at);
+    db.set_string(key, value, expire_at)
+}
+
+fn incr_by(db: &Db, key: &[u8], by: i64) -> Reply {
+    let (n, old) = tri!(read_int(db, key));
+    let Some(v) = n.checked_add(by) else {
+        return Reply::err("ERR increment or decrement would overflow");
+    };
+    tri!(write_keep_ttl(db, key, old, v.to_string().into_bytes()));
+    Reply::Int(v)
+}
+
+fn incr(db: &Db, a: &[Vec<u8>]) -> Reply {
+    incr_by(db, &a[1], 1)
+}
+
+fn decr(db: &Db, a: &[Vec<u8>]) -> Reply {
+    incr_by(db, &a[1], -1)
+}
+
+fn incrby(db: &Db, a: &[Vec<u8>]) -> Reply {
+    let Some(by) = parse_i64(&a[2]) else { return not_integer() };
+    incr_by(db, &a[1], by)
+}
+
+fn decrby(db: &Db, a: &[Vec<u8>]) -> Reply {
+    let Some(by) = parse_i64(&a[2]) else { return not_integer() };
+    let Some(neg) = by.checked_neg() else {
+        return Reply::err("ERR decrement would overflow");
+    };
+    incr_by(db, &a[1], neg)
+}
+
+fn incrbyfloat(db: &Db, a: &[Vec<u8>]) -> Reply {
+    let not_float = || Reply::err("ERR value is not a valid float");
+    let Some(by) = parse_f64(&a[2]) else { return not_float() };
+    let old = tri!(db.get_string(&a[1]));
+    let cur = match &old {
+        None => 0.0,
+        Some(m) => match parse_f64(&m.payload) {
+            Some(v) => v,
+            None => return not_float(),
+        },
+    };
+    let v = cur + by;
+    if !v.is_finite() {
+        return Reply::err("ERR increment would produce NaN or Infinity");
+    }
+    let text = format_incr_float(v).into_bytes();
+    tri!(write_keep_ttl(db, &a[1], old, text.clone()));
+    Reply::Bulk(text)
+}
+
+fn append(db: &Db, a: &[Vec<u8>]) -> Reply {
+    let old = tri!(db.get_string(&a[1]));
+    let mut value = old.as_ref().map(|m| m.payload.clone()).unwrap_or_default();
+    if value.len() + a[2].len() > MAX_STRING {
+        return Reply::err("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
+    }
+    value.extend_from_slice(&a[2]);
+    let len = value.len() as i64;
+    tri!(write_keep_ttl(db, &a[1], old, value));
+    Reply::Int(len)
+}
+
+fn strlen(db: &Db, a: &[Vec<u8>]) -> Reply {
+    Reply::Int(tri!(db.get_string(&a[1])).map_or(0, |m| m.payload.len() as i64))
+}
+
+/// Resolves Redis's inclusive, possibly negative [start, end] range over a
+/// length; `None` when empty.
+pub fn clamp_range(start: i64, end: i64, len: i64) -> Option<(usize, usize)> {
+    let norm = |i: i64| if i < 0 { (len + i).max(0) } else { i };
+    let (s, e) = (norm(start), norm(end).min(len - 1));
+    (len > 0 && s <= e && s < len).then(|| (s as usize, e as usize))
+}
+
+fn getrange(db: &Db, a: &[Vec<u8>]) -> Reply {
+    let (Some(start), Some(end)) = (parse_i64(&a[2]), parse_i64(&a[3])) else { return not_integer() };
+    let v = tri!(db.get_string(&a[1])).map(|m| m.payload).unwrap_or_default();
+    if start < 0 && end < 0 && start > end {
+        return Reply::bulk("");
+    }
+    match clamp_range(start, end, v.len() as i64) {
+        Some((s, e)) => Reply::bulk(&v[s..=e]),
+        None => Reply::bulk(""),
+    }
+}
+
+fn setrange(db: &Db, a: &[Vec<u8>]) -> Reply {
+    let Some(offset) = parse_i64(&a[2]) else { return not_integer() };
+    if offset < 0 {
+        return Reply::err("ERR offset is out of range");
+    }
+    let old = tri!(db.get_string(&a[1]));
+    let patch = &a[3];
+    if patch.is_empty() {
+        return Reply::Int(old.map_or(0, |m| m.payload.len() as i64));
+    }
+    let offset = offset as usize;
+    if offset + patch.len() > MAX_STRING {
+        return Reply::err("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
+    }
+    let mut value = old.as_ref().map(|m| m.payload.clone()).unwrap_or_default();
+    if value.len() < offset + patch.len() {
+        value.resize(offset + patch.len(), 0);
+    }
+    value[offset..offset + patch.len()].copy_from_slice(patch);
+    let len = value.len() as i64;
+    tri!(write_keep_ttl(db, &a[1], old, value));
+    Reply::Int(len)
+}

@@ -1,0 +1,379 @@
+//! Configuration: the `diskdb.conf` file (YAML sections of `key: value`),
+//! command-line flags that override it, and the settings CONFIG SET changes
+//! at run time.
+
+pub mod registry;
+
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+
+/// When the write-ahead log is fsynced (DESIGN.md §4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SyncPolicy {
+    /// fsync before replying, one fsync per event-loop turn (group commit).
+    Always,
+    /// fsync at least every `sync_interval`.
+    Everysec,
+    /// leave flushing to the OS.
+    No,
+}
+
+impl SyncPolicy {
+    /// Parses `always|everysec|no` (any case).
+    pub fn parse(s: &str) -> Option<SyncPolicy> {
+        match s.to_ascii_lowercase().as_str() {
+            "always" => Some(SyncPolicy::Always),
+            "everysec" => Some(SyncPolicy::Everysec),
+            "no" => Some(SyncPolicy::No),
+            _ => None,
+        }
+    }
+
+    /// The policy's name as CONFIG GET shows it.
+    pub fn name(self) -> &'static str {
+        match self {
+            SyncPolicy::Always => "always",
+            SyncPolicy::Everysec => "everysec",
+            SyncPolicy::No => "no",
+        }
+    }
+}
+
+/// Block compression of the RocksDB shards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Compression {
+    /// LZ4 (default).
+    Lz4,
+    /// Snappy.
+    Snappy,
+    /// Zstandard.
+    Zstd,
+    /// No compression.
+    None,
+}
+
+impl Compression {
+    /// Parses a compression name.
+    pub fn parse(s: &str) -> Option<Compression> {
+        match s.to_ascii_lowercase().as_str() {
+            "lz4" => Some(Compression::Lz4),
+            "snappy" => Some(Compression::Snappy),
+            "zstd" => Some(Compression::Zstd),
+            "none" | "no" => Some(Compression::None),
+            _ => None,
+        }
+    }
+
+    /// The name as CONFIG GET shows it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Compression::Lz4 => "lz4",
+            Compression::Snappy => "snappy",
+            Compression::Zstd => "zstd",
+            Compression::None => "none",
+        }
+    }
+}
+
+/// A byte size written as `100MB`, `64kb`, `1G` or a plain number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ByteSize(pub u64);
+
+impl ByteSize {
+    /// Parses `123`, `64KB`, `100mb`, `1g`, `2GiB`.
+    pub fn parse(s: &str) -> Option<ByteSize> {
+        let s = s.trim();
+        let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+        let (num, unit) = s.split_at(split);
+        let n: u64 = num.parse().ok()?;
+        let mult = match unit.trim().to_ascii_lowercase().as_str() {
+            "" | "b" => 1,
+            "k" | "kb" | "kib" => 1 << 10,
+            "m" | "mb" | "mib" => 1 << 20,
+            "g" | "gb" | "gib" => 1 << 30,
+            _ => return None,
+        };
+        n.checked_mul(mult).map(ByteSize)
+    }
+}
+
+/// A duration in milliseconds written as `1000ms`, `1s`, `2m` or a number of ms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Millis(pub u64);
+
+impl Millis {
+    /// Parses `250`, `250ms`, `1s`, `2m`.
+    pub fn parse(s: &str) -> Option<Millis> {
+        let s = s.trim();
+        let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+        let (num, unit) = s.split_at(split);
+        let n: u64 = num.parse().ok()?;
+        let mult = match unit.trim().to_ascii_lowercase().as_str() {
+            "" | "ms" => 1,
+            "s" => 1000,
+            "m" | "min" => 60_000,
+            _ => return None,
+        };
+        n.checked_mul(mult).map(Millis)
+    }
+}
+
+macro_rules! string_or_number {
+    ($t:ty, $what:literal) => {
+        impl<'de> Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                #[derive(Deserialize)]
+                #[serde(untagged)]
+                enum Raw {
+                    N(u64),
+                    S(String),
+                }
+                let raw = Raw::deserialize(d)
+                    .map_err(|_| serde::de::Error::custom(concat!("expected ", $what)))?;
+                match raw {
+                    Raw::N(n) => Ok(Self(n)),
+                    Raw::S(s) => Self::parse(&s).ok_or_else(|| {
+                        serde::de::Error::custom(format!(concat!("invalid ", $what, " {:?}"), s))
+                    }),
+                }
+            }
+        }
+    };
+}
+string_or_number!(ByteSize, "size such as 100MB");
+string_or_number!(Millis, "duration such as 1000ms");
+
+/// The `server:` section of diskdb.conf.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSection {
+    /// Address to listen on.
+    pub bind: Option<String>,
+    /// TCP port.
+    pub port: Option<u16>,
+    /// Number of shards (one executor and one RocksDB each).
+    pub shards: Option<usize>,
+    /// Maximum simultaneous clients.
+    pub maxclients: Option<u64>,
+    /// Close idle clients after this many seconds (0 = never).
+    pub timeout: Option<u64>,
+    /// Log level: error, warn, info, debug, trace.
+    pub loglevel: Option<String>,
+}
+
+/// The `storage:` section.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageSection {
+    /// Data directory.
+    pub dir: Option<PathBuf>,
+    /// Shared RocksDB block cache for all shards.
+    pub block_cache_size: Option<ByteSize>,
+    /// Shared memtable budget for all shards.
+    pub write_buffer_size: Option<ByteSize>,
+}
+
+/// The `persistence:` section.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PersistenceSection {
+    /// Write the RocksDB WAL (false trades crash safety for speed).
+    pub wal_enabled: Option<bool>,
+    /// always | everysec | no.
+    pub sync: Option<SyncPolicy>,
+    /// Longest time between WAL fsyncs under `everysec`.
+    pub sync_interval: Option<Millis>,
+    /// lz4 | snappy | zstd | none.
+    pub compression: Option<Compression>,
+    /// WAL size that triggers a memtable flush.
+    pub max_log_size: Option<ByteSize>,
+}
+
+/// The whole file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// `server:` section.
+    #[serde(default)]
+    pub server: ServerSection,
+    /// `storage:` section.
+    #[serde(default)]
+    pub storage: StorageSection,
+    /// `persistence:` section.
+    #[serde(default)]
+    pub persistence: PersistenceSection,
+}
+
+impl FileConfig {
+    /// Reads and validates a config file; errors name the file, key and line.
+    pub fn load(path: &Path) -> Result<FileConfig, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read config file {}: {e}", path.display()))?;
+        if text.trim().is_empty() {
+            return Ok(FileConfig::default());
+        }
+        serde_norway::from_str(&text)
+            .map_err(|e| format!("invalid config file {}: {e}", path.display()))
+    }
+}
+
+/// Settings that CONFIG SET may change while the server runs; every shard
+/// reads them through the shared `Config`.
+#[derive(Debug)]
+pub struct Runtime {
+    sync: AtomicU8,
+    /// fsync period under `everysec`, in ms.
+    pub sync_interval_ms: AtomicU64,
+    /// Maximum clients.
+    pub maxclients: AtomicU64,
+    /// Idle timeout in seconds.
+    pub timeout: AtomicU64,
+    /// Set once shutdown has begun.
+    pub shutting_down: AtomicBool,
+}
+
+impl Runtime {
+    /// The current sync policy.
+    pub fn sync(&self) -> SyncPolicy {
+        match self.sync.load(Ordering::Relaxed) {
+            0 => SyncPolicy::Always,
+            1 => SyncPolicy::Everysec,
+            _ => SyncPolicy::No,
+        }
+    }
+
+    /// Changes the sync policy.
+    pub fn set_sync(&self, p: SyncPolicy) {
+        self.sync.store(p as u8, Ordering::Relaxed);
+    }
+}
+
+/// The effective configuration: file values, overridden by flags.
+#[derive(Debug)]
+pub struct Config {
+    /// Listen address.
+    pub bind: String,
+    /// Listen port.
+    pub port: u16,
+    /// Data directory.
+    pub dir: PathBuf,
+    /// Number of shards.
+    pub shards: usize,
+    /// Log level name.
+    pub loglevel: String,
+    /// Whether writes go to the WAL.
+    pub wal_enabled: bool,
+    /// Block compression.
+    pub compression: Compression,
+    /// WAL size that forces a flush.
+    pub max_log_size: u64,
+    /// Shared block cache size.
+    pub block_cache_size: u64,
+    /// Shared memtable budget.
+    pub write_buffer_size: u64,
+    /// Path of the config file, if any.
+    pub config_file: Option<PathBuf>,
+    /// Settings changeable at run time.
+    pub runtime: Runtime,
+}
+
+/// Flag values that override the file (None = not given).
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    /// --bind
+    pub bind: Option<String>,
+    /// --port
+    pub port: Option<u16>,
+    /// --dir
+    pub dir: Option<PathBuf>,
+    /// --shards
+    pub shards: Option<usize>,
+    /// --loglevel
+    pub loglevel: Option<String>,
+    /// --sync
+    pub sync: Option<SyncPolicy>,
+    /// --sync-interval
+    pub sync_interval: Option<Millis>,
+    /// --compression
+    pub compression: Option<Compression>,
+    /// --block-cache-size
+    pub block_cache_size: Option<ByteSize>,
+    /// --maxclients
+    pub maxclients: Option<u64>,
+}
+
+impl Config {
+    /// Builds the effective config from an optional file and flag overrides.
+    pub fn build(file: Option<(&Path, FileConfig)>, o: Overrides) -> Result<Config, String> {
+        let (path, f) = match file {
+            Some((p, f)) => (Some(p.to_path_buf()), f),
+            None => (None, FileConfig::default()),
+        };
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        let shards = o.shards.or(f.server.shards).unwrap_or(cores);
+        if shards == 0 || shards > 1024 {
+            return Err(format!("shards must be between 1 and 1024, got {shards}"));
+        }
+        let loglevel = o.loglevel.or(f.server.loglevel).unwrap_or_else(|| "info".into());
+        if loglevel.parse::<log::LevelFilter>().is_err() {
+            return Err(format!("invalid loglevel {loglevel:?} (error, warn, info, debug, trace)"));
+        }
+        let sync = o.sync.or(f.persistence.sync).unwrap_or(SyncPolicy::Everysec);
+        Ok(Config {
+            bind: o.bind.or(f.server.bind).unwrap_or_else(|| "127.0.0.1".into()),
+            port: o.port.or(f.server.port).unwrap_or(6380),
+            dir: o.dir.or(f.storage.dir).unwrap_or_else(|| PathBuf::from("./data")),
+            shards,
+            loglevel,
+            wal_enabled: f.persistence.wal_enabled.unwrap_or(true),
+            compression: o.compression.or(f.persistence.compression).unwrap_or(Compression::Lz4),
+            max_log_size: f.persistence.max_log_size.map_or(100 << 20, |s| s.0),
+            block_cache_size: o.block_cache_size.or(f.storage.block_cache_size).map_or(256 << 20, |s| s.0),
+            write_buffer_size: f.storage.write_buffer_size.map_or(128 << 20, |s| s.0),
+            config_file: path,
+            runtime: Runtime {
+                sync: AtomicU8::new(sync as u8),
+                sync_interval_ms: AtomicU64::new(
+                    o.sync_interval.or(f.persistence.sync_interval).map_or(1000, |m| m.0.max(1)),
+                ),
+                maxclients: AtomicU64::new(o.maxclients.or(f.server.maxclients).unwrap_or(10_000)),
+                timeout: AtomicU64::new(f.server.timeout.unwrap_or(0)),
+                shutting_down: AtomicBool::new(false),
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<FileConfig, String> {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("diskdb.conf");
+        std::fs::write(&p, text).unwrap();
+        FileConfig::load(&p)
+    }
+
+    #[test]
+    fn seed_layout_parses() {
+        let f = parse(
+            "server:\n  port: 7000\npersistence:\n  wal_enabled: true\n  sync_interval: 1000ms\n  compression: lz4\n  max_log_size: 100MB\n",
+        )
+        .unwrap();
+        assert_eq!(f.server.port, Some(7000));
+        assert_eq!(f.persistence.max_log_size, Some(ByteSize(100 << 20)));
+        assert_eq!(f.persistence.sync_interval, Some(Millis(1000)));
+    }
+
+    #[test]
+    fn errors_name_key_and_line() {
+        let e = parse("server:\n  port: 7000\npersistence:\n  compression: gzip\n").unwrap_err();
+        assert!(e.contains("compression") && e.contains("line 4"), "{e}");
+        let e = parse("server:\n  prot: 1\n").unwrap_err();
+        assert!(e.contains("prot") && e.contains("line 2"), "{e}");
+    }
+}

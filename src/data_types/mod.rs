@@ -1,0 +1,228 @@
+//! Data types on top of the storage encoding. `Db` is one logical database
+//! (SELECT index) of one shard; the type modules build on it.
+
+pub mod expiry;
+pub mod string;
+
+use crate::protocol::Reply;
+use crate::shard::{incr, Shard};
+use crate::storage::encoding::{expire_key, meta_key, split_meta_key, Kind, Meta};
+use crate::storage::Cf;
+use rocksdb::WriteBatch;
+
+/// Redis's error for an operation on a key of another type.
+pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
+
+/// Result of a data-type operation; the error is the reply to send.
+pub type Result<T> = std::result::Result<T, Reply>;
+
+/// Error reply for a storage failure on `key`.
+pub fn storage_error(key: &[u8], e: impl std::fmt::Display) -> Reply {
+    Reply::err(format!("ERR storage error on key '{}': {e}", String::from_utf8_lossy(key)))
+}
+
+/// One logical database on one shard.
+#[derive(Clone, Copy)]
+pub struct Db<'a> {
+    /// The shard holding the keys.
+    pub shard: &'a Shard,
+    /// SELECT index (0–15).
+    pub index: u8,
+}
+
+impl<'a> Db<'a> {
+    /// A database view.
+    pub fn new(shard: &'a Shard, index: u8) -> Db<'a> {
+        Db { shard, index }
+    }
+
+    /// Reads a key's meta record; expired keys read as absent.
+    pub fn lookup(&self, key: &[u8]) -> Result<Option<Meta>> {
+        let raw = self
+            .shard
+            .engine
+            .get(Cf::Meta, &meta_key(self.index, key))
+            .map_err(|e| storage_error(key, e))?;
+        let Some(raw) = raw else { return Ok(None) };
+        let meta = Meta::decode(&raw).ok_or_else(|| storage_error(key, "corrupt meta record"))?;
+        Ok((!meta.is_expired(crate::util::now_ms())).then_some(meta))
+    }
+
+    /// Like [`lookup`](Self::lookup), counting a keyspace hit or miss.
+    pub fn lookup_read(&self, key: &[u8]) -> Result<Option<Meta>> {
+        let m = self.lookup(key)?;
+        let st = &self.shard.stats;
+        incr(if m.is_some() { &st.keyspace_hits } else { &st.keyspace_misses }, 1);
+        Ok(m)
+    }
+
+    /// Reads a key that must be of `kind` (WRONGTYPE otherwise).
+    pub fn lookup_kind(&self, key: &[u8], kind: Kind) -> Result<Option<Meta>> {
+        match self.lookup_read(key)? {
+            Some(m) if m.kind != kind => Err(Reply::err(WRONGTYPE)),
+            other => Ok(other),
+        }
+    }
+
+    /// Stages a meta record (and its TTL index entry) in `batch`.
+    pub fn put(&self, batch: &mut WriteBatch, key: &[u8], meta: &Meta) {
+        let e = &self.shard.engine;
+        batch.put_cf(e.cf(Cf::Meta), meta_key(self.index, key), meta.encode());
+        if meta.expire_at != 0 {
+            batch.put_cf(e.cf(Cf::Expire), expire_key(meta.expire_at, self.index, key), b"");
+        }
+    }
+
+    /// Stages the deletion of a key. A collection's sub-keys become
+    /// unreachable and are dropped by the compaction filter.
+    pub fn delete(&self, batch: &mut WriteBatch, key: &[u8]) {
+        batch.delete_cf(self.shard.engine.cf(Cf::Meta), meta_key(self.index, key));
+    }
+
+    /// Writes a batch atomically.
+    pub fn write(&self, batch: &WriteBatch) -> Result<()> {
+        self.shard
+            .write(batch)
+            .map_err(|e| Reply::err(format!("ERR storage write failed on shard {}: {e}", self.shard.id)))
+    }
+
+    /// Writes a single meta record.
+    pub fn set(&self, key: &[u8], meta: &Meta) -> Result<()> {
+        let mut b = WriteBatch::default();
+        self.put(&mut b, key, meta);
+        self.write(&b)
+    }
+
+    /// Deletes keys that exist (and are not expired); returns how many.
+    pub fn delete_keys<'k>(&self, keys: impl IntoIterator<Item = &'k [u8]>) -> Result<i64> {
+        let mut b = WriteBatch::default();
+        let mut n = 0;
+        for k in keys {
+            if self.lookup(k)?.is_some() {
+                self.delete(&mut b, k);
+                n += 1;
+            }
+        }
+        if n > 0 {
+            self.write(&b)?;
+        }
+        Ok(n)
+    }
+
+    /// Visits live keys in storage order, starting at the meta key `from`
+    /// (inclusive) or at the start; stops after `limit` keys and returns the
+    /// meta key to resume from, or `None` when the database is done.
+    pub fn scan(&self, from: Option<&[u8]>, limit: usize, mut visit: impl FnMut(&[u8], &Meta)) -> Option<Vec<u8>> {
+        let e = &self.shard.engine;
+        let mut opts = rocksdb::ReadOptions::default();
+        opts.set_iterate_lower_bound(vec![self.index]);
+        opts.set_iterate_upper_bound(vec![self.index + 1]);
+        let mut it = e.db().raw_iterator_cf_opt(e.cf(Cf::Meta), opts);
+        match from {
+            Some(k) => it.seek(k),
+            None => it.seek_to_first(),
+        }
+        let now = crate::util::now_ms();
+        let mut seen = 0;
+        while it.valid() {
+            let (Some(k), Some(v)) = (it.key(), it.value()) else { break };
+            if seen >= limit {
+                return Some(k.to_vec());
+            }
+            seen += 1;
+            if let (Some((_, user_key)), Some(meta)) = (split_meta_key(k), Meta::decode(v)) {
+                if !meta.is_expired(now) {
+                    visit(user_key, &meta);
+                }
+            }
+            it.next();
+        }
+        None
+    }
+
+    /// Number of live keys and of those with a TTL.
+    pub fn count_keys(&self) -> (u64, u64) {
+        let (mut keys, mut expires) = (0, 0);
+        self.scan(None, usize::MAX, |_, m| {
+            keys += 1;
+            expires += (m.expire_at != 0) as u64;
+        });
+        (keys, expires)
+    }
+
+    /// Removes every key of this database.
+    pub fn flush(&self) -> Result<()> {
+        flush_range(self.shard, vec![self.index], vec![self.index + 1])
+    }
+}
+
+/// Deletes every key in the meta range `[from, to)` and its sub-keys.
+fn flush_range(shard: &Shard, from: Vec<u8>, to: Vec<u8>) -> Result<()> {
+    let e = &shard.engine;
+    let mut b = WriteBatch::default();
+    for cf in [Cf::Meta, Cf::Data, Cf::ZScore] {
+        b.delete_range_cf(e.cf(cf), &from, &to);
+    }
+    shard
+        .write(&b)
+        .map_err(|err| Reply::err(format!("ERR flush failed on shard {}: {err}", shard.id)))
+}
+
+/// Removes every key of every database on the shard.
+pub fn flush_all(shard: &Shard) -> Result<()> {
+    flush_range(shard, vec![0], vec![0xff])?;
+    let e = &shard.engine;
+    let mut b = WriteBatch::default();
+    b.delete_range_cf(e.cf(Cf::Expire), vec![0u8; 8], vec![0xffu8; 9]);
+    shard.write(&b).map_err(|err| Reply::err(format!("ERR flush failed on shard {}: {err}", shard.id)))
+}
+
+/// A key's full contents, for RENAME/COPY/MOVE across shards or databases.
+#[derive(Debug, Clone)]
+pub struct Dump {
+    /// The meta record.
+    pub meta: Meta,
+    /// Collection sub-keys: (column family, suffix after the version, value).
+    pub sub_keys: Vec<(Cf, Vec<u8>, Vec<u8>)>,
+}
+
+impl<'a> Db<'a> {
+    /// Reads everything stored under a key.
+    pub fn dump(&self, key: &[u8]) -> Result<Option<Dump>> {
+        let Some(meta) = self.lookup(key)? else { return Ok(None) };
+        let mut sub_keys = Vec::new();
+        if meta.kind.is_collection() {
+            let prefix = crate::storage::encoding::sub_key_prefix(self.index, key, meta.version);
+            let e = &self.shard.engine;
+            for cf in [Cf::Data, Cf::ZScore] {
+                let mut it = e.db().raw_iterator_cf(e.cf(cf));
+                it.seek(&prefix);
+                while let (Some(k), Some(v)) = (it.key(), it.value()) {
+                    if !k.starts_with(&prefix) {
+                        break;
+                    }
+                    sub_keys.push((cf, k[prefix.len()..].to_vec(), v.to_vec()));
+                    it.next();
+                }
+            }
+        }
+        Ok(Some(Dump { meta, sub_keys }))
+    }
+
+    /// Stages writing a dump under `key` (a new version for collections),
+    /// replacing whatever was there.
+    pub fn stage_restore(&self, batch: &mut WriteBatch, key: &[u8], dump: &Dump) {
+        let mut meta = dump.meta.clone();
+        if meta.kind.is_collection() {
+            meta.version = self.shard.new_version();
+            let prefix = crate::storage::encoding::sub_key_prefix(self.index, key, meta.version);
+            let e = &self.shard.engine;
+            for (cf, suffix, value) in &dump.sub_keys {
+                let mut k = prefix.clone();
+                k.extend_from_slice(suffix);
+                batch.put_cf(e.cf(*cf), k, value);
+            }
+        }
+        self.put(batch, key, &meta);
+    }
+}

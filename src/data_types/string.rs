@@ -1,0 +1,21 @@
+//! Strings: the value lives inline in the key's meta record.
+
+use super::{Db, Result};
+use crate::storage::encoding::{Kind, Meta};
+
+/// Largest string value (Redis's `proto-max-bulk-len`).
+pub const MAX_STRING: usize = 512 * 1024 * 1024;
+
+impl Db<'_> {
+    /// Reads a string key (WRONGTYPE for other types).
+    pub fn get_string(&self, key: &[u8]) -> Result<Option<Meta>> {
+        self.lookup_kind(key, Kind::String)
+    }
+
+    /// Writes a string value with an absolute expiry (0 = none).
+    pub fn set_string(&self, key: &[u8], value: Vec<u8>, expire_at: u64) -> Result<()> {
+        let mut meta = Meta::string(value);
+        meta.expire_at = expire_at;
+        self.set(key, &meta)
+    }
+}

@@ -1,0 +1,96 @@
+//! `diskdb`: command line → configuration → server.
+
+use clap::Parser;
+use diskdb::config::{ByteSize, Compression, Config, FileConfig, Millis, Overrides, SyncPolicy};
+use std::path::PathBuf;
+
+/// A Redis-compatible server that keeps every byte on disk in RocksDB.
+#[derive(Parser, Debug)]
+#[command(name = "diskdb", version, about, long_about = None)]
+struct Cli {
+    /// Config file (YAML sections: server, storage, persistence).
+    #[arg(long, short = 'c', value_name = "FILE", help_heading = "General")]
+    config: Option<PathBuf>,
+    /// Log level: error, warn, info, debug, trace (RUST_LOG also works).
+    #[arg(long, value_name = "LEVEL", help_heading = "General")]
+    loglevel: Option<String>,
+    /// Address to listen on [default: 127.0.0.1].
+    #[arg(long, help_heading = "Network")]
+    bind: Option<String>,
+    /// TCP port [default: 6380].
+    #[arg(long, short = 'p', help_heading = "Network")]
+    port: Option<u16>,
+    /// Maximum simultaneous clients [default: 10000].
+    #[arg(long, help_heading = "Network")]
+    maxclients: Option<u64>,
+    /// Data directory [default: ./data].
+    #[arg(long, short = 'd', help_heading = "Storage")]
+    dir: Option<PathBuf>,
+    /// Number of shards, one per core [default: number of cores].
+    #[arg(long, help_heading = "Storage")]
+    shards: Option<usize>,
+    /// Block compression: lz4, snappy, zstd, none [default: lz4].
+    #[arg(long, value_parser = parse_compression, help_heading = "Storage")]
+    compression: Option<Compression>,
+    /// Shared block cache size, e.g. 256MB [default: 256MB].
+    #[arg(long, value_parser = parse_size, help_heading = "Storage")]
+    block_cache_size: Option<ByteSize>,
+    /// WAL fsync policy: always, everysec, no [default: everysec].
+    #[arg(long, value_parser = parse_sync, help_heading = "Durability")]
+    sync: Option<SyncPolicy>,
+    /// fsync period under everysec, e.g. 1000ms [default: 1000ms].
+    #[arg(long, value_parser = parse_millis, help_heading = "Durability")]
+    sync_interval: Option<Millis>,
+}
+
+fn parse_compression(s: &str) -> Result<Compression, String> {
+    Compression::parse(s).ok_or_else(|| format!("unknown compression {s:?} (lz4, snappy, zstd, none)"))
+}
+fn parse_size(s: &str) -> Result<ByteSize, String> {
+    ByteSize::parse(s).ok_or_else(|| format!("invalid size {s:?} (e.g. 256MB)"))
+}
+fn parse_sync(s: &str) -> Result<SyncPolicy, String> {
+    SyncPolicy::parse(s).ok_or_else(|| format!("invalid sync policy {s:?} (always, everysec, no)"))
+}
+fn parse_millis(s: &str) -> Result<Millis, String> {
+    Millis::parse(s).ok_or_else(|| format!("invalid duration {s:?} (e.g. 1000ms)"))
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let file = match &cli.config {
+        Some(path) => match FileConfig::load(path) {
+            Ok(f) => Some((path.as_path(), f)),
+            Err(e) => fail(&e),
+        },
+        None => None,
+    };
+    let file_level = file.as_ref().and_then(|(_, f)| f.server.loglevel.clone());
+    let level = cli.loglevel.clone().or(file_level).unwrap_or_else(|| "info".into());
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(&level)).init();
+    let overrides = Overrides {
+        bind: cli.bind,
+        port: cli.port,
+        dir: cli.dir,
+        shards: cli.shards,
+        loglevel: cli.loglevel,
+        sync: cli.sync,
+        sync_interval: cli.sync_interval,
+        compression: cli.compression,
+        block_cache_size: cli.block_cache_size,
+        maxclients: cli.maxclients,
+    };
+    let config = match Config::build(file, overrides) {
+        Ok(c) => c,
+        Err(e) => fail(&e),
+    };
+    if let Err(e) = diskdb::server::run(config) {
+        fail(&e);
+    }
+}
+
+fn fail(msg: &str) -> ! {
+    eprintln!("diskdb: {msg}");
+    log::error!("{msg}");
+    std::process::exit(1);
+}

@@ -1,0 +1,7 @@
+//! The wire protocol: RESP2/RESP3 and inline command parsing, reply encoding.
+
+pub mod parser;
+pub mod reply;
+
+pub use parser::{parse_command, ParseError};
+pub use reply::Reply;

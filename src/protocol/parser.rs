@@ -1,0 +1,260 @@
+//! Incremental request parser for RESP multibulk and inline commands.
+//!
+//! The parser never consumes a partial request: it returns `Ok(None)` until a
+//! whole command is buffered, then the arguments and the bytes consumed.
+
+/// Largest bulk string a client may send (Redis's `proto-max-bulk-len`).
+pub const MAX_BULK_LEN: usize = 512 * 1024 * 1024;
+/// Largest number of arguments in one multibulk request.
+pub const MAX_MULTIBULK_LEN: usize = 1024 * 1024;
+/// Largest inline request (and largest multibulk/bulk header line).
+pub const MAX_INLINE_LEN: usize = 64 * 1024;
+
+/// A protocol error: the connection is answered with this text and closed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError(pub String);
+
+/// One parsed command: its arguments and how many input bytes it used.
+pub type Parsed = (Vec<Vec<u8>>, usize);
+
+fn perr(msg: &str) -> ParseError {
+    ParseError(format!("ERR Protocol error: {msg}"))
+}
+
+/// Parses one command from the front of `buf`.
+///
+/// Returns `Ok(None)` when more input is needed. Empty requests (a blank
+/// inline line, `*0`, `*-1`) come back as an empty argument list so the
+/// caller can skip them while still consuming their bytes.
+pub fn parse_command(buf: &[u8]) -> Result<Option<Parsed>, ParseError> {
+    match buf.first() {
+        None => Ok(None),
+        Some(b'*') => parse_multibulk(buf),
+        Some(_) => parse_inline(buf),
+    }
+}
+
+/// Finds the end of the line starting at `from`; returns the index of '\r'.
+fn find_crlf(buf: &[u8], from: usize) -> Option<usize> {
+    let mut i = from;
+    while i + 1 < buf.len() {
+        match memchr(b'\r', &buf[i..buf.len() - 1]) {
+            Some(off) => {
+                let p = i + off;
+                if buf[p + 1] == b'\n' {
+                    return Some(p);
+                }
+                i = p + 1;
+            }
+            None => return None,
+        }
+    }
+    None
+}
+
+fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
+    hay.iter().position(|&b| b == needle)
+}
+
+fn parse_len(line: &[u8]) -> Option<i64> {
+    let s = std::str::from_utf8(line).ok()?;
+    if s.is_empty() || s.len() > 20 {
+        return None;
+    }
+    s.parse::<i64>().ok()
+}
+
+fn parse_multibulk(buf: &[u8]) -> Result<Option<Parsed>, ParseError> {
+    let Some(eol) = find_crlf(buf, 1) else {
+        if buf.len() > MAX_INLINE_LEN {
+            return Err(perr("too big mbulk count string"));
+        }
+        return Ok(None);
+    };
+    let count = match parse_len(&buf[1..eol]) {
+        Some(n) if n <= MAX_MULTIBULK_LEN as i64 => n,
+        _ => return Err(perr("invalid multibulk length")),
+    };
+    let mut pos = eol + 2;
+    if count <= 0 {
+        return Ok(Some((Vec::new(), pos)));
+    }
+    let mut args = Vec::with_capacity(count.min(1024) as usize);
+    for _ in 0..count {
+        if pos >= buf.len() {
+            return Ok(None);
+        }
+        if buf[pos] != b'$' {
+            let got = buf[pos] as char;
+            return Err(perr(&format!("expected '$', got '{got}'")));
+        }
+        let Some(eol) = find_crlf(buf, pos + 1) else {
+            if buf.len() - pos > MAX_INLINE_LEN {
+                return Err(perr("too big bulk count string"));
+            }
+            return Ok(None);
+        };
+        let len = match parse_len(&buf[pos + 1..eol]) {
+            Some(n) if n >= 0 && n as usize <= MAX_BULK_LEN => n as usize,
+            _ => return Err(perr("invalid bulk length")),
+        };
+        let start = eol + 2;
+        if buf.len() < start + len + 2 {
+            return Ok(None);
+        }
+        args.push(buf[start..start + len].to_vec());
+        pos = start + len + 2;
+    }
+    Ok(Some((args, pos)))
+}
+
+fn parse_inline(buf: &[u8]) -> Result<Option<Parsed>, ParseError> {
+    let Some(nl) = memchr(b'\n', buf) else {
+        if buf.len() > MAX_INLINE_LEN {
+            return Err(perr("too big inline request"));
+        }
+        return Ok(None);
+    };
+    let mut line = &buf[..nl];
+    if line.last() == Some(&b'\r') {
+        line = &line[..line.len() - 1];
+    }
+    match split_args(line) {
+        Some(args) => Ok(Some((args, nl + 1))),
+        None => Err(perr("unbalanced quotes in request")),
+    }
+}
+
+fn hex_val(c: u8) -> Option<u8> {
+    (c as char).to_digit(16).map(|d| d as u8)
+}
+
+/// Splits an inline request like Redis's `sdssplitargs`: whitespace separated,
+/// with "double quotes" (C escapes, `\xHH`) and 'single quotes'.
+/// Returns `None` on unbalanced quotes.
+pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
+    let mut args = Vec::new();
+    let mut i = 0;
+    let n = line.len();
+    loop {
+        while i < n && line[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if i >= n {
+            return Some(args);
+        }
+        let mut cur = Vec::new();
+        let mut in_dq = false;
+        let mut in_sq = false;
+        loop {
+            if in_dq {
+                if i >= n {
+                    return None;
+                }
+                let c = line[i];
+                if c == b'\\' && i + 3 < n && line[i + 1] == b'x' {
+                    if let (Some(h), Some(l)) = (hex_val(line[i + 2]), hex_val(line[i + 3])) {
+                        cur.push(h * 16 + l);
+                        i += 4;
+                        continue;
+                    }
+                }
+                if c == b'\\' && i + 1 < n {
+                    let e = match line[i + 1] {
+                        b'n' => b'\n',
+                        b'r' => b'\r',
+                        b't' => b'\t',
+                        b'b' => 8,
+                        b'a' => 7,
+                        other => other,
+                    };
+                    cur.push(e);
+                    i += 2;
+                    continue;
+                }
+                if c == b'"' {
+                    // closing quote must be followed by a space or the end
+                    if i + 1 < n && !line[i + 1].is_ascii_whitespace() {
+                        return None;
+                    }
+                    i += 1;
+                    break;
+                }
+                cur.push(c);
+                i += 1;
+            } else if in_sq {
+                if i >= n {
+                    return None;
+                }
+                let c = line[i];
+                if c == b'\\' && i + 1 < n && line[i + 1] == b'\'' {
+                    cur.push(b'\'');
+                    i += 2;
+                    continue;
+                }
+                if c == b'\'' {
+                    if i + 1 < n && !line[i + 1].is_ascii_whitespace() {
+                        return None;
+                    }
+                    i += 1;
+                    break;
+                }
+                cur.push(c);
+                i += 1;
+            } else {
+                if i >= n {
+                    break;
+                }
+                match line[i] {
+                    b' ' | b'\n' | b'\r' | b'\t' | 0 => break,
+                    b'"' => in_dq = true,
+                    b'\'' => in_sq = true,
+                    c => cur.push(c),
+                }
+                i += 1;
+            }
+        }
+        args.push(cur);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multibulk_whole_and_partial() {
+        let req = b"*2\r\n$3\r\nGET\r\n$3\r\nkey\r\n";
+        for cut in 0..req.len() {
+            assert_eq!(parse_command(&req[..cut]).unwrap(), None, "cut {cut}");
+        }
+        let (args, used) = parse_command(req).unwrap().unwrap();
+        assert_eq!(args, vec![b"GET".to_vec(), b"key".to_vec()]);
+        assert_eq!(used, req.len());
+    }
+
+    #[test]
+    fn inline_with_quotes() {
+        let (args, used) = parse_command(b"SET k \"a b\\x41\" 'c d'\r\nPING").unwrap().unwrap();
+        assert_eq!(args, vec![b"SET".to_vec(), b"k".to_vec(), b"a bA".to_vec(), b"c d".to_vec()]);
+        assert_eq!(used, 23);
+        assert!(parse_command(b"SET \"abc\r\n").is_err());
+    }
+
+    #[test]
+    fn protocol_errors() {
+        assert_eq!(
+            parse_command(b"*1\r\n:5\r\n").unwrap_err().0,
+            "ERR Protocol error: expected '$', got ':'"
+        );
+        assert_eq!(
+            parse_command(b"*x\r\n").unwrap_err().0,
+            "ERR Protocol error: invalid multibulk length"
+        );
+        assert_eq!(
+            parse_command(b"*1\r\n$-5\r\n").unwrap_err().0,
+            "ERR Protocol error: invalid bulk length"
+        );
+        assert_eq!(parse_command(b"*0\r\n").unwrap(), Some((vec![], 4)));
+    }
+}

@@ -1,0 +1,138 @@
+//! Client state: the part shared across cores (for CLIENT LIST/KILL) and the
+//! per-connection context command handlers receive.
+
+use crate::shard::mesh::Mesh;
+use crate::shard::Shard;
+use crate::server::ServerState;
+use atomic_waker::AtomicWaker;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// What other cores may read or change about a client.
+pub struct ClientHandle {
+    /// CLIENT ID.
+    pub id: u64,
+    /// Peer address `ip:port`.
+    pub addr: String,
+    /// Local address `ip:port`.
+    pub laddr: String,
+    /// Shard (core) the connection lives on.
+    pub shard: usize,
+    /// When the connection was accepted.
+    pub created: Instant,
+    /// CLIENT SETNAME.
+    pub name: Mutex<String>,
+    /// CLIENT SETINFO LIB-NAME / LIB-VER.
+    pub lib: Mutex<(String, String)>,
+    /// SELECTed database.
+    pub db: AtomicU8,
+    /// Protocol version (2 or 3).
+    pub resp: AtomicU8,
+    /// ms since `created` of the last command.
+    pub last_active_ms: AtomicU64,
+    /// Name of the last command.
+    pub last_cmd: Mutex<&'static str>,
+    /// Set by CLIENT KILL.
+    pub killed: AtomicBool,
+    /// Wakes the connection when killed.
+    pub kill_waker: AtomicWaker,
+}
+
+impl ClientHandle {
+    /// A handle for a new connection.
+    pub fn new(id: u64, addr: String, laddr: String, shard: usize) -> ClientHandle {
+        ClientHandle {
+            id,
+            addr,
+            laddr,
+            shard,
+            created: Instant::now(),
+            name: Mutex::new(String::new()),
+            lib: Mutex::new((String::new(), String::new())),
+            db: AtomicU8::new(0),
+            resp: AtomicU8::new(2),
+            last_active_ms: AtomicU64::new(0),
+            last_cmd: Mutex::new("NULL"),
+            killed: AtomicBool::new(false),
+            kill_waker: AtomicWaker::new(),
+        }
+    }
+
+    /// Marks the client killed and wakes its connection.
+    pub fn kill(&self) {
+        self.killed.store(true, Ordering::SeqCst);
+        self.kill_waker.wake();
+    }
+
+    /// Resolves once the client has been killed.
+    pub async fn wait_killed(&self) {
+        std::future::poll_fn(|cx| {
+            self.kill_waker.register(cx.waker());
+            if self.killed.load(Ordering::SeqCst) {
+                std::task::Poll::Ready(())
+            } else {
+                std::task::Poll::Pending
+            }
+        })
+        .await
+    }
+
+    /// One line of CLIENT LIST / CLIENT INFO.
+    pub fn info_line(&self) -> String {
+        let age = self.created.elapsed().as_secs();
+        let idle_ms = (self.created.elapsed().as_millis() as u64).saturating_sub(self.last_active_ms.load(Ordering::Relaxed));
+        let (lib_name, lib_ver) = self.lib.lock().unwrap().clone();
+        format!(
+            "id={} addr={} laddr={} fd=0 name={} age={} idle={} flags=N db={} sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={} shard={}",
+            self.id,
+            self.addr,
+            self.laddr,
+            self.name.lock().unwrap(),
+            age,
+            idle_ms / 1000,
+            self.db.load(Ordering::Relaxed),
+            self.last_cmd.lock().unwrap(),
+            self.resp.load(Ordering::Relaxed),
+            lib_name,
+            lib_ver,
+            self.shard,
+        )
+    }
+}
+
+/// The context a command runs with: the connection's state and its core.
+pub struct Client {
+    /// Shared part.
+    pub handle: Arc<ClientHandle>,
+    /// SELECTed database.
+    pub db: u8,
+    /// Protocol version.
+    pub resp: u8,
+    /// The shard of the connection's core.
+    pub shard: Rc<Shard>,
+    /// Process-wide state.
+    pub server: Arc<ServerState>,
+    /// Close the connection once this reply is written (QUIT, kill).
+    pub close_after_reply: bool,
+}
+
+impl Client {
+    /// Inboxes of every shard.
+    pub fn mesh(&self) -> &Arc<Mesh> {
+        &self.shard.mesh
+    }
+
+    /// Sets the protocol version.
+    pub fn set_resp(&mut self, v: u8) {
+        self.resp = v;
+        self.handle.resp.store(v, Ordering::Relaxed);
+    }
+
+    /// Changes the selected database.
+    pub fn select(&mut self, db: u8) {
+        self.db = db;
+        self.handle.db.store(db, Ordering::Relaxed);
+    }
+}

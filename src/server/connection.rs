@@ -1,0 +1,101 @@
+//! One client connection: read, parse every complete command, execute in
+//! order, make writes durable per the sync policy, write all replies at once.
+
+use super::client::{Client, ClientHandle};
+use super::ServerState;
+use crate::commands;
+use crate::protocol::{parse_command, Reply};
+use crate::shard::Shard;
+use futures_lite::{AsyncReadExt, AsyncWriteExt};
+use glommio::net::TcpStream;
+use std::rc::Rc;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Replies are written out once this much is buffered, even mid-pipeline.
+const OUT_FLUSH_AT: usize = 256 * 1024;
+const READ_CHUNK: usize = 16 * 1024;
+
+/// Serves a connection until it closes, is killed or the server stops.
+pub async fn serve(mut stream: TcpStream, shard: Rc<Shard>, server: Arc<ServerState>) {
+    let _ = stream.set_nodelay(true);
+    let addr = stream.peer_addr().map(|a| a.to_string()).unwrap_or_default();
+    let laddr = stream.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    server.total_connections.fetch_add(1, Ordering::Relaxed);
+    let maxclients = server.config.runtime.maxclients.load(Ordering::Relaxed) as usize;
+    if server.clients.lock().unwrap().len() >= maxclients {
+        server.rejected_connections.fetch_add(1, Ordering::Relaxed);
+        let _ = stream.write_all(b"-ERR max number of clients reached\r\n").await;
+        return;
+    }
+    let handle = Arc::new(ClientHandle::new(server.next_client_id(), addr, laddr, shard.id));
+    server.clients.lock().unwrap().insert(handle.id, handle.clone());
+    let mut client = Client { handle: handle.clone(), db: 0, resp: 2, shard, server: server.clone(), close_after_reply: false };
+    let killed = handle.clone();
+    futures_lite::future::or(run(&mut stream, &mut client), async move { killed.wait_killed().await }).await;
+    server.clients.lock().unwrap().remove(&handle.id);
+    let _ = stream.close().await;
+}
+
+async fn run(stream: &mut TcpStream, client: &mut Client) {
+    let mut inbuf: Vec<u8> = Vec::with_capacity(READ_CHUNK);
+    let mut out: Vec<u8> = Vec::with_capacity(READ_CHUNK);
+    let mut chunk = vec![0u8; READ_CHUNK];
+    loop {
+        let timeout = client.server.config.runtime.timeout.load(Ordering::Relaxed);
+        let _ = stream.set_read_timeout((timeout > 0).then(|| Duration::from_secs(timeout)));
+        let n = match stream.read(&mut chunk).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        inbuf.extend_from_slice(&chunk[..n]);
+        let mut used = 0;
+        let mut fatal = false;
+        loop {
+            match parse_command(&inbuf[used..]) {
+                Ok(Some((args, len))) => {
+                    used += len;
+                    if args.is_empty() {
+                        continue;
+                    }
+                    let reply = commands::dispatch(client, args).await;
+                    reply.encode(client.resp, &mut out);
+                    if client.close_after_reply {
+                        fatal = true;
+                        break;
+                    }
+                    if out.len() >= OUT_FLUSH_AT {
+                        if client.shard.sync_always() {
+                            client.shard.sync_wal_group().await;
+                        }
+                        if stream.write_all(&out).await.is_err() {
+                            return;
+                        }
+                        out.clear();
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    log::debug!("client {} protocol error: {}", client.handle.addr, e.0);
+                    Reply::Error(e.0).encode(client.resp, &mut out);
+                    fatal = true;
+                    break;
+                }
+            }
+        }
+        inbuf.drain(..used);
+        if client.shard.sync_always() {
+            client.shard.sync_wal_group().await;
+        }
+        if !out.is_empty() {
+            if stream.write_all(&out).await.is_err() {
+                return;
+            }
+            out.clear();
+        }
+        if fatal {
+            return;
+        }
+    }
+}

@@ -1,0 +1,190 @@
+//! The process: one pinned glommio executor per shard, each with its own
+//! SO_REUSEPORT listener, plus signal handling and clean shutdown.
+
+pub mod client;
+pub mod connection;
+
+use crate::config::Config;
+use crate::shard::mesh::Mesh;
+use crate::shard::Shard;
+use crate::storage::{manifest, SharedResources};
+use client::ClientHandle;
+use glommio::{LocalExecutorBuilder, Placement};
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Instant, SystemTime};
+
+/// Process-wide state shared by all executors (never on the data path).
+pub struct ServerState {
+    /// Effective configuration.
+    pub config: Arc<Config>,
+    /// Connected clients, by id.
+    pub clients: Mutex<BTreeMap<u64, Arc<ClientHandle>>>,
+    next_client_id: AtomicU64,
+    /// Connections accepted since start.
+    pub total_connections: AtomicU64,
+    /// Connections refused (maxclients).
+    pub rejected_connections: AtomicU64,
+    /// Process start.
+    pub started: Instant,
+    /// Process start, wall clock.
+    pub started_wall: SystemTime,
+    /// Run id for INFO.
+    pub run_id: String,
+    /// Shared RocksDB memory.
+    pub shared: SharedResources,
+}
+
+impl ServerState {
+    /// Allocates a client id.
+    pub fn next_client_id(&self) -> u64 {
+        self.next_client_id.fetch_add(1, Ordering::Relaxed) + 1
+    }
+}
+
+fn run_id() -> String {
+    let seed = ahash::RandomState::new();
+    (0..5).map(|i| format!("{:08x}", seed.hash_one(i) as u32)).collect::<String>()
+}
+
+/// Starts every shard and serves until SIGTERM/SIGINT.
+pub fn run(config: Config) -> Result<(), String> {
+    manifest::check_or_create(&config.dir, config.shards)?;
+    let config = Arc::new(config);
+    let shards = config.shards;
+    let shared = SharedResources::new(&config);
+    let mesh = Arc::new(Mesh::new(shards));
+    let state = Arc::new(ServerState {
+        config: config.clone(),
+        clients: Mutex::new(BTreeMap::new()),
+        next_client_id: AtomicU64::new(0),
+        total_connections: AtomicU64::new(0),
+        rejected_connections: AtomicU64::new(0),
+        started: Instant::now(),
+        started_wall: SystemTime::now(),
+        run_id: run_id(),
+        shared: shared.clone(),
+    });
+    let addr = format!("{}:{}", config.bind, config.port);
+    log::info!(
+        "DiskDB {} starting: {} shards, data in {}, listening on {addr}, sync {}, compression {}",
+        env!("CARGO_PKG_VERSION"),
+        shards,
+        config.dir.display(),
+        config.runtime.sync().name(),
+        config.compression.name()
+    );
+    let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<usize, String>>();
+    let go = Arc::new(std::sync::Barrier::new(shards + 1));
+    let mut stops = Vec::new();
+    let mut handles = Vec::new();
+    for id in 0..shards {
+        let (stop_tx, stop_rx) = futures_channel::oneshot::channel::<()>();
+        stops.push(stop_tx);
+        let (config, mesh, shared, state, ready, go, addr) =
+            (config.clone(), mesh.clone(), shared.clone(), state.clone(), ready_tx.clone(), go.clone(), addr.clone());
+        let placement = if shards <= cpus { Placement::Fixed(id) } else { Placement::Unbound };
+        let handle = LocalExecutorBuilder::new(placement)
+            .name(&format!("shard-{id}"))
+            .spawn(move || async move {
+                let shard = match Shard::open(id, config, mesh, shared) {
+                    Ok(s) => Rc::new(s),
+                    Err(e) => {
+                        let _ = ready.send(Err(e));
+                        return;
+                    }
+                };
+                let listener = match glommio::net::TcpListener::bind(&addr) {
+                    Ok(l) => l,
+                    Err(e) => {
+                        let _ = ready.send(Err(format!("cannot listen on {addr}: {e}")));
+                        return;
+                    }
+                };
+                let _ = ready.send(Ok(id));
+                go.wait();
+                serve_shard(shard, listener, state, stop_rx).await;
+            })
+            .map_err(|e| format!("cannot start executor for shard {id}: {e}"))?;
+        handles.push(handle);
+    }
+    drop(ready_tx);
+    let mut failure = None;
+    for _ in 0..shards {
+        match ready_rx.recv() {
+            Ok(Ok(id)) => log::debug!("shard {id} ready"),
+            Ok(Err(e)) => failure = failure.or(Some(e)),
+            Err(_) => failure = failure.or(Some("a shard executor exited during startup".into())),
+        }
+    }
+    if let Some(e) = failure {
+        // Let the healthy shards proceed so they can be stopped cleanly.
+        std::thread::spawn(move || go.wait());
+        stops.into_iter().for_each(|s| drop(s.send(())));
+        return Err(e);
+    }
+    go.wait();
+    log::info!("ready to accept connections on {addr}");
+    wait_for_signal(&config);
+    log::info!("shutting down: closing listeners, syncing WAL");
+    stops.into_iter().for_each(|s| drop(s.send(())));
+    for h in handles {
+        let _ = h.join();
+    }
+    log::info!("DiskDB stopped");
+    Ok(())
+}
+
+fn wait_for_signal(config: &Config) {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    match signal_hook::iterator::Signals::new([SIGTERM, SIGINT]) {
+        Ok(mut signals) => {
+            if let Some(sig) = signals.forever().next() {
+                log::info!("received signal {sig}");
+            }
+        }
+        Err(e) => {
+            log::error!("cannot install signal handlers: {e}");
+            loop {
+                std::thread::park();
+            }
+        }
+    }
+    config.runtime.shutting_down.store(true, Ordering::SeqCst);
+}
+
+async fn serve_shard(
+    shard: Rc<Shard>,
+    listener: glommio::net::TcpListener,
+    state: Arc<ServerState>,
+    stop: futures_channel::oneshot::Receiver<()>,
+) {
+    glommio::spawn_local(shard.clone().serve_inbox()).detach();
+    glommio::spawn_local(shard.clone().run_wal_syncer()).detach();
+    glommio::spawn_local(crate::data_types::expiry::run_active_expiry(shard.clone())).detach();
+    let accept = async {
+        loop {
+            match listener.accept().await {
+                Ok(stream) => {
+                    glommio::spawn_local(connection::serve(stream, shard.clone(), state.clone())).detach();
+                }
+                Err(e) => {
+                    log::warn!("shard {}: accept failed: {e}", shard.id);
+                    glommio::timer::sleep(std::time::Duration::from_millis(10)).await;
+                }
+            }
+        }
+    };
+    futures_lite::future::or(accept, async {
+        let _ = stop.await;
+    })
+    .await;
+    shard.sync_wal();
+    if let Err(e) = shard.engine.flush_wal(true) {
+        log::error!("shard {}: final WAL sync failed: {e}", shard.id);
+    }
+    log::debug!("shard {} stopped", shard.id);
+}

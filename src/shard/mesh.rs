@@ -1,0 +1,100 @@
+//! Cross-shard messaging: one crossbeam-channel inbox per shard plus a waker
+//! the owning executor parks on, so an idle shard sleeps and a busy one
+//! drains its inbox in batches.
+
+use super::Shard;
+use atomic_waker::AtomicWaker;
+use crossbeam_channel::{Receiver, Sender, TryRecvError};
+use std::future::Future;
+use std::task::Poll;
+
+/// What a job leaves to do once the shard has made its writes durable:
+/// typically sending the reply back to the caller.
+pub type Completion = Box<dyn FnOnce() + Send>;
+
+/// Work sent to a shard: runs on its executor with its state.
+pub type Job = Box<dyn FnOnce(&Shard) -> Completion + Send>;
+
+struct Inbox {
+    tx: Sender<Job>,
+    rx: Receiver<Job>,
+    waker: AtomicWaker,
+}
+
+/// All shards' inboxes; shared by every executor.
+pub struct Mesh {
+    inboxes: Vec<Inbox>,
+}
+
+impl Mesh {
+    /// Creates inboxes for `shards` shards.
+    pub fn new(shards: usize) -> Mesh {
+        let inboxes = (0..shards)
+            .map(|_| {
+                let (tx, rx) = crossbeam_channel::unbounded();
+                Inbox { tx, rx, waker: AtomicWaker::new() }
+            })
+            .collect();
+        Mesh { inboxes }
+    }
+
+    /// Number of shards.
+    pub fn len(&self) -> usize {
+        self.inboxes.len()
+    }
+
+    /// Whether there are no shards (never true for a running server).
+    pub fn is_empty(&self) -> bool {
+        self.inboxes.is_empty()
+    }
+
+    /// Queues a job on a shard and wakes it.
+    pub fn send(&self, shard: usize, job: Job) {
+        let inbox = &self.inboxes[shard];
+        if inbox.tx.send(job).is_ok() {
+            inbox.waker.wake();
+        }
+    }
+
+    /// Runs `f` on `shard` and returns its result.
+    pub fn call<T, F>(&self, shard: usize, f: F) -> impl Future<Output = T> + 'static
+    where
+        T: Send + 'static,
+        F: FnOnce(&Shard) -> T + Send + 'static,
+    {
+        let (tx, rx) = futures_channel::oneshot::channel();
+        self.send(
+            shard,
+            Box::new(move |s| {
+                let out = f(s);
+                Box::new(move || {
+                    let _ = tx.send(out);
+                })
+            }),
+        );
+        async move { rx.await.expect("shard executor stopped while a call was in flight") }
+    }
+
+    /// Waits for jobs addressed to `shard` and returns all that are queued.
+    pub async fn recv_batch(&self, shard: usize) -> Vec<Job> {
+        let inbox = &self.inboxes[shard];
+        std::future::poll_fn(|cx| {
+            let mut jobs = Vec::new();
+            loop {
+                match inbox.rx.try_recv() {
+                    Ok(j) => jobs.push(j),
+                    Err(TryRecvError::Empty) if jobs.is_empty() => {
+                        inbox.waker.register(cx.waker());
+                        // re-check after registering to close the race
+                        match inbox.rx.try_recv() {
+                            Ok(j) => jobs.push(j),
+                            Err(_) => return Poll::Pending,
+                        }
+                    }
+                    Err(_) => return Poll::Ready(jobs),
+                }
+            }
+        })
+        .await
+    }
+}

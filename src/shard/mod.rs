@@ -1,0 +1,211 @@
+//! A shard: the state one executor owns (its RocksDB, counters, cursors),
+//! plus routing and the inboxes that connect shards.
+
+pub mod mesh;
+pub mod routing;
+
+use crate::config::{Config, SyncPolicy};
+use crate::storage::engine::WriteError;
+use crate::storage::{Engine, SharedResources};
+use mesh::Mesh;
+use rocksdb::WriteBatch;
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, VecDeque};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Per-shard counters reported by INFO.
+#[derive(Default, Debug)]
+pub struct ShardStats {
+    /// Commands executed on this shard's data.
+    pub commands: Cell<u64>,
+    /// Reads that found their key.
+    pub keyspace_hits: Cell<u64>,
+    /// Reads that did not.
+    pub keyspace_misses: Cell<u64>,
+    /// Keys removed by expiry.
+    pub expired_keys: Cell<u64>,
+    /// Writes that hit a RocksDB write stall.
+    pub write_stalls: Cell<u64>,
+    /// WAL fsyncs performed.
+    pub wal_syncs: Cell<u64>,
+}
+
+/// Bump a counter cell.
+pub fn incr(c: &Cell<u64>, by: u64) {
+    c.set(c.get() + by);
+}
+
+/// Resume points of SCAN cursors on this shard (token → last key seen).
+#[derive(Default)]
+pub struct ScanCursors {
+    next_token: u64,
+    positions: HashMap<u64, Vec<u8>>,
+    order: VecDeque<u64>,
+}
+
+/// How many SCAN cursors a shard remembers before forgetting the oldest.
+const MAX_SCAN_CURSORS: usize = 16 * 1024;
+
+impl ScanCursors {
+    /// Stores a resume point and returns its token (never 0).
+    pub fn save(&mut self, after: Vec<u8>) -> u64 {
+        self.next_token = self.next_token % ((1 << 50) - 1) + 1;
+        let t = self.next_token;
+        if self.order.len() >= MAX_SCAN_CURSORS {
+            if let Some(old) = self.order.pop_front() {
+                self.positions.remove(&old);
+            }
+        }
+        self.positions.insert(t, after);
+        self.order.push_back(t);
+        t
+    }
+
+    /// The resume point of a token, if still remembered.
+    pub fn get(&self, token: u64) -> Option<Vec<u8>> {
+        self.positions.get(&token).cloned()
+    }
+}
+
+/// One shard: owned by exactly one executor thread.
+pub struct Shard {
+    /// Index of this shard.
+    pub id: usize,
+    /// The shard's RocksDB.
+    pub engine: Engine,
+    /// Inboxes of all shards.
+    pub mesh: Arc<Mesh>,
+    /// Effective configuration.
+    pub config: Arc<Config>,
+    /// Shared memory budget (for INFO).
+    pub shared: SharedResources,
+    /// Counters.
+    pub stats: ShardStats,
+    /// SCAN resume points.
+    pub scan_cursors: RefCell<ScanCursors>,
+    /// Source of collection versions: increases across restarts.
+    next_version: Cell<u64>,
+    write_seq: Cell<u64>,
+    synced_seq: Cell<u64>,
+    /// Time of the last WAL fsync (ms since epoch).
+    pub last_sync_ms: Cell<u64>,
+}
+
+impl Shard {
+    /// Opens shard `id` under `<dir>/shard-<id>`.
+    pub fn open(id: usize, config: Arc<Config>, mesh: Arc<Mesh>, shared: SharedResources) -> Result<Shard, String> {
+        let path = config.dir.join(format!("shard-{id}"));
+        let engine = Engine::open(&path, &config, &shared)?;
+        Ok(Shard {
+            id,
+            engine,
+            mesh,
+            config,
+            shared,
+            stats: ShardStats::default(),
+            scan_cursors: RefCell::default(),
+            next_version: Cell::new(crate::util::now_ms() << 16),
+            write_seq: Cell::new(0),
+            synced_seq: Cell::new(0),
+            last_sync_ms: Cell::new(crate::util::now_ms()),
+        })
+    }
+
+    /// Number of shards in the server.
+    pub fn shard_count(&self) -> usize {
+        self.mesh.len()
+    }
+
+    /// A fresh collection version, greater than any used before.
+    pub fn new_version(&self) -> u64 {
+        let v = self.next_version.get().max(crate::util::now_ms() << 16) + 1;
+        self.next_version.set(v);
+        v
+    }
+
+    /// Applies a batch atomically, honouring `wal_enabled`. On a RocksDB
+    /// write stall it counts and logs the stall and then waits for it.
+    pub fn write(&self, batch: &WriteBatch) -> Result<(), String> {
+        let wal = self.config.wal_enabled;
+        let res = match self.engine.write(batch, wal, true) {
+            Err(WriteError::Stalled) => {
+                incr(&self.stats.write_stalls, 1);
+                log::warn!("shard {}: RocksDB write stall (compaction or flush behind); waiting", self.id);
+                self.engine.write(batch, wal, false)
+            }
+            other => other,
+        };
+        match res {
+            Ok(()) => {
+                self.write_seq.set(self.write_seq.get() + 1);
+                Ok(())
+            }
+            Err(WriteError::Stalled) => Err("write stalled".into()),
+            Err(WriteError::Failed(e)) => {
+                log::error!("shard {}: write to {} failed: {e}", self.id, self.engine.path().display());
+                Err(e)
+            }
+        }
+    }
+
+    /// Whether writes were made since the last WAL fsync.
+    pub fn wal_dirty(&self) -> bool {
+        self.write_seq.get() > self.synced_seq.get()
+    }
+
+    /// Fsyncs the WAL now if anything was written since the last fsync.
+    pub fn sync_wal(&self) {
+        let upto = self.write_seq.get();
+        if upto <= self.synced_seq.get() {
+            return;
+        }
+        if let Err(e) = self.engine.flush_wal(true) {
+            log::error!("shard {}: WAL fsync in {} failed: {e}", self.id, self.engine.path().display());
+            return;
+        }
+        self.synced_seq.set(upto);
+        self.last_sync_ms.set(crate::util::now_ms());
+        incr(&self.stats.wal_syncs, 1);
+    }
+
+    /// Group commit for `sync always`: lets every connection of this event
+    /// loop turn write first, then one fsync covers them all.
+    pub async fn sync_wal_group(&self) {
+        if !self.wal_dirty() {
+            return;
+        }
+        futures_lite::future::yield_now().await;
+        self.sync_wal();
+    }
+
+    /// Whether replies must wait for an fsync.
+    pub fn sync_always(&self) -> bool {
+        self.config.wal_enabled && self.config.runtime.sync() == SyncPolicy::Always
+    }
+
+    /// Serves the inbox: runs each batch of jobs from other shards, makes
+    /// their writes durable per the sync policy, then replies.
+    pub async fn serve_inbox(self: Rc<Self>) {
+        loop {
+            let jobs = self.mesh.recv_batch(self.id).await;
+            let done: Vec<_> = jobs.into_iter().map(|job| job(&self)).collect();
+            if self.sync_always() {
+                self.sync_wal();
+            }
+            done.into_iter().for_each(|complete| complete());
+        }
+    }
+
+    /// Background fsync for `everysec`: fsyncs at least every sync_interval.
+    pub async fn run_wal_syncer(self: Rc<Self>) {
+        loop {
+            let ms = self.config.runtime.sync_interval_ms.load(std::sync::atomic::Ordering::Relaxed);
+            glommio::timer::sleep(Duration::from_millis(ms.max(1))).await;
+            if self.config.wal_enabled && self.config.runtime.sync() == SyncPolicy::Everysec {
+                self.sync_wal();
+            }
+        }
+    }
+}

@@ -1,0 +1,222 @@
+//! One shard's RocksDB instance: column families, options, reads and
+//! atomic batch writes.
+
+use super::compaction::{filter_sub_key, DbSlot};
+use crate::config::{Compression, Config};
+use rocksdb::{
+    BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor, DBCompressionType, Options,
+    WriteBatch, WriteBufferManager, WriteOptions, DB,
+};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::Arc;
+
+/// The column families of DESIGN.md §3.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cf {
+    /// Key → type, expiry, version, size, inline value.
+    Meta,
+    /// Collection sub-keys.
+    Data,
+    /// Sorted-set members ordered by score.
+    ZScore,
+    /// TTL index ordered by expiry time.
+    Expire,
+}
+
+impl Cf {
+    /// All column families.
+    pub const ALL: [Cf; 4] = [Cf::Meta, Cf::Data, Cf::ZScore, Cf::Expire];
+
+    /// The RocksDB column-family name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Cf::Meta => "meta",
+            Cf::Data => "data",
+            Cf::ZScore => "zscore",
+            Cf::Expire => "expire",
+        }
+    }
+}
+
+/// Memory shared by all shards: one block cache and one memtable budget.
+#[derive(Clone)]
+pub struct SharedResources {
+    cache: Cache,
+    write_buffers: WriteBufferManager,
+}
+
+// SAFETY: RocksDB's Cache and WriteBufferManager are thread-safe C++ objects;
+// the wrappers only hold reference-counted pointers to them.
+unsafe impl Send for SharedResources {}
+unsafe impl Sync for SharedResources {}
+
+impl SharedResources {
+    /// Creates the shared cache and write-buffer manager from the config.
+    pub fn new(config: &Config) -> SharedResources {
+        let cache = Cache::new_lru_cache(config.block_cache_size as usize);
+        let write_buffers =
+            WriteBufferManager::new_write_buffer_manager_with_cache(config.write_buffer_size as usize, false, cache.clone());
+        SharedResources { cache, write_buffers }
+    }
+
+    /// Bytes currently held by the shared block cache.
+    pub fn cache_usage(&self) -> usize {
+        self.cache.get_usage()
+    }
+}
+
+/// Error from a write: a stall (retry later) or a real failure.
+#[derive(Debug)]
+pub enum WriteError {
+    /// RocksDB would have slowed the write down (`no_slowdown`).
+    Stalled,
+    /// Anything else, with RocksDB's message.
+    Failed(String),
+}
+
+/// A shard's RocksDB.
+pub struct Engine {
+    db: Box<DB>,
+    slot: DbSlot,
+    path: PathBuf,
+}
+
+fn compression_type(c: Compression) -> DBCompressionType {
+    match c {
+        Compression::Lz4 => DBCompressionType::Lz4,
+        Compression::Snappy => DBCompressionType::Snappy,
+        Compression::Zstd => DBCompressionType::Zstd,
+        Compression::None => DBCompressionType::None,
+    }
+}
+
+impl Engine {
+    /// Opens (or creates) the shard's RocksDB under `path`.
+    pub fn open(path: &Path, config: &Config, shared: &SharedResources) -> Result<Engine, String> {
+        let slot: DbSlot = Arc::new(AtomicPtr::new(std::ptr::null_mut()));
+        let mut db_opts = Options::default();
+        db_opts.create_if_missing(true);
+        db_opts.create_missing_column_families(true);
+        db_opts.set_write_buffer_manager(&shared.write_buffers);
+        db_opts.set_max_total_wal_size(config.max_log_size);
+        db_opts.set_max_background_jobs(2);
+        db_opts.set_keep_log_file_num(3);
+        db_opts.set_bytes_per_sync(1 << 20);
+
+        let cf_opts = |cf: Cf| {
+            let mut o = Options::default();
+            let mut table = BlockBasedOptions::default();
+            table.set_block_cache(&shared.cache);
+            table.set_bloom_filter(10.0, false);
+            table.set_cache_index_and_filter_blocks(true);
+            table.set_pin_l0_filter_and_index_blocks_in_cache(true);
+            o.set_block_based_table_factory(&table);
+            o.set_compression_type(compression_type(config.compression));
+            o.set_level_compaction_dynamic_level_bytes(true);
+            if matches!(cf, Cf::Data | Cf::ZScore) {
+                let s = slot.clone();
+                o.set_compaction_filter("diskdb-stale-subkeys", move |_lvl: u32, key: &[u8], _v: &[u8]| {
+                    filter_sub_key(&s, key)
+                });
+            }
+            ColumnFamilyDescriptor::new(cf.name(), o)
+        };
+        let cfs: Vec<_> = Cf::ALL.iter().map(|&cf| cf_opts(cf)).collect();
+        let db = DB::open_cf_descriptors(&db_opts, path, cfs)
+            .map_err(|e| format!("cannot open RocksDB at {}: {e}", path.display()))?;
+        let db = Box::new(db);
+        slot.store(&*db as *const DB as *mut DB, Ordering::Release);
+        Ok(Engine { db, slot, path: path.to_path_buf() })
+    }
+
+    /// Directory of this shard's RocksDB.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The handle of a column family.
+    pub fn cf(&self, cf: Cf) -> &ColumnFamily {
+        self.db.cf_handle(cf.name()).expect("column family opened at startup")
+    }
+
+    /// The underlying RocksDB handle (iterators, properties, checkpoints).
+    pub fn db(&self) -> &DB {
+        &self.db
+    }
+
+    /// Point read.
+    pub fn get(&self, cf: Cf, key: &[u8]) -> Result<Option<Vec<u8>>, String> {
+        self.db.get_cf(self.cf(cf), key).map_err(|e| e.to_string())
+    }
+
+    /// Applies a batch atomically. Never blocks on a write stall: the caller
+    /// gets [`WriteError::Stalled`] and decides how to wait.
+    pub fn write(&self, batch: &WriteBatch, wal: bool, no_slowdown: bool) -> Result<(), WriteError> {
+        let mut opts = WriteOptions::default();
+        opts.disable_wal(!wal);
+        opts.set_no_slowdown(no_slowdown);
+        match self.db.write_opt(batch, &opts) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == rocksdb::ErrorKind::Incomplete => Err(WriteError::Stalled),
+            Err(e) => Err(WriteError::Failed(e.to_string())),
+        }
+    }
+
+    /// Flushes the WAL to the OS and, with `sync`, fsyncs it.
+    pub fn flush_wal(&self, sync: bool) -> Result<(), String> {
+        self.db.flush_wal(sync).map_err(|e| e.to_string())
+    }
+
+    /// An integer RocksDB property summed over all column families.
+    pub fn property_sum(&self, name: &str) -> u64 {
+        Cf::ALL
+            .iter()
+            .filter_map(|&cf| self.db.property_int_value_cf(self.cf(cf), name).ok().flatten())
+            .sum()
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        self.slot.store(std::ptr::null_mut(), Ordering::Release);
+        self.db.cancel_all_background_work(true);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::encoding::{meta_key, sub_key_prefix, Kind, Meta};
+
+    fn test_config() -> Config {
+        Config::build(None, Default::default()).unwrap()
+    }
+
+    #[test]
+    fn compaction_drops_stale_versions() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = test_config();
+        let shared = SharedResources::new(&cfg);
+        let e = Engine::open(dir.path(), &cfg, &shared).unwrap();
+        let sub = |ver: u64, f: &str| {
+            let mut k = sub_key_prefix(0, b"h", ver);
+            k.extend_from_slice(f.as_bytes());
+            k
+        };
+        let mut b = WriteBatch::default();
+        let meta = Meta { kind: Kind::Hash, expire_at: 0, version: 2, size: 1, payload: vec![] };
+        b.put_cf(e.cf(Cf::Meta), meta_key(0, b"h"), meta.encode());
+        b.put_cf(e.cf(Cf::Data), sub(1, "old"), b"x");
+        b.put_cf(e.cf(Cf::Data), sub(2, "new"), b"y");
+        let mut gone = sub_key_prefix(0, b"deleted", 5);
+        gone.push(b'f');
+        b.put_cf(e.cf(Cf::Data), &gone, b"z");
+        e.write(&b, true, false).unwrap();
+        e.db().flush_cf(e.cf(Cf::Data)).unwrap();
+        e.db().compact_range_cf(e.cf(Cf::Data), None::<&[u8]>, None::<&[u8]>);
+        assert_eq!(e.get(Cf::Data, &sub(1, "old")).unwrap(), None);
+        assert_eq!(e.get(Cf::Data, &sub(2, "new")).unwrap(), Some(b"y".to_vec()));
+        assert_eq!(e.get(Cf::Data, &gone).unwrap(), None);
+    }
+}

@@ -1,0 +1,9 @@
+//! Storage: one RocksDB per shard, the key encoding, the compaction filter
+//! that drops stale collection sub-keys, and the data-directory manifest.
+
+pub mod compaction;
+pub mod encoding;
+pub mod engine;
+pub mod manifest;
+
+pub use engine::{Cf, Engine, SharedResources};

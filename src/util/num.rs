@@ -1,0 +1,90 @@
+//! Number parsing and formatting with Redis's rules.
+
+/// Parses a signed 64-bit integer the way Redis's `string2ll` does: no
+/// spaces, no `+`, no leading zeros, no overflow.
+pub fn parse_i64(b: &[u8]) -> Option<i64> {
+    if b.is_empty() || b.len() > 20 {
+        return None;
+    }
+    let digits = if b[0] == b'-' { &b[1..] } else { b };
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    if digits[0] == b'0' && (digits.len() > 1 || b[0] == b'-') {
+        return None;
+    }
+    std::str::from_utf8(b).ok()?.parse().ok()
+}
+
+/// Parses a double the way Redis's `string2ld`/`strtod` does: no spaces, no
+/// NaN; `inf`, `+inf`, `-inf` accepted.
+pub fn parse_f64(b: &[u8]) -> Option<f64> {
+    let s = std::str::from_utf8(b).ok()?;
+    if s.is_empty() || s.len() > 5000 || s.starts_with(|c: char| c.is_whitespace()) || s.ends_with(|c: char| c.is_whitespace()) {
+        return None;
+    }
+    let v: f64 = s.parse().ok()?;
+    if v.is_nan() {
+        return None;
+    }
+    Some(v)
+}
+
+/// Formats a double as Redis replies it: shortest round-trip digits,
+/// `inf`/`-inf`, exponent form for very large or small magnitudes.
+pub fn format_double(d: f64) -> String {
+    if d.is_infinite() {
+        return if d > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    if d == 0.0 {
+        return if d.is_sign_negative() { "-0".into() } else { "0".into() };
+    }
+    let a = d.abs();
+    if !(1e-5..1e17).contains(&a) {
+        // %.17g style exponent, with shortest mantissa
+        let s = format!("{d:e}");
+        let (m, e) = s.split_once('e').unwrap_or((&s, "0"));
+        let e: i32 = e.parse().unwrap_or(0);
+        return format!("{m}e{}{:02}", if e < 0 { '-' } else { '+' }, e.abs());
+    }
+    format!("{d}")
+}
+
+/// Formats the result of INCRBYFLOAT: fixed notation, no exponent, trailing
+/// zeros removed (Redis prints a long double with `%.17Lf`).
+pub fn format_incr_float(d: f64) -> String {
+    let a = d.abs();
+    if a != 0.0 && !(1e-5..1e17).contains(&a) {
+        let s = format!("{d:.17}");
+        let s = s.trim_end_matches('0').trim_end_matches('.');
+        return s.to_string();
+    }
+    format!("{d}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers() {
+        assert_eq!(parse_i64(b"123"), Some(123));
+        assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
+        assert_eq!(parse_i64(b"9223372036854775808"), None);
+        assert_eq!(parse_i64(b"+1"), None);
+        assert_eq!(parse_i64(b"01"), None);
+        assert_eq!(parse_i64(b" 1"), None);
+        assert_eq!(parse_i64(b"0"), Some(0));
+    }
+
+    #[test]
+    fn doubles() {
+        assert_eq!(parse_f64(b"1.5"), Some(1.5));
+        assert_eq!(parse_f64(b"-inf"), Some(f64::NEG_INFINITY));
+        assert_eq!(parse_f64(b"nan"), None);
+        assert_eq!(format_double(1.5), "1.5");
+        assert_eq!(format_double(3.0), "3");
+        assert_eq!(format_double(1e300), "1e+300");
+        assert_eq!(format_incr_float(10.5), "10.5");
+    }
+}

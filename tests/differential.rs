@@ -1,0 +1,208 @@
+//! Differential test: the same random command sequences go to DiskDB and to
+//! a real redis-server; every reply must be identical.
+mod common;
+use common::{err_text, free_port, Server};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use redis::Value;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+struct RedisServer {
+    child: Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_redis() -> RedisServer {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let child = Command::new("redis-server")
+        .args(["--port", &port.to_string(), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1"])
+        .arg("--dir")
+        .arg(dir.path())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("redis-server is needed for the differential test ({e}); scripts/setup.sh installs it"));
+    let client = redis::Client::open(format!("redis://127.0.0.1:{port}/")).unwrap();
+    for _ in 0..250 {
+        if client.get_connection().is_ok() {
+            return RedisServer { child, port, _dir: dir };
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("redis-server did not start on port {port}");
+}
+
+fn run(con: &mut redis::Connection, args: &[String]) -> String {
+    let mut c = redis::cmd(&args[0]);
+    for a in &args[1..] {
+        c.arg(a);
+    }
+    match c.query::<Value>(con) {
+        Ok(v) => normalize(v),
+        Err(e) => format!("ERR<{}>", err_text(&e)),
+    }
+}
+
+/// Canonical text of a reply; KEYS-style arrays are compared as sorted.
+fn normalize(v: Value) -> String {
+    format!("{v:?}")
+}
+
+const KEYS: &[&str] = &["a", "b", "c", "{t}x", "{t}y", "num", "bits", "foo", "bar", "k:1"];
+
+fn key(r: &mut StdRng) -> String {
+    KEYS[r.random_range(0..KEYS.len())].to_string()
+}
+
+fn value(r: &mut StdRng) -> String {
+    match r.random_range(0..5) {
+        0 => r.random_range(-100..100).to_string(),
+        1 => String::new(),
+        2 => "hello".into(),
+        3 => format!("{}", r.random_range(0..1_000_000u64)),
+        _ => "x".repeat(r.random_range(1..60)),
+    }
+}
+
+fn int(r: &mut StdRng, lo: i64, hi: i64) -> String {
+    r.random_range(lo..hi).to_string()
+}
+
+fn random_command(r: &mut StdRng) -> Vec<String> {
+    let s = |x: &str| x.to_string();
+    let k = key(r);
+    match r.random_range(0..36) {
+        0 => vec![s("SET"), k, value(r)],
+        1 => {
+            let mut v = vec![s("SET"), k, value(r)];
+            let opts = [["NX"].as_slice(), &["XX"], &["GET"], &["EX", "1000"], &["PX", "500000"], &["KEEPTTL"], &["NX", "GET"], &["EX", "0"], &["EX"], &["XX", "NX"]];
+            v.extend(opts[r.random_range(0..opts.len())].iter().map(|x| x.to_string()));
+            v
+        }
+        2 | 3 => vec![s("GET"), k],
+        4 => vec![s("DEL"), k, key(r), key(r)],
+        5 => vec![s("EXISTS"), k, key(r)],
+        6 => vec![s("INCR"), k],
+        7 => vec![s("INCRBY"), k, int(r, -1000, 1000)],
+        8 => vec![s("DECRBY"), k, int(r, -10, 10)],
+        9 => vec![s("APPEND"), k, value(r)],
+        10 => vec![s("STRLEN"), k],
+        11 => vec![s("GETRANGE"), k, int(r, -10, 10), int(r, -10, 10)],
+        12 => vec![s("SETRANGE"), k, int(r, 0, 20), value(r)],
+        13 => vec![s("MSET"), k, value(r), key(r), value(r)],
+        14 => vec![s("MGET"), k, key(r), key(r)],
+        15 => vec![s("SETNX"), k, value(r)],
+        16 => vec![s("GETSET"), k, value(r)],
+        17 => vec![s("GETDEL"), k],
+        18 => vec![s("EXPIRE"), k, int(r, 100, 100000)],
+        19 => vec![s("PERSIST"), k],
+        20 => vec![s("TYPE"), k],
+        21 => vec![s("RENAME"), k, key(r)],
+        22 => vec![s("RENAMENX"), k, key(r)],
+        23 => vec![s("COPY"), k, key(r)],
+        24 => vec![s("SETBIT"), k, int(r, 0, 64), int(r, 0, 2)],
+        25 => vec![s("GETBIT"), k, int(r, 0, 64)],
+        26 => vec![s("BITCOUNT"), k],
+        27 => vec![s("BITCOUNT"), k, int(r, -5, 5), int(r, -5, 5)],
+        28 => vec![s("BITPOS"), k, int(r, 0, 2)],
+        29 => vec![s("INCRBYFLOAT"), k, ["1.5", "0.25", "-2", "10", "abc"][r.random_range(0..5)].to_string()],
+        30 => vec![s("DBSIZE")],
+        31 => vec![s("MSETNX"), k, value(r), key(r), value(r)],
+        32 => vec![s("EXPIRE"), k, int(r, 100, 1000), ["NX", "XX", "GT", "LT"][r.random_range(0..4)].to_string()],
+        33 => vec![s("TTL"), k],
+        34 => vec![s("GETEX"), k, ["PERSIST", "EX", "FOO"][r.random_range(0..3)].to_string(), s("500")],
+        _ => vec![s("DECR"), k],
+    }
+}
+
+/// TTL replies are compared loosely (timing): -2, -1 or "positive".
+fn ttl_class(reply: &str) -> String {
+    if reply.contains("Int(-2)") || reply.contains("Int(-1)") {
+        reply.to_string()
+    } else {
+        "positive".into()
+    }
+}
+
+#[test]
+fn random_sequences_match_redis_server() {
+    let redis_srv = start_redis();
+    let ours = Server::start(2, &[]);
+    let mut theirs_con = redis::Client::open(format!("redis://127.0.0.1:{}/", redis_srv.port)).unwrap().get_connection().unwrap();
+    let mut ours_con = ours.conn();
+    let mut compared = 0;
+    for seed in 0..20u64 {
+        let mut r = StdRng::seed_from_u64(seed);
+        let _ = run(&mut theirs_con, &["FLUSHALL".into()]);
+        let _ = run(&mut ours_con, &["FLUSHALL".into()]);
+        for step in 0..250 {
+            let cmd = random_command(&mut r);
+            let (mut a, mut b) = (run(&mut theirs_con, &cmd), run(&mut ours_con, &cmd));
+            if cmd[0] == "TTL" {
+                a = ttl_class(&a);
+                b = ttl_class(&b);
+            }
+            assert_eq!(b, a, "seed {seed} step {step}: {cmd:?}\n diskdb: {b}\n redis:  {a}");
+            compared += 1;
+        }
+        // final state: same keys, same values
+        let mut ka: Vec<String> = redis::cmd("KEYS").arg("*").query(&mut theirs_con).unwrap();
+        let mut kb: Vec<String> = redis::cmd("KEYS").arg("*").query(&mut ours_con).unwrap();
+        ka.sort();
+        kb.sort();
+        assert_eq!(kb, ka, "seed {seed}: key sets differ");
+        for k in &ka {
+            let get = vec!["GET".to_string(), k.clone()];
+            assert_eq!(run(&mut ours_con, &get), run(&mut theirs_con, &get), "seed {seed}: value of {k}");
+        }
+    }
+    eprintln!("differential: {compared} commands compared, all identical");
+}
+
+#[test]
+fn error_replies_match_redis_server() {
+    let redis_srv = start_redis();
+    let ours = Server::start(2, &[]);
+    let mut a = redis::Client::open(format!("redis://127.0.0.1:{}/", redis_srv.port)).unwrap().get_connection().unwrap();
+    let mut b = ours.conn();
+    let cases: &[&[&str]] = &[
+        &["GET"],
+        &["SET", "k"],
+        &["NOSUCHCMD", "x", "y"],
+        &["INCR", "k", "extra"],
+        &["SET", "k", "v", "EX", "-5"],
+        &["SET", "k", "v", "PX", "notanumber"],
+        &["SET", "k", "v", "BOGUS"],
+        &["SELECT", "99"],
+        &["SELECT", "x"],
+        &["EXPIRE", "k", "x"],
+        &["SETBIT", "k", "x", "1"],
+        &["BITCOUNT", "k", "1"],
+        &["BITPOS", "k", "2"],
+        &["GETRANGE", "k", "a", "b"],
+        &["MSET", "a"],
+        &["OBJECT", "NOPE"],
+        &["CONFIG", "NOPE"],
+        &["CLIENT", "NOPE"],
+        &["HELLO", "9"],
+        &["ECHO", "a", "b"],
+        &["SCAN", "x"],
+        &["COPY", "k", "k"],
+        &["RENAME", "missing", "x"],
+    ];
+    let _ = run(&mut a, &["SET".into(), "k".into(), "v".into()]);
+    let _ = run(&mut b, &["SET".into(), "k".into(), "v".into()]);
+    for case in cases {
+        let cmd: Vec<String> = case.iter().map(|s| s.to_string()).collect();
+        assert_eq!(run(&mut b, &cmd), run(&mut a, &cmd), "{cmd:?}");
+    }
+}
