@@ -187,3 +187,24 @@ fn redis_cli_talks_to_us() {
     assert!(run(&["INFO", "server"]).contains("redis_version"));
     assert_eq!(run(&["DBSIZE"]), "1");
 }
+
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let fields: Vec<&str> = stat.rsplit_once(')').unwrap().1.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the whole line
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
+
+#[test]
+fn idle_server_sleeps() {
+    let s = Server::start(2, &[]);
+    let pid = s.child.as_ref().unwrap().id();
+    let mut c = s.conn();
+    let _: () = c.set("warm", 1).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let before = cpu_ticks(pid);
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let used = cpu_ticks(pid) - before;
+    // 2 s of wall time; a spinning executor would burn ~200 ticks per core
+    assert!(used < 20, "idle server used {used} clock ticks in 2 s");
+}

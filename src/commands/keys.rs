@@ -192,7 +192,7 @@ async fn transfer(client: &Client, src: Vec<u8>, dst: Vec<u8>, dst_db: u8, repla
                 from.delete(&mut batch, &src);
             }
             to.stage_restore(&mut batch, &dst, &dump);
-            db.write(&batch)?;
+            db.write(batch)?;
             Ok(true)
         })
         .await;
@@ -210,7 +210,7 @@ async fn transfer(client: &Client, src: Vec<u8>, dst: Vec<u8>, dst_db: u8, repla
         }
         let mut batch = rocksdb::WriteBatch::default();
         to.stage_restore(&mut batch, &dst, &dump);
-        to.write(&batch)?;
+        to.write(batch)?;
         Ok(true)
     })
     .await?;

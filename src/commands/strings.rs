@@ -1,6 +1,6 @@
 //! String commands: SET and friends, counters, ranges, MGET/MSET.
 
-use super::{cmd, not_integer, on_owner, syntax_error, Args, BoxFuture, Command, Exec::*, Merge};
+use super::{cmd, not_integer, syntax_error, Args, BoxFuture, Command, Exec::*, Merge};
 use crate::data_types::string::MAX_STRING;
 use crate::data_types::{Db, Result};
 use crate::protocol::Reply;
@@ -206,7 +206,7 @@ fn mset(db: &Db, a: &[Vec<u8>]) -> Reply {
     for kv in a[1..].chunks(2) {
         db.put(&mut batch, &kv[0], &Meta::string(kv[1].clone()));
     }
-    tri!(db.write(&batch));
+    tri!(db.write(batch));
     Reply::ok()
 }
 

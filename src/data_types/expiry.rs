@@ -33,7 +33,7 @@ pub fn expire_cycle(shard: &Shard, now: u64, max: usize) -> (usize, bool) {
     }
     let more = it.valid();
     if visited > 0 {
-        if let Err(err) = shard.write(&batch) {
+        if let Err(err) = shard.write(batch) {
             log::error!("shard {}: active expiry write failed: {err}", shard.id);
             return (0, false);
         }

@@ -80,7 +80,7 @@ impl<'a> Db<'a> {
     }
 
     /// Writes a batch atomically.
-    pub fn write(&self, batch: &WriteBatch) -> Result<()> {
+    pub fn write(&self, batch: WriteBatch) -> Result<()> {
         self.shard
             .write(batch)
             .map_err(|e| Reply::err(format!("ERR storage write failed on shard {}: {e}", self.shard.id)))
@@ -90,7 +90,7 @@ impl<'a> Db<'a> {
     pub fn set(&self, key: &[u8], meta: &Meta) -> Result<()> {
         let mut b = WriteBatch::default();
         self.put(&mut b, key, meta);
-        self.write(&b)
+        self.write(b)
     }
 
     /// Deletes keys that exist (and are not expired); returns how many.
@@ -104,7 +104,7 @@ impl<'a> Db<'a> {
             }
         }
         if n > 0 {
-            self.write(&b)?;
+            self.write(b)?;
         }
         Ok(n)
     }
@@ -164,7 +164,7 @@ fn flush_range(shard: &Shard, from: Vec<u8>, to: Vec<u8>) -> Result<()> {
         b.delete_range_cf(e.cf(cf), &from, &to);
     }
     shard
-        .write(&b)
+        .write(b)
         .map_err(|err| Reply::err(format!("ERR flush failed on shard {}: {err}", shard.id)))
 }
 
@@ -174,7 +174,7 @@ pub fn flush_all(shard: &Shard) -> Result<()> {
     let e = &shard.engine;
     let mut b = WriteBatch::default();
     b.delete_range_cf(e.cf(Cf::Expire), vec![0u8; 8], vec![0xffu8; 9]);
-    shard.write(&b).map_err(|err| Reply::err(format!("ERR flush failed on shard {}: {err}", shard.id)))
+    shard.write(b).map_err(|err| Reply::err(format!("ERR flush failed on shard {}: {err}", shard.id)))
 }
 
 /// A key's full contents, for RENAME/COPY/MOVE across shards or databases.

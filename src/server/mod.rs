@@ -123,14 +123,18 @@ pub fn run(config: Config) -> Result<(), String> {
     if let Some(e) = failure {
         // Let the healthy shards proceed so they can be stopped cleanly.
         std::thread::spawn(move || go.wait());
-        stops.into_iter().for_each(|s| drop(s.send(())));
+        stops.into_iter().for_each(|s| {
+            let _ = s.send(());
+        });
         return Err(e);
     }
     go.wait();
     log::info!("ready to accept connections on {addr}");
     wait_for_signal(&config);
     log::info!("shutting down: closing listeners, syncing WAL");
-    stops.into_iter().for_each(|s| drop(s.send(())));
+    stops.into_iter().for_each(|s| {
+            let _ = s.send(());
+        });
     for h in handles {
         let _ = h.join();
     }

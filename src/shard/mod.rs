@@ -15,6 +15,10 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Batches up to this size are probed with `no_slowdown` before a
+/// blocking write (the probe needs a copy, as RocksDB consumes the batch).
+const STALL_PROBE_MAX_BATCH: usize = 64 * 1024;
+
 /// Per-shard counters reported by INFO.
 #[derive(Default, Debug)]
 pub struct ShardStats {
@@ -125,17 +129,23 @@ impl Shard {
         v
     }
 
-    /// Applies a batch atomically, honouring `wal_enabled`. On a RocksDB
-    /// write stall it counts and logs the stall and then waits for it.
-    pub fn write(&self, batch: &WriteBatch) -> Result<(), String> {
+    /// Applies a batch atomically, honouring `wal_enabled`. A batch small
+    /// enough to copy cheaply is first tried with `no_slowdown`, so a RocksDB
+    /// write stall is counted and logged; then the write waits it out.
+    pub fn write(&self, batch: WriteBatch) -> Result<(), String> {
         let wal = self.config.wal_enabled;
-        let res = match self.engine.write(batch, wal, true) {
-            Err(WriteError::Stalled) => {
-                incr(&self.stats.write_stalls, 1);
-                log::warn!("shard {}: RocksDB write stall (compaction or flush behind); waiting", self.id);
-                self.engine.write(batch, wal, false)
+        let res = if batch.size_in_bytes() <= STALL_PROBE_MAX_BATCH {
+            let retry = WriteBatch::from_data(batch.data());
+            match self.engine.write(batch, wal, true) {
+                Err(WriteError::Stalled) => {
+                    incr(&self.stats.write_stalls, 1);
+                    log::warn!("shard {}: RocksDB write stall (flush or compaction behind); waiting", self.id);
+                    self.engine.write(retry, wal, false)
+                }
+                other => other,
             }
-            other => other,
+        } else {
+            self.engine.write(batch, wal, false)
         };
         match res {
             Ok(()) => {

@@ -150,9 +150,9 @@ impl Engine {
         self.db.get_cf(self.cf(cf), key).map_err(|e| e.to_string())
     }
 
-    /// Applies a batch atomically. Never blocks on a write stall: the caller
-    /// gets [`WriteError::Stalled`] and decides how to wait.
-    pub fn write(&self, batch: &WriteBatch, wal: bool, no_slowdown: bool) -> Result<(), WriteError> {
+    /// Applies a batch atomically. With `no_slowdown`, a write that RocksDB
+    /// would delay fails with [`WriteError::Stalled`] instead of blocking.
+    pub fn write(&self, batch: WriteBatch, wal: bool, no_slowdown: bool) -> Result<(), WriteError> {
         let mut opts = WriteOptions::default();
         opts.disable_wal(!wal);
         opts.set_no_slowdown(no_slowdown);
@@ -212,7 +212,7 @@ mod tests {
         let mut gone = sub_key_prefix(0, b"deleted", 5);
         gone.push(b'f');
         b.put_cf(e.cf(Cf::Data), &gone, b"z");
-        e.write(&b, true, false).unwrap();
+        e.write(b, true, false).unwrap();
         e.db().flush_cf(e.cf(Cf::Data)).unwrap();
         e.db().compact_range_cf(e.cf(Cf::Data), None::<&[u8]>, None::<&[u8]>);
         assert_eq!(e.get(Cf::Data, &sub(1, "old")).unwrap(), None);
