@@ -44,7 +44,8 @@ struct Cli {
 }
 
 fn parse_compression(s: &str) -> Result<Compression, String> {
-    Compression::parse(s).ok_or_else(|| format!("unknown compression {s:?} (lz4, snappy, zstd, none)"))
+    Compression::parse(s)
+        .ok_or_else(|| format!("unknown compression {s:?} (lz4, snappy, zstd, none)"))
 }
 fn parse_size(s: &str) -> Result<ByteSize, String> {
     ByteSize::parse(s).ok_or_else(|| format!("invalid size {s:?} (e.g. 256MB)"))
@@ -66,7 +67,11 @@ fn main() {
         None => None,
     };
     let file_level = file.as_ref().and_then(|(_, f)| f.server.loglevel.clone());
-    let level = cli.loglevel.clone().or(file_level).unwrap_or_else(|| "info".into());
+    let level = cli
+        .loglevel
+        .clone()
+        .or(file_level)
+        .unwrap_or_else(|| "info".into());
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(&level)).init();
     let overrides = Overrides {
         bind: cli.bind,

@@ -34,7 +34,11 @@ fn start_redis() -> RedisServer {
     let client = redis::Client::open(format!("redis://127.0.0.1:{port}/")).unwrap();
     for _ in 0..250 {
         if client.get_connection().is_ok() {
-            return RedisServer { child, port, _dir: dir };
+            return RedisServer {
+                child,
+                port,
+                _dir: dir,
+            };
         }
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -57,7 +61,9 @@ fn normalize(v: Value) -> String {
     format!("{v:?}")
 }
 
-const KEYS: &[&str] = &["a", "b", "c", "{t}x", "{t}y", "num", "bits", "foo", "bar", "k:1"];
+const KEYS: &[&str] = &[
+    "a", "b", "c", "{t}x", "{t}y", "num", "bits", "foo", "bar", "k:1",
+];
 
 fn key(r: &mut StdRng) -> String {
     KEYS[r.random_range(0..KEYS.len())].to_string()
@@ -84,8 +90,23 @@ fn random_command(r: &mut StdRng) -> Vec<String> {
         0 => vec![s("SET"), k, value(r)],
         1 => {
             let mut v = vec![s("SET"), k, value(r)];
-            let opts = [["NX"].as_slice(), &["XX"], &["GET"], &["EX", "1000"], &["PX", "500000"], &["KEEPTTL"], &["NX", "GET"], &["EX", "0"], &["EX"], &["XX", "NX"]];
-            v.extend(opts[r.random_range(0..opts.len())].iter().map(|x| x.to_string()));
+            let opts = [
+                ["NX"].as_slice(),
+                &["XX"],
+                &["GET"],
+                &["EX", "1000"],
+                &["PX", "500000"],
+                &["KEEPTTL"],
+                &["NX", "GET"],
+                &["EX", "0"],
+                &["EX"],
+                &["XX", "NX"],
+            ];
+            v.extend(
+                opts[r.random_range(0..opts.len())]
+                    .iter()
+                    .map(|x| x.to_string()),
+            );
             v
         }
         2 | 3 => vec![s("GET"), k],
@@ -114,12 +135,26 @@ fn random_command(r: &mut StdRng) -> Vec<String> {
         26 => vec![s("BITCOUNT"), k],
         27 => vec![s("BITCOUNT"), k, int(r, -5, 5), int(r, -5, 5)],
         28 => vec![s("BITPOS"), k, int(r, 0, 2)],
-        29 => vec![s("INCRBYFLOAT"), k, ["1.5", "0.25", "-2", "10", "abc"][r.random_range(0..5)].to_string()],
+        29 => vec![
+            s("INCRBYFLOAT"),
+            k,
+            ["1.5", "0.25", "-2", "10", "abc"][r.random_range(0..5)].to_string(),
+        ],
         30 => vec![s("DBSIZE")],
         31 => vec![s("MSETNX"), k, value(r), key(r), value(r)],
-        32 => vec![s("EXPIRE"), k, int(r, 100, 1000), ["NX", "XX", "GT", "LT"][r.random_range(0..4)].to_string()],
+        32 => vec![
+            s("EXPIRE"),
+            k,
+            int(r, 100, 1000),
+            ["NX", "XX", "GT", "LT"][r.random_range(0..4)].to_string(),
+        ],
         33 => vec![s("TTL"), k],
-        34 => vec![s("GETEX"), k, ["PERSIST", "EX", "FOO"][r.random_range(0..3)].to_string(), s("500")],
+        34 => vec![
+            s("GETEX"),
+            k,
+            ["PERSIST", "EX", "FOO"][r.random_range(0..3)].to_string(),
+            s("500"),
+        ],
         _ => vec![s("DECR"), k],
     }
 }
@@ -137,7 +172,10 @@ fn ttl_class(reply: &str) -> String {
 fn random_sequences_match_redis_server() {
     let redis_srv = start_redis();
     let ours = Server::start(2, &[]);
-    let mut theirs_con = redis::Client::open(format!("redis://127.0.0.1:{}/", redis_srv.port)).unwrap().get_connection().unwrap();
+    let mut theirs_con = redis::Client::open(format!("redis://127.0.0.1:{}/", redis_srv.port))
+        .unwrap()
+        .get_connection()
+        .unwrap();
     let mut ours_con = ours.conn();
     let mut compared = 0;
     for seed in 0..20u64 {
@@ -151,7 +189,10 @@ fn random_sequences_match_redis_server() {
                 a = ttl_class(&a);
                 b = ttl_class(&b);
             }
-            assert_eq!(b, a, "seed {seed} step {step}: {cmd:?}\n diskdb: {b}\n redis:  {a}");
+            assert_eq!(
+                b, a,
+                "seed {seed} step {step}: {cmd:?}\n diskdb: {b}\n redis:  {a}"
+            );
             compared += 1;
         }
         // final state: same keys, same values
@@ -162,7 +203,11 @@ fn random_sequences_match_redis_server() {
         assert_eq!(kb, ka, "seed {seed}: key sets differ");
         for k in &ka {
             let get = vec!["GET".to_string(), k.clone()];
-            assert_eq!(run(&mut ours_con, &get), run(&mut theirs_con, &get), "seed {seed}: value of {k}");
+            assert_eq!(
+                run(&mut ours_con, &get),
+                run(&mut theirs_con, &get),
+                "seed {seed}: value of {k}"
+            );
         }
     }
     eprintln!("differential: {compared} commands compared, all identical");
@@ -172,7 +217,10 @@ fn random_sequences_match_redis_server() {
 fn error_replies_match_redis_server() {
     let redis_srv = start_redis();
     let ours = Server::start(2, &[]);
-    let mut a = redis::Client::open(format!("redis://127.0.0.1:{}/", redis_srv.port)).unwrap().get_connection().unwrap();
+    let mut a = redis::Client::open(format!("redis://127.0.0.1:{}/", redis_srv.port))
+        .unwrap()
+        .get_connection()
+        .unwrap();
     let mut b = ours.conn();
     let cases: &[&[&str]] = &[
         &["GET"],

@@ -15,10 +15,33 @@ fn del_exists_touch_across_shards() {
     }
     let keys: Vec<String> = (0..20).map(|i| format!("k{i}")).collect();
     assert_eq!(c.exists::<_, i64>(&keys).unwrap(), 20);
-    assert_eq!(redis::cmd("EXISTS").arg("k1").arg("k1").arg("nope").query::<i64>(&mut c).unwrap(), 2);
-    assert_eq!(redis::cmd("TOUCH").arg("k1").arg("k2").arg("nope").query::<i64>(&mut c).unwrap(), 2);
+    assert_eq!(
+        redis::cmd("EXISTS")
+            .arg("k1")
+            .arg("k1")
+            .arg("nope")
+            .query::<i64>(&mut c)
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        redis::cmd("TOUCH")
+            .arg("k1")
+            .arg("k2")
+            .arg("nope")
+            .query::<i64>(&mut c)
+            .unwrap(),
+        2
+    );
     assert_eq!(c.del::<_, i64>(&keys[..10]).unwrap(), 10);
-    assert_eq!(redis::cmd("UNLINK").arg(&keys[10..]).arg("nope").query::<i64>(&mut c).unwrap(), 10);
+    assert_eq!(
+        redis::cmd("UNLINK")
+            .arg(&keys[10..])
+            .arg("nope")
+            .query::<i64>(&mut c)
+            .unwrap(),
+        10
+    );
     assert_eq!(redis::cmd("DBSIZE").query::<i64>(&mut c).unwrap(), 0);
 }
 
@@ -29,45 +52,179 @@ fn expire_family_and_expiry() {
     let _: () = c.set("k", "v").unwrap();
     assert_eq!(c.ttl::<_, i64>("k").unwrap(), -1);
     assert_eq!(c.ttl::<_, i64>("missing").unwrap(), -2);
-    assert_eq!(redis::cmd("EXPIRE").arg("k").arg(100).query::<i64>(&mut c).unwrap(), 1);
-    assert_eq!(redis::cmd("EXPIRE").arg("k").arg(50).arg("GT").query::<i64>(&mut c).unwrap(), 0);
-    assert_eq!(redis::cmd("EXPIRE").arg("k").arg(200).arg("GT").query::<i64>(&mut c).unwrap(), 1);
-    assert_eq!(redis::cmd("EXPIRE").arg("k").arg(300).arg("LT").query::<i64>(&mut c).unwrap(), 0);
-    assert_eq!(redis::cmd("EXPIRE").arg("k").arg(10).arg("NX").query::<i64>(&mut c).unwrap(), 0);
-    assert_eq!(redis::cmd("EXPIRE").arg("k").arg(10).arg("XX").query::<i64>(&mut c).unwrap(), 1);
-    assert_eq!(redis::cmd("EXPIRE").arg("missing").arg(10).query::<i64>(&mut c).unwrap(), 0);
-    assert_eq!(q_err(&mut c, &["EXPIRE", "k", "10", "NX", "XX"]), "ERR NX and XX, GT or LT options at the same time are not compatible");
-    assert_eq!(q_err(&mut c, &["EXPIRE", "k", "10", "GT", "LT"]), "ERR GT and LT options at the same time are not compatible");
-    assert_eq!(q_err(&mut c, &["EXPIRE", "k", "10", "FOO"]), "ERR Unsupported option FOO");
-    assert_eq!(q_err(&mut c, &["EXPIRE", "k", "9223372036854775807"]), "ERR invalid expire time in 'expire' command");
-    assert_eq!(redis::cmd("PERSIST").arg("k").query::<i64>(&mut c).unwrap(), 1);
-    assert_eq!(redis::cmd("PERSIST").arg("k").query::<i64>(&mut c).unwrap(), 0);
-    let at = (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + 1000) as i64;
-    assert_eq!(redis::cmd("EXPIREAT").arg("k").arg(at).query::<i64>(&mut c).unwrap(), 1);
-    assert_eq!(redis::cmd("EXPIRETIME").arg("k").query::<i64>(&mut c).unwrap(), at);
-    assert_eq!(redis::cmd("PEXPIRETIME").arg("k").query::<i64>(&mut c).unwrap(), at * 1000);
-    assert_eq!(redis::cmd("PEXPIREAT").arg("k").arg(at * 1000 + 5).query::<i64>(&mut c).unwrap(), 1);
-    assert_eq!(redis::cmd("PEXPIRE").arg("k").arg(100_000).query::<i64>(&mut c).unwrap(), 1);
+    assert_eq!(
+        redis::cmd("EXPIRE")
+            .arg("k")
+            .arg(100)
+            .query::<i64>(&mut c)
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        redis::cmd("EXPIRE")
+            .arg("k")
+            .arg(50)
+            .arg("GT")
+            .query::<i64>(&mut c)
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        redis::cmd("EXPIRE")
+            .arg("k")
+            .arg(200)
+            .arg("GT")
+            .query::<i64>(&mut c)
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        redis::cmd("EXPIRE")
+            .arg("k")
+            .arg(300)
+            .arg("LT")
+            .query::<i64>(&mut c)
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        redis::cmd("EXPIRE")
+            .arg("k")
+            .arg(10)
+            .arg("NX")
+            .query::<i64>(&mut c)
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        redis::cmd("EXPIRE")
+            .arg("k")
+            .arg(10)
+            .arg("XX")
+            .query::<i64>(&mut c)
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        redis::cmd("EXPIRE")
+            .arg("missing")
+            .arg(10)
+            .query::<i64>(&mut c)
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        q_err(&mut c, &["EXPIRE", "k", "10", "NX", "XX"]),
+        "ERR NX and XX, GT or LT options at the same time are not compatible"
+    );
+    assert_eq!(
+        q_err(&mut c, &["EXPIRE", "k", "10", "GT", "LT"]),
+        "ERR GT and LT options at the same time are not compatible"
+    );
+    assert_eq!(
+        q_err(&mut c, &["EXPIRE", "k", "10", "FOO"]),
+        "ERR Unsupported option FOO"
+    );
+    assert_eq!(
+        q_err(&mut c, &["EXPIRE", "k", "9223372036854775807"]),
+        "ERR invalid expire time in 'expire' command"
+    );
+    assert_eq!(
+        redis::cmd("PERSIST").arg("k").query::<i64>(&mut c).unwrap(),
+        1
+    );
+    assert_eq!(
+        redis::cmd("PERSIST").arg("k").query::<i64>(&mut c).unwrap(),
+        0
+    );
+    let at = (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 1000) as i64;
+    assert_eq!(
+        redis::cmd("EXPIREAT")
+            .arg("k")
+            .arg(at)
+            .query::<i64>(&mut c)
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        redis::cmd("EXPIRETIME")
+            .arg("k")
+            .query::<i64>(&mut c)
+            .unwrap(),
+        at
+    );
+    assert_eq!(
+        redis::cmd("PEXPIRETIME")
+            .arg("k")
+            .query::<i64>(&mut c)
+            .unwrap(),
+        at * 1000
+    );
+    assert_eq!(
+        redis::cmd("PEXPIREAT")
+            .arg("k")
+            .arg(at * 1000 + 5)
+            .query::<i64>(&mut c)
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        redis::cmd("PEXPIRE")
+            .arg("k")
+            .arg(100_000)
+            .query::<i64>(&mut c)
+            .unwrap(),
+        1
+    );
     // a past time deletes
-    assert_eq!(redis::cmd("EXPIRE").arg("k").arg(-1).query::<i64>(&mut c).unwrap(), 1);
+    assert_eq!(
+        redis::cmd("EXPIRE")
+            .arg("k")
+            .arg(-1)
+            .query::<i64>(&mut c)
+            .unwrap(),
+        1
+    );
     assert_eq!(c.exists::<_, i64>("k").unwrap(), 0);
 
     // lazy + active expiry: expired keys vanish from GET, EXISTS, KEYS, SCAN, DBSIZE
     for i in 0..30 {
-        let _: () = redis::cmd("SET").arg(format!("tmp{i}")).arg("x").arg("PX").arg(150).query(&mut c).unwrap();
+        let _: () = redis::cmd("SET")
+            .arg(format!("tmp{i}"))
+            .arg("x")
+            .arg("PX")
+            .arg(150)
+            .query(&mut c)
+            .unwrap();
     }
     let _: () = c.set("stay", "1").unwrap();
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(c.get::<_, Option<String>>("tmp0").unwrap(), None);
     assert_eq!(c.exists::<_, i64>("tmp1").unwrap(), 0);
-    assert_eq!(redis::cmd("KEYS").arg("*").query::<Vec<String>>(&mut c).unwrap(), vec!["stay".to_string()]);
+    assert_eq!(
+        redis::cmd("KEYS")
+            .arg("*")
+            .query::<Vec<String>>(&mut c)
+            .unwrap(),
+        vec!["stay".to_string()]
+    );
     assert_eq!(redis::cmd("DBSIZE").query::<i64>(&mut c).unwrap(), 1);
     let scanned: Vec<String> = c.scan().unwrap().collect();
     assert_eq!(scanned, vec!["stay".to_string()]);
     // the active expirer removed them from disk and counted them
     std::thread::sleep(Duration::from_millis(300));
     let info: String = redis::cmd("INFO").arg("stats").query(&mut c).unwrap();
-    let expired: i64 = info.lines().find_map(|l| l.strip_prefix("expired_keys:")).unwrap().trim().parse().unwrap();
+    let expired: i64 = info
+        .lines()
+        .find_map(|l| l.strip_prefix("expired_keys:"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
     assert!(expired >= 30, "{info}");
 }
 
@@ -87,8 +244,14 @@ fn scan_and_keys_span_shards() {
     let mut seen = Vec::new();
     let mut rounds = 0;
     loop {
-        let (next, keys): (u64, Vec<String>) =
-            redis::cmd("SCAN").arg(cursor).arg("MATCH").arg("user:*").arg("COUNT").arg(37).query(&mut c).unwrap();
+        let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+            .arg(cursor)
+            .arg("MATCH")
+            .arg("user:*")
+            .arg("COUNT")
+            .arg(37)
+            .query(&mut c)
+            .unwrap();
         seen.extend(keys);
         rounds += 1;
         cursor = next;
@@ -101,16 +264,31 @@ fn scan_and_keys_span_shards() {
     let set: HashSet<String> = seen.iter().cloned().collect();
     assert_eq!(set.len(), seen.len(), "duplicates in SCAN");
     assert_eq!(set, expect);
-    let (_, typed): (u64, Vec<String>) = redis::cmd("SCAN").arg(0).arg("TYPE").arg("hash").arg("COUNT").arg(1000).query(&mut c).unwrap();
+    let (_, typed): (u64, Vec<String>) = redis::cmd("SCAN")
+        .arg(0)
+        .arg("TYPE")
+        .arg("hash")
+        .arg("COUNT")
+        .arg(1000)
+        .query(&mut c)
+        .unwrap();
     assert!(typed.is_empty());
     let keys: Vec<String> = redis::cmd("KEYS").arg("user:1?").query(&mut c).unwrap();
     assert_eq!(keys.len(), 10);
     assert_eq!(q_err(&mut c, &["SCAN", "abc"]), "ERR invalid cursor");
-    assert_eq!(q_err(&mut c, &["SCAN", "0", "COUNT", "0"]), "ERR syntax error");
+    assert_eq!(
+        q_err(&mut c, &["SCAN", "0", "COUNT", "0"]),
+        "ERR syntax error"
+    );
     let rk: String = redis::cmd("RANDOMKEY").query(&mut c).unwrap();
     assert!(expect.contains(&rk) || rk == "other");
     let _: () = redis::cmd("FLUSHDB").query(&mut c).unwrap();
-    assert_eq!(redis::cmd("RANDOMKEY").query::<Option<String>>(&mut c).unwrap(), None);
+    assert_eq!(
+        redis::cmd("RANDOMKEY")
+            .query::<Option<String>>(&mut c)
+            .unwrap(),
+        None
+    );
 }
 
 #[test]
@@ -119,29 +297,97 @@ fn rename_copy_across_shards() {
     let mut c = s.conn();
     // find two keys on different shards: "foo" (slot 12182) and "bar" (5061)
     // land on shards 0 and 1 of 2.
-    let _: () = redis::cmd("SET").arg("foo").arg("v").arg("EX").arg(100).query(&mut c).unwrap();
-    let _: () = redis::cmd("RENAME").arg("foo").arg("bar").query(&mut c).unwrap();
+    let _: () = redis::cmd("SET")
+        .arg("foo")
+        .arg("v")
+        .arg("EX")
+        .arg(100)
+        .query(&mut c)
+        .unwrap();
+    let _: () = redis::cmd("RENAME")
+        .arg("foo")
+        .arg("bar")
+        .query(&mut c)
+        .unwrap();
     assert_eq!(c.get::<_, Option<String>>("foo").unwrap(), None);
     assert_eq!(c.get::<_, String>("bar").unwrap(), "v");
-    assert!(c.ttl::<_, i64>("bar").unwrap() > 0, "TTL moves with the key");
+    assert!(
+        c.ttl::<_, i64>("bar").unwrap() > 0,
+        "TTL moves with the key"
+    );
     assert_eq!(q_err(&mut c, &["RENAME", "nope", "x"]), "ERR no such key");
     let _: () = c.set("foo", "other").unwrap();
-    assert_eq!(redis::cmd("RENAMENX").arg("bar").arg("foo").query::<i64>(&mut c).unwrap(), 0);
-    assert_eq!(redis::cmd("RENAMENX").arg("bar").arg("baz").query::<i64>(&mut c).unwrap(), 1);
-    assert_eq!(redis::cmd("COPY").arg("baz").arg("foo").query::<i64>(&mut c).unwrap(), 0);
-    assert_eq!(redis::cmd("COPY").arg("baz").arg("foo").arg("REPLACE").query::<i64>(&mut c).unwrap(), 1);
+    assert_eq!(
+        redis::cmd("RENAMENX")
+            .arg("bar")
+            .arg("foo")
+            .query::<i64>(&mut c)
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        redis::cmd("RENAMENX")
+            .arg("bar")
+            .arg("baz")
+            .query::<i64>(&mut c)
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        redis::cmd("COPY")
+            .arg("baz")
+            .arg("foo")
+            .query::<i64>(&mut c)
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        redis::cmd("COPY")
+            .arg("baz")
+            .arg("foo")
+            .arg("REPLACE")
+            .query::<i64>(&mut c)
+            .unwrap(),
+        1
+    );
     assert_eq!(c.get::<_, String>("foo").unwrap(), "v");
-    assert_eq!(redis::cmd("COPY").arg("baz").arg("baz").arg("DB").arg(3).query::<i64>(&mut c).unwrap(), 1);
-    assert_eq!(redis::cmd("COPY").arg("nope").arg("x").query::<i64>(&mut c).unwrap(), 0);
-    assert_eq!(q_err(&mut c, &["COPY", "baz", "baz"]), "ERR source and destination objects are the same");
+    assert_eq!(
+        redis::cmd("COPY")
+            .arg("baz")
+            .arg("baz")
+            .arg("DB")
+            .arg(3)
+            .query::<i64>(&mut c)
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        redis::cmd("COPY")
+            .arg("nope")
+            .arg("x")
+            .query::<i64>(&mut c)
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        q_err(&mut c, &["COPY", "baz", "baz"]),
+        "ERR source and destination objects are the same"
+    );
     let _: () = redis::cmd("SELECT").arg(3).query(&mut c).unwrap();
     assert_eq!(c.get::<_, String>("baz").unwrap(), "v");
     assert_eq!(redis::cmd("DBSIZE").query::<i64>(&mut c).unwrap(), 1);
     let _: () = redis::cmd("FLUSHDB").query(&mut c).unwrap();
     assert_eq!(redis::cmd("DBSIZE").query::<i64>(&mut c).unwrap(), 0);
     let _: () = redis::cmd("SELECT").arg(0).query(&mut c).unwrap();
-    assert_eq!(c.get::<_, String>("baz").unwrap(), "v", "FLUSHDB only empties the selected db");
-    assert_eq!(q_err(&mut c, &["SELECT", "16"]), "ERR DB index is out of range");
+    assert_eq!(
+        c.get::<_, String>("baz").unwrap(),
+        "v",
+        "FLUSHDB only empties the selected db"
+    );
+    assert_eq!(
+        q_err(&mut c, &["SELECT", "16"]),
+        "ERR DB index is out of range"
+    );
     let _: () = redis::cmd("FLUSHALL").query(&mut c).unwrap();
     assert_eq!(redis::cmd("DBSIZE").query::<i64>(&mut c).unwrap(), 0);
 }
@@ -153,10 +399,19 @@ fn object_encoding_and_type() {
     let _: () = c.set("i", "12345").unwrap();
     let _: () = c.set("e", "short").unwrap();
     let _: () = c.set("r", "x".repeat(100)).unwrap();
-    let enc = |c: &mut redis::Connection, k: &str| -> Option<String> { redis::cmd("OBJECT").arg("ENCODING").arg(k).query(c).unwrap() };
+    let enc = |c: &mut redis::Connection, k: &str| -> Option<String> {
+        redis::cmd("OBJECT")
+            .arg("ENCODING")
+            .arg(k)
+            .query(c)
+            .unwrap()
+    };
     assert_eq!(enc(&mut c, "i").as_deref(), Some("int"));
     assert_eq!(enc(&mut c, "e").as_deref(), Some("embstr"));
     assert_eq!(enc(&mut c, "r").as_deref(), Some("raw"));
     assert_eq!(enc(&mut c, "missing"), None);
-    assert_eq!(q_err(&mut c, &["OBJECT", "FOO", "x"]), "ERR unknown subcommand 'FOO'. Try OBJECT HELP.");
+    assert_eq!(
+        q_err(&mut c, &["OBJECT", "FOO", "x"]),
+        "ERR unknown subcommand 'FOO'. Try OBJECT HELP."
+    );
 }

@@ -19,14 +19,29 @@ fn sync_always_survives_kill9() {
             p.cmd("SET").arg(format!("pipe{i}")).arg(i).ignore();
         }
         let _: () = p.query(&mut c).unwrap();
-        let _: () = redis::cmd("MSET").arg("m1").arg("a").arg("m2").arg("b").query(&mut c).unwrap();
-        let _: () = redis::cmd("SET").arg("ttl").arg("x").arg("EX").arg(1000).query(&mut c).unwrap();
+        let _: () = redis::cmd("MSET")
+            .arg("m1")
+            .arg("a")
+            .arg("m2")
+            .arg("b")
+            .query(&mut c)
+            .unwrap();
+        let _: () = redis::cmd("SET")
+            .arg("ttl")
+            .arg("x")
+            .arg("EX")
+            .arg(1000)
+            .query(&mut c)
+            .unwrap();
     }
     s.kill9();
     s.launch();
     let mut c = s.conn();
     for i in 0..300 {
-        assert_eq!(c.get::<_, String>(format!("k{i}")).unwrap(), format!("v{i}"));
+        assert_eq!(
+            c.get::<_, String>(format!("k{i}")).unwrap(),
+            format!("v{i}")
+        );
     }
     for i in 0..200 {
         assert_eq!(c.get::<_, i64>(format!("pipe{i}")).unwrap(), i);
@@ -34,7 +49,10 @@ fn sync_always_survives_kill9() {
     assert_eq!(c.get::<_, i64>("counter").unwrap(), 300);
     assert_eq!(c.get::<_, String>("m2").unwrap(), "b");
     assert!(c.ttl::<_, i64>("ttl").unwrap() > 900);
-    assert_eq!(redis::cmd("DBSIZE").query::<i64>(&mut c).unwrap(), 300 + 1 + 200 + 2 + 1);
+    assert_eq!(
+        redis::cmd("DBSIZE").query::<i64>(&mut c).unwrap(),
+        300 + 1 + 200 + 2 + 1
+    );
 }
 
 #[test]
@@ -45,14 +63,24 @@ fn clean_shutdown_keeps_data() {
         for i in 0..100 {
             let _: () = c.set(format!("k{i}"), i).unwrap();
         }
-        let _: () = redis::cmd("SET").arg("short").arg("x").arg("PX").arg(100).query(&mut c).unwrap();
+        let _: () = redis::cmd("SET")
+            .arg("short")
+            .arg("x")
+            .arg("PX")
+            .arg(100)
+            .query(&mut c)
+            .unwrap();
     }
     assert_eq!(s.terminate(), Some(0), "SIGTERM exits cleanly");
     std::thread::sleep(std::time::Duration::from_millis(150));
     s.launch();
     let mut c = s.conn();
     assert_eq!(c.get::<_, i64>("k99").unwrap(), 99);
-    assert_eq!(c.get::<_, Option<String>>("short").unwrap(), None, "expired during downtime");
+    assert_eq!(
+        c.get::<_, Option<String>>("short").unwrap(),
+        None,
+        "expired during downtime"
+    );
     assert_eq!(redis::cmd("DBSIZE").query::<i64>(&mut c).unwrap(), 100);
 }
 
@@ -67,19 +95,39 @@ fn shard_count_mismatch_is_a_startup_error() {
         .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("created with 2 shards") && err.contains("--shards 2"), "{err}");
+    assert!(
+        err.contains("created with 2 shards") && err.contains("--shards 2"),
+        "{err}"
+    );
 }
 
 #[test]
 fn invalid_config_names_key_and_line() {
     let tmp = tempfile::tempdir().unwrap();
     let conf = tmp.path().join("diskdb.conf");
-    std::fs::write(&conf, "server:\n  port: 7001\npersistence:\n  wal_enabled: true\n  compression: gzip\n").unwrap();
-    let out = Command::new(binary()).arg("--config").arg(&conf).arg("--dir").arg(tmp.path().join("d")).output().unwrap();
+    std::fs::write(
+        &conf,
+        "server:\n  port: 7001\npersistence:\n  wal_enabled: true\n  compression: gzip\n",
+    )
+    .unwrap();
+    let out = Command::new(binary())
+        .arg("--config")
+        .arg(&conf)
+        .arg("--dir")
+        .arg(tmp.path().join("d"))
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("compression") && err.contains("line 5") && err.contains("diskdb.conf"), "{err}");
-    let out = Command::new(binary()).arg("--config").arg(tmp.path().join("missing.conf")).output().unwrap();
+    assert!(
+        err.contains("compression") && err.contains("line 5") && err.contains("diskdb.conf"),
+        "{err}"
+    );
+    let out = Command::new(binary())
+        .arg("--config")
+        .arg(tmp.path().join("missing.conf"))
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read config file"));
 }

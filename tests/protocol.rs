@@ -44,15 +44,34 @@ fn inline_commands_and_quit() {
 fn protocol_errors_close_the_connection() {
     let s = Server::start(1, &[]);
     for (req, msg) in [
-        (&b"*1\r\n:5\r\n"[..], "-ERR Protocol error: expected '$', got ':'\r\n"),
-        (b"*abc\r\n", "-ERR Protocol error: invalid multibulk length\r\n"),
-        (b"*1\r\n$-3\r\n", "-ERR Protocol error: invalid bulk length\r\n"),
-        (b"*1\r\n$999999999999\r\n", "-ERR Protocol error: invalid bulk length\r\n"),
-        (b"SET \"unbalanced\r\n", "-ERR Protocol error: unbalanced quotes in request\r\n"),
+        (
+            &b"*1\r\n:5\r\n"[..],
+            "-ERR Protocol error: expected '$', got ':'\r\n",
+        ),
+        (
+            b"*abc\r\n",
+            "-ERR Protocol error: invalid multibulk length\r\n",
+        ),
+        (
+            b"*1\r\n$-3\r\n",
+            "-ERR Protocol error: invalid bulk length\r\n",
+        ),
+        (
+            b"*1\r\n$999999999999\r\n",
+            "-ERR Protocol error: invalid bulk length\r\n",
+        ),
+        (
+            b"SET \"unbalanced\r\n",
+            "-ERR Protocol error: unbalanced quotes in request\r\n",
+        ),
     ] {
         let mut raw = Raw::connect(s.port);
         raw.roundtrip(req, msg.as_bytes());
-        assert!(raw.closed(), "connection stays open after {:?}", String::from_utf8_lossy(req));
+        assert!(
+            raw.closed(),
+            "connection stays open after {:?}",
+            String::from_utf8_lossy(req)
+        );
     }
     // the server is still fine
     let mut c = s.conn();
@@ -63,10 +82,25 @@ fn protocol_errors_close_the_connection() {
 fn unknown_command_and_arity() {
     let s = Server::start(1, &[]);
     let mut c = s.conn();
-    assert_eq!(q_err(&mut c, &["FOOBAR", "a", "b"]), "ERR unknown command 'FOOBAR', with args beginning with: 'a' 'b' ");
-    assert_eq!(q_err(&mut c, &["PING", "a", "b"]), "ERR wrong number of arguments for 'ping' command");
-    assert_eq!(q_err(&mut c, &["ECHO"]), "ERR wrong number of arguments for 'echo' command");
-    assert_eq!(redis::cmd("ECHO").arg("hi").query::<String>(&mut c).unwrap(), "hi");
+    assert_eq!(
+        q_err(&mut c, &["FOOBAR", "a", "b"]),
+        "ERR unknown command 'FOOBAR', with args beginning with: 'a' 'b' "
+    );
+    assert_eq!(
+        q_err(&mut c, &["PING", "a", "b"]),
+        "ERR wrong number of arguments for 'ping' command"
+    );
+    assert_eq!(
+        q_err(&mut c, &["ECHO"]),
+        "ERR wrong number of arguments for 'echo' command"
+    );
+    assert_eq!(
+        redis::cmd("ECHO")
+            .arg("hi")
+            .query::<String>(&mut c)
+            .unwrap(),
+        "hi"
+    );
 }
 
 #[test]
@@ -74,23 +108,27 @@ fn resp3_via_hello() {
     let s = Server::start(2, &[]);
     let mut raw = Raw::connect(s.port);
     raw.send(b"HELLO 3\r\n");
-    let got = String::from_utf8(raw.read_n(20)).unwrap();
-    assert!(got.starts_with("%7\r\n$6\r\nserver\r\n"), "{got}");
-    let _ = raw.read_n(1); // drain a little; the rest is checked through GET below
-    let mut raw = Raw::connect(s.port);
-    raw.send(b"HELLO 3\r\n");
-    std::thread::sleep(std::time::Duration::from_millis(200));
-    let mut sink = [0u8; 4096];
-    use std::io::Read;
-    let _ = raw.s.read(&mut sink);
+    let hello = String::from_utf8(raw.read_until(b"$7\r\nmodules\r\n*0\r\n")).unwrap();
+    assert!(hello.starts_with("%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n$7\r\nversion\r\n$6\r\n7.0.15\r\n$5\r\nproto\r\n:3\r\n"), "{hello}");
     raw.roundtrip(b"GET nothing\r\n", b"_\r\n");
-    raw.roundtrip(b"CONFIG GET port\r\n", format!("%1\r\n$4\r\nport\r\n${}\r\n{}\r\n", s.port.to_string().len(), s.port).as_bytes());
-    raw.roundtrip(b"HELLO 2\r\n", b"*14\r\n");
-    let _ = raw.s.read(&mut sink);
+    raw.roundtrip(
+        b"CONFIG GET port\r\n",
+        format!(
+            "%1\r\n$4\r\nport\r\n${}\r\n{}\r\n",
+            s.port.to_string().len(),
+            s.port
+        )
+        .as_bytes(),
+    );
+    raw.roundtrip(b"SET f 1\r\nINCRBYFLOAT f 0.5\r\n", b"+OK\r\n$3\r\n1.5\r\n");
+    raw.send(b"HELLO 2\r\n");
+    let hello = String::from_utf8(raw.read_until(b"$7\r\nmodules\r\n*0\r\n")).unwrap();
+    assert!(hello.starts_with("*14\r\n"), "{hello}");
     raw.roundtrip(b"GET nothing\r\n", b"$-1\r\n");
     raw.roundtrip(b"HELLO 4\r\n", b"-NOPROTO unsupported protocol version\r\n");
     // the redis crate speaking RESP3
-    let client = redis::Client::open(format!("redis://127.0.0.1:{}/?protocol=resp3", s.port)).unwrap();
+    let client =
+        redis::Client::open(format!("redis://127.0.0.1:{}/?protocol=resp3", s.port)).unwrap();
     let mut c = client.get_connection().unwrap();
     let _: () = c.set("r3", "v").unwrap();
     assert_eq!(c.get::<_, String>("r3").unwrap(), "v");
@@ -104,47 +142,110 @@ fn client_commands() {
     let id_a: i64 = redis::cmd("CLIENT").arg("ID").query(&mut a).unwrap();
     let id_b: i64 = redis::cmd("CLIENT").arg("ID").query(&mut b).unwrap();
     assert_ne!(id_a, id_b);
-    assert_eq!(redis::cmd("CLIENT").arg("GETNAME").query::<Option<String>>(&mut a).unwrap(), None);
-    let _: () = redis::cmd("CLIENT").arg("SETNAME").arg("worker-a").query(&mut a).unwrap();
-    assert_eq!(redis::cmd("CLIENT").arg("GETNAME").query::<String>(&mut a).unwrap(), "worker-a");
+    assert_eq!(
+        redis::cmd("CLIENT")
+            .arg("GETNAME")
+            .query::<Option<String>>(&mut a)
+            .unwrap(),
+        None
+    );
+    let _: () = redis::cmd("CLIENT")
+        .arg("SETNAME")
+        .arg("worker-a")
+        .query(&mut a)
+        .unwrap();
+    assert_eq!(
+        redis::cmd("CLIENT")
+            .arg("GETNAME")
+            .query::<String>(&mut a)
+            .unwrap(),
+        "worker-a"
+    );
     assert_eq!(
         q_err(&mut a, &["CLIENT", "SETNAME", "has space"]),
         "ERR Client names cannot contain spaces, newlines or special characters."
     );
-    let _: () = redis::cmd("CLIENT").arg("SETINFO").arg("LIB-NAME").arg("mylib").query(&mut a).unwrap();
+    let _: () = redis::cmd("CLIENT")
+        .arg("SETINFO")
+        .arg("LIB-NAME")
+        .arg("mylib")
+        .query(&mut a)
+        .unwrap();
     let list: String = redis::cmd("CLIENT").arg("LIST").query(&mut b).unwrap();
-    assert!(list.contains(&format!("id={id_a} ")) && list.contains("name=worker-a") && list.contains("lib-name=mylib"), "{list}");
+    assert!(
+        list.contains(&format!("id={id_a} "))
+            && list.contains("name=worker-a")
+            && list.contains("lib-name=mylib"),
+        "{list}"
+    );
     assert!(list.contains(&format!("id={id_b} ")));
     let info: String = redis::cmd("CLIENT").arg("INFO").query(&mut a).unwrap();
     assert!(info.starts_with(&format!("id={id_a} ")));
-    let killed: i64 = redis::cmd("CLIENT").arg("KILL").arg("ID").arg(id_a).query(&mut b).unwrap();
+    let killed: i64 = redis::cmd("CLIENT")
+        .arg("KILL")
+        .arg("ID")
+        .arg(id_a)
+        .query(&mut b)
+        .unwrap();
     assert_eq!(killed, 1);
     std::thread::sleep(std::time::Duration::from_millis(100));
-    assert!(redis::cmd("PING").query::<String>(&mut a).is_err(), "killed client still served");
-    assert_eq!(q_err(&mut b, &["CLIENT", "FOO"]), "ERR unknown subcommand 'FOO'. Try CLIENT HELP.");
+    assert!(
+        redis::cmd("PING").query::<String>(&mut a).is_err(),
+        "killed client still served"
+    );
+    assert_eq!(
+        q_err(&mut b, &["CLIENT", "FOO"]),
+        "ERR unknown subcommand 'FOO'. Try CLIENT HELP."
+    );
 }
 
 #[test]
 fn config_get_set() {
     let s = Server::start(1, &[]);
     let mut c = s.conn();
-    let v: Vec<String> = redis::cmd("CONFIG").arg("GET").arg("appendfsync").query(&mut c).unwrap();
+    let v: Vec<String> = redis::cmd("CONFIG")
+        .arg("GET")
+        .arg("appendfsync")
+        .query(&mut c)
+        .unwrap();
     assert_eq!(v, vec!["appendfsync", "everysec"]);
-    let _: () = redis::cmd("CONFIG").arg("SET").arg("appendfsync").arg("always").query(&mut c).unwrap();
-    let v: Vec<String> = redis::cmd("CONFIG").arg("GET").arg("appendfsync").query(&mut c).unwrap();
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("appendfsync")
+        .arg("always")
+        .query(&mut c)
+        .unwrap();
+    let v: Vec<String> = redis::cmd("CONFIG")
+        .arg("GET")
+        .arg("appendfsync")
+        .query(&mut c)
+        .unwrap();
     assert_eq!(v, vec!["appendfsync", "always"]);
-    let v: Vec<String> = redis::cmd("CONFIG").arg("GET").arg("max*").query(&mut c).unwrap();
-    assert!(v.contains(&"maxclients".to_string()) && v.contains(&"max-log-size".to_string()), "{v:?}");
+    let v: Vec<String> = redis::cmd("CONFIG")
+        .arg("GET")
+        .arg("max*")
+        .query(&mut c)
+        .unwrap();
+    assert!(
+        v.contains(&"maxclients".to_string()) && v.contains(&"max-log-size".to_string()),
+        "{v:?}"
+    );
     assert_eq!(
         q_err(&mut c, &["CONFIG", "SET", "port", "1"]),
         "ERR CONFIG SET failed (possibly related to argument 'port') - can't set immutable config"
     );
-    assert_eq!(q_err(&mut c, &["CONFIG", "SET", "nope", "1"]), "ERR Unknown option or number of arguments for CONFIG SET - 'nope'");
+    assert_eq!(
+        q_err(&mut c, &["CONFIG", "SET", "nope", "1"]),
+        "ERR Unknown option or number of arguments for CONFIG SET - 'nope'"
+    );
     assert_eq!(
         q_err(&mut c, &["CONFIG", "SET", "appendfsync", "sometimes"]),
         "ERR CONFIG SET failed (possibly related to argument 'appendfsync') - argument(s) must be one of the following: always, everysec, no"
     );
-    assert_eq!(q_err(&mut c, &["CONFIG", "GET"]), "ERR wrong number of arguments for 'config|get' command");
+    assert_eq!(
+        q_err(&mut c, &["CONFIG", "GET"]),
+        "ERR wrong number of arguments for 'config|get' command"
+    );
     let _: () = redis::cmd("CONFIG").arg("RESETSTAT").query(&mut c).unwrap();
 }
 
@@ -153,19 +254,46 @@ fn info_command_time() {
     let s = Server::start(2, &[]);
     let mut c = s.conn();
     let _: () = c.set("a", 1).unwrap();
-    let _: () = redis::cmd("SET").arg("b").arg(1).arg("EX").arg(100).query(&mut c).unwrap();
+    let _: () = redis::cmd("SET")
+        .arg("b")
+        .arg(1)
+        .arg("EX")
+        .arg(100)
+        .query(&mut c)
+        .unwrap();
     let info: String = redis::cmd("INFO").query(&mut c).unwrap();
-    for needle in ["redis_version:7.0.15", "arch_bits:64", "role:master", "connected_clients:1", "db0:keys=2,expires=1", "shard0:", "shard1:", "used_memory:"] {
+    for needle in [
+        "redis_version:7.0.15",
+        "arch_bits:64",
+        "role:master",
+        "connected_clients:1",
+        "db0:keys=2,expires=1",
+        "shard0:",
+        "shard1:",
+        "used_memory:",
+    ] {
         assert!(info.contains(needle), "INFO lacks {needle}:\n{info}");
     }
     let server_only: String = redis::cmd("INFO").arg("server").query(&mut c).unwrap();
     assert!(server_only.contains("# Server") && !server_only.contains("# Keyspace"));
     let n: i64 = redis::cmd("COMMAND").arg("COUNT").query(&mut c).unwrap();
     assert!(n > 60, "{n}");
-    let info: redis::Value = redis::cmd("COMMAND").arg("INFO").arg("get").query(&mut c).unwrap();
+    let info: redis::Value = redis::cmd("COMMAND")
+        .arg("INFO")
+        .arg("get")
+        .query(&mut c)
+        .unwrap();
     let text = format!("{info:?}");
     assert!(text.contains("get") && text.contains("readonly"), "{text}");
-    let keys: Vec<String> = redis::cmd("COMMAND").arg("GETKEYS").arg("MSET").arg("a").arg("1").arg("b").arg("2").query(&mut c).unwrap();
+    let keys: Vec<String> = redis::cmd("COMMAND")
+        .arg("GETKEYS")
+        .arg("MSET")
+        .arg("a")
+        .arg("1")
+        .arg("b")
+        .arg("2")
+        .query(&mut c)
+        .unwrap();
     assert_eq!(keys, vec!["a", "b"]);
     let t: Vec<String> = redis::cmd("TIME").query(&mut c).unwrap();
     assert!(t[0].parse::<u64>().unwrap() > 1_600_000_000);
@@ -179,7 +307,12 @@ fn redis_cli_talks_to_us() {
     assert!(out.status.success());
     let s = Server::start(2, &[]);
     let run = |args: &[&str]| -> String {
-        let out = std::process::Command::new("redis-cli").arg("-p").arg(s.port.to_string()).args(args).output().unwrap();
+        let out = std::process::Command::new("redis-cli")
+            .arg("-p")
+            .arg(s.port.to_string())
+            .args(args)
+            .output()
+            .unwrap();
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     };
     assert_eq!(run(&["SET", "cli", "works"]), "OK");
@@ -190,7 +323,12 @@ fn redis_cli_talks_to_us() {
 
 fn cpu_ticks(pid: u32) -> u64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    let fields: Vec<&str> = stat.rsplit_once(')').unwrap().1.split_whitespace().collect();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .collect();
     // utime and stime are fields 14 and 15 of the whole line
     fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
 }

@@ -10,17 +10,47 @@ use crate::util::num::parse_i64;
 
 /// The bitmap family.
 pub static COMMANDS: &[Command] = &[
-    cmd("setbit", 4, "write denyoom", (1, 1, 1), "bitmap", Keyed(setbit)),
-    cmd("getbit", 3, "readonly fast", (1, 1, 1), "bitmap", Keyed(getbit)),
-    cmd("bitcount", -2, "readonly", (1, 1, 1), "bitmap", Keyed(bitcount)),
+    cmd(
+        "setbit",
+        4,
+        "write denyoom",
+        (1, 1, 1),
+        "bitmap",
+        Keyed(setbit),
+    ),
+    cmd(
+        "getbit",
+        3,
+        "readonly fast",
+        (1, 1, 1),
+        "bitmap",
+        Keyed(getbit),
+    ),
+    cmd(
+        "bitcount",
+        -2,
+        "readonly",
+        (1, 1, 1),
+        "bitmap",
+        Keyed(bitcount),
+    ),
     cmd("bitpos", -3, "readonly", (1, 1, 1), "bitmap", Keyed(bitpos)),
-    cmd("bitop", -4, "write denyoom", (2, -1, 1), "bitmap", Coord(bitop)),
+    cmd(
+        "bitop",
+        -4,
+        "write denyoom",
+        (2, -1, 1),
+        "bitmap",
+        Coord(bitop),
+    ),
 ];
 
 fn bit_offset(arg: &[u8]) -> Result<usize, Reply> {
     match parse_i64(arg) {
         Some(n) if n >= 0 && (n as u64) < (MAX_STRING as u64) * 8 => Ok(n as usize),
-        _ => Err(Reply::err("ERR bit offset is not an integer or out of range")),
+        _ => Err(Reply::err(
+            "ERR bit offset is not an integer or out of range",
+        )),
     }
 }
 
@@ -54,7 +84,9 @@ fn setbit(db: &Db, a: &[Vec<u8>]) -> Reply {
 
 fn getbit(db: &Db, a: &[Vec<u8>]) -> Reply {
     let off = tri!(bit_offset(&a[2]));
-    let v = tri!(db.get_string(&a[1])).map(|m| m.payload).unwrap_or_default();
+    let v = tri!(db.get_string(&a[1]))
+        .map(|m| m.payload)
+        .unwrap_or_default();
     Reply::Int(bit_at(&v, off) as i64)
 }
 
@@ -63,7 +95,16 @@ fn getbit(db: &Db, a: &[Vec<u8>]) -> Reply {
 /// explicit end was supplied (BITPOS cares).
 fn bit_range(v: &[u8], args: &[Vec<u8>]) -> Result<(Option<(usize, usize)>, bool), Reply> {
     let start = match args.first() {
-        None => return Ok((if v.is_empty() { None } else { Some((0, v.len() * 8 - 1)) }, false)),
+        None => {
+            return Ok((
+                if v.is_empty() {
+                    None
+                } else {
+                    Some((0, v.len() * 8 - 1))
+                },
+                false,
+            ))
+        }
         Some(s) => parse_i64(s).ok_or_else(not_integer)?,
     };
     let end = match args.get(1) {
@@ -79,8 +120,17 @@ fn bit_range(v: &[u8], args: &[Vec<u8>]) -> Result<(Option<(usize, usize)>, bool
     if args.len() > 3 {
         return Err(syntax_error());
     }
-    let len = if bit_unit { v.len() as i64 * 8 } else { v.len() as i64 };
-    let range = clamp_range(start, end, len).map(|(s, e)| if bit_unit { (s, e) } else { (s * 8, e * 8 + 7) });
+    let len = if bit_unit {
+        v.len() as i64 * 8
+    } else {
+        v.len() as i64
+    };
+    if start < 0 && end < 0 && start > end {
+        return Ok((None, args.len() >= 2));
+    }
+    let range =
+        clamp_range(start, end, len)
+            .map(|(s, e)| if bit_unit { (s, e) } else { (s * 8, e * 8 + 7) });
     Ok((range, args.len() >= 2))
 }
 
@@ -88,9 +138,13 @@ fn bitcount(db: &Db, a: &[Vec<u8>]) -> Reply {
     if a.len() == 3 {
         return syntax_error();
     }
-    let v = tri!(db.get_string(&a[1])).map(|m| m.payload).unwrap_or_default();
+    let v = tri!(db.get_string(&a[1]))
+        .map(|m| m.payload)
+        .unwrap_or_default();
     let (range, _) = tri!(bit_range(&v, &a[2..]));
-    let Some((s, e)) = range else { return Reply::Int(0) };
+    let Some((s, e)) = range else {
+        return Reply::Int(0);
+    };
     let n = if s % 8 == 0 && e % 8 == 7 {
         v[s / 8..=e / 8].iter().map(|b| b.count_ones() as i64).sum()
     } else {
@@ -111,7 +165,9 @@ fn bitpos(db: &Db, a: &[Vec<u8>]) -> Reply {
     };
     let v = m.payload;
     let (range, end_given) = tri!(bit_range(&v, &a[3..]));
-    let Some((s, e)) = range else { return Reply::Int(-1) };
+    let Some((s, e)) = range else {
+        return Reply::Int(-1);
+    };
     if let Some(pos) = (s..=e).find(|&i| bit_at(&v, i) == want) {
         return Reply::Int(pos as i64);
     }

@@ -1,7 +1,10 @@
 //! Generic key commands: existence, deletion, TTLs, renaming, iteration.
 
 use super::strings::tri;
-use super::{cmd, not_integer, on_every_shard, on_owner, on_shard, syntax_error, Args, BoxFuture, Command, Exec::*, Merge};
+use super::{
+    cmd, not_integer, on_every_shard, on_owner, on_shard, syntax_error, Args, BoxFuture, Command,
+    Exec::*, Merge,
+};
 use crate::data_types::{Db, Dump};
 use crate::protocol::Reply;
 use crate::server::client::Client;
@@ -13,27 +16,146 @@ use crate::util::num::parse_i64;
 
 /// The generic (keyspace) family.
 pub static COMMANDS: &[Command] = &[
-    cmd("del", -2, "write", (1, -1, 1), "generic", Fanout(del, Merge::Sum)),
-    cmd("unlink", -2, "write fast", (1, -1, 1), "generic", Fanout(del, Merge::Sum)),
-    cmd("exists", -2, "readonly fast", (1, -1, 1), "generic", Fanout(exists, Merge::Sum)),
-    cmd("touch", -2, "readonly fast", (1, -1, 1), "generic", Fanout(exists, Merge::Sum)),
-    cmd("type", 2, "readonly fast", (1, 1, 1), "generic", Keyed(type_)),
-    cmd("keys", 2, "readonly", (0, 0, 0), "generic", Broadcast(keys, Merge::Concat)),
+    cmd(
+        "del",
+        -2,
+        "write",
+        (1, -1, 1),
+        "generic",
+        Fanout(del, Merge::Sum),
+    ),
+    cmd(
+        "unlink",
+        -2,
+        "write fast",
+        (1, -1, 1),
+        "generic",
+        Fanout(del, Merge::Sum),
+    ),
+    cmd(
+        "exists",
+        -2,
+        "readonly fast",
+        (1, -1, 1),
+        "generic",
+        Fanout(exists, Merge::Sum),
+    ),
+    cmd(
+        "touch",
+        -2,
+        "readonly fast",
+        (1, -1, 1),
+        "generic",
+        Fanout(exists, Merge::Sum),
+    ),
+    cmd(
+        "type",
+        2,
+        "readonly fast",
+        (1, 1, 1),
+        "generic",
+        Keyed(type_),
+    ),
+    cmd(
+        "keys",
+        2,
+        "readonly",
+        (0, 0, 0),
+        "generic",
+        Broadcast(keys, Merge::Concat),
+    ),
     cmd("scan", -2, "readonly", (0, 0, 0), "generic", Coord(scan)),
-    cmd("randomkey", 1, "readonly", (0, 0, 0), "generic", Coord(randomkey)),
+    cmd(
+        "randomkey",
+        1,
+        "readonly",
+        (0, 0, 0),
+        "generic",
+        Coord(randomkey),
+    ),
     cmd("rename", 3, "write", (1, 2, 1), "generic", Coord(rename)),
-    cmd("renamenx", 3, "write fast", (1, 2, 1), "generic", Coord(renamenx)),
-    cmd("copy", -3, "write denyoom", (1, 2, 1), "generic", Coord(copy)),
-    cmd("expire", -3, "write fast", (1, 1, 1), "generic", Keyed(expire)),
-    cmd("pexpire", -3, "write fast", (1, 1, 1), "generic", Keyed(expire)),
-    cmd("expireat", -3, "write fast", (1, 1, 1), "generic", Keyed(expire)),
-    cmd("pexpireat", -3, "write fast", (1, 1, 1), "generic", Keyed(expire)),
+    cmd(
+        "renamenx",
+        3,
+        "write fast",
+        (1, 2, 1),
+        "generic",
+        Coord(renamenx),
+    ),
+    cmd(
+        "copy",
+        -3,
+        "write denyoom",
+        (1, 2, 1),
+        "generic",
+        Coord(copy),
+    ),
+    cmd(
+        "expire",
+        -3,
+        "write fast",
+        (1, 1, 1),
+        "generic",
+        Keyed(expire),
+    ),
+    cmd(
+        "pexpire",
+        -3,
+        "write fast",
+        (1, 1, 1),
+        "generic",
+        Keyed(expire),
+    ),
+    cmd(
+        "expireat",
+        -3,
+        "write fast",
+        (1, 1, 1),
+        "generic",
+        Keyed(expire),
+    ),
+    cmd(
+        "pexpireat",
+        -3,
+        "write fast",
+        (1, 1, 1),
+        "generic",
+        Keyed(expire),
+    ),
     cmd("ttl", 2, "readonly fast", (1, 1, 1), "generic", Keyed(ttl)),
     cmd("pttl", 2, "readonly fast", (1, 1, 1), "generic", Keyed(ttl)),
-    cmd("expiretime", 2, "readonly fast", (1, 1, 1), "generic", Keyed(ttl)),
-    cmd("pexpiretime", 2, "readonly fast", (1, 1, 1), "generic", Keyed(ttl)),
-    cmd("persist", 2, "write fast", (1, 1, 1), "generic", Keyed(persist)),
-    cmd("object", -2, "readonly", (2, 2, 1), "generic", Coord(object)),
+    cmd(
+        "expiretime",
+        2,
+        "readonly fast",
+        (1, 1, 1),
+        "generic",
+        Keyed(ttl),
+    ),
+    cmd(
+        "pexpiretime",
+        2,
+        "readonly fast",
+        (1, 1, 1),
+        "generic",
+        Keyed(ttl),
+    ),
+    cmd(
+        "persist",
+        2,
+        "write fast",
+        (1, 1, 1),
+        "generic",
+        Keyed(persist),
+    ),
+    cmd(
+        "object",
+        -2,
+        "readonly",
+        (2, 2, 1),
+        "generic",
+        Coord(object),
+    ),
 ];
 
 fn name_of(a: &[Vec<u8>]) -> String {
@@ -64,7 +186,11 @@ pub async fn count_existing(client: &Client, keys: Vec<Vec<u8>>) -> Reply {
 }
 
 fn type_(db: &Db, a: &[Vec<u8>]) -> Reply {
-    Reply::Simple(tri!(db.lookup(&a[1])).map_or("none", |m| m.kind.type_name()).into())
+    Reply::Simple(
+        tri!(db.lookup(&a[1]))
+            .map_or("none", |m| m.kind.type_name())
+            .into(),
+    )
 }
 
 fn keys(db: &Db, a: &[Vec<u8>]) -> Reply {
@@ -82,7 +208,10 @@ const SHARD_BITS: u32 = 10;
 
 fn scan(client: &mut Client, a: Args) -> BoxFuture<'_> {
     Box::pin(async move {
-        let Some(cursor) = std::str::from_utf8(&a[1]).ok().and_then(|s| s.parse::<u64>().ok()) else {
+        let Some(cursor) = std::str::from_utf8(&a[1])
+            .ok()
+            .and_then(|s| s.parse::<u64>().ok())
+        else {
             return Reply::err("ERR invalid cursor");
         };
         let (mut pattern, mut count, mut type_filter) = (None, 10usize, None);
@@ -99,7 +228,9 @@ fn scan(client: &mut Client, a: Args) -> BoxFuture<'_> {
                     Some(_) => return syntax_error(),
                     None => return not_integer(),
                 },
-                "type" => type_filter = Some(String::from_utf8_lossy(&a[i + 1]).to_ascii_lowercase()),
+                "type" => {
+                    type_filter = Some(String::from_utf8_lossy(&a[i + 1]).to_ascii_lowercase())
+                }
                 _ => return syntax_error(),
             }
             i += 2;
@@ -111,16 +242,23 @@ fn scan(client: &mut Client, a: Args) -> BoxFuture<'_> {
         }
         let token = cursor >> SHARD_BITS;
         let (keys, next) = on_shard(client, shard as usize, move |db| {
-            let from = (token != 0).then(|| db.shard.scan_cursors.borrow().get(token)).flatten();
+            let from = (token != 0)
+                .then(|| db.shard.scan_cursors.borrow().get(token))
+                .flatten();
             let mut keys = Vec::new();
             let next = db.scan(from.as_deref(), count, |k, m| {
-                let type_ok = type_filter.as_deref().is_none_or(|t| m.kind.type_name().eq_ignore_ascii_case(t));
+                let type_ok = type_filter
+                    .as_deref()
+                    .is_none_or(|t| m.kind.type_name().eq_ignore_ascii_case(t));
                 let match_ok = pattern.as_deref().is_none_or(|p| glob_match(p, k, false));
                 if type_ok && match_ok {
                     keys.push(Reply::bulk(k));
                 }
             });
-            (keys, next.map(|n| db.shard.scan_cursors.borrow_mut().save(n)))
+            (
+                keys,
+                next.map(|n| db.shard.scan_cursors.borrow_mut().save(n)),
+            )
         })
         .await;
         let next_cursor = match next {
@@ -128,7 +266,10 @@ fn scan(client: &mut Client, a: Args) -> BoxFuture<'_> {
             None if shard + 1 < shards => shard + 1,
             None => 0,
         };
-        Reply::Array(vec![Reply::bulk(next_cursor.to_string()), Reply::Array(keys)])
+        Reply::Array(vec![
+            Reply::bulk(next_cursor.to_string()),
+            Reply::Array(keys),
+        ])
     })
 }
 
@@ -137,7 +278,9 @@ fn random_key_on(db: &Db) -> Option<Vec<u8>> {
     let mut opts = rocksdb::ReadOptions::default();
     opts.set_iterate_lower_bound(vec![db.index]);
     opts.set_iterate_upper_bound(vec![db.index + 1]);
-    let mut it = e.db().raw_iterator_cf_opt(e.cf(crate::storage::Cf::Meta), opts);
+    let mut it = e
+        .db()
+        .raw_iterator_cf_opt(e.cf(crate::storage::Cf::Meta), opts);
     let slot = (crate::util::random_u64() % crate::shard::routing::SLOTS as u64) as u16;
     let mut start = vec![db.index];
     start.extend_from_slice(&slot.to_be_bytes());
@@ -172,7 +315,14 @@ fn randomkey(client: &mut Client, _a: Args) -> BoxFuture<'_> {
 
 /// Moves or copies `src` (in `src_db`) to `dst` (in `dst_db`), across shards
 /// if needed. Returns Ok(false) when `dst` exists and `replace` is false.
-async fn transfer(client: &Client, src: Vec<u8>, dst: Vec<u8>, dst_db: u8, replace: bool, remove_src: bool) -> Result<bool, Reply> {
+async fn transfer(
+    client: &Client,
+    src: Vec<u8>,
+    dst: Vec<u8>,
+    dst_db: u8,
+    replace: bool,
+    remove_src: bool,
+) -> Result<bool, Reply> {
     let n = client.shard.shard_count();
     let src_db = client.db;
     let (src_owner, dst_owner) = (shard_of(&src, n), shard_of(&dst, n));
@@ -180,7 +330,9 @@ async fn transfer(client: &Client, src: Vec<u8>, dst: Vec<u8>, dst_db: u8, repla
         return on_shard(client, src_owner, move |db| {
             let from = Db::new(db.shard, src_db);
             let to = Db::new(db.shard, dst_db);
-            let dump = from.dump(&src)?.ok_or_else(|| Reply::err("ERR no such key"))?;
+            let dump = from
+                .dump(&src)?
+                .ok_or_else(|| Reply::err("ERR no such key"))?;
             if src == dst && src_db == dst_db {
                 return Ok(true);
             }
@@ -215,7 +367,10 @@ async fn transfer(client: &Client, src: Vec<u8>, dst: Vec<u8>, dst_db: u8, repla
     })
     .await?;
     if written && remove_src {
-        on_shard(client, src_owner, move |db| db.delete_keys([src.as_slice()])).await?;
+        on_shard(client, src_owner, move |db| {
+            db.delete_keys([src.as_slice()])
+        })
+        .await?;
     }
     Ok(written)
 }
@@ -278,7 +433,9 @@ fn copy(client: &mut Client, a: Args) -> BoxFuture<'_> {
 
 fn expire(db: &Db, a: &[Vec<u8>]) -> Reply {
     let name = name_of(a);
-    let Some(n) = parse_i64(&a[2]) else { return not_integer() };
+    let Some(n) = parse_i64(&a[2]) else {
+        return not_integer();
+    };
     let (mut nx, mut xx, mut gt, mut lt) = (false, false, false, false);
     for opt in &a[3..] {
         match String::from_utf8_lossy(opt).to_ascii_lowercase().as_str() {
@@ -286,7 +443,12 @@ fn expire(db: &Db, a: &[Vec<u8>]) -> Reply {
             "xx" => xx = true,
             "gt" => gt = true,
             "lt" => lt = true,
-            _ => return Reply::err(format!("ERR Unsupported option {}", String::from_utf8_lossy(opt))),
+            _ => {
+                return Reply::err(format!(
+                    "ERR Unsupported option {}",
+                    String::from_utf8_lossy(opt)
+                ))
+            }
         }
     }
     if nx && (xx || gt || lt) {
@@ -305,7 +467,9 @@ fn expire(db: &Db, a: &[Vec<u8>]) -> Reply {
     let Some(at) = at else {
         return Reply::err(format!("ERR invalid expire time in '{name}' command"));
     };
-    let Some(mut m) = tri!(db.lookup(&a[1])) else { return Reply::Int(0) };
+    let Some(mut m) = tri!(db.lookup(&a[1])) else {
+        return Reply::Int(0);
+    };
     let current = m.expire_at;
     let ok = if nx {
         current == 0
@@ -332,7 +496,9 @@ fn expire(db: &Db, a: &[Vec<u8>]) -> Reply {
 
 fn ttl(db: &Db, a: &[Vec<u8>]) -> Reply {
     let name = name_of(a);
-    let Some(m) = tri!(db.lookup_read(&a[1])) else { return Reply::Int(-2) };
+    let Some(m) = tri!(db.lookup_read(&a[1])) else {
+        return Reply::Int(-2);
+    };
     if m.expire_at == 0 {
         return Reply::Int(-1);
     }
@@ -346,7 +512,9 @@ fn ttl(db: &Db, a: &[Vec<u8>]) -> Reply {
 }
 
 fn persist(db: &Db, a: &[Vec<u8>]) -> Reply {
-    let Some(mut m) = tri!(db.lookup(&a[1])) else { return Reply::Int(0) };
+    let Some(mut m) = tri!(db.lookup(&a[1])) else {
+        return Reply::Int(0);
+    };
     if m.expire_at == 0 {
         return Reply::Int(0);
     }
@@ -375,10 +543,17 @@ fn object(client: &mut Client, a: Args) -> BoxFuture<'_> {
         let sub = String::from_utf8_lossy(&a[1]).to_ascii_lowercase();
         if sub == "help" && a.len() == 2 {
             return Reply::Array(
-                ["OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", "ENCODING <key>", "FREQ <key>", "IDLETIME <key>", "REFCOUNT <key>", "HELP"]
-                    .iter()
-                    .map(|s| Reply::Simple(s.to_string()))
-                    .collect(),
+                [
+                    "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                    "ENCODING <key>",
+                    "FREQ <key>",
+                    "IDLETIME <key>",
+                    "REFCOUNT <key>",
+                    "HELP",
+                ]
+                .iter()
+                .map(|s| Reply::Simple(s.to_string()))
+                .collect(),
             );
         }
         if !matches!(sub.as_str(), "encoding" | "freq" | "idletime" | "refcount") {
@@ -388,7 +563,9 @@ fn object(client: &mut Client, a: Args) -> BoxFuture<'_> {
             ));
         }
         if a.len() != 3 {
-            return Reply::err(format!("ERR wrong number of arguments for 'object|{sub}' command"));
+            return Reply::err(format!(
+                "ERR wrong number of arguments for 'object|{sub}' command"
+            ));
         }
         let key = a[2].clone();
         let found = on_owner(client, &a[2], move |db| db.lookup(&key)).await;
@@ -404,5 +581,8 @@ fn object(client: &mut Client, a: Args) -> BoxFuture<'_> {
 
 /// Total live keys in the client's database, across shards (DBSIZE).
 pub async fn dbsize(client: &Client) -> i64 {
-    on_every_shard(client, |db| db.count_keys().0 as i64).await.into_iter().sum()
+    on_every_shard(client, |db| db.count_keys().0 as i64)
+        .await
+        .into_iter()
+        .sum()
 }

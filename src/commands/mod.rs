@@ -78,8 +78,24 @@ pub struct Command {
 }
 
 /// Builds a table entry; `keys` is (first, last, step).
-pub const fn cmd(name: &'static str, arity: i32, flags: &'static str, keys: (i32, i32, i32), group: &'static str, exec: Exec) -> Command {
-    Command { name, arity, flags, first_key: keys.0, last_key: keys.1, step: keys.2, group, exec }
+pub const fn cmd(
+    name: &'static str,
+    arity: i32,
+    flags: &'static str,
+    keys: (i32, i32, i32),
+    group: &'static str,
+    exec: Exec,
+) -> Command {
+    Command {
+        name,
+        arity,
+        flags,
+        first_key: keys.0,
+        last_key: keys.1,
+        step: keys.2,
+        group,
+        exec,
+    }
 }
 
 impl Command {
@@ -98,9 +114,16 @@ impl Command {
         if self.first_key <= 0 {
             return Vec::new();
         }
-        let last = if self.last_key < 0 { argc as i32 + self.last_key } else { self.last_key };
+        let last = if self.last_key < 0 {
+            argc as i32 + self.last_key
+        } else {
+            self.last_key
+        };
         let step = self.step.max(1) as usize;
-        (self.first_key as usize..=last.max(0) as usize).step_by(step).filter(|&i| i < argc).collect()
+        (self.first_key as usize..=last.max(0) as usize)
+            .step_by(step)
+            .filter(|&i| i < argc)
+            .collect()
     }
 
     /// Whether a flag is set.
@@ -111,7 +134,14 @@ impl Command {
 
 /// Every command, from every family.
 pub fn all_commands() -> impl Iterator<Item = &'static Command> {
-    [server::COMMANDS, keys::COMMANDS, strings::COMMANDS, bits::COMMANDS].into_iter().flatten()
+    [
+        server::COMMANDS,
+        keys::COMMANDS,
+        strings::COMMANDS,
+        bits::COMMANDS,
+    ]
+    .into_iter()
+    .flatten()
 }
 
 fn table() -> &'static HashMap<&'static str, &'static Command> {
@@ -130,7 +160,9 @@ pub fn lookup(name: &[u8]) -> Option<&'static Command> {
 
 /// `ERR wrong number of arguments for 'x' command`.
 pub fn arity_error(name: &str) -> Reply {
-    Reply::err(format!("ERR wrong number of arguments for '{name}' command"))
+    Reply::err(format!(
+        "ERR wrong number of arguments for '{name}' command"
+    ))
 }
 
 /// `ERR syntax error`.
@@ -144,7 +176,10 @@ pub fn not_integer() -> Reply {
 }
 
 fn unknown_command(args: &[Vec<u8>]) -> Reply {
-    let mut msg = format!("ERR unknown command '{}', with args beginning with: ", trunc(&args[0]));
+    let mut msg = format!(
+        "ERR unknown command '{}', with args beginning with: ",
+        trunc(&args[0])
+    );
     for a in args.iter().skip(1) {
         msg.push_str(&format!("'{}' ", trunc(a)));
     }
@@ -165,10 +200,10 @@ pub async fn dispatch(client: &mut Client, args: Args) -> Reply {
     }
     incr(&client.shard.stats.commands, 1);
     *client.handle.last_cmd.lock().unwrap() = cmd.name;
-    client
-        .handle
-        .last_active_ms
-        .store(client.handle.created.elapsed().as_millis() as u64, std::sync::atomic::Ordering::Relaxed);
+    client.handle.last_active_ms.store(
+        client.handle.created.elapsed().as_millis() as u64,
+        std::sync::atomic::Ordering::Relaxed,
+    );
     match cmd.exec {
         Exec::Conn(f) => f(client, &args),
         Exec::Coord(f) => f(client, args).await,
@@ -227,7 +262,10 @@ where
     for (i, fut) in pending {
         results[i] = Some(fut.await);
     }
-    results.into_iter().map(|r| r.expect("every shard answered")).collect()
+    results
+        .into_iter()
+        .map(|r| r.expect("every shard answered"))
+        .collect()
 }
 
 /// Splits a multi-key command per owning shard, runs the parts in
@@ -246,7 +284,11 @@ pub async fn fanout(client: &Client, cmd: &Command, f: KeyedFn, merge: Merge, ar
     for (group, &pos) in positions.iter().enumerate() {
         per_shard[shard_of(&args[pos], n)].push(group);
     }
-    let mut owners: Vec<(usize, Vec<usize>)> = per_shard.into_iter().enumerate().filter(|(_, g)| !g.is_empty()).collect();
+    let mut owners: Vec<(usize, Vec<usize>)> = per_shard
+        .into_iter()
+        .enumerate()
+        .filter(|(_, g)| !g.is_empty())
+        .collect();
     if owners.len() == 1 {
         let (owner, _) = owners.pop().unwrap();
         return on_shard(client, owner, move |db| f(db, &args)).await;
@@ -269,7 +311,12 @@ pub async fn fanout(client: &Client, cmd: &Command, f: KeyedFn, merge: Merge, ar
     merge_replies(merge, parts, &order)
 }
 
-fn on_shard_boxed(client: &Client, owner: usize, sub: Args, f: KeyedFn) -> Pin<Box<dyn Future<Output = Reply> + 'static>> {
+fn on_shard_boxed(
+    client: &Client,
+    owner: usize,
+    sub: Args,
+    f: KeyedFn,
+) -> Pin<Box<dyn Future<Output = Reply> + 'static>> {
     let db = client.db;
     if owner == client.shard.id {
         let r = f(&Db::new(&client.shard, db), &sub);
@@ -284,10 +331,24 @@ fn merge_replies(merge: Merge, parts: Vec<Reply>, order: &[Vec<usize>]) -> Reply
         return e.clone();
     }
     match merge {
-        Merge::Sum => Reply::Int(parts.iter().map(|r| if let Reply::Int(n) = r { *n } else { 0 }).sum()),
+        Merge::Sum => Reply::Int(
+            parts
+                .iter()
+                .map(|r| if let Reply::Int(n) = r { *n } else { 0 })
+                .sum(),
+        ),
         Merge::Ok => Reply::ok(),
         Merge::Concat => Reply::Array(
-            parts.into_iter().flat_map(|r| if let Reply::Array(v) = r { v } else { Vec::new() }).collect(),
+            parts
+                .into_iter()
+                .flat_map(|r| {
+                    if let Reply::Array(v) = r {
+                        v
+                    } else {
+                        Vec::new()
+                    }
+                })
+                .collect(),
         ),
         Merge::Ordered => {
             let total: usize = order.iter().map(Vec::len).sum();

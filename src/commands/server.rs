@@ -1,7 +1,10 @@
 //! Connection and server commands: PING, HELLO, SELECT, CLIENT, COMMAND,
 //! CONFIG, INFO, DBSIZE, FLUSHDB/FLUSHALL, TIME, SHUTDOWN.
 
-use super::{all_commands, arity_error, cmd, lookup, not_integer, on_every_shard, syntax_error, Args, BoxFuture, Command, Exec::*, Merge};
+use super::{
+    all_commands, arity_error, cmd, lookup, not_integer, on_every_shard, syntax_error, Args,
+    BoxFuture, Command, Exec::*, Merge,
+};
 use crate::config::registry;
 use crate::data_types::Db;
 use crate::protocol::Reply;
@@ -16,18 +19,102 @@ pub const REDIS_VERSION: &str = "7.0.15";
 pub static COMMANDS: &[Command] = &[
     cmd("ping", -1, "fast", (0, 0, 0), "connection", Conn(ping)),
     cmd("echo", 2, "fast", (0, 0, 0), "connection", Conn(echo)),
-    cmd("hello", -1, "noscript loading stale fast no_auth", (0, 0, 0), "connection", Conn(hello)),
-    cmd("quit", -1, "allow_busy noscript loading stale fast no_auth", (0, 0, 0), "connection", Conn(quit)),
-    cmd("select", 2, "loading stale fast", (0, 0, 0), "connection", Conn(select)),
-    cmd("client", -2, "admin noscript loading stale", (0, 0, 0), "connection", Conn(client_cmd)),
-    cmd("command", -1, "loading stale", (0, 0, 0), "server", Conn(command)),
-    cmd("config", -2, "admin noscript loading stale", (0, 0, 0), "server", Coord(config)),
-    cmd("info", -1, "loading stale", (0, 0, 0), "server", Coord(info)),
-    cmd("dbsize", 1, "readonly fast", (0, 0, 0), "server", Coord(dbsize)),
-    cmd("flushdb", -1, "write", (0, 0, 0), "server", Broadcast(flushdb, Merge::Ok)),
-    cmd("flushall", -1, "write", (0, 0, 0), "server", Broadcast(flushall, Merge::Ok)),
-    cmd("time", 1, "loading stale fast", (0, 0, 0), "server", Conn(time)),
-    cmd("shutdown", -1, "admin noscript loading stale", (0, 0, 0), "server", Conn(shutdown)),
+    cmd(
+        "hello",
+        -1,
+        "noscript loading stale fast no_auth",
+        (0, 0, 0),
+        "connection",
+        Conn(hello),
+    ),
+    cmd(
+        "quit",
+        -1,
+        "allow_busy noscript loading stale fast no_auth",
+        (0, 0, 0),
+        "connection",
+        Conn(quit),
+    ),
+    cmd(
+        "select",
+        2,
+        "loading stale fast",
+        (0, 0, 0),
+        "connection",
+        Conn(select),
+    ),
+    cmd(
+        "client",
+        -2,
+        "admin noscript loading stale",
+        (0, 0, 0),
+        "connection",
+        Conn(client_cmd),
+    ),
+    cmd(
+        "command",
+        -1,
+        "loading stale",
+        (0, 0, 0),
+        "server",
+        Conn(command),
+    ),
+    cmd(
+        "config",
+        -2,
+        "admin noscript loading stale",
+        (0, 0, 0),
+        "server",
+        Coord(config),
+    ),
+    cmd(
+        "info",
+        -1,
+        "loading stale",
+        (0, 0, 0),
+        "server",
+        Coord(info),
+    ),
+    cmd(
+        "dbsize",
+        1,
+        "readonly fast",
+        (0, 0, 0),
+        "server",
+        Coord(dbsize),
+    ),
+    cmd(
+        "flushdb",
+        -1,
+        "write",
+        (0, 0, 0),
+        "server",
+        Broadcast(flushdb, Merge::Ok),
+    ),
+    cmd(
+        "flushall",
+        -1,
+        "write",
+        (0, 0, 0),
+        "server",
+        Broadcast(flushall, Merge::Ok),
+    ),
+    cmd(
+        "time",
+        1,
+        "loading stale fast",
+        (0, 0, 0),
+        "server",
+        Conn(time),
+    ),
+    cmd(
+        "shutdown",
+        -1,
+        "admin noscript loading stale",
+        (0, 0, 0),
+        "server",
+        Conn(shutdown),
+    ),
 ];
 
 fn lower(b: &[u8]) -> String {
@@ -80,7 +167,12 @@ fn hello(c: &mut Client, a: &[Vec<u8>]) -> Reply {
                     }
                     i += 2;
                 }
-                _ => return Reply::err(format!("ERR Syntax error in HELLO option '{}'", String::from_utf8_lossy(&a[i]))),
+                _ => {
+                    return Reply::err(format!(
+                        "ERR Syntax error in HELLO option '{}'",
+                        String::from_utf8_lossy(&a[i])
+                    ))
+                }
             }
         }
     }
@@ -108,13 +200,21 @@ fn select(c: &mut Client, a: &[Vec<u8>]) -> Reply {
 }
 
 fn time(_c: &mut Client, _a: &[Vec<u8>]) -> Reply {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    Reply::Array(vec![Reply::bulk(now.as_secs().to_string()), Reply::bulk(now.subsec_micros().to_string())])
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    Reply::Array(vec![
+        Reply::bulk(now.as_secs().to_string()),
+        Reply::bulk(now.subsec_micros().to_string()),
+    ])
 }
 
 fn shutdown(_c: &mut Client, a: &[Vec<u8>]) -> Reply {
     for opt in &a[1..] {
-        if !matches!(lower(opt).as_str(), "nosave" | "save" | "now" | "force" | "abort") {
+        if !matches!(
+            lower(opt).as_str(),
+            "nosave" | "save" | "now" | "force" | "abort"
+        ) {
             return syntax_error();
         }
     }
@@ -126,7 +226,9 @@ fn shutdown(_c: &mut Client, a: &[Vec<u8>]) -> Reply {
 
 fn set_client_name(c: &mut Client, name: &[u8]) -> Result<(), Reply> {
     if name.iter().any(|&b| !(b'!'..=b'~').contains(&b)) {
-        return Err(Reply::err("ERR Client names cannot contain spaces, newlines or special characters."));
+        return Err(Reply::err(
+            "ERR Client names cannot contain spaces, newlines or special characters.",
+        ));
     }
     *c.handle.name.lock().unwrap() = String::from_utf8_lossy(name).into_owned();
     Ok(())
@@ -134,7 +236,15 @@ fn set_client_name(c: &mut Client, name: &[u8]) -> Result<(), Reply> {
 
 fn client_cmd(c: &mut Client, a: &[Vec<u8>]) -> Reply {
     let sub = lower(&a[1]);
-    let clients = || c.server.clients.lock().unwrap().values().cloned().collect::<Vec<_>>();
+    let clients = || {
+        c.server
+            .clients
+            .lock()
+            .unwrap()
+            .values()
+            .cloned()
+            .collect::<Vec<_>>()
+    };
     match (sub.as_str(), a.len()) {
         ("id", 2) => Reply::Int(c.handle.id as i64),
         ("getname", 2) => {
@@ -180,29 +290,53 @@ fn client_cmd(c: &mut Client, a: &[Vec<u8>]) -> Reply {
         ("setinfo", 4) => {
             let v = String::from_utf8_lossy(&a[3]).into_owned();
             if v.contains(|ch: char| ch == ' ' || ch == '\n') {
-                return Reply::err(format!("ERR {} cannot contain spaces, newlines or special characters.", lower(&a[2])));
+                return Reply::err(format!(
+                    "ERR {} cannot contain spaces, newlines or special characters.",
+                    lower(&a[2])
+                ));
             }
             let mut lib = c.handle.lib.lock().unwrap();
             match lower(&a[2]).as_str() {
                 "lib-name" => lib.0 = v,
                 "lib-ver" => lib.1 = v,
-                _ => return Reply::err(format!("ERR Unrecognized option '{}'", String::from_utf8_lossy(&a[2]))),
+                _ => {
+                    return Reply::err(format!(
+                        "ERR Unrecognized option '{}'",
+                        String::from_utf8_lossy(&a[2])
+                    ))
+                }
             }
             Reply::ok()
         }
         ("kill", n) if n >= 3 => client_kill(c, a, clients()),
         ("help", 2) => Reply::Array(
-            ["CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", "ID", "GETNAME", "SETNAME <name>", "INFO", "LIST [TYPE <type>] [ID <id> ...]", "SETINFO <LIB-NAME|LIB-VER> <value>", "KILL <ip:port> | <filter> <value> ...", "HELP"]
-                .iter()
-                .map(|s| Reply::Simple(s.to_string()))
-                .collect(),
+            [
+                "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                "ID",
+                "GETNAME",
+                "SETNAME <name>",
+                "INFO",
+                "LIST [TYPE <type>] [ID <id> ...]",
+                "SETINFO <LIB-NAME|LIB-VER> <value>",
+                "KILL <ip:port> | <filter> <value> ...",
+                "HELP",
+            ]
+            .iter()
+            .map(|s| Reply::Simple(s.to_string()))
+            .collect(),
         ),
-        ("id" | "getname" | "setname" | "info" | "setinfo" | "kill" | "help", _) => sub_arity_error(a),
+        ("id" | "getname" | "setname" | "info" | "setinfo" | "kill" | "help", _) => {
+            sub_arity_error(a)
+        }
         _ => unknown_subcommand(a),
     }
 }
 
-fn client_kill(c: &mut Client, a: &[Vec<u8>], clients: Vec<std::sync::Arc<crate::server::client::ClientHandle>>) -> Reply {
+fn client_kill(
+    c: &mut Client,
+    a: &[Vec<u8>],
+    clients: Vec<std::sync::Arc<crate::server::client::ClientHandle>>,
+) -> Reply {
     let me = c.handle.id;
     if a.len() == 3 {
         let addr = String::from_utf8_lossy(&a[2]).into_owned();
@@ -263,7 +397,12 @@ fn kill(c: &mut Client, h: &crate::server::client::ClientHandle) {
 /// ACL categories derived from a command's flags and family.
 fn acl_categories(c: &Command) -> Vec<String> {
     let mut cats = Vec::new();
-    for (flag, cat) in [("write", "@write"), ("readonly", "@read"), ("admin", "@admin"), ("fast", "@fast")] {
+    for (flag, cat) in [
+        ("write", "@write"),
+        ("readonly", "@read"),
+        ("admin", "@admin"),
+        ("fast", "@fast"),
+    ] {
         if c.has_flag(flag) {
             cats.push(cat.to_string());
         }
@@ -288,21 +427,45 @@ fn acl_categories(c: &Command) -> Vec<String> {
 }
 
 fn command_info(c: &Command) -> Reply {
-    let flags = c.flags.split(' ').filter(|f| !f.is_empty()).map(|f| Reply::Simple(f.into())).collect();
+    let flags = c
+        .flags
+        .split(' ')
+        .filter(|f| !f.is_empty())
+        .map(|f| Reply::Simple(f.into()))
+        .collect();
     let key_specs = if c.first_key > 0 {
         vec![Reply::Map(vec![
-            (Reply::bulk("begin_search"), Reply::Map(vec![
-                (Reply::bulk("type"), Reply::bulk("index")),
-                (Reply::bulk("spec"), Reply::Map(vec![(Reply::bulk("index"), Reply::Int(c.first_key as i64))])),
-            ])),
-            (Reply::bulk("find_keys"), Reply::Map(vec![
-                (Reply::bulk("type"), Reply::bulk("range")),
-                (Reply::bulk("spec"), Reply::Map(vec![
-                    (Reply::bulk("lastkey"), Reply::Int(if c.last_key < 0 { c.last_key as i64 } else { (c.last_key - c.first_key) as i64 })),
-                    (Reply::bulk("keystep"), Reply::Int(c.step as i64)),
-                    (Reply::bulk("limit"), Reply::Int(0)),
-                ])),
-            ])),
+            (
+                Reply::bulk("begin_search"),
+                Reply::Map(vec![
+                    (Reply::bulk("type"), Reply::bulk("index")),
+                    (
+                        Reply::bulk("spec"),
+                        Reply::Map(vec![(Reply::bulk("index"), Reply::Int(c.first_key as i64))]),
+                    ),
+                ]),
+            ),
+            (
+                Reply::bulk("find_keys"),
+                Reply::Map(vec![
+                    (Reply::bulk("type"), Reply::bulk("range")),
+                    (
+                        Reply::bulk("spec"),
+                        Reply::Map(vec![
+                            (
+                                Reply::bulk("lastkey"),
+                                Reply::Int(if c.last_key < 0 {
+                                    c.last_key as i64
+                                } else {
+                                    (c.last_key - c.first_key) as i64
+                                }),
+                            ),
+                            (Reply::bulk("keystep"), Reply::Int(c.step as i64)),
+                            (Reply::bulk("limit"), Reply::Int(0)),
+                        ]),
+                    ),
+                ]),
+            ),
         ])]
     } else {
         vec![]
@@ -314,7 +477,12 @@ fn command_info(c: &Command) -> Reply {
         Reply::Int(c.first_key as i64),
         Reply::Int(c.last_key as i64),
         Reply::Int(c.step as i64),
-        Reply::Set(acl_categories(c).into_iter().map(|s| Reply::Simple(s)).collect()),
+        Reply::Set(
+            acl_categories(c)
+                .into_iter()
+                .map(|s| Reply::Simple(s))
+                .collect(),
+        ),
         Reply::Set(vec![]),
         Reply::Array(key_specs),
         Reply::Array(vec![]),
@@ -323,7 +491,10 @@ fn command_info(c: &Command) -> Reply {
 
 fn command_docs(c: &Command) -> Reply {
     Reply::Map(vec![
-        (Reply::bulk("summary"), Reply::bulk(format!("{} command ({})", c.name.to_uppercase(), c.group))),
+        (
+            Reply::bulk("summary"),
+            Reply::bulk(format!("{} command ({})", c.name.to_uppercase(), c.group)),
+        ),
         (Reply::bulk("since"), Reply::bulk("1.0.0")),
         (Reply::bulk("group"), Reply::bulk(c.group)),
     ])
@@ -338,16 +509,35 @@ fn command(_c: &mut Client, a: &[Vec<u8>]) -> Reply {
         "count" if a.len() == 2 => Reply::Int(all_commands().count() as i64),
         "list" => Reply::Array(all_commands().map(|c| Reply::bulk(c.name)).collect()),
         "info" if a.len() == 2 => Reply::Array(all_commands().map(command_info).collect()),
-        "info" => Reply::Array(a[2..].iter().map(|n| lookup(n).map_or(Reply::NilArray, command_info)).collect()),
-        "docs" if a.len() == 2 => Reply::Map(all_commands().map(|c| (Reply::bulk(c.name), command_docs(c))).collect()),
-        "docs" => Reply::Map(names().map(|c| (Reply::bulk(c.name), command_docs(c))).collect()),
+        "info" => Reply::Array(
+            a[2..]
+                .iter()
+                .map(|n| lookup(n).map_or(Reply::NilArray, command_info))
+                .collect(),
+        ),
+        "docs" if a.len() == 2 => Reply::Map(
+            all_commands()
+                .map(|c| (Reply::bulk(c.name), command_docs(c)))
+                .collect(),
+        ),
+        "docs" => Reply::Map(
+            names()
+                .map(|c| (Reply::bulk(c.name), command_docs(c)))
+                .collect(),
+        ),
         "getkeys" if a.len() >= 3 => {
-            let Some(c) = lookup(&a[2]) else { return Reply::err("ERR Invalid command specified") };
+            let Some(c) = lookup(&a[2]) else {
+                return Reply::err("ERR Invalid command specified");
+            };
             let args = &a[2..];
             if !c.arity_ok(args.len()) {
                 return Reply::err("ERR Invalid number of arguments specified for command");
             }
-            let keys: Vec<_> = c.key_positions(args.len()).into_iter().map(|p| Reply::Bulk(args[p].clone())).collect();
+            let keys: Vec<_> = c
+                .key_positions(args.len())
+                .into_iter()
+                .map(|p| Reply::Bulk(args[p].clone()))
+                .collect();
             if keys.is_empty() {
                 return Reply::err("ERR The command has no key arguments");
             }
@@ -364,11 +554,19 @@ fn config(c: &mut Client, a: Args) -> BoxFuture<'_> {
         match lower(&a[1]).as_str() {
             "get" if a.len() >= 3 => {
                 let pairs = registry::get_matching(&cfg, &a[2..]);
-                Reply::Map(pairs.into_iter().map(|(k, v)| (Reply::bulk(k), Reply::bulk(v))).collect())
+                Reply::Map(
+                    pairs
+                        .into_iter()
+                        .map(|(k, v)| (Reply::bulk(k), Reply::bulk(v)))
+                        .collect(),
+                )
             }
             "set" if a.len() >= 4 && a.len() % 2 == 0 => {
                 for kv in a[2..].chunks(2) {
-                    let (k, v) = (String::from_utf8_lossy(&kv[0]), String::from_utf8_lossy(&kv[1]));
+                    let (k, v) = (
+                        String::from_utf8_lossy(&kv[0]),
+                        String::from_utf8_lossy(&kv[1]),
+                    );
                     if let Err(e) = registry::set(&cfg, &k, &v) {
                         return Reply::err(e);
                     }
@@ -378,7 +576,14 @@ fn config(c: &mut Client, a: Args) -> BoxFuture<'_> {
             "resetstat" if a.len() == 2 => {
                 on_every_shard(c, |db| {
                     let s = &db.shard.stats;
-                    for cell in [&s.commands, &s.keyspace_hits, &s.keyspace_misses, &s.expired_keys, &s.write_stalls, &s.wal_syncs] {
+                    for cell in [
+                        &s.commands,
+                        &s.keyspace_hits,
+                        &s.keyspace_misses,
+                        &s.expired_keys,
+                        &s.write_stalls,
+                        &s.wal_syncs,
+                    ] {
                         cell.set(0);
                     }
                 })
@@ -467,7 +672,11 @@ fn shard_figures(db: &Db, with_keyspace: bool) -> ShardFigures {
 fn rss_bytes() -> u64 {
     std::fs::read_to_string("/proc/self/statm")
         .ok()
-        .and_then(|s| s.split_whitespace().nth(1).and_then(|v| v.parse::<u64>().ok()))
+        .and_then(|s| {
+            s.split_whitespace()
+                .nth(1)
+                .and_then(|v| v.parse::<u64>().ok())
+        })
         .map_or(0, |pages| pages * 4096)
 }
 
@@ -485,10 +694,14 @@ fn human(bytes: u64) -> String {
 fn info(c: &mut Client, a: Args) -> BoxFuture<'_> {
     Box::pin(async move {
         let wanted: Vec<String> = a[1..].iter().map(|s| lower(s)).collect();
-        let all = wanted.is_empty() || wanted.iter().any(|w| matches!(w.as_str(), "all" | "everything" | "default"));
+        let all = wanted.is_empty()
+            || wanted
+                .iter()
+                .any(|w| matches!(w.as_str(), "all" | "everything" | "default"));
         let want = |s: &str| all || wanted.iter().any(|w| w == s);
         let with_keyspace = want("keyspace");
-        let figures: Vec<ShardFigures> = on_every_shard(c, move |db| shard_figures(db, with_keyspace)).await;
+        let figures: Vec<ShardFigures> =
+            on_every_shard(c, move |db| shard_figures(db, with_keyspace)).await;
         let sum = |f: fn(&ShardFigures) -> u64| figures.iter().map(f).sum::<u64>();
         let srv = &c.server;
         let cfg = &srv.config;
@@ -506,28 +719,48 @@ fn info(c: &mut Client, a: Args) -> BoxFuture<'_> {
             }
         };
         let uptime = srv.started.elapsed().as_secs();
-        section("Server", vec![
-            format!("redis_version:{REDIS_VERSION}"),
-            format!("diskdb_version:{}", env!("CARGO_PKG_VERSION")),
-            "redis_mode:standalone".into(),
-            format!("os:{} {}", std::env::consts::OS, std::env::consts::ARCH),
-            "arch_bits:64".into(),
-            "multiplexing_api:io_uring".into(),
-            format!("process_id:{}", std::process::id()),
-            format!("run_id:{}", srv.run_id),
-            format!("tcp_port:{}", cfg.port),
-            format!("uptime_in_seconds:{uptime}"),
-            format!("uptime_in_days:{}", uptime / 86400),
-            format!("executable:{}", std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default()),
-            format!("config_file:{}", cfg.config_file.as_ref().map(|p| p.display().to_string()).unwrap_or_default()),
-            format!("shards:{}", cfg.shards),
-        ]);
+        section(
+            "Server",
+            vec![
+                format!("redis_version:{REDIS_VERSION}"),
+                format!("diskdb_version:{}", env!("CARGO_PKG_VERSION")),
+                "redis_mode:standalone".into(),
+                format!("os:{} {}", std::env::consts::OS, std::env::consts::ARCH),
+                "arch_bits:64".into(),
+                "multiplexing_api:io_uring".into(),
+                format!("process_id:{}", std::process::id()),
+                format!("run_id:{}", srv.run_id),
+                format!("tcp_port:{}", cfg.port),
+                format!("uptime_in_seconds:{uptime}"),
+                format!("uptime_in_days:{}", uptime / 86400),
+                format!(
+                    "executable:{}",
+                    std::env::current_exe()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_default()
+                ),
+                format!(
+                    "config_file:{}",
+                    cfg.config_file
+                        .as_ref()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_default()
+                ),
+                format!("shards:{}", cfg.shards),
+            ],
+        );
         let connected = srv.clients.lock().unwrap().len();
-        section("Clients", vec![
-            format!("connected_clients:{connected}"),
-            format!("maxclients:{}", cfg.runtime.maxclients.load(Ordering::Relaxed)),
-            "blocked_clients:0".into(),
-        ]);
+        section(
+            "Clients",
+            vec![
+                format!("connected_clients:{connected}"),
+                format!(
+                    "maxclients:{}",
+                    cfg.runtime.maxclients.load(Ordering::Relaxed)
+                ),
+                "blocked_clients:0".into(),
+            ],
+        );
         let rss = rss_bytes();
         let mut mem = vec![
             format!("used_memory:{rss}"),
@@ -540,30 +773,50 @@ fn info(c: &mut Client, a: Args) -> BoxFuture<'_> {
             "maxmemory:0".into(),
             "maxmemory_policy:noeviction".into(),
         ];
-        mem.extend(figures.iter().enumerate().map(|(i, f)| format!("shard{i}_memtables:{}", f.memtable_bytes)));
+        mem.extend(
+            figures
+                .iter()
+                .enumerate()
+                .map(|(i, f)| format!("shard{i}_memtables:{}", f.memtable_bytes)),
+        );
         section("Memory", mem);
         let now = crate::util::now_ms();
         let last_sync = figures.iter().map(|f| f.last_sync_ms).min().unwrap_or(now);
-        section("Persistence", vec![
-            "loading:0".into(),
-            "rdb_changes_since_last_save:0".into(),
-            format!("aof_enabled:{}", cfg.wal_enabled as u8),
-            format!("wal_sync:{}", cfg.runtime.sync().name()),
-            format!("wal_syncs:{}", sum(|f| f.wal_syncs)),
-            format!("wal_last_sync_age_ms:{}", now.saturating_sub(last_sync)),
-            format!("disk_sst_bytes:{}", sum(|f| f.sst_bytes)),
-            format!("write_stalls:{}", sum(|f| f.stalls)),
-        ]);
-        section("Stats", vec![
-            format!("total_connections_received:{}", srv.total_connections.load(Ordering::Relaxed)),
-            format!("total_commands_processed:{}", sum(|f| f.commands)),
-            format!("rejected_connections:{}", srv.rejected_connections.load(Ordering::Relaxed)),
-            format!("expired_keys:{}", sum(|f| f.expired)),
-            "evicted_keys:0".into(),
-            format!("keyspace_hits:{}", sum(|f| f.hits)),
-            format!("keyspace_misses:{}", sum(|f| f.misses)),
-        ]);
-        section("Replication", vec!["role:master".into(), "connected_slaves:0".into()]);
+        section(
+            "Persistence",
+            vec![
+                "loading:0".into(),
+                "rdb_changes_since_last_save:0".into(),
+                format!("aof_enabled:{}", cfg.wal_enabled as u8),
+                format!("wal_sync:{}", cfg.runtime.sync().name()),
+                format!("wal_syncs:{}", sum(|f| f.wal_syncs)),
+                format!("wal_last_sync_age_ms:{}", now.saturating_sub(last_sync)),
+                format!("disk_sst_bytes:{}", sum(|f| f.sst_bytes)),
+                format!("write_stalls:{}", sum(|f| f.stalls)),
+            ],
+        );
+        section(
+            "Stats",
+            vec![
+                format!(
+                    "total_connections_received:{}",
+                    srv.total_connections.load(Ordering::Relaxed)
+                ),
+                format!("total_commands_processed:{}", sum(|f| f.commands)),
+                format!(
+                    "rejected_connections:{}",
+                    srv.rejected_connections.load(Ordering::Relaxed)
+                ),
+                format!("expired_keys:{}", sum(|f| f.expired)),
+                "evicted_keys:0".into(),
+                format!("keyspace_hits:{}", sum(|f| f.hits)),
+                format!("keyspace_misses:{}", sum(|f| f.misses)),
+            ],
+        );
+        section(
+            "Replication",
+            vec!["role:master".into(), "connected_slaves:0".into()],
+        );
         section("Shards", figures.iter().enumerate().map(|(i, f)| {
             format!("shard{i}:commands={},keyspace_hits={},keyspace_misses={},expired_keys={},sst_bytes={},memtable_bytes={},write_stalls={},wal_syncs={}",
                 f.commands, f.hits, f.misses, f.expired, f.sst_bytes, f.memtable_bytes, f.stalls, f.wal_syncs)
@@ -581,7 +834,12 @@ fn info(c: &mut Client, a: Args) -> BoxFuture<'_> {
             }
         }
         dbs.sort();
-        section("Keyspace", dbs.iter().map(|(i, k, e)| format!("db{i}:keys={k},expires={e},avg_ttl=0")).collect());
+        section(
+            "Keyspace",
+            dbs.iter()
+                .map(|(i, k, e)| format!("db{i}:keys={k},expires={e},avg_ttl=0"))
+                .collect(),
+        );
         Reply::Verbatim(out)
     })
 }

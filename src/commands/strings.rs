@@ -13,25 +13,151 @@ use crate::util::num::{format_incr_float, parse_f64, parse_i64};
 pub static COMMANDS: &[Command] = &[
     cmd("get", 2, "readonly fast", (1, 1, 1), "string", Keyed(get)),
     cmd("set", -3, "write denyoom", (1, 1, 1), "string", Keyed(set)),
-    cmd("setnx", 3, "write denyoom fast", (1, 1, 1), "string", Keyed(setnx)),
-    cmd("setex", 4, "write denyoom", (1, 1, 1), "string", Keyed(setex)),
-    cmd("psetex", 4, "write denyoom", (1, 1, 1), "string", Keyed(psetex)),
-    cmd("getset", 3, "write denyoom fast", (1, 1, 1), "string", Keyed(getset)),
-    cmd("getdel", 2, "write fast", (1, 1, 1), "string", Keyed(getdel)),
+    cmd(
+        "setnx",
+        3,
+        "write denyoom fast",
+        (1, 1, 1),
+        "string",
+        Keyed(setnx),
+    ),
+    cmd(
+        "setex",
+        4,
+        "write denyoom",
+        (1, 1, 1),
+        "string",
+        Keyed(setex),
+    ),
+    cmd(
+        "psetex",
+        4,
+        "write denyoom",
+        (1, 1, 1),
+        "string",
+        Keyed(psetex),
+    ),
+    cmd(
+        "getset",
+        3,
+        "write denyoom fast",
+        (1, 1, 1),
+        "string",
+        Keyed(getset),
+    ),
+    cmd(
+        "getdel",
+        2,
+        "write fast",
+        (1, 1, 1),
+        "string",
+        Keyed(getdel),
+    ),
     cmd("getex", -2, "write fast", (1, 1, 1), "string", Keyed(getex)),
-    cmd("mget", -2, "readonly fast", (1, -1, 1), "string", Fanout(mget, Merge::Ordered)),
-    cmd("mset", -3, "write denyoom", (1, -1, 2), "string", Fanout(mset, Merge::Ok)),
-    cmd("msetnx", -3, "write denyoom", (1, -1, 2), "string", Coord(msetnx)),
-    cmd("incr", 2, "write denyoom fast", (1, 1, 1), "string", Keyed(incr)),
-    cmd("decr", 2, "write denyoom fast", (1, 1, 1), "string", Keyed(decr)),
-    cmd("incrby", 3, "write denyoom fast", (1, 1, 1), "string", Keyed(incrby)),
-    cmd("decrby", 3, "write denyoom fast", (1, 1, 1), "string", Keyed(decrby)),
-    cmd("incrbyfloat", 3, "write denyoom fast", (1, 1, 1), "string", Keyed(incrbyfloat)),
-    cmd("append", 3, "write denyoom fast", (1, 1, 1), "string", Keyed(append)),
-    cmd("strlen", 2, "readonly fast", (1, 1, 1), "string", Keyed(strlen)),
-    cmd("getrange", 4, "readonly", (1, 1, 1), "string", Keyed(getrange)),
-    cmd("substr", 4, "readonly", (1, 1, 1), "string", Keyed(getrange)),
-    cmd("setrange", 4, "write denyoom", (1, 1, 1), "string", Keyed(setrange)),
+    cmd(
+        "mget",
+        -2,
+        "readonly fast",
+        (1, -1, 1),
+        "string",
+        Fanout(mget, Merge::Ordered),
+    ),
+    cmd(
+        "mset",
+        -3,
+        "write denyoom",
+        (1, -1, 2),
+        "string",
+        Fanout(mset, Merge::Ok),
+    ),
+    cmd(
+        "msetnx",
+        -3,
+        "write denyoom",
+        (1, -1, 2),
+        "string",
+        Coord(msetnx),
+    ),
+    cmd(
+        "incr",
+        2,
+        "write denyoom fast",
+        (1, 1, 1),
+        "string",
+        Keyed(incr),
+    ),
+    cmd(
+        "decr",
+        2,
+        "write denyoom fast",
+        (1, 1, 1),
+        "string",
+        Keyed(decr),
+    ),
+    cmd(
+        "incrby",
+        3,
+        "write denyoom fast",
+        (1, 1, 1),
+        "string",
+        Keyed(incrby),
+    ),
+    cmd(
+        "decrby",
+        3,
+        "write denyoom fast",
+        (1, 1, 1),
+        "string",
+        Keyed(decrby),
+    ),
+    cmd(
+        "incrbyfloat",
+        3,
+        "write denyoom fast",
+        (1, 1, 1),
+        "string",
+        Keyed(incrbyfloat),
+    ),
+    cmd(
+        "append",
+        3,
+        "write denyoom fast",
+        (1, 1, 1),
+        "string",
+        Keyed(append),
+    ),
+    cmd(
+        "strlen",
+        2,
+        "readonly fast",
+        (1, 1, 1),
+        "string",
+        Keyed(strlen),
+    ),
+    cmd(
+        "getrange",
+        4,
+        "readonly",
+        (1, 1, 1),
+        "string",
+        Keyed(getrange),
+    ),
+    cmd(
+        "substr",
+        4,
+        "readonly",
+        (1, 1, 1),
+        "string",
+        Keyed(getrange),
+    ),
+    cmd(
+        "setrange",
+        4,
+        "write denyoom",
+        (1, 1, 1),
+        "string",
+        Keyed(setrange),
+    ),
 ];
 
 /// Unwraps a data-type result into a reply.
@@ -107,7 +233,13 @@ fn set(db: &Db, a: &[Vec<u8>]) -> Reply {
             }
         }
     }
-    let old_value = || if want_get { Reply::opt_bulk(old.as_ref().map(|m| m.payload.clone())) } else { Reply::ok() };
+    let old_value = || {
+        if want_get {
+            Reply::opt_bulk(old.as_ref().map(|m| m.payload.clone()))
+        } else {
+            Reply::ok()
+        }
+    };
     if (nx && old.is_some()) || (xx && old.is_none()) {
         return if want_get { old_value() } else { Reply::Nil };
     }
@@ -149,7 +281,9 @@ fn getset(db: &Db, a: &[Vec<u8>]) -> Reply {
 }
 
 fn getdel(db: &Db, a: &[Vec<u8>]) -> Reply {
-    let Some(old) = tri!(db.get_string(&a[1])) else { return Reply::Nil };
+    let Some(old) = tri!(db.get_string(&a[1])) else {
+        return Reply::Nil;
+    };
     tri!(db.delete_keys([a[1].as_slice()]));
     Reply::Bulk(old.payload)
 }
@@ -169,7 +303,9 @@ fn getex(db: &Db, a: &[Vec<u8>]) -> Reply {
         }
         i += 1;
     }
-    let Some(mut m) = tri!(db.get_string(&a[1])) else { return Reply::Nil };
+    let Some(mut m) = tri!(db.get_string(&a[1])) else {
+        return Reply::Nil;
+    };
     let value = m.payload.clone();
     let new_expire = match ttl {
         Ttl::Persist => 0,
@@ -266,12 +402,16 @@ fn decr(db: &Db, a: &[Vec<u8>]) -> Reply {
 }
 
 fn incrby(db: &Db, a: &[Vec<u8>]) -> Reply {
-    let Some(by) = parse_i64(&a[2]) else { return not_integer() };
+    let Some(by) = parse_i64(&a[2]) else {
+        return not_integer();
+    };
     incr_by(db, &a[1], by)
 }
 
 fn decrby(db: &Db, a: &[Vec<u8>]) -> Reply {
-    let Some(by) = parse_i64(&a[2]) else { return not_integer() };
+    let Some(by) = parse_i64(&a[2]) else {
+        return not_integer();
+    };
     let Some(neg) = by.checked_neg() else {
         return Reply::err("ERR decrement would overflow");
     };
@@ -280,7 +420,9 @@ fn decrby(db: &Db, a: &[Vec<u8>]) -> Reply {
 
 fn incrbyfloat(db: &Db, a: &[Vec<u8>]) -> Reply {
     let not_float = || Reply::err("ERR value is not a valid float");
-    let Some(by) = parse_f64(&a[2]) else { return not_float() };
+    let Some(by) = parse_f64(&a[2]) else {
+        return not_float();
+    };
     let old = tri!(db.get_string(&a[1]));
     let cur = match &old {
         None => 0.0,
@@ -323,8 +465,12 @@ pub fn clamp_range(start: i64, end: i64, len: i64) -> Option<(usize, usize)> {
 }
 
 fn getrange(db: &Db, a: &[Vec<u8>]) -> Reply {
-    let (Some(start), Some(end)) = (parse_i64(&a[2]), parse_i64(&a[3])) else { return not_integer() };
-    let v = tri!(db.get_string(&a[1])).map(|m| m.payload).unwrap_or_default();
+    let (Some(start), Some(end)) = (parse_i64(&a[2]), parse_i64(&a[3])) else {
+        return not_integer();
+    };
+    let v = tri!(db.get_string(&a[1]))
+        .map(|m| m.payload)
+        .unwrap_or_default();
     if start < 0 && end < 0 && start > end {
         return Reply::bulk("");
     }
@@ -335,7 +481,9 @@ fn getrange(db: &Db, a: &[Vec<u8>]) -> Reply {
 }
 
 fn setrange(db: &Db, a: &[Vec<u8>]) -> Reply {
-    let Some(offset) = parse_i64(&a[2]) else { return not_integer() };
+    let Some(offset) = parse_i64(&a[2]) else {
+        return not_integer();
+    };
     if offset < 0 {
         return Reply::err("ERR offset is out of range");
     }

@@ -312,32 +312,56 @@ impl Config {
             Some((p, f)) => (Some(p.to_path_buf()), f),
             None => (None, FileConfig::default()),
         };
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1);
         let shards = o.shards.or(f.server.shards).unwrap_or(cores);
         if shards == 0 || shards > 1024 {
             return Err(format!("shards must be between 1 and 1024, got {shards}"));
         }
-        let loglevel = o.loglevel.or(f.server.loglevel).unwrap_or_else(|| "info".into());
+        let loglevel = o
+            .loglevel
+            .or(f.server.loglevel)
+            .unwrap_or_else(|| "info".into());
         if loglevel.parse::<log::LevelFilter>().is_err() {
-            return Err(format!("invalid loglevel {loglevel:?} (error, warn, info, debug, trace)"));
+            return Err(format!(
+                "invalid loglevel {loglevel:?} (error, warn, info, debug, trace)"
+            ));
         }
-        let sync = o.sync.or(f.persistence.sync).unwrap_or(SyncPolicy::Everysec);
+        let sync = o
+            .sync
+            .or(f.persistence.sync)
+            .unwrap_or(SyncPolicy::Everysec);
         Ok(Config {
-            bind: o.bind.or(f.server.bind).unwrap_or_else(|| "127.0.0.1".into()),
+            bind: o
+                .bind
+                .or(f.server.bind)
+                .unwrap_or_else(|| "127.0.0.1".into()),
             port: o.port.or(f.server.port).unwrap_or(6380),
-            dir: o.dir.or(f.storage.dir).unwrap_or_else(|| PathBuf::from("./data")),
+            dir: o
+                .dir
+                .or(f.storage.dir)
+                .unwrap_or_else(|| PathBuf::from("./data")),
             shards,
             loglevel,
             wal_enabled: f.persistence.wal_enabled.unwrap_or(true),
-            compression: o.compression.or(f.persistence.compression).unwrap_or(Compression::Lz4),
+            compression: o
+                .compression
+                .or(f.persistence.compression)
+                .unwrap_or(Compression::Lz4),
             max_log_size: f.persistence.max_log_size.map_or(100 << 20, |s| s.0),
-            block_cache_size: o.block_cache_size.or(f.storage.block_cache_size).map_or(256 << 20, |s| s.0),
+            block_cache_size: o
+                .block_cache_size
+                .or(f.storage.block_cache_size)
+                .map_or(256 << 20, |s| s.0),
             write_buffer_size: f.storage.write_buffer_size.map_or(128 << 20, |s| s.0),
             config_file: path,
             runtime: Runtime {
                 sync: AtomicU8::new(sync as u8),
                 sync_interval_ms: AtomicU64::new(
-                    o.sync_interval.or(f.persistence.sync_interval).map_or(1000, |m| m.0.max(1)),
+                    o.sync_interval
+                        .or(f.persistence.sync_interval)
+                        .map_or(1000, |m| m.0.max(1)),
                 ),
                 maxclients: AtomicU64::new(o.maxclients.or(f.server.maxclients).unwrap_or(10_000)),
                 timeout: AtomicU64::new(f.server.timeout.unwrap_or(0)),

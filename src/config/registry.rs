@@ -19,39 +19,89 @@ pub struct Param {
 }
 
 fn parse_u64(v: &str) -> Result<u64, String> {
-    v.parse::<u64>().map_err(|_| "argument couldn't be parsed into an integer".to_string())
+    v.parse::<u64>()
+        .map_err(|_| "argument couldn't be parsed into an integer".to_string())
 }
 
 /// Every parameter CONFIG knows.
 pub static PARAMS: &[Param] = &[
-    Param { name: "bind", get: |c| c.bind.clone(), set: None },
-    Param { name: "port", get: |c| c.port.to_string(), set: None },
-    Param { name: "dir", get: |c| c.dir.display().to_string(), set: None },
-    Param { name: "shards", get: |c| c.shards.to_string(), set: None },
-    Param { name: "databases", get: |_| "16".into(), set: None },
-    Param { name: "appendonly", get: |c| yes_no(c.wal_enabled), set: None },
+    Param {
+        name: "bind",
+        get: |c| c.bind.clone(),
+        set: None,
+    },
+    Param {
+        name: "port",
+        get: |c| c.port.to_string(),
+        set: None,
+    },
+    Param {
+        name: "dir",
+        get: |c| c.dir.display().to_string(),
+        set: None,
+    },
+    Param {
+        name: "shards",
+        get: |c| c.shards.to_string(),
+        set: None,
+    },
+    Param {
+        name: "databases",
+        get: |_| "16".into(),
+        set: None,
+    },
+    Param {
+        name: "appendonly",
+        get: |c| yes_no(c.wal_enabled),
+        set: None,
+    },
     Param {
         name: "appendfsync",
         get: |c| c.runtime.sync().name().into(),
         set: Some(|c, v| {
-            let p = SyncPolicy::parse(v).ok_or("argument(s) must be one of the following: always, everysec, no")?;
+            let p = SyncPolicy::parse(v)
+                .ok_or("argument(s) must be one of the following: always, everysec, no")?;
             c.runtime.set_sync(p);
             Ok(())
         }),
     },
     Param {
         name: "sync-interval",
-        get: |c| c.runtime.sync_interval_ms.load(Ordering::Relaxed).to_string(),
+        get: |c| {
+            c.runtime
+                .sync_interval_ms
+                .load(Ordering::Relaxed)
+                .to_string()
+        },
         set: Some(|c, v| {
-            let ms = crate::config::Millis::parse(v).ok_or("argument must be a duration such as 1000ms")?;
-            c.runtime.sync_interval_ms.store(ms.0.max(1), Ordering::Relaxed);
+            let ms = crate::config::Millis::parse(v)
+                .ok_or("argument must be a duration such as 1000ms")?;
+            c.runtime
+                .sync_interval_ms
+                .store(ms.0.max(1), Ordering::Relaxed);
             Ok(())
         }),
     },
-    Param { name: "compression", get: |c| c.compression.name().into(), set: None },
-    Param { name: "max-log-size", get: |c| c.max_log_size.to_string(), set: None },
-    Param { name: "block-cache-size", get: |c| c.block_cache_size.to_string(), set: None },
-    Param { name: "write-buffer-size", get: |c| c.write_buffer_size.to_string(), set: None },
+    Param {
+        name: "compression",
+        get: |c| c.compression.name().into(),
+        set: None,
+    },
+    Param {
+        name: "max-log-size",
+        get: |c| c.max_log_size.to_string(),
+        set: None,
+    },
+    Param {
+        name: "block-cache-size",
+        get: |c| c.block_cache_size.to_string(),
+        set: None,
+    },
+    Param {
+        name: "write-buffer-size",
+        get: |c| c.write_buffer_size.to_string(),
+        set: None,
+    },
     Param {
         name: "maxclients",
         get: |c| c.runtime.maxclients.load(Ordering::Relaxed).to_string(),
@@ -80,15 +130,29 @@ pub static PARAMS: &[Param] = &[
                 "verbose" => log::LevelFilter::Debug,
                 "notice" => log::LevelFilter::Info,
                 "warning" => log::LevelFilter::Warn,
-                other => other.parse().map_err(|_| "argument(s) must be one of the following: error, warn, info, debug, trace")?,
+                other => other.parse().map_err(|_| {
+                    "argument(s) must be one of the following: error, warn, info, debug, trace"
+                })?,
             };
             log::set_max_level(lvl);
             Ok(())
         }),
     },
-    Param { name: "save", get: |_| String::new(), set: Some(|_, _| Ok(())) },
-    Param { name: "maxmemory", get: |_| "0".into(), set: None },
-    Param { name: "maxmemory-policy", get: |_| "noeviction".into(), set: None },
+    Param {
+        name: "save",
+        get: |_| String::new(),
+        set: Some(|_, _| Ok(())),
+    },
+    Param {
+        name: "maxmemory",
+        get: |_| "0".into(),
+        set: None,
+    },
+    Param {
+        name: "maxmemory-policy",
+        get: |_| "noeviction".into(),
+        set: None,
+    },
 ];
 
 fn yes_no(b: bool) -> String {
@@ -100,7 +164,11 @@ fn yes_no(b: bool) -> String {
 pub fn get_matching(config: &Config, patterns: &[Vec<u8>]) -> Vec<(String, String)> {
     PARAMS
         .iter()
-        .filter(|p| patterns.iter().any(|pat| glob_match(pat, p.name.as_bytes(), true)))
+        .filter(|p| {
+            patterns
+                .iter()
+                .any(|pat| glob_match(pat, p.name.as_bytes(), true))
+        })
         .map(|p| (p.name.to_string(), (p.get)(config)))
         .collect()
 }
@@ -109,11 +177,14 @@ pub fn get_matching(config: &Config, patterns: &[Vec<u8>]) -> Vec<(String, Strin
 pub fn set(config: &Config, name: &str, value: &str) -> Result<(), String> {
     let lname = name.to_ascii_lowercase();
     let Some(p) = PARAMS.iter().find(|p| p.name == lname) else {
-        return Err(format!("ERR Unknown option or number of arguments for CONFIG SET - '{name}'"));
+        return Err(format!(
+            "ERR Unknown option or number of arguments for CONFIG SET - '{name}'"
+        ));
     };
     let Some(setter) = p.set else {
         return Err(format!("ERR CONFIG SET failed (possibly related to argument '{lname}') - can't set immutable config"));
     };
-    setter(config, value)
-        .map_err(|e| format!("ERR CONFIG SET failed (possibly related to argument '{lname}') - {e}"))
+    setter(config, value).map_err(|e| {
+        format!("ERR CONFIG SET failed (possibly related to argument '{lname}') - {e}")
+    })
 }

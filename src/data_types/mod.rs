@@ -18,7 +18,10 @@ pub type Result<T> = std::result::Result<T, Reply>;
 
 /// Error reply for a storage failure on `key`.
 pub fn storage_error(key: &[u8], e: impl std::fmt::Display) -> Reply {
-    Reply::err(format!("ERR storage error on key '{}': {e}", String::from_utf8_lossy(key)))
+    Reply::err(format!(
+        "ERR storage error on key '{}': {e}",
+        String::from_utf8_lossy(key)
+    ))
 }
 
 /// One logical database on one shard.
@@ -52,7 +55,14 @@ impl<'a> Db<'a> {
     pub fn lookup_read(&self, key: &[u8]) -> Result<Option<Meta>> {
         let m = self.lookup(key)?;
         let st = &self.shard.stats;
-        incr(if m.is_some() { &st.keyspace_hits } else { &st.keyspace_misses }, 1);
+        incr(
+            if m.is_some() {
+                &st.keyspace_hits
+            } else {
+                &st.keyspace_misses
+            },
+            1,
+        );
         Ok(m)
     }
 
@@ -69,7 +79,11 @@ impl<'a> Db<'a> {
         let e = &self.shard.engine;
         batch.put_cf(e.cf(Cf::Meta), meta_key(self.index, key), meta.encode());
         if meta.expire_at != 0 {
-            batch.put_cf(e.cf(Cf::Expire), expire_key(meta.expire_at, self.index, key), b"");
+            batch.put_cf(
+                e.cf(Cf::Expire),
+                expire_key(meta.expire_at, self.index, key),
+                b"",
+            );
         }
     }
 
@@ -81,9 +95,12 @@ impl<'a> Db<'a> {
 
     /// Writes a batch atomically.
     pub fn write(&self, batch: WriteBatch) -> Result<()> {
-        self.shard
-            .write(batch)
-            .map_err(|e| Reply::err(format!("ERR storage write failed on shard {}: {e}", self.shard.id)))
+        self.shard.write(batch).map_err(|e| {
+            Reply::err(format!(
+                "ERR storage write failed on shard {}: {e}",
+                self.shard.id
+            ))
+        })
     }
 
     /// Writes a single meta record.
@@ -97,8 +114,9 @@ impl<'a> Db<'a> {
     pub fn delete_keys<'k>(&self, keys: impl IntoIterator<Item = &'k [u8]>) -> Result<i64> {
         let mut b = WriteBatch::default();
         let mut n = 0;
+        let mut seen = std::collections::HashSet::new();
         for k in keys {
-            if self.lookup(k)?.is_some() {
+            if seen.insert(k) && self.lookup(k)?.is_some() {
                 self.delete(&mut b, k);
                 n += 1;
             }
@@ -112,7 +130,12 @@ impl<'a> Db<'a> {
     /// Visits live keys in storage order, starting at the meta key `from`
     /// (inclusive) or at the start; stops after `limit` keys and returns the
     /// meta key to resume from, or `None` when the database is done.
-    pub fn scan(&self, from: Option<&[u8]>, limit: usize, mut visit: impl FnMut(&[u8], &Meta)) -> Option<Vec<u8>> {
+    pub fn scan(
+        &self,
+        from: Option<&[u8]>,
+        limit: usize,
+        mut visit: impl FnMut(&[u8], &Meta),
+    ) -> Option<Vec<u8>> {
         let e = &self.shard.engine;
         let mut opts = rocksdb::ReadOptions::default();
         opts.set_iterate_lower_bound(vec![self.index]);
@@ -125,7 +148,9 @@ impl<'a> Db<'a> {
         let now = crate::util::now_ms();
         let mut seen = 0;
         while it.valid() {
-            let (Some(k), Some(v)) = (it.key(), it.value()) else { break };
+            let (Some(k), Some(v)) = (it.key(), it.value()) else {
+                break;
+            };
             if seen >= limit {
                 return Some(k.to_vec());
             }
@@ -174,7 +199,9 @@ pub fn flush_all(shard: &Shard) -> Result<()> {
     let e = &shard.engine;
     let mut b = WriteBatch::default();
     b.delete_range_cf(e.cf(Cf::Expire), vec![0u8; 8], vec![0xffu8; 9]);
-    shard.write(b).map_err(|err| Reply::err(format!("ERR flush failed on shard {}: {err}", shard.id)))
+    shard
+        .write(b)
+        .map_err(|err| Reply::err(format!("ERR flush failed on shard {}: {err}", shard.id)))
 }
 
 /// A key's full contents, for RENAME/COPY/MOVE across shards or databases.
@@ -189,7 +216,9 @@ pub struct Dump {
 impl<'a> Db<'a> {
     /// Reads everything stored under a key.
     pub fn dump(&self, key: &[u8]) -> Result<Option<Dump>> {
-        let Some(meta) = self.lookup(key)? else { return Ok(None) };
+        let Some(meta) = self.lookup(key)? else {
+            return Ok(None);
+        };
         let mut sub_keys = Vec::new();
         if meta.kind.is_collection() {
             let prefix = crate::storage::encoding::sub_key_prefix(self.index, key, meta.version);

@@ -235,8 +235,18 @@ mod tests {
 
     #[test]
     fn inline_with_quotes() {
-        let (args, used) = parse_command(b"SET k \"a b\\x41\" 'c d'\r\nPING").unwrap().unwrap();
-        assert_eq!(args, vec![b"SET".to_vec(), b"k".to_vec(), b"a bA".to_vec(), b"c d".to_vec()]);
+        let (args, used) = parse_command(b"SET k \"a b\\x41\" 'c d'\r\nPING")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            args,
+            vec![
+                b"SET".to_vec(),
+                b"k".to_vec(),
+                b"a bA".to_vec(),
+                b"c d".to_vec()
+            ]
+        );
         assert_eq!(used, 23);
         assert!(parse_command(b"SET \"abc\r\n").is_err());
     }

@@ -103,7 +103,9 @@ impl Reply {
                 header(out, if resp >= 3 { b'~' } else { b'*' }, items.len());
                 items.iter().for_each(|r| r.encode(resp, out));
             }
-            Reply::Bool(b) if resp >= 3 => out.extend_from_slice(if *b { b"#t\r\n" } else { b"#f\r\n" }),
+            Reply::Bool(b) if resp >= 3 => {
+                out.extend_from_slice(if *b { b"#t\r\n" } else { b"#f\r\n" })
+            }
             Reply::Bool(b) => out.extend_from_slice(if *b { b":1\r\n" } else { b":0\r\n" }),
             Reply::Verbatim(s) if resp >= 3 => {
                 header(out, b'=', s.len() + 4);
@@ -136,7 +138,10 @@ fn header(out: &mut Vec<u8>, tag: u8, len: usize) {
 fn line(out: &mut Vec<u8>, tag: u8, s: &[u8]) {
     out.push(tag);
     // a status or error line must not break the framing
-    out.extend(s.iter().map(|&c| if c == b'\r' || c == b'\n' { b' ' } else { c }));
+    out.extend(
+        s.iter()
+            .map(|&c| if c == b'\r' || c == b'\n' { b' ' } else { c }),
+    );
     out.extend_from_slice(b"\r\n");
 }
 

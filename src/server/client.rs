@@ -1,9 +1,9 @@
 //! Client state: the part shared across cores (for CLIENT LIST/KILL) and the
 //! per-connection context command handlers receive.
 
+use crate::server::ServerState;
 use crate::shard::mesh::Mesh;
 use crate::shard::Shard;
-use crate::server::ServerState;
 use atomic_waker::AtomicWaker;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
@@ -82,7 +82,8 @@ impl ClientHandle {
     /// One line of CLIENT LIST / CLIENT INFO.
     pub fn info_line(&self) -> String {
         let age = self.created.elapsed().as_secs();
-        let idle_ms = (self.created.elapsed().as_millis() as u64).saturating_sub(self.last_active_ms.load(Ordering::Relaxed));
+        let idle_ms = (self.created.elapsed().as_millis() as u64)
+            .saturating_sub(self.last_active_ms.load(Ordering::Relaxed));
         let (lib_name, lib_ver) = self.lib.lock().unwrap().clone();
         format!(
             "id={} addr={} laddr={} fd=0 name={} age={} idle={} flags=N db={} sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={} shard={}",

@@ -20,20 +20,47 @@ const READ_CHUNK: usize = 16 * 1024;
 /// Serves a connection until it closes, is killed or the server stops.
 pub async fn serve(mut stream: TcpStream, shard: Rc<Shard>, server: Arc<ServerState>) {
     let _ = stream.set_nodelay(true);
-    let addr = stream.peer_addr().map(|a| a.to_string()).unwrap_or_default();
-    let laddr = stream.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    let addr = stream
+        .peer_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    let laddr = stream
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
     server.total_connections.fetch_add(1, Ordering::Relaxed);
     let maxclients = server.config.runtime.maxclients.load(Ordering::Relaxed) as usize;
     if server.clients.lock().unwrap().len() >= maxclients {
         server.rejected_connections.fetch_add(1, Ordering::Relaxed);
-        let _ = stream.write_all(b"-ERR max number of clients reached\r\n").await;
+        let _ = stream
+            .write_all(b"-ERR max number of clients reached\r\n")
+            .await;
         return;
     }
-    let handle = Arc::new(ClientHandle::new(server.next_client_id(), addr, laddr, shard.id));
-    server.clients.lock().unwrap().insert(handle.id, handle.clone());
-    let mut client = Client { handle: handle.clone(), db: 0, resp: 2, shard, server: server.clone(), close_after_reply: false };
+    let handle = Arc::new(ClientHandle::new(
+        server.next_client_id(),
+        addr,
+        laddr,
+        shard.id,
+    ));
+    server
+        .clients
+        .lock()
+        .unwrap()
+        .insert(handle.id, handle.clone());
+    let mut client = Client {
+        handle: handle.clone(),
+        db: 0,
+        resp: 2,
+        shard,
+        server: server.clone(),
+        close_after_reply: false,
+    };
     let killed = handle.clone();
-    futures_lite::future::or(run(&mut stream, &mut client), async move { killed.wait_killed().await }).await;
+    futures_lite::future::or(run(&mut stream, &mut client), async move {
+        killed.wait_killed().await
+    })
+    .await;
     server.clients.lock().unwrap().remove(&handle.id);
     let _ = stream.close().await;
 }

@@ -46,7 +46,9 @@ impl ServerState {
 
 fn run_id() -> String {
     let seed = ahash::RandomState::new();
-    (0..5).map(|i| format!("{:08x}", seed.hash_one(i) as u32)).collect::<String>()
+    (0..5)
+        .map(|i| format!("{:08x}", seed.hash_one(i) as u32))
+        .collect::<String>()
 }
 
 /// Starts every shard and serves until SIGTERM/SIGINT.
@@ -76,7 +78,9 @@ pub fn run(config: Config) -> Result<(), String> {
         config.runtime.sync().name(),
         config.compression.name()
     );
-    let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let cpus = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
     let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<usize, String>>();
     let go = Arc::new(std::sync::Barrier::new(shards + 1));
     let mut stops = Vec::new();
@@ -84,9 +88,20 @@ pub fn run(config: Config) -> Result<(), String> {
     for id in 0..shards {
         let (stop_tx, stop_rx) = futures_channel::oneshot::channel::<()>();
         stops.push(stop_tx);
-        let (config, mesh, shared, state, ready, go, addr) =
-            (config.clone(), mesh.clone(), shared.clone(), state.clone(), ready_tx.clone(), go.clone(), addr.clone());
-        let placement = if shards <= cpus { Placement::Fixed(id) } else { Placement::Unbound };
+        let (config, mesh, shared, state, ready, go, addr) = (
+            config.clone(),
+            mesh.clone(),
+            shared.clone(),
+            state.clone(),
+            ready_tx.clone(),
+            go.clone(),
+            addr.clone(),
+        );
+        let placement = if shards <= cpus {
+            Placement::Fixed(id)
+        } else {
+            Placement::Unbound
+        };
         let handle = LocalExecutorBuilder::new(placement)
             .name(&format!("shard-{id}"))
             .spawn(move || async move {
@@ -133,8 +148,8 @@ pub fn run(config: Config) -> Result<(), String> {
     wait_for_signal(&config);
     log::info!("shutting down: closing listeners, syncing WAL");
     stops.into_iter().for_each(|s| {
-            let _ = s.send(());
-        });
+        let _ = s.send(());
+    });
     for h in handles {
         let _ = h.join();
     }
@@ -173,7 +188,8 @@ async fn serve_shard(
         loop {
             match listener.accept().await {
                 Ok(stream) => {
-                    glommio::spawn_local(connection::serve(stream, shard.clone(), state.clone())).detach();
+                    glommio::spawn_local(connection::serve(stream, shard.clone(), state.clone()))
+                        .detach();
                 }
                 Err(e) => {
                     log::warn!("shard {}: accept failed: {e}", shard.id);

@@ -32,7 +32,11 @@ impl Mesh {
         let inboxes = (0..shards)
             .map(|_| {
                 let (tx, rx) = crossbeam_channel::unbounded();
-                Inbox { tx, rx, waker: AtomicWaker::new() }
+                Inbox {
+                    tx,
+                    rx,
+                    waker: AtomicWaker::new(),
+                }
             })
             .collect();
         Mesh { inboxes }
@@ -72,7 +76,10 @@ impl Mesh {
                 })
             }),
         );
-        async move { rx.await.expect("shard executor stopped while a call was in flight") }
+        async move {
+            rx.await
+                .expect("shard executor stopped while a call was in flight")
+        }
     }
 
     /// Waits for jobs addressed to `shard` and returns all that are queued.

@@ -99,7 +99,12 @@ pub struct Shard {
 
 impl Shard {
     /// Opens shard `id` under `<dir>/shard-<id>`.
-    pub fn open(id: usize, config: Arc<Config>, mesh: Arc<Mesh>, shared: SharedResources) -> Result<Shard, String> {
+    pub fn open(
+        id: usize,
+        config: Arc<Config>,
+        mesh: Arc<Mesh>,
+        shared: SharedResources,
+    ) -> Result<Shard, String> {
         let path = config.dir.join(format!("shard-{id}"));
         let engine = Engine::open(&path, &config, &shared)?;
         Ok(Shard {
@@ -139,7 +144,10 @@ impl Shard {
             match self.engine.write(batch, wal, true) {
                 Err(WriteError::Stalled) => {
                     incr(&self.stats.write_stalls, 1);
-                    log::warn!("shard {}: RocksDB write stall (flush or compaction behind); waiting", self.id);
+                    log::warn!(
+                        "shard {}: RocksDB write stall (flush or compaction behind); waiting",
+                        self.id
+                    );
                     self.engine.write(retry, wal, false)
                 }
                 other => other,
@@ -154,7 +162,11 @@ impl Shard {
             }
             Err(WriteError::Stalled) => Err("write stalled".into()),
             Err(WriteError::Failed(e)) => {
-                log::error!("shard {}: write to {} failed: {e}", self.id, self.engine.path().display());
+                log::error!(
+                    "shard {}: write to {} failed: {e}",
+                    self.id,
+                    self.engine.path().display()
+                );
                 Err(e)
             }
         }
@@ -172,7 +184,11 @@ impl Shard {
             return;
         }
         if let Err(e) = self.engine.flush_wal(true) {
-            log::error!("shard {}: WAL fsync in {} failed: {e}", self.id, self.engine.path().display());
+            log::error!(
+                "shard {}: WAL fsync in {} failed: {e}",
+                self.id,
+                self.engine.path().display()
+            );
             return;
         }
         self.synced_seq.set(upto);
@@ -211,7 +227,11 @@ impl Shard {
     /// Background fsync for `everysec`: fsyncs at least every sync_interval.
     pub async fn run_wal_syncer(self: Rc<Self>) {
         loop {
-            let ms = self.config.runtime.sync_interval_ms.load(std::sync::atomic::Ordering::Relaxed);
+            let ms = self
+                .config
+                .runtime
+                .sync_interval_ms
+                .load(std::sync::atomic::Ordering::Relaxed);
             glommio::timer::sleep(Duration::from_millis(ms.max(1))).await;
             if self.config.wal_enabled && self.config.runtime.sync() == SyncPolicy::Everysec {
                 self.sync_wal();

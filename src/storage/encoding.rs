@@ -83,7 +83,13 @@ pub struct Meta {
 impl Meta {
     /// A string value without expiry.
     pub fn string(value: Vec<u8>) -> Meta {
-        Meta { kind: Kind::String, expire_at: 0, version: 0, size: 0, payload: value }
+        Meta {
+            kind: Kind::String,
+            expire_at: 0,
+            version: 0,
+            size: 0,
+            payload: value,
+        }
     }
 
     /// Whether the key has expired at `now_ms`.
@@ -93,7 +99,11 @@ impl Meta {
 
     /// Encodes the record.
     pub fn encode(&self) -> Vec<u8> {
-        let extra = if self.kind.is_collection() { COLLECTION_HEADER } else { 0 };
+        let extra = if self.kind.is_collection() {
+            COLLECTION_HEADER
+        } else {
+            0
+        };
         let mut v = Vec::with_capacity(META_HEADER + extra + self.payload.len());
         v.push((FORMAT_VERSION << 4) | self.kind as u8);
         v.extend_from_slice(&self.expire_at.to_be_bytes());
@@ -120,7 +130,13 @@ impl Meta {
                 payload: b[25..].to_vec(),
             })
         } else {
-            Some(Meta { kind, expire_at, version: 0, size: 0, payload: b[META_HEADER..].to_vec() })
+            Some(Meta {
+                kind,
+                expire_at,
+                version: 0,
+                size: 0,
+                payload: b[META_HEADER..].to_vec(),
+            })
         }
     }
 }
@@ -201,14 +217,22 @@ pub fn split_expire_key(k: &[u8]) -> Option<(u64, &[u8])> {
 /// Order-preserving 8-byte encoding of a double (for the `zscore` CF).
 pub fn encode_score(d: f64) -> [u8; 8] {
     let bits = d.to_bits();
-    let ordered = if bits >> 63 == 1 { !bits } else { bits | (1 << 63) };
+    let ordered = if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | (1 << 63)
+    };
     ordered.to_be_bytes()
 }
 
 /// Inverse of [`encode_score`].
 pub fn decode_score(b: [u8; 8]) -> f64 {
     let ordered = u64::from_be_bytes(b);
-    let bits = if ordered >> 63 == 1 { ordered & !(1 << 63) } else { !ordered };
+    let bits = if ordered >> 63 == 1 {
+        ordered & !(1 << 63)
+    } else {
+        !ordered
+    };
     f64::from_bits(bits)
 }
 
@@ -218,7 +242,13 @@ mod tests {
 
     #[test]
     fn meta_roundtrip() {
-        let m = Meta { kind: Kind::Hash, expire_at: 42, version: 7, size: 3, payload: b"x".to_vec() };
+        let m = Meta {
+            kind: Kind::Hash,
+            expire_at: 42,
+            version: 7,
+            size: 3,
+            payload: b"x".to_vec(),
+        };
         assert_eq!(Meta::decode(&m.encode()), Some(m));
         let s = Meta::string(b"hello".to_vec());
         assert_eq!(Meta::decode(&s.encode()), Some(s));
@@ -235,9 +265,24 @@ mod tests {
 
     #[test]
     fn scores_sort_as_bytes() {
-        let xs = [f64::NEG_INFINITY, -1e10, -1.5, -0.0, 0.0, 1e-300, 2.5, 1e10, f64::INFINITY];
+        let xs = [
+            f64::NEG_INFINITY,
+            -1e10,
+            -1.5,
+            -0.0,
+            0.0,
+            1e-300,
+            2.5,
+            1e10,
+            f64::INFINITY,
+        ];
         for w in xs.windows(2) {
-            assert!(encode_score(w[0]) <= encode_score(w[1]), "{} {}", w[0], w[1]);
+            assert!(
+                encode_score(w[0]) <= encode_score(w[1]),
+                "{} {}",
+                w[0],
+                w[1]
+            );
         }
         for x in xs {
             assert_eq!(decode_score(encode_score(x)), x);

@@ -55,9 +55,15 @@ impl SharedResources {
     /// Creates the shared cache and write-buffer manager from the config.
     pub fn new(config: &Config) -> SharedResources {
         let cache = Cache::new_lru_cache(config.block_cache_size as usize);
-        let write_buffers =
-            WriteBufferManager::new_write_buffer_manager_with_cache(config.write_buffer_size as usize, false, cache.clone());
-        SharedResources { cache, write_buffers }
+        let write_buffers = WriteBufferManager::new_write_buffer_manager_with_cache(
+            config.write_buffer_size as usize,
+            false,
+            cache.clone(),
+        );
+        SharedResources {
+            cache,
+            write_buffers,
+        }
     }
 
     /// Bytes currently held by the shared block cache.
@@ -116,9 +122,10 @@ impl Engine {
             o.set_level_compaction_dynamic_level_bytes(true);
             if matches!(cf, Cf::Data | Cf::ZScore) {
                 let s = slot.clone();
-                o.set_compaction_filter("diskdb-stale-subkeys", move |_lvl: u32, key: &[u8], _v: &[u8]| {
-                    filter_sub_key(&s, key)
-                });
+                o.set_compaction_filter(
+                    "diskdb-stale-subkeys",
+                    move |_lvl: u32, key: &[u8], _v: &[u8]| filter_sub_key(&s, key),
+                );
             }
             ColumnFamilyDescriptor::new(cf.name(), o)
         };
@@ -127,7 +134,11 @@ impl Engine {
             .map_err(|e| format!("cannot open RocksDB at {}: {e}", path.display()))?;
         let db = Box::new(db);
         slot.store(&*db as *const DB as *mut DB, Ordering::Release);
-        Ok(Engine { db, slot, path: path.to_path_buf() })
+        Ok(Engine {
+            db,
+            slot,
+            path: path.to_path_buf(),
+        })
     }
 
     /// Directory of this shard's RocksDB.
@@ -137,7 +148,9 @@ impl Engine {
 
     /// The handle of a column family.
     pub fn cf(&self, cf: Cf) -> &ColumnFamily {
-        self.db.cf_handle(cf.name()).expect("column family opened at startup")
+        self.db
+            .cf_handle(cf.name())
+            .expect("column family opened at startup")
     }
 
     /// The underlying RocksDB handle (iterators, properties, checkpoints).
@@ -172,7 +185,12 @@ impl Engine {
     pub fn property_sum(&self, name: &str) -> u64 {
         Cf::ALL
             .iter()
-            .filter_map(|&cf| self.db.property_int_value_cf(self.cf(cf), name).ok().flatten())
+            .filter_map(|&cf| {
+                self.db
+                    .property_int_value_cf(self.cf(cf), name)
+                    .ok()
+                    .flatten()
+            })
             .sum()
     }
 }
@@ -205,7 +223,13 @@ mod tests {
             k
         };
         let mut b = WriteBatch::default();
-        let meta = Meta { kind: Kind::Hash, expire_at: 0, version: 2, size: 1, payload: vec![] };
+        let meta = Meta {
+            kind: Kind::Hash,
+            expire_at: 0,
+            version: 2,
+            size: 1,
+            payload: vec![],
+        };
         b.put_cf(e.cf(Cf::Meta), meta_key(0, b"h"), meta.encode());
         b.put_cf(e.cf(Cf::Data), sub(1, "old"), b"x");
         b.put_cf(e.cf(Cf::Data), sub(2, "new"), b"y");
@@ -214,9 +238,13 @@ mod tests {
         b.put_cf(e.cf(Cf::Data), &gone, b"z");
         e.write(b, true, false).unwrap();
         e.db().flush_cf(e.cf(Cf::Data)).unwrap();
-        e.db().compact_range_cf(e.cf(Cf::Data), None::<&[u8]>, None::<&[u8]>);
+        e.db()
+            .compact_range_cf(e.cf(Cf::Data), None::<&[u8]>, None::<&[u8]>);
         assert_eq!(e.get(Cf::Data, &sub(1, "old")).unwrap(), None);
-        assert_eq!(e.get(Cf::Data, &sub(2, "new")).unwrap(), Some(b"y".to_vec()));
+        assert_eq!(
+            e.get(Cf::Data, &sub(2, "new")).unwrap(),
+            Some(b"y".to_vec())
+        );
         assert_eq!(e.get(Cf::Data, &gone).unwrap(), None);
     }
 }

@@ -45,10 +45,16 @@ pub fn check_or_create(dir: &Path, shards: usize) -> Result<(), String> {
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             if dir.join("shard-0").exists() {
-                return Err(format!("data directory {} has shard data but no {MANIFEST_FILE}", dir.display()));
+                return Err(format!(
+                    "data directory {} has shard data but no {MANIFEST_FILE}",
+                    dir.display()
+                ));
             }
-            let text = serde_json::to_string_pretty(&Manifest { format_version: FORMAT_VERSION, shards })
-                .expect("manifest serializes");
+            let text = serde_json::to_string_pretty(&Manifest {
+                format_version: FORMAT_VERSION,
+                shards,
+            })
+            .expect("manifest serializes");
             let tmp = dir.join(format!("{MANIFEST_FILE}.tmp"));
             std::fs::write(&tmp, text)
                 .and_then(|_| std::fs::File::open(&tmp)?.sync_all())

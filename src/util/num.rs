@@ -20,7 +20,11 @@ pub fn parse_i64(b: &[u8]) -> Option<i64> {
 /// NaN; `inf`, `+inf`, `-inf` accepted.
 pub fn parse_f64(b: &[u8]) -> Option<f64> {
     let s = std::str::from_utf8(b).ok()?;
-    if s.is_empty() || s.len() > 5000 || s.starts_with(|c: char| c.is_whitespace()) || s.ends_with(|c: char| c.is_whitespace()) {
+    if s.is_empty()
+        || s.len() > 5000
+        || s.starts_with(|c: char| c.is_whitespace())
+        || s.ends_with(|c: char| c.is_whitespace())
+    {
         return None;
     }
     let v: f64 = s.parse().ok()?;
@@ -37,7 +41,11 @@ pub fn format_double(d: f64) -> String {
         return if d > 0.0 { "inf".into() } else { "-inf".into() };
     }
     if d == 0.0 {
-        return if d.is_sign_negative() { "-0".into() } else { "0".into() };
+        return if d.is_sign_negative() {
+            "-0".into()
+        } else {
+            "0".into()
+        };
     }
     let a = d.abs();
     if !(1e-5..1e17).contains(&a) {

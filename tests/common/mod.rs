@@ -19,7 +19,11 @@ pub struct Server {
 
 /// A free TCP port on loopback.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 pub fn binary() -> &'static str {
@@ -66,7 +70,10 @@ impl Server {
                 if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
                     let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
                     let mut buf = [0u8; 7];
-                    if s.write_all(b"PING\r\n").is_ok() && s.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n" {
+                    if s.write_all(b"PING\r\n").is_ok()
+                        && s.read_exact(&mut buf).is_ok()
+                        && &buf == b"+PONG\r\n"
+                    {
                         self.port = port;
                         self.child = Some(child);
                         return;
@@ -86,7 +93,10 @@ impl Server {
 
     /// A `redis` crate connection.
     pub fn conn(&self) -> redis::Connection {
-        redis::Client::open(self.url()).unwrap().get_connection().unwrap()
+        redis::Client::open(self.url())
+            .unwrap()
+            .get_connection()
+            .unwrap()
     }
 
     /// kill -9.
@@ -194,7 +204,25 @@ impl Raw {
     pub fn roundtrip(&mut self, req: &[u8], expect: &[u8]) {
         self.send(req);
         let got = self.read_n(expect.len());
-        assert_eq!(String::from_utf8_lossy(&got), String::from_utf8_lossy(expect), "request {:?}", String::from_utf8_lossy(req));
+        assert_eq!(
+            String::from_utf8_lossy(&got),
+            String::from_utf8_lossy(expect),
+            "request {:?}",
+            String::from_utf8_lossy(req)
+        );
+    }
+
+    /// Reads until the received bytes end with `suffix`.
+    pub fn read_until(&mut self, suffix: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !out.ends_with(suffix) {
+            match self.s.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(k) => out.extend_from_slice(&buf[..k]),
+            }
+        }
+        out
     }
 
     /// Whether the server closed the connection.

@@ -44,8 +44,11 @@ def _millis(value: ExpiryT) -> int:
     return value
 
 
-def _timestamp(value: AbsExpiryT) -> int:
-    return int(value.timestamp()) if isinstance(value, datetime.datetime) else value
+def _timestamp(value: AbsExpiryT, scale: int = 1) -> int:
+    """A Unix time in seconds (``scale=1000``: milliseconds) from an int or datetime."""
+    if isinstance(value, datetime.datetime):
+        return int(value.timestamp() * scale)
+    return value
 
 
 def _keys(keys: Union[KeyT, Iterable[KeyT]], args: Tuple[KeyT, ...]) -> List[KeyT]:
@@ -183,8 +186,7 @@ class Commands:
         if exat is not None:
             args += ["EXAT", _timestamp(exat)]
         if pxat is not None:
-            pxat_ms = int(pxat.timestamp() * 1000) if isinstance(pxat, datetime.datetime) else pxat
-            args += ["PXAT", pxat_ms]
+            args += ["PXAT", _timestamp(pxat, 1000)]
         return self.execute_command(*args, *_flags(persist=persist))
 
     def setbit(self, key: KeyT, offset: int, value: int) -> int:
@@ -717,9 +719,11 @@ class Commands:
         self, key: KeyT, maxlen: Optional[int] = None, approximate: bool = True, minid: Optional[StreamIdT] = None
     ) -> int:
         """Trim by length (MAXLEN) or by id (MINID); returns how many entries went."""
-        if (maxlen is None) == (minid is None):
+        threshold: StreamIdT
+        if maxlen is not None and minid is None:
+            strategy, threshold = "MAXLEN", maxlen
+        elif minid is not None and maxlen is None:
+            strategy, threshold = "MINID", minid
+        else:
             raise exc.DataError("xtrim takes exactly one of maxlen and minid")
-        strategy: List[EncodableT] = ["MAXLEN", maxlen] if maxlen is not None else ["MINID", minid]  # type: ignore[list-item]
-        if approximate:
-            strategy.insert(1, "~")
-        return self.execute_command("XTRIM", key, *strategy)
+        return self.execute_command("XTRIM", key, strategy, *(["~"] if approximate else []), threshold)
