@@ -6,7 +6,7 @@
 #   scripts/bench.sh [-n requests] [-c clients] [-d size] [-t tests] [-P "1 16"]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-N=100000; C=50; D=1024; TESTS="set,get,incr"; PIPES="1 16"; CPUS="0-$(( $(nproc) - 1 ))"
+SHARDS=${SHARDS:-$(nproc)}; N=100000; C=50; D=1024; TESTS="set,get,incr"; PIPES="1 16"; CPUS="0-$(( $(nproc) - 1 ))"
 while getopts "n:c:d:t:P:" o; do
   case $o in n) N=$OPTARG;; c) C=$OPTARG;; d) D=$OPTARG;; t) TESTS=$OPTARG;; P) PIPES=$OPTARG;; *) exit 2;; esac
 done
@@ -14,16 +14,16 @@ scripts/setup.sh test >/dev/null
 . scripts/env.sh
 cargo build --release --bin diskdb 2>&1 | tail -1
 BIN="$CARGO_TARGET_DIR/release/diskdb"
-work=$(mktemp -d); trap 'kill $dpid $rpid 2>/dev/null; rm -rf "$work"' EXIT
+work=$(mktemp -d); trap 'kill $dpid $rpid 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 dport=$((20000 + RANDOM % 10000)); rport=$((dport + 1))
-taskset -c "$CPUS" "$BIN" --port $dport --dir "$work/diskdb" --loglevel warn & dpid=$!
+taskset -c "$CPUS" "$BIN" --port $dport --dir "$work/diskdb" --shards "$SHARDS" --loglevel warn & dpid=$!
 taskset -c "$CPUS" redis-server --port $rport --dir "$work" --save "" --appendonly yes --appendfsync everysec --logfile "$work/redis.log" & rpid=$!
 for p in $dport $rport; do
   for _ in $(seq 100); do redis-cli -p $p ping >/dev/null 2>&1 && break; sleep 0.1; done
 done
 bench() { # port pipe -> "test ops" lines
   redis-benchmark -p "$1" -n "$N" -c "$C" -d "$D" -P "$2" -t "$TESTS" -r 100000 --csv 2>/dev/null |
-    awk -F'","' 'NR>1 {gsub(/"/,""); print $1, $2}'
+    awk -F',' 'NR>1 {gsub(/"/,"",$1); gsub(/"/,"",$2); print $1, $2}'
 }
 printf "%-8s %4s %12s %12s %7s\n" test P diskdb redis ratio
 for P in $PIPES; do
@@ -31,4 +31,4 @@ for P in $PIPES; do
   paste -d' ' <(bench $dport "$P") <(bench $rport "$P") |
     awk -v P="$P" '{ printf "%-8s %4s %12.0f %12.0f %7.2f\n", $1, P, $2, $4, ($4>0 ? $2/$4 : 0) }'
 done
-echo "(requests=$N clients=$C size=$D cpus=$CPUS; DiskDB sync=everysec, redis appendonly yes appendfsync everysec)"
+echo "(requests=$N clients=$C size=$D cpus=$CPUS shards=$SHARDS; DiskDB sync=everysec, redis appendonly yes appendfsync everysec)"

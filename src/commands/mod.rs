@@ -190,13 +190,27 @@ fn trunc(b: &[u8]) -> String {
     String::from_utf8_lossy(&b[..b.len().min(128)]).into_owned()
 }
 
-/// Executes one command for a client.
-pub async fn dispatch(client: &mut Client, args: Args) -> Reply {
+/// How far [`start`] got with a command.
+pub enum Started {
+    /// Done: the reply.
+    Ready(Reply),
+    /// Sent to the owning shard; the reply arrives through this future.
+    /// Commands of one connection on one shard run in the order sent.
+    InFlight(Pin<Box<dyn Future<Output = Reply>>>),
+    /// Needs every earlier command of the connection answered first
+    /// (connection state, fan-out, coordination): run with [`finish`].
+    Ordered(&'static Command, Args),
+}
+
+/// Begins a command: validates it, runs single-key commands on a local key
+/// at once and sends those on a remote key to their shard without waiting,
+/// so a pipeline keeps several shards busy.
+pub fn start(client: &mut Client, args: Args) -> Started {
     let Some(cmd) = lookup(&args[0]) else {
-        return unknown_command(&args);
+        return Started::Ready(unknown_command(&args));
     };
     if !cmd.arity_ok(args.len()) {
-        return arity_error(cmd.name);
+        return Started::Ready(arity_error(cmd.name));
     }
     incr(&client.shard.stats.commands, 1);
     *client.handle.last_cmd.lock().unwrap() = cmd.name;
@@ -204,6 +218,24 @@ pub async fn dispatch(client: &mut Client, args: Args) -> Reply {
         client.handle.created.elapsed().as_millis() as u64,
         std::sync::atomic::Ordering::Relaxed,
     );
+    let Exec::Keyed(f) = cmd.exec else {
+        return Started::Ordered(cmd, args);
+    };
+    let owner = shard_of(&args[cmd.first_key as usize], client.shard.shard_count());
+    let db = client.db;
+    if owner == client.shard.id {
+        Started::Ready(f(&Db::new(&client.shard, db), &args))
+    } else {
+        Started::InFlight(Box::pin(
+            client
+                .mesh()
+                .call(owner, move |s| f(&Db::new(s, db), &args)),
+        ))
+    }
+}
+
+/// Runs a command that [`start`] left for in-order execution.
+pub async fn finish(client: &mut Client, cmd: &'static Command, args: Args) -> Reply {
     match cmd.exec {
         Exec::Conn(f) => f(client, &args),
         Exec::Coord(f) => f(client, args).await,
@@ -216,6 +248,15 @@ pub async fn dispatch(client: &mut Client, args: Args) -> Reply {
             let parts = on_every_shard(client, move |db| f(db, &args)).await;
             merge_replies(merge, parts, &[])
         }
+    }
+}
+
+/// Executes one command for a client and waits for its reply.
+pub async fn dispatch(client: &mut Client, args: Args) -> Reply {
+    match start(client, args) {
+        Started::Ready(r) => r,
+        Started::InFlight(f) => f.await,
+        Started::Ordered(cmd, args) => finish(client, cmd, args).await,
     }
 }
 

@@ -225,6 +225,11 @@ fn set(db: &Db, a: &[Vec<u8>]) -> Reply {
         }
         i += 1;
     }
+    if !(nx || xx || want_get || ttl == Ttl::Keep) {
+        let expire_at = if let Ttl::At(t) = ttl { t } else { 0 };
+        tri!(db.set_string(&a[1], a[2].clone(), expire_at));
+        return Reply::ok();
+    }
     let old = tri!(db.lookup_read(&a[1]));
     if want_get {
         if let Some(m) = &old {

@@ -3,11 +3,14 @@
 
 use super::client::{Client, ClientHandle};
 use super::ServerState;
-use crate::commands;
+use crate::commands::{self, Started};
 use crate::protocol::{parse_command, Reply};
 use crate::shard::Shard;
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use glommio::net::TcpStream;
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -65,9 +68,29 @@ pub async fn serve(mut stream: TcpStream, shard: Rc<Shard>, server: Arc<ServerSt
     let _ = stream.close().await;
 }
 
+/// A reply that may still be on its way from another shard.
+enum Pending {
+    Ready(Reply),
+    InFlight(Pin<Box<dyn Future<Output = Reply>>>),
+}
+
+/// Most commands of one connection in flight to other shards at once.
+const MAX_IN_FLIGHT: usize = 1024;
+
+/// Waits for queued replies and encodes them in order.
+async fn drain(pending: &mut VecDeque<Pending>, resp: u8, out: &mut Vec<u8>) {
+    while let Some(p) = pending.pop_front() {
+        match p {
+            Pending::Ready(r) => r.encode(resp, out),
+            Pending::InFlight(f) => f.await.encode(resp, out),
+        }
+    }
+}
+
 async fn run(stream: &mut TcpStream, client: &mut Client) {
     let mut inbuf: Vec<u8> = Vec::with_capacity(READ_CHUNK);
     let mut out: Vec<u8> = Vec::with_capacity(READ_CHUNK);
+    let mut pending: VecDeque<Pending> = VecDeque::new();
     let mut chunk = vec![0u8; READ_CHUNK];
     loop {
         let timeout = client.server.config.runtime.timeout.load(Ordering::Relaxed);
@@ -86,16 +109,24 @@ async fn run(stream: &mut TcpStream, client: &mut Client) {
                     if args.is_empty() {
                         continue;
                     }
-                    let reply = commands::dispatch(client, args).await;
-                    reply.encode(client.resp, &mut out);
-                    if client.close_after_reply {
-                        fatal = true;
-                        break;
-                    }
-                    if out.len() >= OUT_FLUSH_AT {
-                        if client.shard.sync_always() {
-                            client.shard.sync_wal_group().await;
+                    match commands::start(client, args) {
+                        Started::Ready(r) if pending.is_empty() => r.encode(client.resp, &mut out),
+                        Started::Ready(r) => pending.push_back(Pending::Ready(r)),
+                        Started::InFlight(f) => pending.push_back(Pending::InFlight(f)),
+                        Started::Ordered(cmd, args) => {
+                            drain(&mut pending, client.resp, &mut out).await;
+                            commands::finish(client, cmd, args)
+                                .await
+                                .encode(client.resp, &mut out);
+                            if client.close_after_reply {
+                                fatal = true;
+                                break;
+                            }
                         }
+                    }
+                    if out.len() >= OUT_FLUSH_AT || pending.len() >= MAX_IN_FLIGHT {
+                        drain(&mut pending, client.resp, &mut out).await;
+                        client.shard.make_durable().await;
                         if stream.write_all(&out).await.is_err() {
                             return;
                         }
@@ -105,6 +136,7 @@ async fn run(stream: &mut TcpStream, client: &mut Client) {
                 Ok(None) => break,
                 Err(e) => {
                     log::debug!("client {} protocol error: {}", client.handle.addr, e.0);
+                    drain(&mut pending, client.resp, &mut out).await;
                     Reply::Error(e.0).encode(client.resp, &mut out);
                     fatal = true;
                     break;
@@ -112,9 +144,8 @@ async fn run(stream: &mut TcpStream, client: &mut Client) {
             }
         }
         inbuf.drain(..used);
-        if client.shard.sync_always() {
-            client.shard.sync_wal_group().await;
-        }
+        drain(&mut pending, client.resp, &mut out).await;
+        client.shard.make_durable().await;
         if !out.is_empty() {
             if stream.write_all(&out).await.is_err() {
                 return;

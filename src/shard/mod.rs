@@ -92,6 +92,7 @@ pub struct Shard {
     /// Source of collection versions: increases across restarts.
     next_version: Cell<u64>,
     write_seq: Cell<u64>,
+    flushed_seq: Cell<u64>,
     synced_seq: Cell<u64>,
     /// Time of the last WAL fsync (ms since epoch).
     pub last_sync_ms: Cell<u64>,
@@ -117,6 +118,7 @@ impl Shard {
             scan_cursors: RefCell::default(),
             next_version: Cell::new(crate::util::now_ms() << 16),
             write_seq: Cell::new(0),
+            flushed_seq: Cell::new(0),
             synced_seq: Cell::new(0),
             last_sync_ms: Cell::new(crate::util::now_ms()),
         })
@@ -180,7 +182,7 @@ impl Shard {
     /// Fsyncs the WAL now if anything was written since the last fsync.
     pub fn sync_wal(&self) {
         let upto = self.write_seq.get();
-        if upto <= self.synced_seq.get() {
+        if upto <= self.synced_seq.get() || !self.config.wal_enabled {
             return;
         }
         if let Err(e) = self.engine.flush_wal(true) {
@@ -192,18 +194,50 @@ impl Shard {
             return;
         }
         self.synced_seq.set(upto);
+        self.flushed_seq.set(upto);
         self.last_sync_ms.set(crate::util::now_ms());
         incr(&self.stats.wal_syncs, 1);
     }
 
-    /// Group commit for `sync always`: lets every connection of this event
-    /// loop turn write first, then one fsync covers them all.
-    pub async fn sync_wal_group(&self) {
-        if !self.wal_dirty() {
+    /// Hands WAL records written since the last flush to the OS (one write
+    /// for all the commands of an event-loop turn).
+    pub fn flush_wal(&self) {
+        let upto = self.write_seq.get();
+        if upto <= self.flushed_seq.get() || !self.config.wal_enabled {
             return;
         }
-        futures_lite::future::yield_now().await;
-        self.sync_wal();
+        if let Err(e) = self.engine.flush_wal(false) {
+            log::error!(
+                "shard {}: WAL write in {} failed: {e}",
+                self.id,
+                self.engine.path().display()
+            );
+            return;
+        }
+        self.flushed_seq.set(upto);
+    }
+
+    /// Makes this turn's writes as durable as the sync policy promises
+    /// before replies go out: fsynced under `always`, in the OS otherwise.
+    pub fn make_durable_now(&self) {
+        if self.sync_always() {
+            self.sync_wal();
+        } else {
+            self.flush_wal();
+        }
+    }
+
+    /// Like [`make_durable_now`](Self::make_durable_now), but under `always`
+    /// first lets every connection of this event-loop turn write, so one
+    /// fsync covers them all (group commit).
+    pub async fn make_durable(&self) {
+        if self.write_seq.get() <= self.flushed_seq.get() && !self.wal_dirty() {
+            return;
+        }
+        if self.sync_always() {
+            futures_lite::future::yield_now().await;
+        }
+        self.make_durable_now();
     }
 
     /// Whether replies must wait for an fsync.
@@ -217,9 +251,7 @@ impl Shard {
         loop {
             let jobs = self.mesh.recv_batch(self.id).await;
             let done: Vec<_> = jobs.into_iter().map(|job| job(&self)).collect();
-            if self.sync_always() {
-                self.sync_wal();
-            }
+            self.make_durable_now();
             done.into_iter().for_each(|complete| complete());
         }
     }
@@ -233,8 +265,9 @@ impl Shard {
                 .sync_interval_ms
                 .load(std::sync::atomic::Ordering::Relaxed);
             glommio::timer::sleep(Duration::from_millis(ms.max(1))).await;
-            if self.config.wal_enabled && self.config.runtime.sync() == SyncPolicy::Everysec {
-                self.sync_wal();
+            match self.config.runtime.sync() {
+                SyncPolicy::Everysec => self.sync_wal(),
+                _ => self.flush_wal(),
             }
         }
     }

@@ -109,6 +109,8 @@ impl Engine {
         db_opts.set_max_background_jobs(2);
         db_opts.set_keep_log_file_num(3);
         db_opts.set_bytes_per_sync(1 << 20);
+        // The shard hands the WAL to the OS once per event-loop turn.
+        db_opts.set_manual_wal_flush(true);
 
         let cf_opts = |cf: Cf| {
             let mut o = Options::default();
