@@ -1,65 +1,10 @@
 //! Differential test: the same random command sequences go to DiskDB and to
 //! a real redis-server; every reply must be identical.
 mod common;
-use common::{err_text, free_port, Server};
+use common::reference::{run, start_redis};
+use common::Server;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use redis::Value;
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
-
-struct RedisServer {
-    child: Child,
-    port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_redis() -> RedisServer {
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let child = Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1"])
-        .arg("--dir")
-        .arg(dir.path())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("redis-server is needed for the differential test ({e}); scripts/setup.sh installs it"));
-    let client = redis::Client::open(format!("redis://127.0.0.1:{port}/")).unwrap();
-    for _ in 0..250 {
-        if client.get_connection().is_ok() {
-            return RedisServer {
-                child,
-                port,
-                _dir: dir,
-            };
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    panic!("redis-server did not start on port {port}");
-}
-
-fn run(con: &mut redis::Connection, args: &[String]) -> String {
-    let mut c = redis::cmd(&args[0]);
-    for a in &args[1..] {
-        c.arg(a);
-    }
-    match c.query::<Value>(con) {
-        Ok(v) => normalize(v),
-        Err(e) => format!("ERR<{}>", err_text(&e)),
-    }
-}
-
-/// Canonical text of a reply; KEYS-style arrays are compared as sorted.
-fn normalize(v: Value) -> String {
-    format!("{v:?}")
-}
 
 const KEYS: &[&str] = &[
     "a", "b", "c", "{t}x", "{t}y", "num", "bits", "foo", "bar", "k:1",

@@ -172,3 +172,48 @@ fn config_file_is_read_and_flags_override_it() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[test]
+fn everysec_loses_nothing_on_process_crash() {
+    // Under everysec the WAL is handed to the OS before each reply, so a
+    // killed process (not a power loss) loses no acknowledged write.
+    let mut s = Server::start(2, &[]);
+    {
+        let mut c = s.conn();
+        let mut p = redis::pipe();
+        for i in 0..2000 {
+            p.cmd("SET").arg(format!("e{i}")).arg(i).ignore();
+        }
+        let _: () = p.query(&mut c).unwrap();
+        for _ in 0..100 {
+            let _: i64 = c.incr("ctr", 1).unwrap();
+        }
+    }
+    s.kill9();
+    s.launch();
+    let mut c = s.conn();
+    assert_eq!(redis::cmd("DBSIZE").query::<i64>(&mut c).unwrap(), 2001);
+    assert_eq!(c.get::<_, i64>("e1999").unwrap(), 1999);
+    assert_eq!(c.get::<_, i64>("ctr").unwrap(), 100);
+}
+
+#[test]
+fn shutdown_command_stops_cleanly() {
+    let mut s = Server::start(2, &[]);
+    let mut c = s.conn();
+    let _: () = c.set("before-shutdown", "yes").unwrap();
+    let _ = redis::cmd("SHUTDOWN").query::<redis::Value>(&mut c);
+    let mut child = s.child.take().unwrap();
+    let mut code = None;
+    for _ in 0..500 {
+        if let Ok(Some(st)) = child.try_wait() {
+            code = st.code();
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(code, Some(0), "SHUTDOWN exits with status 0");
+    s.launch();
+    let mut c = s.conn();
+    assert_eq!(c.get::<_, String>("before-shutdown").unwrap(), "yes");
+}

@@ -295,6 +295,28 @@ fn info_command_time() {
         .query(&mut c)
         .unwrap();
     assert_eq!(keys, vec!["a", "b"]);
+    let names: Vec<String> = redis::cmd("COMMAND").arg("LIST").query(&mut c).unwrap();
+    for name in ["get", "set", "scan", "bitop", "client", "substr"] {
+        assert!(names.iter().any(|n| n == name), "COMMAND LIST lacks {name}");
+    }
+    let docs: redis::Value = redis::cmd("COMMAND")
+        .arg("DOCS")
+        .arg("set")
+        .query(&mut c)
+        .unwrap();
+    assert!(format!("{docs:?}").contains("group"), "{docs:?}");
+    let all: Vec<redis::Value> = redis::cmd("COMMAND").query(&mut c).unwrap();
+    assert_eq!(all.len() as i64, n);
+    let _: () = c.set("sub", "Hello").unwrap();
+    assert_eq!(
+        redis::cmd("SUBSTR")
+            .arg("sub")
+            .arg(1)
+            .arg(3)
+            .query::<String>(&mut c)
+            .unwrap(),
+        "ell"
+    );
     let t: Vec<String> = redis::cmd("TIME").query(&mut c).unwrap();
     assert!(t[0].parse::<u64>().unwrap() > 1_600_000_000);
 }

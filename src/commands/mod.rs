@@ -3,9 +3,13 @@
 //! arity errors, routing to the owning shard, fan-out and COMMAND replies.
 
 pub mod bits;
+pub mod hashes;
 pub mod keys;
+pub mod lists;
 pub mod server;
+pub mod sets;
 pub mod strings;
+pub mod zsets;
 
 use crate::data_types::Db;
 use crate::protocol::Reply;

@@ -418,6 +418,10 @@ fn acl_categories(c: &Command) -> Vec<String> {
         "string" => "@string",
         "bitmap" => "@bitmap",
         "connection" => "@connection",
+        "list" => "@list",
+        "hash" => "@hash",
+        "set" => "@set",
+        "sorted-set" => "@sortedset",
         _ => "",
     };
     if !fam.is_empty() {

@@ -1,8 +1,13 @@
 //! Data types on top of the storage encoding. `Db` is one logical database
 //! (SELECT index) of one shard; the type modules build on it.
 
+pub mod collection;
 pub mod expiry;
+pub mod hash;
+pub mod list;
+pub mod set;
 pub mod string;
+pub mod zset;
 
 use crate::protocol::Reply;
 use crate::shard::{incr, Shard};

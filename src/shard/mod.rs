@@ -1,6 +1,7 @@
 //! A shard: the state one executor owns (its RocksDB, counters, cursors),
 //! plus routing and the inboxes that connect shards.
 
+pub mod blocking;
 pub mod mesh;
 pub mod routing;
 
@@ -89,6 +90,8 @@ pub struct Shard {
     pub stats: ShardStats,
     /// SCAN resume points.
     pub scan_cursors: RefCell<ScanCursors>,
+    /// Clients blocked on this shard's keys.
+    pub blocked: RefCell<blocking::Blocked>,
     /// Source of collection versions: increases across restarts.
     next_version: Cell<u64>,
     write_seq: Cell<u64>,
@@ -116,6 +119,7 @@ impl Shard {
             shared,
             stats: ShardStats::default(),
             scan_cursors: RefCell::default(),
+            blocked: RefCell::default(),
             next_version: Cell::new(crate::util::now_ms() << 16),
             write_seq: Cell::new(0),
             flushed_seq: Cell::new(0),

@@ -2,6 +2,8 @@
 //! temporary data directory, and talks to it over TCP.
 #![allow(dead_code)]
 
+pub mod reference;
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

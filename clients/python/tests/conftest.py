@@ -68,7 +68,9 @@ class Server:
                         return True
             except DiskDBError:
                 time.sleep(0.05)
-        raise RuntimeError("server did not answer PING within %ss:\n%s" % (START_TIMEOUT, self.log()))
+        raise RuntimeError(
+            "server did not answer PING within %ss:\n%s" % (START_TIMEOUT, self.log())
+        )
 
     def log(self) -> str:
         """The tail of the server's output."""
@@ -109,11 +111,15 @@ def server_command(port: int, data_dir: str) -> List[str]:
     """The command line of the server under test (see the module docstring)."""
     executable = os.environ.get("DISKDB_SERVER")
     if executable:
+        if not (os.path.isfile(executable) and os.access(executable, os.X_OK)):
+            pytest.fail("DISKDB_SERVER=%s is not an executable file" % executable, pytrace=False)
         return [executable, "--port", str(port), "--dir", data_dir, "--shards", "2"]
     if os.environ.get("DISKDB_TEST_AGAINST_REDIS") == "1":
         redis = shutil.which("redis-server")
         if redis is None:
-            pytest.fail("DISKDB_TEST_AGAINST_REDIS=1 but redis-server is not on PATH", pytrace=False)
+            pytest.fail(
+                "DISKDB_TEST_AGAINST_REDIS=1 but redis-server is not on PATH", pytrace=False
+            )
         return [redis, "--port", str(port), "--dir", data_dir, "--save", ""]
     pytest.fail(NO_SERVER_MESSAGE, pytrace=False)
 

@@ -60,7 +60,10 @@ def parse(data: bytes, chunk: int = 65536, **kwargs: Any) -> Any:
         (b"#t\r\n", True),
         (b"#f\r\n", False),
         (b"=15\r\ntxt:Some string\r\n", "Some string"),
-        (b"(3492890328409238509324850943850943825024385\r\n", 3492890328409238509324850943850943825024385),
+        (
+            b"(3492890328409238509324850943850943825024385\r\n",
+            3492890328409238509324850943850943825024385,
+        ),
         (b"%2\r\n+first\r\n:1\r\n$6\r\nsecond\r\n:2\r\n", {"first": 1, "second": 2}),
         (b"~3\r\n+a\r\n+b\r\n+a\r\n", {"a", "b"}),
         (
@@ -88,8 +91,16 @@ def test_push_is_distinguishable() -> None:
     "data, cls, message",
     [
         (b"-ERR unknown command 'FOO'\r\n", ResponseError, "ERR unknown command 'FOO'"),
-        (b"-WRONGTYPE Operation against a key\r\n", TypeMismatchError, "WRONGTYPE Operation against a key"),
-        (b"-NOAUTH Authentication required.\r\n", AuthenticationError, "NOAUTH Authentication required."),
+        (
+            b"-WRONGTYPE Operation against a key\r\n",
+            TypeMismatchError,
+            "WRONGTYPE Operation against a key",
+        ),
+        (
+            b"-NOAUTH Authentication required.\r\n",
+            AuthenticationError,
+            "NOAUTH Authentication required.",
+        ),
         (b"-WRONGPASS invalid password\r\n", AuthenticationError, "WRONGPASS invalid password"),
         (b"!21\r\nSYNTAX invalid syntax\r\n", ResponseError, "SYNTAX invalid syntax"),
     ],
@@ -195,7 +206,8 @@ def test_xread_accepts_both_protocols() -> None:
 def test_parse_info() -> None:
     text = (
         "# Server\r\nredis_version:7.0.15\r\nprocess_id:42\r\nmem_fragmentation_ratio:1.5\r\n"
-        "executable:/usr/bin/x\r\nconfig_file:\r\n\r\n# Keyspace\r\ndb0:keys=3,expires=1,avg_ttl=0\r\n"
+        "executable:/usr/bin/x\r\nconfig_file:\r\n\r\n"
+        "# Keyspace\r\ndb0:keys=3,expires=1,avg_ttl=0\r\n"
         "errorstat_ERR:count=2\r\n"
     )
     assert callbacks.parse_info(text) == {
@@ -210,7 +222,10 @@ def test_parse_info() -> None:
 
 
 def test_client_list() -> None:
-    text = "id=3 addr=127.0.0.1:5000 name= cmd=client|list\nid=4 addr=127.0.0.1:5001 name=worker cmd=get\n"
+    text = (
+        "id=3 addr=127.0.0.1:5000 name= cmd=client|list\n"
+        "id=4 addr=127.0.0.1:5001 name=worker cmd=get\n"
+    )
     assert callbacks.client_list(text) == [
         {"id": "3", "addr": "127.0.0.1:5000", "name": "", "cmd": "client|list"},
         {"id": "4", "addr": "127.0.0.1:5001", "name": "worker", "cmd": "get"},

@@ -10,7 +10,7 @@ keyword options the command method passed to ``execute_command``.
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
 
 _SUBCOMMAND_GROUPS = frozenset({"CLIENT", "CONFIG", "XGROUP", "OBJECT", "COMMAND"})
 
@@ -54,7 +54,7 @@ def to_dict(reply: Any, **_: Any) -> Dict[Any, Any]:
     return dict(zip(reply[::2], reply[1::2]))
 
 
-def to_set(reply: Any, **_: Any) -> set:  # type: ignore[type-arg]
+def to_set(reply: Any, **_: Any) -> Set[Any]:
     """An array or a RESP3 set becomes a set."""
     return set(reply)
 
@@ -69,7 +69,7 @@ def _pairs(reply: Any) -> List[Sequence[Any]]:
     if not reply:
         return []
     if isinstance(reply[0], list):
-        return reply  # type: ignore[no-any-return]
+        return reply
     return list(zip(reply[::2], reply[1::2]))
 
 
@@ -172,15 +172,36 @@ def _table(*groups: Tuple[Iterable[str], Callable[..., Any]]) -> Dict[str, Calla
 RESPONSE_CALLBACKS: Dict[str, Callable[..., Any]] = _table(
     (
         (
-            "MSET", "LSET", "LTRIM", "RENAME", "FLUSHDB", "FLUSHALL", "SELECT", "SETEX",
-            "PSETEX", "CONFIG SET", "CLIENT SETNAME", "XGROUP CREATE", "JSON.SET",
+            "MSET",
+            "LSET",
+            "LTRIM",
+            "RENAME",
+            "FLUSHDB",
+            "FLUSHALL",
+            "SELECT",
+            "SETEX",
+            "PSETEX",
+            "CONFIG SET",
+            "CLIENT SETNAME",
+            "XGROUP CREATE",
+            "JSON.SET",
         ),
         ok,
     ),
     (
         (
-            "SETNX", "MSETNX", "RENAMENX", "PERSIST", "COPY", "EXPIRE", "PEXPIRE",
-            "EXPIREAT", "PEXPIREAT", "SISMEMBER", "HEXISTS", "HSETNX",
+            "SETNX",
+            "MSETNX",
+            "RENAMENX",
+            "PERSIST",
+            "COPY",
+            "EXPIRE",
+            "PEXPIRE",
+            "EXPIREAT",
+            "PEXPIREAT",
+            "SISMEMBER",
+            "HEXISTS",
+            "HSETNX",
         ),
         boolean,
     ),

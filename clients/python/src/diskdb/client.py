@@ -153,7 +153,10 @@ class Pipeline(Commands):
         replies = self.client.connection.request(payload, len(commands))
         if self.transaction:
             replies = self._exec_results(replies)
-        results = [self.client._finish(args, reply, options) for (args, options), reply in zip(queue, replies)]
+        results = [
+            self.client._finish(args, reply, options)
+            for (args, options), reply in zip(queue, replies)
+        ]
         if raise_on_error:
             for result in results:
                 if isinstance(result, exc.ResponseError):
@@ -169,4 +172,4 @@ class Pipeline(Commands):
             raise queued_errors[0] if queued_errors else exec_reply
         if exec_reply is None:
             raise exc.TransactionAbortedError("Transaction aborted: a WATCHed key changed")
-        return exec_reply  # type: ignore[no-any-return]
+        return exec_reply

@@ -198,7 +198,11 @@ class Commands:
         return self.execute_command("GETBIT", key, offset)
 
     def bitcount(
-        self, key: KeyT, start: Optional[int] = None, end: Optional[int] = None, mode: Optional[str] = None
+        self,
+        key: KeyT,
+        start: Optional[int] = None,
+        end: Optional[int] = None,
+        mode: Optional[str] = None,
     ) -> int:
         """Number of set bits, optionally in a BYTE or BIT range."""
         args: List[EncodableT] = ["BITCOUNT", key]
@@ -240,18 +244,44 @@ class Commands:
         """The type of ``key``: ``string``, ``list``... or ``none``."""
         return self.execute_command("TYPE", key)
 
-    def _expire(self, command: str, key: KeyT, when: int, nx: bool, xx: bool, gt: bool, lt: bool) -> bool:
+    def _expire(
+        self, command: str, key: KeyT, when: int, nx: bool, xx: bool, gt: bool, lt: bool
+    ) -> bool:
         return self.execute_command(command, key, when, *_flags(nx=nx, xx=xx, gt=gt, lt=lt))
 
-    def expire(self, key: KeyT, time: ExpiryT, nx: bool = False, xx: bool = False, gt: bool = False, lt: bool = False) -> bool:
+    def expire(
+        self,
+        key: KeyT,
+        time: ExpiryT,
+        nx: bool = False,
+        xx: bool = False,
+        gt: bool = False,
+        lt: bool = False,
+    ) -> bool:
         """Set a TTL in seconds; False if the key is missing or a flag prevented it."""
         return self._expire("EXPIRE", key, _seconds(time), nx, xx, gt, lt)
 
-    def pexpire(self, key: KeyT, time: ExpiryT, nx: bool = False, xx: bool = False, gt: bool = False, lt: bool = False) -> bool:
+    def pexpire(
+        self,
+        key: KeyT,
+        time: ExpiryT,
+        nx: bool = False,
+        xx: bool = False,
+        gt: bool = False,
+        lt: bool = False,
+    ) -> bool:
         """Set a TTL in milliseconds."""
         return self._expire("PEXPIRE", key, _millis(time), nx, xx, gt, lt)
 
-    def expireat(self, key: KeyT, when: AbsExpiryT, nx: bool = False, xx: bool = False, gt: bool = False, lt: bool = False) -> bool:
+    def expireat(
+        self,
+        key: KeyT,
+        when: AbsExpiryT,
+        nx: bool = False,
+        xx: bool = False,
+        gt: bool = False,
+        lt: bool = False,
+    ) -> bool:
         """Expire at a Unix time in seconds (or a datetime)."""
         return self._expire("EXPIREAT", key, _timestamp(when), nx, xx, gt, lt)
 
@@ -275,9 +305,15 @@ class Commands:
         """Rename a key only if ``dst`` does not exist."""
         return self.execute_command("RENAMENX", src, dst)
 
-    def copy(self, source: KeyT, destination: KeyT, destination_db: Optional[int] = None, replace: bool = False) -> bool:
+    def copy(
+        self,
+        source: KeyT,
+        destination: KeyT,
+        destination_db: Optional[int] = None,
+        replace: bool = False,
+    ) -> bool:
         """Copy a key, optionally into another database."""
-        args = ["COPY", source, destination, *_optional("DB", destination_db)]
+        args: List[EncodableT] = ["COPY", source, destination, *_optional("DB", destination_db)]
         return self.execute_command(*args, *_flags(replace=replace))
 
     def keys(self, pattern: KeyT = "*") -> List[str]:
@@ -292,7 +328,12 @@ class Commands:
         _type: Optional[str] = None,
     ) -> Tuple[int, List[str]]:
         """One SCAN step: ``(next cursor, keys)``; the cursor is 0 when done."""
-        args = ["SCAN", cursor, *_optional("MATCH", match), *_optional("COUNT", count)]
+        args: List[EncodableT] = [
+            "SCAN",
+            cursor,
+            *_optional("MATCH", match),
+            *_optional("COUNT", count),
+        ]
         return self.execute_command(*args, *_optional("TYPE", _type))
 
     def scan_iter(
@@ -412,15 +453,21 @@ class Commands:
         """Keep only the elements between two inclusive indexes."""
         return self.execute_command("LTRIM", key, start, end)
 
-    def blpop(self, keys: Union[KeyT, Iterable[KeyT]], timeout: float = 0) -> Optional[Tuple[str, str]]:
+    def blpop(
+        self, keys: Union[KeyT, Iterable[KeyT]], timeout: float = 0
+    ) -> Optional[Tuple[str, str]]:
         """Blocking pop from the first non-empty list: ``(key, value)`` or None on timeout."""
         return self.execute_command("BLPOP", *_keys(keys, ()), timeout)
 
-    def brpop(self, keys: Union[KeyT, Iterable[KeyT]], timeout: float = 0) -> Optional[Tuple[str, str]]:
+    def brpop(
+        self, keys: Union[KeyT, Iterable[KeyT]], timeout: float = 0
+    ) -> Optional[Tuple[str, str]]:
         """Blocking pop from the tail: ``(key, value)`` or None on timeout."""
         return self.execute_command("BRPOP", *_keys(keys, ()), timeout)
 
-    def lmove(self, source: KeyT, destination: KeyT, src: str = "LEFT", dest: str = "RIGHT") -> Optional[str]:
+    def lmove(
+        self, source: KeyT, destination: KeyT, src: str = "LEFT", dest: str = "RIGHT"
+    ) -> Optional[str]:
         """Pop from one end of ``source`` and push to ``destination``; returns the element."""
         return self.execute_command("LMOVE", source, destination, src, dest)
 
@@ -445,7 +492,9 @@ class Commands:
         """The value of a field, or None."""
         return self.execute_command("HGET", key, field)
 
-    def hmget(self, key: KeyT, fields: Union[KeyT, Iterable[KeyT]], *args: KeyT) -> List[Optional[str]]:
+    def hmget(
+        self, key: KeyT, fields: Union[KeyT, Iterable[KeyT]], *args: KeyT
+    ) -> List[Optional[str]]:
         """Values of several fields (None where missing)."""
         return self.execute_command("HMGET", key, *_keys(fields, args))
 
@@ -521,7 +570,9 @@ class Commands:
 
     def srandmember(self, key: KeyT, number: Optional[int] = None) -> Any:
         """A random member, or a list of ``number`` members (negative: may repeat)."""
-        return self.execute_command("SRANDMEMBER", key, *([] if number is None else [number]), count=number)
+        return self.execute_command(
+            "SRANDMEMBER", key, *([] if number is None else [number]), count=number
+        )
 
     # -- sorted sets ---------------------------------------------------------
 
@@ -574,7 +625,9 @@ class Commands:
         """0-based rank by descending score, or None."""
         return self.execute_command("ZREVRANK", key, value)
 
-    def zrange(self, key: KeyT, start: int, end: int, desc: bool = False, withscores: bool = False) -> List[Any]:
+    def zrange(
+        self, key: KeyT, start: int, end: int, desc: bool = False, withscores: bool = False
+    ) -> List[Any]:
         """Members by rank; ``(member, score)`` tuples with ``withscores``."""
         flags = _flags(rev=desc, withscores=withscores)
         return self.execute_command("ZRANGE", key, start, end, *flags, withscores=withscores)
@@ -609,7 +662,9 @@ class Commands:
 
     # -- JSON ----------------------------------------------------------------
 
-    def json_set(self, key: KeyT, path: str, obj: Any, nx: bool = False, xx: bool = False) -> Optional[bool]:
+    def json_set(
+        self, key: KeyT, path: str, obj: Any, nx: bool = False, xx: bool = False
+    ) -> Optional[bool]:
         """Store ``obj`` (encoded with ``json.dumps``) at ``path``; None if NX/XX prevented it."""
         return self.execute_command("JSON.SET", key, path, json.dumps(obj), *_flags(nx=nx, xx=xx))
 
@@ -670,7 +725,9 @@ class Commands:
         return self.execute_command("XREVRANGE", key, max, min, *_optional("COUNT", count))
 
     @staticmethod
-    def _read_args(streams: Mapping[KeyT, StreamIdT], count: Optional[int], block: Optional[int]) -> List[EncodableT]:
+    def _read_args(
+        streams: Mapping[KeyT, StreamIdT], count: Optional[int], block: Optional[int]
+    ) -> List[EncodableT]:
         if not streams:
             raise exc.DataError("streams must name at least one stream")
         return [
@@ -682,7 +739,10 @@ class Commands:
         ]
 
     def xread(
-        self, streams: Mapping[KeyT, StreamIdT], count: Optional[int] = None, block: Optional[int] = None
+        self,
+        streams: Mapping[KeyT, StreamIdT],
+        count: Optional[int] = None,
+        block: Optional[int] = None,
     ) -> List[List[Any]]:
         """Entries after the given ids: ``[[stream, [(id, fields), ...]], ...]``.
 
@@ -690,9 +750,13 @@ class Commands:
         """
         return self.execute_command("XREAD", *self._read_args(streams, count, block))
 
-    def xgroup_create(self, key: KeyT, groupname: str, id: StreamIdT = "$", mkstream: bool = False) -> bool:
+    def xgroup_create(
+        self, key: KeyT, groupname: str, id: StreamIdT = "$", mkstream: bool = False
+    ) -> bool:
         """Create a consumer group starting after ``id`` (``$``: new entries only)."""
-        return self.execute_command("XGROUP", "CREATE", key, groupname, id, *_flags(mkstream=mkstream))
+        return self.execute_command(
+            "XGROUP", "CREATE", key, groupname, id, *_flags(mkstream=mkstream)
+        )
 
     def xreadgroup(
         self,
@@ -704,7 +768,13 @@ class Commands:
         noack: bool = False,
     ) -> List[List[Any]]:
         """Read as a group consumer (id ``>``: never-delivered entries); shaped like xread."""
-        args = ["XREADGROUP", "GROUP", groupname, consumername, *_flags(noack=noack)]
+        args: List[EncodableT] = [
+            "XREADGROUP",
+            "GROUP",
+            groupname,
+            consumername,
+            *_flags(noack=noack),
+        ]
         return self.execute_command(*args, *self._read_args(streams, count, block))
 
     def xack(self, key: KeyT, groupname: str, *ids: StreamIdT) -> int:
@@ -716,7 +786,11 @@ class Commands:
         return self.execute_command("XDEL", key, *ids)
 
     def xtrim(
-        self, key: KeyT, maxlen: Optional[int] = None, approximate: bool = True, minid: Optional[StreamIdT] = None
+        self,
+        key: KeyT,
+        maxlen: Optional[int] = None,
+        approximate: bool = True,
+        minid: Optional[StreamIdT] = None,
     ) -> int:
         """Trim by length (MAXLEN) or by id (MINID); returns how many entries went."""
         threshold: StreamIdT
@@ -726,4 +800,6 @@ class Commands:
             strategy, threshold = "MINID", minid
         else:
             raise exc.DataError("xtrim takes exactly one of maxlen and minid")
-        return self.execute_command("XTRIM", key, strategy, *(["~"] if approximate else []), threshold)
+        return self.execute_command(
+            "XTRIM", key, strategy, *(["~"] if approximate else []), threshold
+        )

@@ -85,7 +85,9 @@ class Connection:
                 sock = context.wrap_socket(sock, server_hostname=self.host)
         except OSError as e:
             sock.close()
-            raise exc.ConnectionError("Error setting up %s:%s: %s" % (self.host, self.port, e)) from e
+            raise exc.ConnectionError(
+                "Error setting up %s:%s: %s" % (self.host, self.port, e)
+            ) from e
         self._sock = sock
         self._reader = RespReader(self._recv, decode_responses=self.decode_responses)
         try:
@@ -145,7 +147,9 @@ class Connection:
                 hello += ["AUTH", self.username or "default", self.password]
             commands.append(hello)
         elif self.password is not None:
-            credentials = [self.password] if self.username is None else [self.username, self.password]
+            credentials = (
+                [self.password] if self.username is None else [self.username, self.password]
+            )
             commands.append(["AUTH", *credentials])
         if self.db:
             commands.append(["SELECT", self.db])
@@ -165,7 +169,9 @@ class Connection:
         except socket.timeout as e:
             raise exc.TimeoutError("Timeout writing to %s:%s" % (self.host, self.port)) from e
         except OSError as e:
-            raise exc.ConnectionError("Error writing to %s:%s: %s" % (self.host, self.port, e)) from e
+            raise exc.ConnectionError(
+                "Error writing to %s:%s: %s" % (self.host, self.port, e)
+            ) from e
 
     def _recv(self) -> bytes:
         assert self._sock is not None
@@ -174,7 +180,9 @@ class Connection:
         except socket.timeout as e:
             raise exc.TimeoutError("Timeout reading from %s:%s" % (self.host, self.port)) from e
         except OSError as e:
-            raise exc.ConnectionError("Error reading from %s:%s: %s" % (self.host, self.port, e)) from e
+            raise exc.ConnectionError(
+                "Error reading from %s:%s: %s" % (self.host, self.port, e)
+            ) from e
 
     def _closed_by_peer(self) -> bool:
         """Whether the idle socket was closed by the server (CLIENT KILL, timeout).

@@ -39,7 +39,7 @@ def pack_command(*args: EncodableT) -> bytes:
     return b"".join(parts)
 
 
-class PushMessage(list):  # type: ignore[type-arg]
+class PushMessage(List[Any]):
     """A RESP3 out-of-band push (``>``), such as a pub/sub message."""
 
 

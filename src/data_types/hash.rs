@@ -1,0 +1,1 @@
+//! Hashs on the versioned sub-key encoding (docs/ENCODING.md).

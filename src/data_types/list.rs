@@ -1,0 +1,1 @@
+//! Lists on the versioned sub-key encoding (docs/ENCODING.md).

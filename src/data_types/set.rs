@@ -1,0 +1,1 @@
+//! Sets on the versioned sub-key encoding (docs/ENCODING.md).

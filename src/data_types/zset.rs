@@ -1,0 +1,1 @@
+//! Zsets on the versioned sub-key encoding (docs/ENCODING.md).

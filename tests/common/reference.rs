@@ -1,0 +1,103 @@
+//! The reference implementation: a real redis-server, and helpers to send
+//! the same commands to it and to DiskDB.
+use super::{err_text, free_port, Server};
+use redis::Value;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// A real redis-server on a free port, stopped on drop.
+pub struct RedisServer {
+    child: Child,
+    pub port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts redis-server (installed by scripts/setup.sh).
+pub fn start_redis() -> RedisServer {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let child = Command::new("redis-server")
+        .args(["--port", &port.to_string(), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1"])
+        .arg("--dir")
+        .arg(dir.path())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("redis-server is needed for the differential test ({e}); scripts/setup.sh installs it"));
+    let client = redis::Client::open(format!("redis://127.0.0.1:{port}/")).unwrap();
+    for _ in 0..250 {
+        if client.get_connection().is_ok() {
+            return RedisServer {
+                child,
+                port,
+                _dir: dir,
+            };
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("redis-server did not start on port {port}");
+}
+
+/// Runs a command and renders its reply (or error) as comparable text.
+pub fn run(con: &mut redis::Connection, args: &[String]) -> String {
+    let mut c = redis::cmd(&args[0]);
+    for a in &args[1..] {
+        c.arg(a);
+    }
+    match c.query::<Value>(con) {
+        Ok(v) => normalize(v),
+        Err(e) => format!("ERR<{}>", err_text(&e)),
+    }
+}
+
+/// Canonical text of a reply; KEYS-style arrays are compared as sorted.
+/// Canonical text of a reply.
+pub fn normalize(v: Value) -> String {
+    format!("{v:?}")
+}
+
+/// Connections to a fresh redis-server and a fresh 2-shard DiskDB.
+pub struct Pair {
+    pub redis: RedisServer,
+    pub diskdb: Server,
+    pub theirs: redis::Connection,
+    pub ours: redis::Connection,
+}
+
+impl Pair {
+    pub fn start() -> Pair {
+        let redis = start_redis();
+        let diskdb = Server::start(2, &[]);
+        let theirs = redis::Client::open(format!("redis://127.0.0.1:{}/", redis.port))
+            .unwrap()
+            .get_connection()
+            .unwrap();
+        let ours = diskdb.conn();
+        Pair {
+            redis,
+            diskdb,
+            theirs,
+            ours,
+        }
+    }
+
+    /// Sends `cmd` to both; returns (diskdb reply, redis reply).
+    pub fn both(&mut self, cmd: &[String]) -> (String, String) {
+        (run(&mut self.ours, cmd), run(&mut self.theirs, cmd))
+    }
+
+    /// Sends `cmd` to both and asserts identical replies.
+    pub fn same(&mut self, cmd: &[String], context: &str) {
+        let (ours, theirs) = self.both(cmd);
+        assert_eq!(
+            ours, theirs,
+            "{context}: {cmd:?}\n diskdb: {ours}\n redis:  {theirs}"
+        );
+    }
+}
