@@ -174,6 +174,8 @@ pub struct StorageSection {
     pub block_cache_size: Option<ByteSize>,
     /// Shared memtable budget for all shards.
     pub write_buffer_size: Option<ByteSize>,
+    /// In-process cache of hot keys, split between shards.
+    pub hot_cache_size: Option<ByteSize>,
 }
 
 /// The `persistence:` section.
@@ -274,6 +276,8 @@ pub struct Config {
     pub block_cache_size: u64,
     /// Shared memtable budget.
     pub write_buffer_size: u64,
+    /// Hot-key cache budget, split between shards.
+    pub hot_cache_size: u64,
     /// Path of the config file, if any.
     pub config_file: Option<PathBuf>,
     /// Settings changeable at run time.
@@ -355,6 +359,7 @@ impl Config {
                 .or(f.storage.block_cache_size)
                 .map_or(256 << 20, |s| s.0),
             write_buffer_size: f.storage.write_buffer_size.map_or(128 << 20, |s| s.0),
+            hot_cache_size: f.storage.hot_cache_size.map_or(64 << 20, |s| s.0),
             config_file: path,
             runtime: Runtime {
                 sync: AtomicU8::new(sync as u8),

@@ -23,6 +23,7 @@ pub fn expire_cycle(shard: &Shard, now: u64, max: usize) -> (usize, bool) {
         if let Some((at, meta_key)) = split_expire_key(k) {
             if let Ok(Some(v)) = e.get(Cf::Meta, meta_key) {
                 if decode_header(&v).map(|(_, exp)| exp) == Some(at) {
+                    shard.hot.borrow_mut().remove(meta_key);
                     batch.delete_cf(e.cf(Cf::Meta), meta_key);
                     expired += 1;
                 }

@@ -46,12 +46,22 @@ impl<'a> Db<'a> {
 
     /// Reads a key's meta record; expired keys read as absent.
     pub fn lookup(&self, key: &[u8]) -> Result<Option<Meta>> {
-        let raw = self
-            .shard
-            .engine
-            .get(Cf::Meta, &meta_key(self.index, key))
-            .map_err(|e| storage_error(key, e))?;
-        let Some(raw) = raw else { return Ok(None) };
+        let mk = meta_key(self.index, key);
+        let cached = self.shard.hot.borrow_mut().get(&mk);
+        let raw: std::rc::Rc<[u8]> = match cached {
+            Some(raw) => raw,
+            None => {
+                let raw = self
+                    .shard
+                    .engine
+                    .get(Cf::Meta, &mk)
+                    .map_err(|e| storage_error(key, e))?;
+                let Some(raw) = raw else { return Ok(None) };
+                let raw: std::rc::Rc<[u8]> = raw.into();
+                self.shard.hot.borrow_mut().insert(mk, raw.clone());
+                raw
+            }
+        };
         let meta = Meta::decode(&raw).ok_or_else(|| storage_error(key, "corrupt meta record"))?;
         Ok((!meta.is_expired(crate::util::now_ms())).then_some(meta))
     }
@@ -82,7 +92,10 @@ impl<'a> Db<'a> {
     /// Stages a meta record (and its TTL index entry) in `batch`.
     pub fn put(&self, batch: &mut WriteBatch, key: &[u8], meta: &Meta) {
         let e = &self.shard.engine;
-        batch.put_cf(e.cf(Cf::Meta), meta_key(self.index, key), meta.encode());
+        let mk = meta_key(self.index, key);
+        let encoded: std::rc::Rc<[u8]> = meta.encode().into();
+        batch.put_cf(e.cf(Cf::Meta), &mk, &encoded);
+        self.shard.hot.borrow_mut().insert(mk, encoded);
         if meta.expire_at != 0 {
             batch.put_cf(
                 e.cf(Cf::Expire),
@@ -95,7 +108,9 @@ impl<'a> Db<'a> {
     /// Stages the deletion of a key. A collection's sub-keys become
     /// unreachable and are dropped by the compaction filter.
     pub fn delete(&self, batch: &mut WriteBatch, key: &[u8]) {
-        batch.delete_cf(self.shard.engine.cf(Cf::Meta), meta_key(self.index, key));
+        let mk = meta_key(self.index, key);
+        self.shard.hot.borrow_mut().remove(&mk);
+        batch.delete_cf(self.shard.engine.cf(Cf::Meta), mk);
     }
 
     /// Writes a batch atomically.
@@ -188,6 +203,7 @@ impl<'a> Db<'a> {
 
 /// Deletes every key in the meta range `[from, to)` and its sub-keys.
 fn flush_range(shard: &Shard, from: Vec<u8>, to: Vec<u8>) -> Result<()> {
+    shard.hot.borrow_mut().clear();
     let e = &shard.engine;
     let mut b = WriteBatch::default();
     for cf in [Cf::Meta, Cf::Data, Cf::ZScore] {

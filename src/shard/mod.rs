@@ -90,6 +90,8 @@ pub struct Shard {
     pub stats: ShardStats,
     /// SCAN resume points.
     pub scan_cursors: RefCell<ScanCursors>,
+    /// Hot keys' meta records in memory.
+    pub hot: RefCell<crate::storage::hot::HotCache>,
     /// Clients blocked on this shard's keys.
     pub blocked: RefCell<blocking::Blocked>,
     /// Source of collection versions: increases across restarts.
@@ -111,6 +113,7 @@ impl Shard {
     ) -> Result<Shard, String> {
         let path = config.dir.join(format!("shard-{id}"));
         let engine = Engine::open(&path, &config, &shared)?;
+        let hot_capacity = (config.hot_cache_size / config.shards.max(1) as u64) as usize;
         Ok(Shard {
             id,
             engine,
@@ -120,6 +123,7 @@ impl Shard {
             stats: ShardStats::default(),
             scan_cursors: RefCell::default(),
             blocked: RefCell::default(),
+            hot: RefCell::new(crate::storage::hot::HotCache::new(hot_capacity)),
             next_version: Cell::new(crate::util::now_ms() << 16),
             write_seq: Cell::new(0),
             flushed_seq: Cell::new(0),
@@ -166,8 +170,13 @@ impl Shard {
                 self.write_seq.set(self.write_seq.get() + 1);
                 Ok(())
             }
-            Err(WriteError::Stalled) => Err("write stalled".into()),
+            Err(WriteError::Stalled) => {
+                self.hot.borrow_mut().clear();
+                Err("write stalled".into())
+            }
             Err(WriteError::Failed(e)) => {
+                // the cache may hold staged values that never reached disk
+                self.hot.borrow_mut().clear();
                 log::error!(
                     "shard {}: write to {} failed: {e}",
                     self.id,

@@ -4,6 +4,7 @@
 pub mod compaction;
 pub mod encoding;
 pub mod engine;
+pub mod hot;
 pub mod manifest;
 
 pub use engine::{Cf, Engine, SharedResources};
