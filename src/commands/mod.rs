@@ -143,6 +143,10 @@ pub fn all_commands() -> impl Iterator<Item = &'static Command> {
         keys::COMMANDS,
         strings::COMMANDS,
         bits::COMMANDS,
+        hashes::COMMANDS,
+        sets::COMMANDS,
+        lists::COMMANDS,
+        zsets::COMMANDS,
     ]
     .into_iter()
     .flatten()
@@ -259,7 +263,10 @@ pub async fn finish(client: &mut Client, cmd: &'static Command, args: Args) -> R
 pub async fn dispatch(client: &mut Client, args: Args) -> Reply {
     match start(client, args) {
         Started::Ready(r) => r,
-        Started::InFlight(f) => f.await,
+        Started::InFlight(f) => {
+            client.wake_shards();
+            f.await
+        }
         Started::Ordered(cmd, args) => finish(client, cmd, args).await,
     }
 }

@@ -117,12 +117,38 @@ pub struct Client {
     pub server: Arc<ServerState>,
     /// Close the connection once this reply is written (QUIT, kill).
     pub close_after_reply: bool,
+    /// Shards with jobs queued by this connection but not yet woken.
+    pub unwoken: Vec<usize>,
 }
 
 impl Client {
     /// Inboxes of every shard.
     pub fn mesh(&self) -> &Arc<Mesh> {
         &self.shard.mesh
+    }
+
+    /// Queues `f` on a remote shard, to be woken by [`wake_shards`](Self::wake_shards):
+    /// a pipeline wakes each shard once, not once per command.
+    pub fn call_batched<T, F>(
+        &mut self,
+        shard: usize,
+        f: F,
+    ) -> impl std::future::Future<Output = T> + 'static
+    where
+        T: Send + 'static,
+        F: FnOnce(&Shard) -> T + Send + 'static,
+    {
+        if !self.unwoken.contains(&shard) {
+            self.unwoken.push(shard);
+        }
+        self.shard.mesh.call_deferred(shard, f)
+    }
+
+    /// Wakes every shard that has jobs from this connection queued.
+    pub fn wake_shards(&mut self) {
+        for s in self.unwoken.drain(..) {
+            self.shard.mesh.wake(s);
+        }
     }
 
     /// Sets the protocol version.

@@ -58,6 +58,7 @@ pub async fn serve(mut stream: TcpStream, shard: Rc<Shard>, server: Arc<ServerSt
         shard,
         server: server.clone(),
         close_after_reply: false,
+        unwoken: Vec::new(),
     };
     let killed = handle.clone();
     futures_lite::future::or(run(&mut stream, &mut client), async move {
@@ -77,8 +78,11 @@ enum Pending {
 /// Most commands of one connection in flight to other shards at once.
 const MAX_IN_FLIGHT: usize = 1024;
 
-/// Waits for queued replies and encodes them in order.
-async fn drain(pending: &mut VecDeque<Pending>, resp: u8, out: &mut Vec<u8>) {
+/// Wakes the shards this connection queued work on, then waits for the
+/// queued replies and encodes them in order.
+async fn drain(client: &mut Client, pending: &mut VecDeque<Pending>, out: &mut Vec<u8>) {
+    client.wake_shards();
+    let resp = client.resp;
     while let Some(p) = pending.pop_front() {
         match p {
             Pending::Ready(r) => r.encode(resp, out),
@@ -114,7 +118,7 @@ async fn run(stream: &mut TcpStream, client: &mut Client) {
                         Started::Ready(r) => pending.push_back(Pending::Ready(r)),
                         Started::InFlight(f) => pending.push_back(Pending::InFlight(f)),
                         Started::Ordered(cmd, args) => {
-                            drain(&mut pending, client.resp, &mut out).await;
+                            drain(client, &mut pending, &mut out).await;
                             commands::finish(client, cmd, args)
                                 .await
                                 .encode(client.resp, &mut out);
@@ -125,7 +129,7 @@ async fn run(stream: &mut TcpStream, client: &mut Client) {
                         }
                     }
                     if out.len() >= OUT_FLUSH_AT || pending.len() >= MAX_IN_FLIGHT {
-                        drain(&mut pending, client.resp, &mut out).await;
+                        drain(client, &mut pending, &mut out).await;
                         client.shard.make_durable().await;
                         if stream.write_all(&out).await.is_err() {
                             return;
@@ -136,7 +140,7 @@ async fn run(stream: &mut TcpStream, client: &mut Client) {
                 Ok(None) => break,
                 Err(e) => {
                     log::debug!("client {} protocol error: {}", client.handle.addr, e.0);
-                    drain(&mut pending, client.resp, &mut out).await;
+                    drain(client, &mut pending, &mut out).await;
                     Reply::Error(e.0).encode(client.resp, &mut out);
                     fatal = true;
                     break;
@@ -144,7 +148,7 @@ async fn run(stream: &mut TcpStream, client: &mut Client) {
             }
         }
         inbuf.drain(..used);
-        drain(&mut pending, client.resp, &mut out).await;
+        drain(client, &mut pending, &mut out).await;
         client.shard.make_durable().await;
         if !out.is_empty() {
             if stream.write_all(&out).await.is_err() {

@@ -52,34 +52,42 @@ impl Mesh {
         self.inboxes.is_empty()
     }
 
-    /// Queues a job on a shard and wakes it.
-    pub fn send(&self, shard: usize, job: Job) {
-        let inbox = &self.inboxes[shard];
-        if inbox.tx.send(job).is_ok() {
-            inbox.waker.wake();
-        }
-    }
-
     /// Runs `f` on `shard` and returns its result.
     pub fn call<T, F>(&self, shard: usize, f: F) -> impl Future<Output = T> + 'static
     where
         T: Send + 'static,
         F: FnOnce(&Shard) -> T + Send + 'static,
     {
+        let reply = self.call_deferred(shard, f);
+        self.wake(shard);
+        reply
+    }
+
+    /// Like [`call`](Self::call) but leaves the shard asleep: the caller
+    /// queues a batch of jobs and then wakes the shard once with
+    /// [`wake`](Self::wake). The reply never arrives without that wake.
+    pub fn call_deferred<T, F>(&self, shard: usize, f: F) -> impl Future<Output = T> + 'static
+    where
+        T: Send + 'static,
+        F: FnOnce(&Shard) -> T + Send + 'static,
+    {
         let (tx, rx) = futures_channel::oneshot::channel();
-        self.send(
-            shard,
-            Box::new(move |s| {
-                let out = f(s);
-                Box::new(move || {
-                    let _ = tx.send(out);
-                })
-            }),
-        );
+        let job: Job = Box::new(move |s| {
+            let out = f(s);
+            Box::new(move || {
+                let _ = tx.send(out);
+            })
+        });
+        let _ = self.inboxes[shard].tx.send(job);
         async move {
             rx.await
                 .expect("shard executor stopped while a call was in flight")
         }
+    }
+
+    /// Wakes a shard to serve its inbox.
+    pub fn wake(&self, shard: usize) {
+        self.inboxes[shard].waker.wake();
     }
 
     /// Waits for jobs addressed to `shard` and returns all that are queued.
