@@ -194,40 +194,41 @@ impl Shard {
 
     /// Fsyncs the WAL now if anything was written since the last fsync.
     pub fn sync_wal(&self) {
-        let upto = self.write_seq.get();
-        if upto <= self.synced_seq.get() || !self.config.wal_enabled {
-            return;
-        }
-        if let Err(e) = self.engine.flush_wal(true) {
-            log::error!(
-                "shard {}: WAL fsync in {} failed: {e}",
-                self.id,
-                self.engine.path().display()
-            );
-            return;
-        }
-        self.synced_seq.set(upto);
-        self.flushed_seq.set(upto);
-        self.last_sync_ms.set(crate::util::now_ms());
-        incr(&self.stats.wal_syncs, 1);
+        self.push_wal(true);
     }
 
     /// Hands WAL records written since the last flush to the OS (one write
     /// for all the commands of an event-loop turn).
     pub fn flush_wal(&self) {
+        self.push_wal(false);
+    }
+
+    /// Writes (and with `sync`, fsyncs) the WAL up to the latest write.
+    fn push_wal(&self, sync: bool) {
         let upto = self.write_seq.get();
-        if upto <= self.flushed_seq.get() || !self.config.wal_enabled {
+        let done = if sync {
+            &self.synced_seq
+        } else {
+            &self.flushed_seq
+        };
+        if upto <= done.get() || !self.config.wal_enabled {
             return;
         }
-        if let Err(e) = self.engine.flush_wal(false) {
+        if let Err(e) = self.engine.flush_wal(sync) {
+            let what = if sync { "fsync" } else { "write" };
             log::error!(
-                "shard {}: WAL write in {} failed: {e}",
+                "shard {}: WAL {what} in {} failed: {e}",
                 self.id,
                 self.engine.path().display()
             );
             return;
         }
         self.flushed_seq.set(upto);
+        if sync {
+            self.synced_seq.set(upto);
+            self.last_sync_ms.set(crate::util::now_ms());
+            incr(&self.stats.wal_syncs, 1);
+        }
     }
 
     /// Makes this turn's writes as durable as the sync policy promises
