@@ -1,0 +1,1 @@
+//! JSON documents: one meta record holding the serialized document.
