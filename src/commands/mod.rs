@@ -4,6 +4,7 @@
 
 pub mod bits;
 pub mod hashes;
+pub mod json;
 pub mod keys;
 pub mod lists;
 pub mod server;
@@ -147,6 +148,7 @@ pub fn all_commands() -> impl Iterator<Item = &'static Command> {
         sets::COMMANDS,
         lists::COMMANDS,
         zsets::COMMANDS,
+        json::COMMANDS,
     ]
     .into_iter()
     .flatten()

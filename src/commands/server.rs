@@ -422,6 +422,7 @@ fn acl_categories(c: &Command) -> Vec<String> {
         "hash" => "@hash",
         "set" => "@set",
         "sorted-set" => "@sortedset",
+        "json" => "@json",
         _ => "",
     };
     if !fam.is_empty() {

@@ -4,6 +4,7 @@
 pub mod collection;
 pub mod expiry;
 pub mod hash;
+pub mod json;
 pub mod list;
 pub mod set;
 pub mod string;
