@@ -373,20 +373,38 @@ fn idle_server_sleeps() {
 fn maxclients_and_idle_timeout() {
     let s = Server::start(1, &[]);
     let mut admin = s.conn();
-    let _: () = redis::cmd("CONFIG").arg("SET").arg("maxclients").arg("2").query(&mut admin).unwrap();
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("maxclients")
+        .arg("2")
+        .query(&mut admin)
+        .unwrap();
     let mut second = Raw::connect(s.port);
     second.roundtrip(b"PING\r\n", b"+PONG\r\n");
     let mut third = Raw::connect(s.port);
     third.roundtrip(b"PING\r\n", b"-ERR max number of clients reached\r\n");
     assert!(third.closed());
     drop(second);
-    let _: () = redis::cmd("CONFIG").arg("SET").arg("maxclients").arg("100").query(&mut admin).unwrap();
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("maxclients")
+        .arg("100")
+        .query(&mut admin)
+        .unwrap();
     // idle clients are closed after `timeout` seconds
-    let _: () = redis::cmd("CONFIG").arg("SET").arg("timeout").arg("1").query(&mut admin).unwrap();
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("timeout")
+        .arg("1")
+        .query(&mut admin)
+        .unwrap();
     let mut idle = Raw::connect(s.port);
     idle.roundtrip(b"PING\r\n", b"+PONG\r\n");
     std::thread::sleep(std::time::Duration::from_millis(2500));
-    assert!(idle.closed(), "idle client still connected after the timeout");
+    assert!(
+        idle.closed(),
+        "idle client still connected after the timeout"
+    );
 }
 
 #[test]
@@ -396,7 +414,13 @@ fn big_values_round_trip() {
     let big = vec![b'z'; 20 * 1024 * 1024];
     let _: () = c.set("big", &big).unwrap();
     assert_eq!(c.get::<_, Vec<u8>>("big").unwrap().len(), big.len());
-    assert_eq!(redis::cmd("STRLEN").arg("big").query::<i64>(&mut c).unwrap(), big.len() as i64);
+    assert_eq!(
+        redis::cmd("STRLEN")
+            .arg("big")
+            .query::<i64>(&mut c)
+            .unwrap(),
+        big.len() as i64
+    );
     let _: () = c.set("big", "small").unwrap();
     assert_eq!(c.get::<_, String>("big").unwrap(), "small");
 }
