@@ -297,6 +297,7 @@ func TestPipelineIsOneWrite(t *testing.T) {
 
 func TestTxPipeline(t *testing.T) {
 	c := flushedClient(t)
+	requireCommand(t, c, "DISCARD")
 	tx := c.TxPipeline()
 	tx.Queue("SET", "balance", 100)
 	tx.Queue("DECRBY", "balance", 30)

@@ -35,6 +35,8 @@ NO_SERVER_MESSAGE = (
 PROBES = {
     "needs_json": ("JSON.GET", "diskdb-capability-probe"),
     "needs_streams": ("XADD", "diskdb-capability-probe", "NOMKSTREAM", "*", "f", "v"),
+    "needs_transactions": ("DISCARD",),
+    "needs_pubsub": ("PUBLISH", "diskdb-capability-probe", "x"),
 }
 
 

@@ -1,3 +1,4 @@
+import pytest
 """Keyspace and server commands."""
 
 from __future__ import annotations
@@ -138,5 +139,6 @@ def test_execute_command_for_anything_else(r: DiskDB) -> None:
     assert r.execute_command("HGETALL", "h") == {"f": "v"}  # converted like hgetall()
 
 
+@pytest.mark.needs_pubsub
 def test_publish_without_subscribers(r: DiskDB) -> None:
     assert r.publish("news", "hello") == 0

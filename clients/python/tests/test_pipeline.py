@@ -58,6 +58,7 @@ def test_pipeline_errors(r: DiskDB) -> None:
     assert r.pipeline().execute() == []
 
 
+@pytest.mark.needs_transactions
 def test_transaction(r: DiskDB, writes: List[bytes]) -> None:
     with r.pipeline(transaction=True) as tx:
         tx.set("balance", 100).decrby("balance", 30).incrby("spent", 30).mget("balance", "spent")
@@ -68,6 +69,7 @@ def test_transaction(r: DiskDB, writes: List[bytes]) -> None:
     )
 
 
+@pytest.mark.needs_transactions
 def test_transaction_runtime_and_queue_errors(r: DiskDB) -> None:
     r.set("s", "x")
     results = r.pipeline(transaction=True).incr("n").lpush("s", "y").execute(raise_on_error=False)
