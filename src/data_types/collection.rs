@@ -156,3 +156,341 @@ pub fn prefix_successor(prefix: &[u8]) -> Option<Vec<u8>> {
     }
     None
 }
+
+/// A sub-key (after the collection prefix) and its value.
+pub type Entry = (Vec<u8>, Vec<u8>);
+
+/// Collections up to this size are sampled exactly (uniformly) by
+/// [`Db::sample_sub`]; larger ones by seeking to random keys.
+const EXACT_SAMPLE_MAX: u64 = 4096;
+
+/// Random targets tried per pick when sampling by seeking.
+const SEEK_ATTEMPTS: usize = 8;
+
+/// At most how far sampling by seeking walks on from a sub-key it could
+/// not accept.
+const FALLBACK_WALK: u64 = 1024;
+
+/// Sub-keys found by crude random seeks to learn what sub-keys look like
+/// before sampling by seeking.
+const SHAPE_SAMPLES: usize = 16;
+
+impl<'a> Db<'a> {
+    /// Adds or overwrites `(sub-key, value)` pairs in the `data` CF of the
+    /// collection at `key` (created if absent), in one batch. Returns how
+    /// many sub-keys are new (a repeated sub-key counts once).
+    pub fn upsert_subs<'s>(
+        &self,
+        key: &[u8],
+        kind: Kind,
+        items: impl IntoIterator<Item = (&'s [u8], &'s [u8])>,
+    ) -> Result<u64> {
+        let mut c = self.open_or_create(key, kind)?;
+        let mut batch = WriteBatch::default();
+        let mut fresh = std::collections::HashSet::new();
+        for (sub, value) in items {
+            let known =
+                fresh.contains(sub) || (c.existed && self.get_sub(Cf::Data, &c, sub)?.is_some());
+            if !known {
+                fresh.insert(sub);
+            }
+            self.put_sub(&mut batch, Cf::Data, &c, sub, value);
+        }
+        c.meta.size += fresh.len() as u64;
+        self.commit(batch, &c)?;
+        Ok(fresh.len() as u64)
+    }
+
+    /// Removes sub-keys from the `data` CF of the collection at `key`,
+    /// deleting it when it becomes empty. Returns how many existed.
+    pub fn remove_subs<'s>(
+        &self,
+        key: &[u8],
+        kind: Kind,
+        subs: impl IntoIterator<Item = &'s [u8]>,
+    ) -> Result<u64> {
+        let Some(mut c) = self.open_collection(key, kind)? else {
+            return Ok(0);
+        };
+        let mut batch = WriteBatch::default();
+        let mut gone = std::collections::HashSet::new();
+        for sub in subs {
+            if !gone.contains(sub) && self.get_sub(Cf::Data, &c, sub)?.is_some() {
+                self.del_sub(&mut batch, Cf::Data, &c, sub);
+                gone.insert(sub);
+            }
+        }
+        if gone.is_empty() {
+            return Ok(0);
+        }
+        c.meta.size = c.meta.size.saturating_sub(gone.len() as u64);
+        self.commit(batch, &c)?;
+        Ok(gone.len() as u64)
+    }
+
+    /// One page of a scan over `c`: up to `count` (sub-key, value) pairs from
+    /// the sub-key `from` on (inclusive; `None` = the start), and the sub-key
+    /// to resume at, if any remain.
+    pub fn scan_subs(
+        &self,
+        cf: Cf,
+        c: &Collection,
+        from: Option<&[u8]>,
+        count: usize,
+    ) -> (Vec<Entry>, Option<Vec<u8>>) {
+        let (mut page, mut next) = (Vec::new(), None);
+        self.iter_sub(cf, c, from, false, |k, v| {
+            if page.len() >= count {
+                next = Some(k.to_vec());
+                return false;
+            }
+            page.push((k.to_vec(), v.to_vec()));
+            true
+        });
+        (page, next)
+    }
+
+    /// `count` random (sub-key, value) pairs of `c`, in random order.
+    /// `distinct` picks each at most once (all of them when `count` reaches
+    /// the size); otherwise picks may repeat. Uniform for collections of up
+    /// to [`EXACT_SAMPLE_MAX`] elements or when `count` is a large share of
+    /// them (one pass over the sub-keys). Larger collections are sampled
+    /// by seeking to random keys between the first and the last sub-key:
+    /// O(count) seeks, but only approximately uniform (sub-keys much
+    /// shorter than the longest, or right after a sparse stretch of the key
+    /// space, are picked less or more often).
+    pub fn sample_sub(&self, cf: Cf, c: &Collection, count: usize, distinct: bool) -> Vec<Entry> {
+        let size = c.meta.size;
+        if count == 0 || size == 0 {
+            return Vec::new();
+        }
+        let mut out = if distinct && count as u64 >= size {
+            let (all, _) = self.scan_subs(cf, c, None, usize::MAX);
+            all
+        } else if size <= EXACT_SAMPLE_MAX || (count as u64).saturating_mul(8) >= size {
+            self.sample_by_position(cf, c, count, distinct)
+        } else {
+            self.sample_by_seek(cf, c, count, distinct)
+        };
+        shuffle(&mut out);
+        out
+    }
+
+    /// Exact sampling: draws positions, then collects them in one pass.
+    fn sample_by_position(
+        &self,
+        cf: Cf,
+        c: &Collection,
+        count: usize,
+        distinct: bool,
+    ) -> Vec<Entry> {
+        let size = c.meta.size;
+        let mut positions: Vec<u64> = if distinct {
+            // Floyd's algorithm: `count` distinct positions below `size`
+            let mut chosen = std::collections::HashSet::with_capacity(count);
+            for j in size - count as u64..size {
+                let t = random_below(j + 1);
+                chosen.insert(if chosen.contains(&t) { j } else { t });
+            }
+            chosen.into_iter().collect()
+        } else {
+            (0..count).map(|_| random_below(size)).collect()
+        };
+        positions.sort_unstable();
+        let mut out = Vec::with_capacity(count);
+        let (mut pos, mut i) = (0u64, 0usize);
+        self.iter_sub(cf, c, None, false, |k, v| {
+            while i < positions.len() && positions[i] == pos {
+                out.push((k.to_vec(), v.to_vec()));
+                i += 1;
+            }
+            pos += 1;
+            i < positions.len()
+        });
+        out
+    }
+
+    /// Approximate sampling for large collections, by seeking: a pick is
+    /// the first sub-key at or after a random target (wrapping around),
+    /// skipping ones already picked when `distinct`. Targets are drawn
+    /// from a [`TargetSpace`] learnt from a few sub-keys, so they look like
+    /// real sub-keys; a sub-key that follows a wide gap (which many
+    /// targets reach) is accepted only with a probability inversely
+    /// proportional to the gap, which evens out the picks.
+    fn sample_by_seek(&self, cf: Cf, c: &Collection, count: usize, distinct: bool) -> Vec<Entry> {
+        let mut picked = std::collections::HashSet::new();
+        // the `nth` (from 1) unpicked sub-key at or after `target`,
+        // wrapping around (the last one seen if there are fewer)
+        let seek =
+            |target: Option<&[u8]>, mut nth: usize, picked: &std::collections::HashSet<Vec<u8>>| {
+                let mut found = None;
+                for from in [target, None] {
+                    self.iter_sub(cf, c, from, false, |k, v| {
+                        if picked.contains(k) {
+                            return true;
+                        }
+                        found = Some((k.to_vec(), v.to_vec()));
+                        nth = nth.saturating_sub(1);
+                        nth > 0
+                    });
+                    if nth == 0 && found.is_some() {
+                        break;
+                    }
+                }
+                found
+            };
+        let predecessor = |key: &[u8]| {
+            let mut prev = None;
+            self.iter_sub(cf, c, Some(key), true, |k, _| {
+                if k == key {
+                    return true;
+                }
+                prev = Some(k.to_vec());
+                false
+            });
+            prev
+        };
+        let mut last = Vec::new();
+        self.iter_sub(cf, c, None, true, |k, _| {
+            last = k.to_vec();
+            false
+        });
+        let Some((first, _)) = seek(None, 1, &picked) else {
+            return Vec::new();
+        };
+        let mut sample = vec![first.clone(), last.clone()];
+        for _ in 0..SHAPE_SAMPLES {
+            let target = random_key_between(&first, &last);
+            sample.extend(seek(Some(&target), 1, &picked).map(|(k, _)| k));
+        }
+        let space = TargetSpace::learn(common_prefix(&first, &last), &sample);
+        let (end, fair_gap) = (space.position(&last), 1.0 / c.meta.size as f64);
+        let mut out = Vec::with_capacity(count);
+        while out.len() < count {
+            let (mut found, mut accepted) = (None, false);
+            for _ in 0..SEEK_ATTEMPTS {
+                found = seek(Some(&space.random()), 1, &picked);
+                let Some((k, _)) = &found else { break };
+                let gap = match predecessor(k) {
+                    Some(p) => space.position(k) - space.position(&p),
+                    None => space.position(k) + 1.0 - end,
+                };
+                accepted = random_unit() * gap <= fair_gap;
+                if accepted {
+                    break;
+                }
+            }
+            if !accepted {
+                // The sub-keys are too unlike the target space (say, words
+                // of different lengths): spread the picks by walking on.
+                if let Some((k, _)) = &found {
+                    let steps = 1 + random_below(FALLBACK_WALK) as usize;
+                    found = seek(Some(k), steps, &picked);
+                }
+            }
+            let Some((k, v)) = found else { break };
+            if distinct {
+                picked.insert(k.clone());
+            }
+            out.push((k, v));
+        }
+        out
+    }
+}
+
+/// Random seek targets shaped like a collection's sub-keys: their common
+/// prefix, then at each position a byte from that position's alphabet.
+struct TargetSpace {
+    prefix: Vec<u8>,
+    alphabets: Vec<Vec<u8>>,
+}
+
+impl TargetSpace {
+    /// Learns the alphabets from sample sub-keys sharing `common` leading
+    /// bytes: at each position, the bytes seen anywhere in the sample that
+    /// lie between the smallest and the largest seen at that position (a
+    /// position always holding `-` gets only `-`, one holding digits gets
+    /// every digit even if the sample missed some).
+    fn learn(common: usize, sample: &[Vec<u8>]) -> TargetSpace {
+        let mut seen = [false; 256];
+        let mut ranges: Vec<(u8, u8)> = Vec::new();
+        for key in sample {
+            for (i, &b) in key[common..].iter().enumerate() {
+                seen[b as usize] = true;
+                match ranges.get_mut(i) {
+                    Some((lo, hi)) => (*lo, *hi) = ((*lo).min(b), (*hi).max(b)),
+                    None => ranges.push((b, b)),
+                }
+            }
+        }
+        TargetSpace {
+            prefix: sample[0][..common].to_vec(),
+            alphabets: ranges
+                .iter()
+                .map(|&(lo, hi)| (lo..=hi).filter(|&b| seen[b as usize]).collect())
+                .collect(),
+        }
+    }
+
+    /// A uniformly random target.
+    fn random(&self) -> Vec<u8> {
+        let mut t = self.prefix.clone();
+        t.extend(
+            self.alphabets
+                .iter()
+                .map(|a| a[random_below(a.len() as u64) as usize]),
+        );
+        t
+    }
+
+    /// The share of targets below `key`, in [0, 1].
+    fn position(&self, key: &[u8]) -> f64 {
+        let tail = key.get(self.prefix.len()..).unwrap_or_default();
+        let (mut pos, mut cell) = (0.0, 1.0);
+        for (alphabet, b) in self.alphabets.iter().zip(tail) {
+            let below = alphabet.partition_point(|x| x < b);
+            cell /= alphabet.len() as f64;
+            pos += below as f64 * cell;
+            if alphabet.get(below) != Some(b) {
+                break; // between two cells: at the start of the next one
+            }
+        }
+        pos
+    }
+}
+
+/// A uniform random number below `n` (> 0).
+fn random_below(n: u64) -> u64 {
+    crate::util::random_u64() % n
+}
+
+/// A uniform random number in [0, 1).
+fn random_unit() -> f64 {
+    (crate::util::random_u64() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// Fisher–Yates shuffle.
+fn shuffle<T>(items: &mut [T]) {
+    for i in (1..items.len()).rev() {
+        items.swap(i, random_below(i as u64 + 1) as usize);
+    }
+}
+
+/// Length of the common prefix of two keys.
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    a.iter().zip(b).take_while(|(x, y)| x == y).count()
+}
+
+/// A random key between `first` and `last`: their common prefix, then
+/// random bytes drawn from the range of bytes that follow it in either.
+fn random_key_between(first: &[u8], last: &[u8]) -> Vec<u8> {
+    let common = common_prefix(first, last);
+    let tail = first[common..].iter().chain(&last[common..]);
+    let (lo, hi) = tail.fold((u8::MAX, u8::MIN), |(lo, hi), &b| (lo.min(b), hi.max(b)));
+    let mut key = first[..common].to_vec();
+    if lo <= hi {
+        let len = first.len().max(last.len()) - common;
+        key.extend((0..len).map(|_| lo + random_below(hi as u64 - lo as u64 + 1) as u8));
+    }
+    key
+}

@@ -1,1 +1,403 @@
 //! Lists on the versioned sub-key encoding (docs/ENCODING.md).
+//!
+//! The meta payload is `head u64 BE · tail u64 BE`: the elements occupy
+//! the indices `[head, tail)`, each a `data` sub-key (the index, u64 BE)
+//! holding the element. Position `i` lives at `head + i` and the size is
+//! `tail - head`. A new list starts with `head = tail = 2^63`, so it can
+//! grow on both sides by moving an end.
+//!
+//! Costs, for a list of n elements:
+//! - LPUSH/RPUSH: one write per element; LPOP/RPOP: one read and one
+//!   delete per element (a count pops with one seek).
+//! - LLEN: the meta record only. LINDEX/LSET: one point read or write.
+//! - LRANGE: one seek, then the elements returned.
+//! - LPOS: a scan from the chosen end, up to the match or MAXLEN.
+//! - LINSERT: a scan to the pivot (position p), then the shorter side
+//!   moves by one: min(p, n - p) rewrites.
+//! - LREM: a scan for the matches, then the survivors on the shorter side
+//!   of the first/last match shift over the gaps.
+//! - LTRIM: a point delete per removed element, one range deletion per
+//!   end when many go; O(1) when nothing is left.
+//! - DEL, overwrite, expiry: O(1), like every collection.
+//!
+//! Every command stages its writes in one batch; a list that becomes empty
+//! is deleted. Writes that add elements wake clients blocked on the key
+//! (`shard::blocking`).
+
+use super::collection::Collection;
+use super::{Db, Result};
+use crate::shard::blocking;
+use crate::storage::encoding::Kind;
+use crate::storage::Cf;
+use rocksdb::WriteBatch;
+
+/// Index of the first element of a new list: the middle of the u64 range.
+const MIDDLE: u64 = 1 << 63;
+
+/// Spans of at least this many elements are deleted with one range
+/// deletion instead of point deletes.
+const RANGE_DELETE_MIN: u64 = 64;
+
+/// An end of a list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum End {
+    /// The head (LPUSH, LPOP, LEFT).
+    Left,
+    /// The tail (RPUSH, RPOP, RIGHT).
+    Right,
+}
+
+/// A list opened for one command: reads go to storage, writes are staged
+/// in a batch by the caller and applied with [`List::commit`].
+pub struct List {
+    coll: Collection,
+    head: u64,
+    tail: u64,
+    grew: bool,
+}
+
+impl List {
+    fn new(coll: Collection) -> List {
+        let p = &coll.meta.payload;
+        let (head, tail) = if coll.existed && p.len() >= 16 {
+            let head = u64::from_be_bytes(p[..8].try_into().unwrap());
+            (head, u64::from_be_bytes(p[8..16].try_into().unwrap()))
+        } else {
+            (MIDDLE, MIDDLE)
+        };
+        List {
+            coll,
+            head,
+            tail,
+            grew: false,
+        }
+    }
+
+    /// Number of elements.
+    pub fn len(&self) -> u64 {
+        self.tail - self.head
+    }
+
+    /// Whether the list has no elements (only while a command runs: empty
+    /// lists are deleted).
+    pub fn is_empty(&self) -> bool {
+        self.head == self.tail
+    }
+
+    /// The user key.
+    pub fn key(&self) -> &[u8] {
+        &self.coll.key
+    }
+
+    fn sub(&self, pos: u64) -> [u8; 8] {
+        (self.head + pos).to_be_bytes()
+    }
+
+    /// The element at position `pos` (< len).
+    pub fn get(&self, db: &Db, pos: u64) -> Result<Option<Vec<u8>>> {
+        db.get_sub(Cf::Data, &self.coll, &self.sub(pos))
+    }
+
+    /// Up to `n` elements from position `pos` on (towards the tail), or
+    /// from `pos` back towards the head when `reverse`.
+    pub fn read(&self, db: &Db, pos: u64, n: u64, reverse: bool) -> Result<Vec<Vec<u8>>> {
+        if n == 0 || pos >= self.len() {
+            return Ok(Vec::new());
+        }
+        if n == 1 {
+            return Ok(self.get(db, pos)?.into_iter().collect());
+        }
+        let mut out = Vec::with_capacity(n.min(1024) as usize);
+        db.iter_sub(
+            Cf::Data,
+            &self.coll,
+            Some(&self.sub(pos)),
+            reverse,
+            |_, v| {
+                out.push(v.to_vec());
+                (out.len() as u64) < n
+            },
+        );
+        Ok(out)
+    }
+
+    /// Visits elements with their positions, from the head (or from the
+    /// tail when `from_tail`); the visitor returns false to stop.
+    pub fn scan(&self, db: &Db, from_tail: bool, mut visit: impl FnMut(u64, &[u8]) -> bool) {
+        if self.is_empty() {
+            return;
+        }
+        let start = if from_tail { self.len() - 1 } else { 0 };
+        let head = self.head;
+        db.iter_sub(
+            Cf::Data,
+            &self.coll,
+            Some(&self.sub(start)),
+            from_tail,
+            |k, v| {
+                let index = k
+                    .get(..8)
+                    .map_or(head, |b| u64::from_be_bytes(b.try_into().unwrap()));
+                visit(index.wrapping_sub(head), v)
+            },
+        );
+    }
+
+    /// Stages adding `values` at `end`, one at a time (so LPUSH a b c
+    /// leaves c first).
+    pub fn push<'v>(
+        &mut self,
+        db: &Db,
+        batch: &mut WriteBatch,
+        end: End,
+        values: impl IntoIterator<Item = &'v [u8]>,
+    ) {
+        for v in values {
+            let index = match end {
+                End::Left => {
+                    self.head -= 1;
+                    self.head
+                }
+                End::Right => {
+                    self.tail += 1;
+                    self.tail - 1
+                }
+            };
+            db.put_sub(batch, Cf::Data, &self.coll, &index.to_be_bytes(), v);
+            self.grew = true;
+        }
+    }
+
+    /// Stages removing up to `count` elements from `end`; returns them in
+    /// pop order.
+    pub fn pop(
+        &mut self,
+        db: &Db,
+        batch: &mut WriteBatch,
+        end: End,
+        count: u64,
+    ) -> Result<Vec<Vec<u8>>> {
+        let n = count.min(self.len());
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        let values = match end {
+            End::Left => self.read(db, 0, n, false)?,
+            End::Right => self.read(db, self.len() - 1, n, true)?,
+        };
+        let n = values.len() as u64;
+        match end {
+            End::Left => {
+                self.delete_span(db, batch, 0, n);
+                self.head += n;
+            }
+            End::Right => {
+                self.delete_span(db, batch, self.len() - n, self.len());
+                self.tail -= n;
+            }
+        }
+        Ok(values)
+    }
+
+    /// Stages replacing the element at `pos` (< len).
+    pub fn set(&self, db: &Db, batch: &mut WriteBatch, pos: u64, value: &[u8]) {
+        db.put_sub(batch, Cf::Data, &self.coll, &self.sub(pos), value);
+    }
+
+    /// Stages inserting `value` so that it ends up at position `pos`
+    /// (0..=len), moving the shorter side of the list by one.
+    pub fn insert(
+        &mut self,
+        db: &Db,
+        batch: &mut WriteBatch,
+        pos: u64,
+        value: &[u8],
+    ) -> Result<()> {
+        let len = self.len();
+        if pos <= len - pos {
+            let moved = self.read(db, 0, pos, false)?;
+            self.head -= 1;
+            for (j, v) in moved.iter().enumerate() {
+                self.set(db, batch, j as u64, v);
+            }
+        } else {
+            let moved = self.read(db, pos, len - pos, false)?;
+            self.tail += 1;
+            for (j, v) in moved.iter().enumerate() {
+                self.set(db, batch, pos + 1 + j as u64, v);
+            }
+        }
+        self.set(db, batch, pos, value);
+        self.grew = true;
+        Ok(())
+    }
+
+    /// Stages removing the elements at `positions` (ascending, distinct,
+    /// < len): the survivors after the first one shift towards the head,
+    /// or those before the last one towards the tail, whichever is fewer.
+    pub fn remove(&mut self, db: &Db, batch: &mut WriteBatch, positions: &[u64]) -> Result<()> {
+        let (Some(&first), Some(&last)) = (positions.first(), positions.last()) else {
+            return Ok(());
+        };
+        let (len, m) = (self.len(), positions.len() as u64);
+        if len - 1 - first <= last {
+            let values = self.read(db, first, len - first, false)?;
+            let (mut w, mut gone) = (first, positions.iter().peekable());
+            for (j, v) in (first..).zip(&values) {
+                if gone.next_if_eq(&&j).is_some() {
+                    continue;
+                }
+                if w != j {
+                    self.set(db, batch, w, v);
+                }
+                w += 1;
+            }
+            self.delete_span(db, batch, w, len);
+            self.tail = self.head + w;
+        } else {
+            let values = self.read(db, last, last + 1, true)?;
+            let (mut w, mut gone) = (last + 1, positions.iter().rev().peekable());
+            for (j, v) in (0..=last).rev().zip(&values) {
+                if gone.next_if_eq(&&j).is_some() {
+                    continue;
+                }
+                w -= 1;
+                if w != j {
+                    self.set(db, batch, w, v);
+                }
+            }
+            self.delete_span(db, batch, 0, m);
+            self.head += m;
+        }
+        Ok(())
+    }
+
+    /// Stages keeping only positions `start..=stop` (`start > stop`, or
+    /// past the end, empties the list).
+    pub fn trim(&mut self, db: &Db, batch: &mut WriteBatch, start: u64, stop: u64) {
+        let len = self.len();
+        if start > stop || start >= len {
+            // the key goes away; its sub-keys are left to compaction
+            self.head = self.tail;
+            return;
+        }
+        let stop = stop.min(len - 1);
+        self.delete_span(db, batch, stop + 1, len);
+        self.delete_span(db, batch, 0, start);
+        self.tail = self.head + stop + 1;
+        self.head += start;
+    }
+
+    /// Stages deleting positions `from..to`.
+    fn delete_span(&self, db: &Db, batch: &mut WriteBatch, from: u64, to: u64) {
+        if to.saturating_sub(from) >= RANGE_DELETE_MIN {
+            let cf = db.shard.engine.cf(Cf::Data);
+            batch.delete_range_cf(
+                cf,
+                self.coll.sub_key(&self.sub(from)),
+                self.coll.sub_key(&self.sub(to)),
+            );
+        } else {
+            for pos in from..to {
+                db.del_sub(batch, Cf::Data, &self.coll, &self.sub(pos));
+            }
+        }
+    }
+
+    fn stage_meta(&mut self, db: &Db, batch: &mut WriteBatch) {
+        self.coll.meta.size = self.len();
+        let mut payload = Vec::with_capacity(16);
+        payload.extend_from_slice(&self.head.to_be_bytes());
+        payload.extend_from_slice(&self.tail.to_be_bytes());
+        self.coll.meta.payload = payload;
+        db.stage_meta(batch, &self.coll);
+    }
+
+    /// Writes the staged changes and the meta record (deleting an empty
+    /// list), then wakes clients blocked on the key if it grew.
+    pub fn commit(mut self, db: &Db, batch: WriteBatch) -> Result<()> {
+        db.commit_lists(batch, &mut [&mut self])
+    }
+}
+
+impl<'a> Db<'a> {
+    /// Opens the list at `key` (`None` if absent, WRONGTYPE for another
+    /// type).
+    pub fn open_list(&self, key: &[u8]) -> Result<Option<List>> {
+        Ok(self.open_collection(key, Kind::List)?.map(List::new))
+    }
+
+    /// Opens the list at `key`, or starts an empty one.
+    pub fn open_or_create_list(&self, key: &[u8]) -> Result<List> {
+        Ok(List::new(self.open_or_create(key, Kind::List)?))
+    }
+
+    /// Writes `batch` with the meta records of `lists` (one batch for a
+    /// command touching two lists), then wakes the blocked clients of the
+    /// lists that grew.
+    pub fn commit_lists(&self, mut batch: WriteBatch, lists: &mut [&mut List]) -> Result<()> {
+        for l in lists.iter_mut() {
+            l.stage_meta(self, &mut batch);
+        }
+        self.write(batch)?;
+        for l in lists.iter().filter(|l| l.grew && !l.is_empty()) {
+            blocking::wake(self, l.key());
+        }
+        Ok(())
+    }
+
+    /// LPUSH/RPUSH (and the X forms with `create` false, which do nothing
+    /// to a missing key): returns the new length, 0 if nothing was done.
+    pub fn list_push(&self, key: &[u8], end: End, values: &[Vec<u8>], create: bool) -> Result<u64> {
+        let mut list = match self.open_list(key)? {
+            Some(l) => l,
+            None if create => self.open_or_create_list(key)?,
+            None => return Ok(0),
+        };
+        let mut batch = WriteBatch::default();
+        list.push(self, &mut batch, end, values.iter().map(Vec::as_slice));
+        let len = list.len();
+        list.commit(self, batch)?;
+        Ok(len)
+    }
+
+    /// Pops up to `count` elements from `end`; `None` if the key is absent.
+    /// A count of 0 only checks the type.
+    pub fn list_pop(&self, key: &[u8], end: End, count: u64) -> Result<Option<Vec<Vec<u8>>>> {
+        let Some(mut list) = self.open_list(key)? else {
+            return Ok(None);
+        };
+        if count == 0 {
+            return Ok(Some(Vec::new()));
+        }
+        let mut batch = WriteBatch::default();
+        let values = list.pop(self, &mut batch, end, count)?;
+        list.commit(self, batch)?;
+        Ok(Some(values))
+    }
+
+    /// LMOVE with both keys on this shard, in one batch: pops at `from` of
+    /// `src`, pushes at `to` of `dst` (which may be `src`). `None` if `src`
+    /// is absent; WRONGTYPE if either key holds another type.
+    pub fn list_move(&self, src: &[u8], dst: &[u8], from: End, to: End) -> Result<Option<Vec<u8>>> {
+        let Some(mut source) = self.open_list(src)? else {
+            return Ok(None);
+        };
+        let mut dest = if src == dst {
+            None
+        } else {
+            Some(self.open_or_create_list(dst)?)
+        };
+        let mut batch = WriteBatch::default();
+        let Some(value) = source.pop(self, &mut batch, from, 1)?.pop() else {
+            return Ok(None);
+        };
+        let target = dest.as_mut().unwrap_or(&mut source);
+        target.push(self, &mut batch, to, [value.as_slice()]);
+        match dest.as_mut() {
+            Some(d) => self.commit_lists(batch, &mut [&mut source, d])?,
+            None => source.commit(self, batch)?,
+        }
+        Ok(Some(value))
+    }
+}

@@ -24,6 +24,9 @@ pub enum Reply {
     Double(f64),
     /// Map (RESP3 `%`; a flat array in RESP2).
     Map(Vec<(Reply, Reply)>),
+    /// Pairs such as ZRANGE … WITHSCORES: an array of two-element arrays in
+    /// RESP3, a flat array in RESP2.
+    Pairs(Vec<(Reply, Reply)>),
     /// Set (RESP3 `~`; an array in RESP2).
     Set(Vec<Reply>),
     /// Boolean (RESP3 `#`; an integer 1/0 in RESP2).
@@ -95,6 +98,20 @@ impl Reply {
                     header(out, b'*', pairs.len() * 2);
                 }
                 for (k, v) in pairs {
+                    k.encode(resp, out);
+                    v.encode(resp, out);
+                }
+            }
+            Reply::Pairs(pairs) => {
+                if resp >= 3 {
+                    header(out, b'*', pairs.len());
+                } else {
+                    header(out, b'*', pairs.len() * 2);
+                }
+                for (k, v) in pairs {
+                    if resp >= 3 {
+                        header(out, b'*', 2);
+                    }
                     k.encode(resp, out);
                     v.encode(resp, out);
                 }
@@ -171,5 +188,8 @@ mod tests {
         assert_eq!(enc(&Reply::Double(1.5), 3), ",1.5\r\n");
         assert_eq!(enc(&Reply::Double(1.5), 2), "$3\r\n1.5\r\n");
         assert_eq!(enc(&Reply::Verbatim("hi".into()), 3), "=6\r\ntxt:hi\r\n");
+        let p = Reply::Pairs(vec![(Reply::bulk("a"), Reply::Double(1.0))]);
+        assert_eq!(enc(&p, 2), "*2\r\n$1\r\na\r\n$1\r\n1\r\n");
+        assert_eq!(enc(&p, 3), "*1\r\n*2\r\n$1\r\na\r\n,1\r\n");
     }
 }

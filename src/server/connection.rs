@@ -91,6 +91,18 @@ async fn drain(client: &mut Client, pending: &mut VecDeque<Pending>, out: &mut V
     }
 }
 
+/// Buffers what the client sends while a blocking command waits; returns
+/// when the peer closes the connection.
+async fn read_ahead(stream: &mut TcpStream, inbuf: &mut Vec<u8>) {
+    let mut chunk = [0u8; 4096];
+    loop {
+        match stream.read(&mut chunk).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => inbuf.extend_from_slice(&chunk[..n]),
+        }
+    }
+}
+
 async fn run(stream: &mut TcpStream, client: &mut Client) {
     let mut inbuf: Vec<u8> = Vec::with_capacity(READ_CHUNK);
     let mut out: Vec<u8> = Vec::with_capacity(READ_CHUNK);
@@ -119,9 +131,24 @@ async fn run(stream: &mut TcpStream, client: &mut Client) {
                         Started::InFlight(f) => pending.push_back(Pending::InFlight(f)),
                         Started::Ordered(cmd, args) => {
                             drain(client, &mut pending, &mut out).await;
-                            commands::finish(client, cmd, args)
-                                .await
-                                .encode(client.resp, &mut out);
+                            let reply = if cmd.has_flag("blocking") {
+                                // a blocked client whose peer goes away
+                                // must leave the wait queues
+                                let _ = stream.set_read_timeout(None);
+                                let blocked =
+                                    async { Some(commands::finish(client, cmd, args).await) };
+                                let closed = async {
+                                    read_ahead(stream, &mut inbuf).await;
+                                    None
+                                };
+                                match futures_lite::future::or(blocked, closed).await {
+                                    Some(reply) => reply,
+                                    None => return,
+                                }
+                            } else {
+                                commands::finish(client, cmd, args).await
+                            };
+                            reply.encode(client.resp, &mut out);
                             if client.close_after_reply {
                                 fatal = true;
                                 break;

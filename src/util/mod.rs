@@ -1,6 +1,7 @@
 //! Small helpers shared by every layer: glob matching, Redis number syntax.
 
 pub mod glob;
+pub mod jsonpath;
 pub mod num;
 
 /// Milliseconds since the Unix epoch.

@@ -34,9 +34,15 @@ pub fn parse_f64(b: &[u8]) -> Option<f64> {
     Some(v)
 }
 
-/// Formats a double as Redis replies it: shortest round-trip digits,
-/// `inf`/`-inf`, exponent form for very large or small magnitudes.
+/// Formats a double as Redis 7.0 replies it (`addReplyDouble`): C's
+/// `%.17g` (17 significant digits, trailing zeros dropped, exponent form
+/// below 1e-4 or from 1e17), with `inf`/`-inf`/`nan` spelled out. So 1.1
+/// reads `1.1000000000000001` and 3.0 reads `3`, byte for byte as
+/// redis-server 7.0.15.
 pub fn format_double(d: f64) -> String {
+    if d.is_nan() {
+        return "nan".into();
+    }
     if d.is_infinite() {
         return if d > 0.0 { "inf".into() } else { "-inf".into() };
     }
@@ -47,15 +53,25 @@ pub fn format_double(d: f64) -> String {
             "0".into()
         };
     }
-    let a = d.abs();
-    if !(1e-5..1e17).contains(&a) {
-        // %.17g style exponent, with shortest mantissa
-        let s = format!("{d:e}");
-        let (m, e) = s.split_once('e').unwrap_or((&s, "0"));
-        let e: i32 = e.parse().unwrap_or(0);
-        return format!("{m}e{}{:02}", if e < 0 { '-' } else { '+' }, e.abs());
+    // Rust's precision formatting is exact, like glibc's printf.
+    let sci = format!("{d:.16e}");
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if !(-4..17).contains(&exp) {
+        let sign = if exp < 0 { '-' } else { '+' };
+        format!("{}e{sign}{:02}", trim_fraction(mantissa), exp.abs())
+    } else {
+        trim_fraction(&format!("{d:.*}", (16 - exp) as usize)).to_string()
     }
-    format!("{d}")
+}
+
+/// Drops trailing zeros of a decimal fraction (and a bare trailing dot).
+fn trim_fraction(s: &str) -> &str {
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        s
+    }
 }
 
 /// Formats the result of INCRBYFLOAT: fixed notation, no exponent, trailing
@@ -92,7 +108,16 @@ mod tests {
         assert_eq!(parse_f64(b"nan"), None);
         assert_eq!(format_double(1.5), "1.5");
         assert_eq!(format_double(3.0), "3");
-        assert_eq!(format_double(1e300), "1e+300");
+        assert_eq!(format_double(1e300), "1.0000000000000001e+300");
+        assert_eq!(format_double(1.1), "1.1000000000000001");
+        assert_eq!(format_double(0.1), "0.10000000000000001");
+        assert_eq!(format_double(1e-5), "1.0000000000000001e-05");
+        assert_eq!(
+            format_double(123456789012345678.0),
+            "1.2345678901234568e+17"
+        );
+        assert_eq!(format_double(1e16), "10000000000000000");
+        assert_eq!(format_double(-0.0), "-0");
         assert_eq!(format_incr_float(10.5), "10.5");
     }
 }

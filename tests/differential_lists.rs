@@ -1,0 +1,205 @@
+//! Differential test for the list family: random command sequences over a
+//! few keys (some on each shard, some holding strings) go to DiskDB and to
+//! a real redis-server; every reply and the final contents must match.
+mod common;
+use common::reference::Pair;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+/// "foo"/"bar" and "a"/"b" sit on different shards with 2 shards;
+/// "{t}x"/"{t}y" share one.
+const KEYS: &[&str] = &["a", "b", "foo", "bar", "{t}x", "{t}y", "s"];
+/// Few distinct values, so LREM/LPOS/LINSERT find matches.
+const VALUES: &[&str] = &["x", "y", "z", "1", "", "hello"];
+
+fn pick<'a>(r: &mut StdRng, from: &[&'a str]) -> &'a str {
+    from[r.random_range(0..from.len())]
+}
+
+fn int(r: &mut StdRng, lo: i64, hi: i64) -> String {
+    r.random_range(lo..hi).to_string()
+}
+
+fn end(r: &mut StdRng) -> String {
+    pick(r, &["LEFT", "RIGHT", "left", "Right"]).to_string()
+}
+
+fn random_command(r: &mut StdRng) -> Vec<String> {
+    let s = |x: &str| x.to_string();
+    let k = s(pick(r, KEYS));
+    let v = |r: &mut StdRng| s(pick(r, VALUES));
+    match r.random_range(0..30) {
+        0..=2 => {
+            let mut c = vec![s(pick(r, &["LPUSH", "RPUSH"])), k];
+            for _ in 0..r.random_range(1..5) {
+                c.push(v(r));
+            }
+            c
+        }
+        3 => vec![s(pick(r, &["LPUSHX", "RPUSHX"])), k, v(r), v(r)],
+        4 | 5 => vec![s(pick(r, &["LPOP", "RPOP"])), k],
+        6 => vec![s(pick(r, &["LPOP", "RPOP"])), k, int(r, -1, 4)],
+        7 => vec![s("LLEN"), k],
+        8 | 9 => vec![s("LRANGE"), k, int(r, -8, 8), int(r, -8, 8)],
+        10 => vec![s("LINDEX"), k, int(r, -7, 7)],
+        11 => vec![s("LSET"), k, int(r, -6, 6), v(r)],
+        12 => vec![
+            s("LINSERT"),
+            k,
+            s(pick(r, &["BEFORE", "AFTER", "after", "MIDDLE"])),
+            v(r),
+            v(r),
+        ],
+        13 => vec![s("LREM"), k, int(r, -3, 4), v(r)],
+        14 => vec![s("LTRIM"), k, int(r, -6, 6), int(r, -6, 6)],
+        15 | 16 => {
+            let mut c = vec![s("LPOS"), k, v(r)];
+            for _ in 0..r.random_range(0..3) {
+                match r.random_range(0..4) {
+                    0 => c.extend([s("RANK"), int(r, -3, 4)]),
+                    1 => c.extend([s("COUNT"), int(r, -1, 4)]),
+                    2 => c.extend([s("MAXLEN"), int(r, -1, 6)]),
+                    _ => c.push(s("BOGUS")),
+                }
+            }
+            c
+        }
+        17 | 18 => vec![s("LMOVE"), k, s(pick(r, KEYS)), end(r), end(r)],
+        19 => vec![s("RPOPLPUSH"), k, s(pick(r, KEYS))],
+        20 | 21 => {
+            let n = r.random_range(1..4);
+            let mut c = vec![s("LMPOP"), n.to_string()];
+            for _ in 0..n {
+                c.push(s(pick(r, KEYS)));
+            }
+            c.push(end(r));
+            if r.random_bool(0.5) {
+                c.extend([s("COUNT"), int(r, 0, 5)]);
+            }
+            c
+        }
+        22 => vec![s("SET"), k, v(r)],
+        23 => vec![s("DEL"), k, s(pick(r, KEYS))],
+        24 => vec![s("EXISTS"), k],
+        25 => vec![s("TYPE"), k],
+        // blocking forms that never block: a key that holds elements, or a
+        // wrong type, answers at once (empty keys are skipped: they would
+        // wait)
+        26 => vec![s("BLPOP"), k, s("0")],
+        27 => vec![s("BRPOP"), k, s(pick(r, KEYS)), s("0")],
+        28 => vec![s("BLMOVE"), k, s(pick(r, KEYS)), end(r), end(r), s("0")],
+        _ => vec![s("BLMPOP"), s("0"), s("2"), k, s(pick(r, KEYS)), end(r)],
+    }
+}
+
+/// Whether a blocking command would block on the reference server now
+/// (all its source keys missing).
+fn would_block(pair: &mut Pair, cmd: &[String]) -> bool {
+    let sources: Vec<String> = match cmd[0].as_str() {
+        "BLPOP" | "BRPOP" => cmd[1..cmd.len() - 1].to_vec(),
+        "BLMOVE" => vec![cmd[1].clone()],
+        "BLMPOP" => cmd[3..5].to_vec(),
+        _ => return false,
+    };
+    let mut exists = redis::cmd("EXISTS");
+    for k in &sources {
+        exists.arg(k);
+    }
+    exists.query::<i64>(&mut pair.theirs).unwrap() == 0
+}
+
+#[test]
+fn random_list_sequences_match_redis_server() {
+    let mut pair = Pair::start();
+    let mut compared = 0;
+    for seed in 0..24u64 {
+        let mut r = StdRng::seed_from_u64(seed);
+        let flush = vec!["FLUSHALL".to_string()];
+        pair.both(&flush);
+        for step in 0..300 {
+            let cmd = random_command(&mut r);
+            if would_block(&mut pair, &cmd) {
+                continue;
+            }
+            pair.same(&cmd, &format!("seed {seed} step {step}"));
+            compared += 1;
+        }
+        for k in KEYS {
+            for probe in [vec!["TYPE", k], vec!["LRANGE", k, "0", "-1"]] {
+                let probe: Vec<String> = probe.iter().map(|x| x.to_string()).collect();
+                pair.same(&probe, &format!("seed {seed}: final state"));
+            }
+        }
+    }
+    assert!(compared > 5000, "only {compared} commands compared");
+    eprintln!("differential lists: {compared} commands compared, all identical");
+}
+
+#[test]
+fn list_errors_match_redis_server() {
+    let mut pair = Pair::start();
+    let setup: &[&[&str]] = &[&["RPUSH", "l", "a", "b", "c"], &["SET", "s", "v"]];
+    for c in setup {
+        pair.both(&c.iter().map(|x| x.to_string()).collect::<Vec<_>>());
+    }
+    let cases: &[&[&str]] = &[
+        &["LPUSH", "l"],
+        &["LPOP", "l", "1", "2"],
+        &["LPOP", "l", "-1"],
+        &["LPOP", "l", "abc"],
+        &["LPOP", "s", "0"],
+        &["LRANGE", "l", "a", "1"],
+        &["LRANGE", "s", "0", "1"],
+        &["LINDEX", "l", "x"],
+        &["LINDEX", "s", "x"],
+        &["LINDEX", "missing", "x"],
+        &["LSET", "l", "9", "x"],
+        &["LSET", "missing", "x", "y"],
+        &["LSET", "s", "x", "y"],
+        &["LINSERT", "l", "up", "a", "b"],
+        &["LINSERT", "s", "up", "a", "b"],
+        &["LINSERT", "s", "before", "a", "b"],
+        &["LREM", "l", "x", "a"],
+        &["LTRIM", "l", "0", "x"],
+        &["LPOS", "l", "a", "RANK", "0"],
+        &["LPOS", "l", "a", "RANK", "-9223372036854775808"],
+        &["LPOS", "l", "a", "COUNT", "-1"],
+        &["LPOS", "l", "a", "COUNT", "x"],
+        &["LPOS", "l", "a", "MAXLEN", "-5"],
+        &["LPOS", "l", "a", "COUNT"],
+        &["LPOS", "s", "a"],
+        &["LPOS", "missing", "a", "NOPE"],
+        &["LMOVE", "l", "m", "LEFT", "UP"],
+        &["LMOVE", "l", "s", "LEFT", "LEFT"],
+        &["LMOVE", "s", "l", "LEFT", "LEFT"],
+        &["LMOVE", "missing", "s", "LEFT", "LEFT"],
+        &["RPOPLPUSH", "l"],
+        &["LMPOP", "0", "l", "LEFT"],
+        &["LMPOP", "-3", "l", "LEFT"],
+        &["LMPOP", "2", "l", "LEFT"],
+        &["LMPOP", "1", "l", "UP"],
+        &["LMPOP", "1", "l", "LEFT", "COUNT"],
+        &["LMPOP", "1", "l", "LEFT", "COUNT", "-1"],
+        &["LMPOP", "1", "l", "LEFT", "COUNT", "1", "COUNT", "2"],
+        &["LMPOP", "1", "l", "LEFT", "EXTRA"],
+        &["LMPOP", "2", "missing", "s", "LEFT"],
+        &["BLPOP", "l", "x"],
+        &["BLPOP", "l", "-1"],
+        &["BLPOP", "l", "inf"],
+        &["BLPOP", "l", "1e30"],
+        &["BLPOP", "missing", "s", "0"],
+        &["BLMOVE", "l", "m", "LEFT", "UP", "0"],
+        &["BLMOVE", "l", "m", "LEFT", "LEFT", "abc"],
+        &["BLMOVE", "s", "m", "LEFT", "LEFT", "0"],
+        &["BRPOPLPUSH", "l", "m", "-0.5"],
+        &["BLMPOP", "x", "1", "l", "LEFT"],
+        &["BLMPOP", "0", "0", "l", "LEFT"],
+        &["BLMPOP", "0", "1", "l", "UP"],
+        &["BLMPOP", "-1", "1", "l", "LEFT"],
+        &["BLMPOP", "0", "1", "s", "LEFT"],
+    ];
+    for case in cases {
+        let cmd: Vec<String> = case.iter().map(|s| s.to_string()).collect();
+        pair.same(&cmd, "error case");
+    }
+}
