@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what building and testing DiskDB needs on Debian/Ubuntu, only if
 # missing: libclang (RocksDB bindings), a C++ compiler, redis-server and
-# redis-tools (comparison tests, redis-cli, redis-benchmark).
+# redis-tools (comparison tests, redis-cli, redis-benchmark), Go and a Python
+# venv for the client test suites.
 set -euo pipefail
 
 need_build=(libclang-dev clang g++ make)
-need_test=(redis-server redis-tools)
+need_test=(redis-server redis-tools golang-go python3-venv)
 mode=${1:-test}   # "build" installs only what the build needs
 
 if ! command -v cargo >/dev/null 2>&1; then

@@ -9,3 +9,16 @@ echo "test: building (cache in $CARGO_TARGET_DIR)"
 cargo build --release --all-targets
 echo "test: running"
 cargo test --release --no-fail-fast -- --test-threads 4
+
+server="$CARGO_TARGET_DIR/release/diskdb"
+echo "test: Python client (clients/python) against $server"
+venv="${DISKDB_VENV:-$HOME/.cache/diskdb-venv}"
+if [ ! -x "$venv/bin/pytest" ]; then
+  python3 -m venv "$venv" || { echo "test: python3 -m venv failed (install python3-venv)" >&2; exit 1; }
+  "$venv/bin/pip" install -q pytest
+fi
+"$venv/bin/pip" install -q --force-reinstall --no-deps ./clients/python
+(cd clients/python && DISKDB_SERVER="$server" "$venv/bin/pytest" -q -p no:cacheprovider)
+
+echo "test: Go client (clients/go) against $server"
+(cd clients/go && DISKDB_SERVER="$server" GOCACHE="${GOCACHE:-$HOME/.cache/diskdb-go}" GOFLAGS=-count=1 go test ./...)

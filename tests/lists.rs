@@ -839,3 +839,34 @@ fn concurrent_blocking_consumers_get_every_element_once() {
     assert_eq!(all, want);
     assert_eq!(run::<i64>(&mut c, &["EXISTS", "foo", "bar"]), 0);
 }
+
+#[test]
+fn rename_into_a_key_wakes_blocked_clients() {
+    let s = common::Server::start(2, &[]);
+    let port = s.port;
+    let waiter = std::thread::spawn(move || {
+        let mut c = redis::Client::open(format!("redis://127.0.0.1:{port}/"))
+            .unwrap()
+            .get_connection()
+            .unwrap();
+        let got: Option<(String, String)> =
+            redis::cmd("BLPOP").arg("bar").arg(5).query(&mut c).unwrap();
+        got
+    });
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let mut c = s.conn();
+    let _: i64 = redis::cmd("RPUSH")
+        .arg("foo")
+        .arg("moved")
+        .query(&mut c)
+        .unwrap();
+    let _: () = redis::cmd("RENAME")
+        .arg("foo")
+        .arg("bar")
+        .query(&mut c)
+        .unwrap();
+    assert_eq!(
+        waiter.join().unwrap(),
+        Some(("bar".to_string(), "moved".to_string()))
+    );
+}

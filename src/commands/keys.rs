@@ -345,6 +345,7 @@ async fn transfer(
             }
             to.stage_restore(&mut batch, &dst, &dump);
             db.write(batch)?;
+            crate::shard::blocking::wake(&to, &dst);
             Ok(true)
         })
         .await;
@@ -363,6 +364,7 @@ async fn transfer(
         let mut batch = rocksdb::WriteBatch::default();
         to.stage_restore(&mut batch, &dst, &dump);
         to.write(batch)?;
+        crate::shard::blocking::wake(&to, &dst);
         Ok(true)
     })
     .await?;

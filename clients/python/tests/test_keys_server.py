@@ -1,7 +1,8 @@
-import pytest
 """Keyspace and server commands."""
 
 from __future__ import annotations
+
+import pytest
 
 import datetime
 import time
