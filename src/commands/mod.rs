@@ -9,6 +9,7 @@ pub mod keys;
 pub mod lists;
 pub mod server;
 pub mod sets;
+pub mod streams;
 pub mod strings;
 pub mod zsets;
 
@@ -149,6 +150,7 @@ pub fn all_commands() -> impl Iterator<Item = &'static Command> {
         lists::COMMANDS,
         zsets::COMMANDS,
         json::COMMANDS,
+        streams::COMMANDS,
     ]
     .into_iter()
     .flatten()

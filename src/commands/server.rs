@@ -423,6 +423,7 @@ fn acl_categories(c: &Command) -> Vec<String> {
         "set" => "@set",
         "sorted-set" => "@sortedset",
         "json" => "@json",
+        "stream" => "@stream",
         _ => "",
     };
     if !fam.is_empty() {

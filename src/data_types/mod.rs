@@ -7,6 +7,7 @@ pub mod hash;
 pub mod json;
 pub mod list;
 pub mod set;
+pub mod stream;
 pub mod string;
 pub mod zset;
 

@@ -1,0 +1,1 @@
+//! Streams: entries as sub-keys ordered by ID (docs/ENCODING.md).
