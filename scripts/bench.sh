@@ -4,6 +4,9 @@
 # of ops/s and the DiskDB/Redis ratio for each command and pipeline depth.
 #
 #   scripts/bench.sh [-n requests] [-c clients] [-d size] [-t tests] [-P "1 16"]
+#
+# After the -t tests, the custom commands in $CUSTOM (';'-separated, default
+# "ZRANGE myzset 0 9", which reads the set the zadd test filled) run too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SHARDS=${SHARDS:-$(nproc)}; N=100000; C=50; D=1024; TESTS="set,get,incr"; PIPES="1 16"; CPUS="0-$(( $(nproc) - 1 ))"
@@ -21,14 +24,21 @@ taskset -c "$CPUS" redis-server --port $rport --dir "$work" --save "" --appendon
 for p in $dport $rport; do
   for _ in $(seq 100); do redis-cli -p $p ping >/dev/null 2>&1 && break; sleep 0.1; done
 done
+CUSTOM=${CUSTOM-"ZRANGE myzset 0 9"}
+csv() { awk -F',' 'NR>1 {gsub(/"/,"",$1); gsub(/"/,"",$2); gsub(/ /,"_",$1); print $1, $2}'; }
 bench() { # port pipe -> "test ops" lines
-  redis-benchmark -p "$1" -n "$N" -c "$C" -d "$D" -P "$2" -t "$TESTS" -r 100000 --csv 2>/dev/null |
-    awk -F',' 'NR>1 {gsub(/"/,"",$1); gsub(/"/,"",$2); print $1, $2}'
+  redis-benchmark -p "$1" -n "$N" -c "$C" -d "$D" -P "$2" -t "$TESTS" -r 100000 --csv 2>/dev/null | csv
+  IFS=';' read -ra cmds <<< "$CUSTOM"
+  for cmd in "${cmds[@]}"; do
+    [ -n "$cmd" ] || continue
+    # shellcheck disable=SC2086
+    redis-benchmark -p "$1" -n "$N" -c "$C" -P "$2" --csv $cmd 2>/dev/null | csv
+  done
 }
-printf "%-8s %4s %12s %12s %7s\n" test P diskdb redis ratio
+printf "%-16s %4s %12s %12s %7s\n" test P diskdb redis ratio
 for P in $PIPES; do
   redis-cli -p $dport flushall >/dev/null; redis-cli -p $rport flushall >/dev/null
   paste -d' ' <(bench $dport "$P") <(bench $rport "$P") |
-    awk -v P="$P" '{ printf "%-8s %4s %12.0f %12.0f %7.2f\n", $1, P, $2, $4, ($4>0 ? $2/$4 : 0) }'
+    awk -v P="$P" '{ printf "%-16s %4s %12.0f %12.0f %7.2f\n", $1, P, $2, $4, ($4>0 ? $2/$4 : 0) }'
 done
 echo "(requests=$N clients=$C size=$D cpus=$CPUS shards=$SHARDS; DiskDB sync=everysec, redis appendonly yes appendfsync everysec)"
