@@ -20,6 +20,9 @@ struct Cli {
     /// TCP port [default: 6380].
     #[arg(long, short = 'p', help_heading = "Network")]
     port: Option<u16>,
+    /// DEBUG command: no, yes, local (loopback clients only) [default: no].
+    #[arg(long, value_name = "MODE", help_heading = "Security")]
+    enable_debug_command: Option<String>,
     /// Maximum simultaneous clients [default: 10000].
     #[arg(long, help_heading = "Network")]
     maxclients: Option<u64>,
@@ -84,6 +87,7 @@ fn main() {
         compression: cli.compression,
         block_cache_size: cli.block_cache_size,
         maxclients: cli.maxclients,
+        enable_debug_command: cli.enable_debug_command,
     };
     let config = match Config::build(file, overrides) {
         Ok(c) => c,

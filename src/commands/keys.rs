@@ -526,7 +526,7 @@ fn persist(db: &Db, a: &[Vec<u8>]) -> Reply {
 }
 
 /// OBJECT ENCODING's answer for a value.
-fn encoding_of(m: &Meta) -> &'static str {
+pub fn encoding_of(m: &Meta) -> &'static str {
     match m.kind {
         Kind::String if m.payload.len() <= 20 && parse_i64(&m.payload).is_some() => "int",
         Kind::String if m.payload.len() <= 44 => "embstr",

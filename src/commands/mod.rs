@@ -2,8 +2,10 @@
 //! (name, arity, flags, key positions, how to execute); the table drives
 //! arity errors, routing to the owning shard, fan-out and COMMAND replies.
 
+pub mod admin;
 pub mod bits;
 pub mod hashes;
+pub mod info;
 pub mod json;
 pub mod keys;
 pub mod lists;
@@ -22,6 +24,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::OnceLock;
+use std::time::Instant;
 
 /// Arguments of a command, the name first.
 pub type Args = Vec<Vec<u8>>;
@@ -142,6 +145,7 @@ impl Command {
 pub fn all_commands() -> impl Iterator<Item = &'static Command> {
     [
         server::COMMANDS,
+        admin::COMMANDS,
         keys::COMMANDS,
         strings::COMMANDS,
         bits::COMMANDS,
@@ -219,10 +223,10 @@ pub enum Started {
 /// so a pipeline keeps several shards busy.
 pub fn start(client: &mut Client, args: Args) -> Started {
     let Some(cmd) = lookup(&args[0]) else {
-        return Started::Ready(unknown_command(&args));
+        return Started::Ready(rejected(client, None, unknown_command(&args)));
     };
     if !cmd.arity_ok(args.len()) {
-        return Started::Ready(arity_error(cmd.name));
+        return Started::Ready(rejected(client, Some(cmd), arity_error(cmd.name)));
     }
     incr(&client.shard.stats.commands, 1);
     *client.handle.last_cmd.lock().unwrap() = cmd.name;
@@ -230,25 +234,53 @@ pub fn start(client: &mut Client, args: Args) -> Started {
         client.handle.created.elapsed().as_millis() as u64,
         std::sync::atomic::Ordering::Relaxed,
     );
+    client.server.monitor_feed(client, &args);
     let Exec::Keyed(f) = cmd.exec else {
         return Started::Ordered(cmd, args);
     };
     let owner = shard_of(&args[cmd.first_key as usize], client.shard.shard_count());
     let db = client.db;
+    let who = client.handle.clone();
+    let run = move |s: &crate::shard::Shard| {
+        let t = Instant::now();
+        let reply = f(&Db::new(s, db), &args);
+        s.observe.borrow_mut().record(
+            cmd,
+            &args,
+            t.elapsed().as_micros() as u64,
+            &reply,
+            &who,
+            &s.config.runtime,
+        );
+        reply
+    };
     if owner == client.shard.id {
-        Started::Ready(f(&Db::new(&client.shard, db), &args))
+        Started::Ready(run(&client.shard))
     } else {
-        Started::InFlight(Box::pin(
-            client
-                .mesh()
-                .call(owner, move |s| f(&Db::new(s, db), &args)),
-        ))
+        Started::InFlight(Box::pin(client.call_batched(owner, run)))
     }
+}
+
+fn rejected(client: &Client, cmd: Option<&'static Command>, reply: Reply) -> Reply {
+    client.shard.observe.borrow_mut().reject(cmd, &reply);
+    reply
+}
+
+/// How long CLIENT PAUSE holds this command back, if at all (CLIENT
+/// itself is never held, so a paused server can be unpaused).
+pub fn pause_for(client: &Client, args: &[Vec<u8>]) -> Option<std::time::Duration> {
+    let cmd = lookup(&args[0])?;
+    if cmd.name == "client" {
+        return None;
+    }
+    client.server.pause_left(cmd.has_flag("write"))
 }
 
 /// Runs a command that [`start`] left for in-order execution.
 pub async fn finish(client: &mut Client, cmd: &'static Command, args: Args) -> Reply {
-    match cmd.exec {
+    let t = Instant::now();
+    let log_args = crate::shard::observe::preview(&args);
+    let reply = match cmd.exec {
         Exec::Conn(f) => f(client, &args),
         Exec::Coord(f) => f(client, args).await,
         Exec::Keyed(f) => {
@@ -260,7 +292,15 @@ pub async fn finish(client: &mut Client, cmd: &'static Command, args: Args) -> R
             let parts = on_every_shard(client, move |db| f(db, &args)).await;
             merge_replies(merge, parts, &[])
         }
-    }
+    };
+    let usec = t.elapsed().as_micros() as u64;
+    let rt = &client.shard.config.runtime;
+    client
+        .shard
+        .observe
+        .borrow_mut()
+        .record(cmd, &log_args, usec, &reply, &client.handle, rt);
+    reply
 }
 
 /// Executes one command for a client and waits for its reply.

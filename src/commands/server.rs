@@ -73,7 +73,7 @@ pub static COMMANDS: &[Command] = &[
         "loading stale",
         (0, 0, 0),
         "server",
-        Coord(info),
+        Coord(super::info::info),
     ),
     cmd(
         "dbsize",
@@ -309,6 +309,41 @@ fn client_cmd(c: &mut Client, a: &[Vec<u8>]) -> Reply {
             Reply::ok()
         }
         ("kill", n) if n >= 3 => client_kill(c, a, clients()),
+        ("pause", 3 | 4) => {
+            let ms = match parse_i64(&a[2]) {
+                Some(ms) if ms >= 0 => ms as u64,
+                Some(_) => return Reply::err("ERR timeout is negative"),
+                None => return Reply::err("ERR timeout is not an integer or out of range"),
+            };
+            let writes_only = match a.get(3).map(|m| lower(m)) {
+                None => false,
+                Some(m) if m == "all" => false,
+                Some(m) if m == "write" => true,
+                Some(_) => return syntax_error(),
+            };
+            c.server
+                .pause_writes_only
+                .store(writes_only, Ordering::Relaxed);
+            c.server
+                .pause_until_ms
+                .store(crate::util::now_ms() + ms, Ordering::Relaxed);
+            Reply::ok()
+        }
+        ("unpause", 2) => {
+            c.server.pause_until_ms.store(0, Ordering::Relaxed);
+            Reply::ok()
+        }
+        ("no-evict", 3) if matches!(lower(&a[2]).as_str(), "on" | "off") => Reply::ok(),
+        ("reply", 3) => {
+            match lower(&a[2]).as_str() {
+                "on" => c.reply_off = false,
+                "off" => c.reply_off = true,
+                // this command's reply and the next one's
+                "skip" => c.reply_skip = 2,
+                _ => return syntax_error(),
+            }
+            Reply::ok()
+        }
         ("help", 2) => Reply::Array(
             [
                 "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -325,9 +360,11 @@ fn client_cmd(c: &mut Client, a: &[Vec<u8>]) -> Reply {
             .map(|s| Reply::Simple(s.to_string()))
             .collect(),
         ),
-        ("id" | "getname" | "setname" | "info" | "setinfo" | "kill" | "help", _) => {
-            sub_arity_error(a)
-        }
+        (
+            "id" | "getname" | "setname" | "info" | "setinfo" | "kill" | "help" | "pause"
+            | "unpause" | "reply",
+            _,
+        ) => sub_arity_error(a),
         _ => unknown_subcommand(a),
     }
 }
@@ -592,6 +629,7 @@ fn config(c: &mut Client, a: Args) -> BoxFuture<'_> {
                     ] {
                         cell.set(0);
                     }
+                    db.shard.observe.borrow_mut().reset_stats();
                 })
                 .await;
                 c.server.total_connections.store(0, Ordering::Relaxed);
@@ -630,222 +668,4 @@ fn flushall(db: &Db, a: &[Vec<u8>]) -> Reply {
         Ok(()) => Reply::ok(),
         Err(e) => e,
     }
-}
-
-/// Figures one shard contributes to INFO.
-#[derive(Default, Clone)]
-struct ShardFigures {
-    commands: u64,
-    hits: u64,
-    misses: u64,
-    expired: u64,
-    stalls: u64,
-    wal_syncs: u64,
-    last_sync_ms: u64,
-    sst_bytes: u64,
-    memtable_bytes: u64,
-    keyspace: Vec<(u8, u64, u64)>,
-}
-
-fn shard_figures(db: &Db, with_keyspace: bool) -> ShardFigures {
-    let s = db.shard;
-    let st = &s.stats;
-    let keyspace = if with_keyspace {
-        (0..16u8)
-            .map(|i| {
-                let (k, e) = Db::new(s, i).count_keys();
-                (i, k, e)
-            })
-            .filter(|(_, k, _)| *k > 0)
-            .collect()
-    } else {
-        Vec::new()
-    };
-    ShardFigures {
-        commands: st.commands.get(),
-        hits: st.keyspace_hits.get(),
-        misses: st.keyspace_misses.get(),
-        expired: st.expired_keys.get(),
-        stalls: st.write_stalls.get(),
-        wal_syncs: st.wal_syncs.get(),
-        last_sync_ms: s.last_sync_ms.get(),
-        sst_bytes: s.engine.property_sum("rocksdb.total-sst-files-size"),
-        memtable_bytes: s.engine.property_sum("rocksdb.cur-size-all-mem-tables"),
-        keyspace,
-    }
-}
-
-fn rss_bytes() -> u64 {
-    std::fs::read_to_string("/proc/self/statm")
-        .ok()
-        .and_then(|s| {
-            s.split_whitespace()
-                .nth(1)
-                .and_then(|v| v.parse::<u64>().ok())
-        })
-        .map_or(0, |pages| pages * 4096)
-}
-
-fn human(bytes: u64) -> String {
-    let b = bytes as f64;
-    if b >= 1024.0 * 1024.0 * 1024.0 {
-        format!("{:.2}G", b / 1024.0 / 1024.0 / 1024.0)
-    } else if b >= 1024.0 * 1024.0 {
-        format!("{:.2}M", b / 1024.0 / 1024.0)
-    } else {
-        format!("{:.2}K", b / 1024.0)
-    }
-}
-
-fn info(c: &mut Client, a: Args) -> BoxFuture<'_> {
-    Box::pin(async move {
-        let wanted: Vec<String> = a[1..].iter().map(|s| lower(s)).collect();
-        let all = wanted.is_empty()
-            || wanted
-                .iter()
-                .any(|w| matches!(w.as_str(), "all" | "everything" | "default"));
-        let want = |s: &str| all || wanted.iter().any(|w| w == s);
-        let with_keyspace = want("keyspace");
-        let figures: Vec<ShardFigures> =
-            on_every_shard(c, move |db| shard_figures(db, with_keyspace)).await;
-        let sum = |f: fn(&ShardFigures) -> u64| figures.iter().map(f).sum::<u64>();
-        let srv = &c.server;
-        let cfg = &srv.config;
-        let mut out = String::new();
-        let mut section = |name: &str, lines: Vec<String>| {
-            if want(&name.to_ascii_lowercase()) {
-                if !out.is_empty() {
-                    out.push_str("\r\n");
-                }
-                out.push_str(&format!("# {name}\r\n"));
-                for l in lines {
-                    out.push_str(&l);
-                    out.push_str("\r\n");
-                }
-            }
-        };
-        let uptime = srv.started.elapsed().as_secs();
-        section(
-            "Server",
-            vec![
-                format!("redis_version:{REDIS_VERSION}"),
-                format!("diskdb_version:{}", env!("CARGO_PKG_VERSION")),
-                "redis_mode:standalone".into(),
-                format!("os:{} {}", std::env::consts::OS, std::env::consts::ARCH),
-                "arch_bits:64".into(),
-                "multiplexing_api:io_uring".into(),
-                format!("process_id:{}", std::process::id()),
-                format!("run_id:{}", srv.run_id),
-                format!("tcp_port:{}", cfg.port),
-                format!("uptime_in_seconds:{uptime}"),
-                format!("uptime_in_days:{}", uptime / 86400),
-                format!(
-                    "executable:{}",
-                    std::env::current_exe()
-                        .map(|p| p.display().to_string())
-                        .unwrap_or_default()
-                ),
-                format!(
-                    "config_file:{}",
-                    cfg.config_file
-                        .as_ref()
-                        .map(|p| p.display().to_string())
-                        .unwrap_or_default()
-                ),
-                format!("shards:{}", cfg.shards),
-            ],
-        );
-        let connected = srv.clients.lock().unwrap().len();
-        section(
-            "Clients",
-            vec![
-                format!("connected_clients:{connected}"),
-                format!(
-                    "maxclients:{}",
-                    cfg.runtime.maxclients.load(Ordering::Relaxed)
-                ),
-                "blocked_clients:0".into(),
-            ],
-        );
-        let rss = rss_bytes();
-        let mut mem = vec![
-            format!("used_memory:{rss}"),
-            format!("used_memory_human:{}", human(rss)),
-            format!("used_memory_rss:{rss}"),
-            format!("used_memory_rss_human:{}", human(rss)),
-            format!("block_cache_used:{}", srv.shared.cache_usage()),
-            format!("block_cache_capacity:{}", cfg.block_cache_size),
-            format!("memtables_used:{}", sum(|f| f.memtable_bytes)),
-            "maxmemory:0".into(),
-            "maxmemory_policy:noeviction".into(),
-        ];
-        mem.extend(
-            figures
-                .iter()
-                .enumerate()
-                .map(|(i, f)| format!("shard{i}_memtables:{}", f.memtable_bytes)),
-        );
-        section("Memory", mem);
-        let now = crate::util::now_ms();
-        let last_sync = figures.iter().map(|f| f.last_sync_ms).min().unwrap_or(now);
-        section(
-            "Persistence",
-            vec![
-                "loading:0".into(),
-                "rdb_changes_since_last_save:0".into(),
-                format!("aof_enabled:{}", cfg.wal_enabled as u8),
-                format!("wal_sync:{}", cfg.runtime.sync().name()),
-                format!("wal_syncs:{}", sum(|f| f.wal_syncs)),
-                format!("wal_last_sync_age_ms:{}", now.saturating_sub(last_sync)),
-                format!("disk_sst_bytes:{}", sum(|f| f.sst_bytes)),
-                format!("write_stalls:{}", sum(|f| f.stalls)),
-            ],
-        );
-        section(
-            "Stats",
-            vec![
-                format!(
-                    "total_connections_received:{}",
-                    srv.total_connections.load(Ordering::Relaxed)
-                ),
-                format!("total_commands_processed:{}", sum(|f| f.commands)),
-                format!(
-                    "rejected_connections:{}",
-                    srv.rejected_connections.load(Ordering::Relaxed)
-                ),
-                format!("expired_keys:{}", sum(|f| f.expired)),
-                "evicted_keys:0".into(),
-                format!("keyspace_hits:{}", sum(|f| f.hits)),
-                format!("keyspace_misses:{}", sum(|f| f.misses)),
-            ],
-        );
-        section(
-            "Replication",
-            vec!["role:master".into(), "connected_slaves:0".into()],
-        );
-        section("Shards", figures.iter().enumerate().map(|(i, f)| {
-            format!("shard{i}:commands={},keyspace_hits={},keyspace_misses={},expired_keys={},sst_bytes={},memtable_bytes={},write_stalls={},wal_syncs={}",
-                f.commands, f.hits, f.misses, f.expired, f.sst_bytes, f.memtable_bytes, f.stalls, f.wal_syncs)
-        }).collect());
-        let mut dbs: Vec<(u8, u64, u64)> = Vec::new();
-        for f in &figures {
-            for &(i, k, e) in &f.keyspace {
-                match dbs.iter_mut().find(|d| d.0 == i) {
-                    Some(d) => {
-                        d.1 += k;
-                        d.2 += e;
-                    }
-                    None => dbs.push((i, k, e)),
-                }
-            }
-        }
-        dbs.sort();
-        section(
-            "Keyspace",
-            dbs.iter()
-                .map(|(i, k, e)| format!("db{i}:keys={k},expires={e},avg_ttl=0"))
-                .collect(),
-        );
-        Reply::Verbatim(out)
-    })
 }

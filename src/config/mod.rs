@@ -6,7 +6,7 @@ pub mod registry;
 
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicU8, Ordering};
 
 /// When the write-ahead log is fsynced (DESIGN.md §4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -162,6 +162,8 @@ pub struct ServerSection {
     pub timeout: Option<u64>,
     /// Log level: error, warn, info, debug, trace.
     pub loglevel: Option<String>,
+    /// DEBUG command: no | yes | local (loopback clients only).
+    pub enable_debug_command: Option<String>,
 }
 
 /// The `storage:` section.
@@ -235,6 +237,12 @@ pub struct Runtime {
     pub timeout: AtomicU64,
     /// Set once shutdown has begun.
     pub shutting_down: AtomicBool,
+    /// SLOWLOG threshold in µs (negative disables, 0 logs everything).
+    pub slowlog_log_slower_than: AtomicI64,
+    /// SLOWLOG entries kept per shard.
+    pub slowlog_max_len: AtomicU64,
+    /// LATENCY monitor threshold in ms (0 disables).
+    pub latency_monitor_threshold: AtomicU64,
 }
 
 impl Runtime {
@@ -280,6 +288,8 @@ pub struct Config {
     pub hot_cache_size: u64,
     /// Path of the config file, if any.
     pub config_file: Option<PathBuf>,
+    /// DEBUG command: no | yes | local.
+    pub enable_debug_command: String,
     /// Settings changeable at run time.
     pub runtime: Runtime,
 }
@@ -307,6 +317,8 @@ pub struct Overrides {
     pub block_cache_size: Option<ByteSize>,
     /// --maxclients
     pub maxclients: Option<u64>,
+    /// --enable-debug-command
+    pub enable_debug_command: Option<String>,
 }
 
 impl Config {
@@ -336,6 +348,15 @@ impl Config {
             .sync
             .or(f.persistence.sync)
             .unwrap_or(SyncPolicy::Everysec);
+        let debug = o
+            .enable_debug_command
+            .or(f.server.enable_debug_command)
+            .unwrap_or_else(|| "no".into());
+        if !matches!(debug.as_str(), "no" | "yes" | "local") {
+            return Err(format!(
+                "enable-debug-command must be no, yes or local, got {debug:?}"
+            ));
+        }
         Ok(Config {
             bind: o
                 .bind
@@ -361,6 +382,7 @@ impl Config {
             write_buffer_size: f.storage.write_buffer_size.map_or(128 << 20, |s| s.0),
             hot_cache_size: f.storage.hot_cache_size.map_or(64 << 20, |s| s.0),
             config_file: path,
+            enable_debug_command: debug,
             runtime: Runtime {
                 sync: AtomicU8::new(sync as u8),
                 sync_interval_ms: AtomicU64::new(
@@ -371,6 +393,9 @@ impl Config {
                 maxclients: AtomicU64::new(o.maxclients.or(f.server.maxclients).unwrap_or(10_000)),
                 timeout: AtomicU64::new(f.server.timeout.unwrap_or(0)),
                 shutting_down: AtomicBool::new(false),
+                slowlog_log_slower_than: AtomicI64::new(10_000),
+                slowlog_max_len: AtomicU64::new(128),
+                latency_monitor_threshold: AtomicU64::new(0),
             },
         })
     }

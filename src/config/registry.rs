@@ -93,6 +93,16 @@ pub static PARAMS: &[Param] = &[
         set: None,
     },
     Param {
+        name: "hot-cache-size",
+        get: |c| c.hot_cache_size.to_string(),
+        set: None,
+    },
+    Param {
+        name: "enable-debug-command",
+        get: |c| c.enable_debug_command.clone(),
+        set: None,
+    },
+    Param {
         name: "block-cache-size",
         get: |c| c.block_cache_size.to_string(),
         set: None,
@@ -135,6 +145,54 @@ pub static PARAMS: &[Param] = &[
                 })?,
             };
             log::set_max_level(lvl);
+            Ok(())
+        }),
+    },
+    Param {
+        name: "slowlog-log-slower-than",
+        get: |c| {
+            c.runtime
+                .slowlog_log_slower_than
+                .load(Ordering::Relaxed)
+                .to_string()
+        },
+        set: Some(|c, v| {
+            let n: i64 = v
+                .parse()
+                .map_err(|_| "argument couldn't be parsed into an integer")?;
+            c.runtime
+                .slowlog_log_slower_than
+                .store(n, Ordering::Relaxed);
+            Ok(())
+        }),
+    },
+    Param {
+        name: "slowlog-max-len",
+        get: |c| {
+            c.runtime
+                .slowlog_max_len
+                .load(Ordering::Relaxed)
+                .to_string()
+        },
+        set: Some(|c, v| {
+            c.runtime
+                .slowlog_max_len
+                .store(parse_u64(v)?, Ordering::Relaxed);
+            Ok(())
+        }),
+    },
+    Param {
+        name: "latency-monitor-threshold",
+        get: |c| {
+            c.runtime
+                .latency_monitor_threshold
+                .load(Ordering::Relaxed)
+                .to_string()
+        },
+        set: Some(|c, v| {
+            c.runtime
+                .latency_monitor_threshold
+                .store(parse_u64(v)?, Ordering::Relaxed);
             Ok(())
         }),
     },

@@ -119,6 +119,12 @@ pub struct Client {
     pub close_after_reply: bool,
     /// Shards with jobs queued by this connection but not yet woken.
     pub unwoken: Vec<usize>,
+    /// Set by MONITOR: the feed of every command the server runs.
+    pub monitor: Option<futures_channel::mpsc::UnboundedReceiver<Vec<u8>>>,
+    /// CLIENT REPLY OFF.
+    pub reply_off: bool,
+    /// Replies still to swallow (CLIENT REPLY SKIP).
+    pub reply_skip: u8,
 }
 
 impl Client {
@@ -142,6 +148,16 @@ impl Client {
             self.unwoken.push(shard);
         }
         self.shard.mesh.call_deferred(shard, f)
+    }
+
+    /// Whether the reply of the command just run goes to the client
+    /// (CLIENT REPLY OFF/SKIP); consumes one skip.
+    pub fn reply_allowed(&mut self) -> bool {
+        if self.reply_skip > 0 {
+            self.reply_skip -= 1;
+            return false;
+        }
+        !self.reply_off
     }
 
     /// Wakes every shard that has jobs from this connection queued.

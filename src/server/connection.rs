@@ -59,6 +59,9 @@ pub async fn serve(mut stream: TcpStream, shard: Rc<Shard>, server: Arc<ServerSt
         server: server.clone(),
         close_after_reply: false,
         unwoken: Vec::new(),
+        monitor: None,
+        reply_off: false,
+        reply_skip: 0,
     };
     let killed = handle.clone();
     futures_lite::future::or(run(&mut stream, &mut client), async move {
@@ -73,6 +76,8 @@ pub async fn serve(mut stream: TcpStream, shard: Rc<Shard>, server: Arc<ServerSt
 enum Pending {
     Ready(Reply),
     InFlight(Pin<Box<dyn Future<Output = Reply>>>),
+    /// A reply the client asked not to get (CLIENT REPLY OFF/SKIP).
+    Silent(Pin<Box<dyn Future<Output = Reply>>>),
 }
 
 /// Most commands of one connection in flight to other shards at once.
@@ -87,6 +92,7 @@ async fn drain(client: &mut Client, pending: &mut VecDeque<Pending>, out: &mut V
         match p {
             Pending::Ready(r) => r.encode(resp, out),
             Pending::InFlight(f) => f.await.encode(resp, out),
+            Pending::Silent(f) => drop(f.await),
         }
     }
 }
@@ -103,6 +109,16 @@ async fn read_ahead(stream: &mut TcpStream, inbuf: &mut Vec<u8>) {
     }
 }
 
+/// What the connection does after a command.
+enum Flow {
+    /// Go on with the next command.
+    Next,
+    /// Write what is buffered, then close (QUIT, kill, protocol error).
+    Close,
+    /// Peer went away while the command was blocked.
+    Gone,
+}
+
 async fn run(stream: &mut TcpStream, client: &mut Client) {
     let mut inbuf: Vec<u8> = Vec::with_capacity(READ_CHUNK);
     let mut out: Vec<u8> = Vec::with_capacity(READ_CHUNK);
@@ -117,45 +133,19 @@ async fn run(stream: &mut TcpStream, client: &mut Client) {
         };
         inbuf.extend_from_slice(&chunk[..n]);
         let mut used = 0;
-        let mut fatal = false;
-        loop {
+        let mut flow = Flow::Next;
+        while matches!(flow, Flow::Next) && client.monitor.is_none() {
             match parse_command(&inbuf[used..]) {
                 Ok(Some((args, len))) => {
                     used += len;
                     if args.is_empty() {
                         continue;
                     }
-                    match commands::start(client, args) {
-                        Started::Ready(r) if pending.is_empty() => r.encode(client.resp, &mut out),
-                        Started::Ready(r) => pending.push_back(Pending::Ready(r)),
-                        Started::InFlight(f) => pending.push_back(Pending::InFlight(f)),
-                        Started::Ordered(cmd, args) => {
-                            drain(client, &mut pending, &mut out).await;
-                            let reply = if cmd.has_flag("blocking") {
-                                // a blocked client whose peer goes away
-                                // must leave the wait queues
-                                let _ = stream.set_read_timeout(None);
-                                let blocked =
-                                    async { Some(commands::finish(client, cmd, args).await) };
-                                let closed = async {
-                                    read_ahead(stream, &mut inbuf).await;
-                                    None
-                                };
-                                match futures_lite::future::or(blocked, closed).await {
-                                    Some(reply) => reply,
-                                    None => return,
-                                }
-                            } else {
-                                commands::finish(client, cmd, args).await
-                            };
-                            reply.encode(client.resp, &mut out);
-                            if client.close_after_reply {
-                                fatal = true;
-                                break;
-                            }
-                        }
-                    }
-                    if out.len() >= OUT_FLUSH_AT || pending.len() >= MAX_IN_FLIGHT {
+                    flow =
+                        run_command(stream, client, args, &mut inbuf, &mut pending, &mut out).await;
+                    if matches!(flow, Flow::Next)
+                        && (out.len() >= OUT_FLUSH_AT || pending.len() >= MAX_IN_FLIGHT)
+                    {
                         drain(client, &mut pending, &mut out).await;
                         client.shard.make_durable().await;
                         if stream.write_all(&out).await.is_err() {
@@ -169,10 +159,12 @@ async fn run(stream: &mut TcpStream, client: &mut Client) {
                     log::debug!("client {} protocol error: {}", client.handle.addr, e.0);
                     drain(client, &mut pending, &mut out).await;
                     Reply::Error(e.0).encode(client.resp, &mut out);
-                    fatal = true;
-                    break;
+                    flow = Flow::Close;
                 }
             }
+        }
+        if matches!(flow, Flow::Gone) {
+            return;
         }
         inbuf.drain(..used);
         drain(client, &mut pending, &mut out).await;
@@ -183,8 +175,96 @@ async fn run(stream: &mut TcpStream, client: &mut Client) {
             }
             out.clear();
         }
-        if fatal {
+        if matches!(flow, Flow::Close) {
             return;
+        }
+        if let Some(feed) = client.monitor.take() {
+            return monitor_mode(stream, feed).await;
+        }
+    }
+}
+
+/// Starts one command: local and remote single-key commands are queued
+/// without waiting; anything else first waits for the queue, then runs.
+async fn run_command(
+    stream: &mut TcpStream,
+    client: &mut Client,
+    args: Vec<Vec<u8>>,
+    inbuf: &mut Vec<u8>,
+    pending: &mut VecDeque<Pending>,
+    out: &mut Vec<u8>,
+) -> Flow {
+    if let Some(wait) = commands::pause_for(client, &args) {
+        drain(client, pending, out).await;
+        glommio::timer::sleep(wait).await;
+    }
+    match commands::start(client, args) {
+        Started::Ready(_) if !client.reply_allowed() => {}
+        Started::Ready(r) if pending.is_empty() => r.encode(client.resp, out),
+        Started::Ready(r) => pending.push_back(Pending::Ready(r)),
+        Started::InFlight(f) if !client.reply_allowed() => pending.push_back(Pending::Silent(f)),
+        Started::InFlight(f) => pending.push_back(Pending::InFlight(f)),
+        Started::Ordered(cmd, args) => {
+            drain(client, pending, out).await;
+            let reply = if cmd.has_flag("blocking") {
+                // a blocked client whose peer goes away must leave the wait queues
+                let _ = stream.set_read_timeout(None);
+                let blocked = async { Some(commands::finish(client, cmd, args).await) };
+                let closed = async {
+                    read_ahead(stream, inbuf).await;
+                    None
+                };
+                match futures_lite::future::or(blocked, closed).await {
+                    Some(reply) => reply,
+                    None => return Flow::Gone,
+                }
+            } else {
+                commands::finish(client, cmd, args).await
+            };
+            if client.reply_allowed() {
+                reply.encode(client.resp, out);
+            }
+            if client.close_after_reply {
+                return Flow::Close;
+            }
+        }
+    }
+    Flow::Next
+}
+
+/// After MONITOR: stream every command the server runs until the client
+/// quits or goes away.
+async fn monitor_mode(
+    stream: &mut TcpStream,
+    mut feed: futures_channel::mpsc::UnboundedReceiver<Vec<u8>>,
+) {
+    use futures_lite::StreamExt;
+    enum Event {
+        Input(usize),
+        Line(Option<Vec<u8>>),
+    }
+    let mut buf = vec![0u8; 4096];
+    loop {
+        let input = async { Event::Input(stream.read(&mut buf).await.unwrap_or(0)) };
+        let line = async { Event::Line(feed.next().await) };
+        match futures_lite::future::or(input, line).await {
+            Event::Input(0) | Event::Line(None) => return,
+            Event::Input(n) => {
+                if let Ok(Some((args, _))) = parse_command(&buf[..n]) {
+                    if args
+                        .first()
+                        .is_some_and(|a| a.eq_ignore_ascii_case(b"quit"))
+                    {
+                        let _ = stream.write_all(b"+OK\r\n").await;
+                        return;
+                    }
+                }
+            }
+            Event::Line(Some(l)) => {
+                if stream.write_all(&l).await.is_err() {
+                    return;
+                }
+            }
         }
     }
 }

@@ -12,7 +12,7 @@ use client::ClientHandle;
 use glommio::{LocalExecutorBuilder, Placement};
 use std::collections::BTreeMap;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime};
 
@@ -35,12 +35,62 @@ pub struct ServerState {
     pub run_id: String,
     /// Shared RocksDB memory.
     pub shared: SharedResources,
+    /// MONITOR clients: (client id, feed).
+    monitors: Mutex<Vec<(u64, futures_channel::mpsc::UnboundedSender<Vec<u8>>)>>,
+    monitor_count: AtomicUsize,
+    /// CLIENT PAUSE: paused until this unix time in ms (0 = not paused).
+    pub pause_until_ms: AtomicU64,
+    /// CLIENT PAUSE WRITE (only writes wait) rather than ALL.
+    pub pause_writes_only: AtomicBool,
 }
 
 impl ServerState {
     /// Allocates a client id.
     pub fn next_client_id(&self) -> u64 {
         self.next_client_id.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// Starts feeding every command to a MONITOR client.
+    pub fn add_monitor(&self, id: u64, feed: futures_channel::mpsc::UnboundedSender<Vec<u8>>) {
+        let mut m = self.monitors.lock().unwrap();
+        m.push((id, feed));
+        self.monitor_count.store(m.len(), Ordering::Relaxed);
+    }
+
+    /// Sends a command to the MONITOR clients (a no-op when there are none).
+    pub fn monitor_feed(&self, client: &client::Client, args: &[Vec<u8>]) {
+        if self.monitor_count.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let mut line = format!(
+            "+{}.{:06} [{} {}]",
+            now.as_secs(),
+            now.subsec_micros(),
+            client.db,
+            client.handle.addr
+        )
+        .into_bytes();
+        for a in args {
+            line.push(b' ');
+            crate::util::quote_into(&mut line, a);
+        }
+        line.extend_from_slice(b"\r\n");
+        let mut m = self.monitors.lock().unwrap();
+        m.retain(|(id, feed)| *id == client.handle.id || feed.unbounded_send(line.clone()).is_ok());
+        self.monitor_count.store(m.len(), Ordering::Relaxed);
+    }
+
+    /// How long a command must wait for CLIENT PAUSE, if at all.
+    pub fn pause_left(&self, is_write: bool) -> Option<std::time::Duration> {
+        let until = self.pause_until_ms.load(Ordering::Relaxed);
+        if until == 0 || (self.pause_writes_only.load(Ordering::Relaxed) && !is_write) {
+            return None;
+        }
+        let now = crate::util::now_ms();
+        (until > now).then(|| std::time::Duration::from_millis(until - now))
     }
 }
 
@@ -68,6 +118,10 @@ pub fn run(config: Config) -> Result<(), String> {
         started_wall: SystemTime::now(),
         run_id: run_id(),
         shared: shared.clone(),
+        monitors: Mutex::new(Vec::new()),
+        monitor_count: AtomicUsize::new(0),
+        pause_until_ms: AtomicU64::new(0),
+        pause_writes_only: AtomicBool::new(false),
     });
     let addr = format!("{}:{}", config.bind, config.port);
     log::info!(
@@ -183,6 +237,7 @@ async fn serve_shard(
 ) {
     glommio::spawn_local(shard.clone().serve_inbox()).detach();
     glommio::spawn_local(shard.clone().run_wal_syncer()).detach();
+    glommio::spawn_local(shard.clone().run_ops_sampler()).detach();
     glommio::spawn_local(crate::data_types::expiry::run_active_expiry(shard.clone())).detach();
     let accept = async {
         loop {

@@ -3,6 +3,7 @@
 
 pub mod blocking;
 pub mod mesh;
+pub mod observe;
 pub mod routing;
 
 use crate::config::{Config, SyncPolicy};
@@ -90,6 +91,8 @@ pub struct Shard {
     pub stats: ShardStats,
     /// SCAN resume points.
     pub scan_cursors: RefCell<ScanCursors>,
+    /// Command counters, slow log, latency events.
+    pub observe: RefCell<observe::Observations>,
     /// Hot keys' meta records in memory.
     pub hot: RefCell<crate::storage::hot::HotCache>,
     /// Clients blocked on this shard's keys.
@@ -101,6 +104,8 @@ pub struct Shard {
     synced_seq: Cell<u64>,
     /// Time of the last WAL fsync (ms since epoch).
     pub last_sync_ms: Cell<u64>,
+    /// (ms since epoch, commands) samples for instantaneous_ops_per_sec.
+    ops_samples: RefCell<VecDeque<(u64, u64)>>,
 }
 
 impl Shard {
@@ -123,12 +128,14 @@ impl Shard {
             stats: ShardStats::default(),
             scan_cursors: RefCell::default(),
             blocked: RefCell::default(),
+            observe: RefCell::default(),
             hot: RefCell::new(crate::storage::hot::HotCache::new(hot_capacity)),
             next_version: Cell::new(crate::util::now_ms() << 16),
             write_seq: Cell::new(0),
             flushed_seq: Cell::new(0),
             synced_seq: Cell::new(0),
             last_sync_ms: Cell::new(crate::util::now_ms()),
+            ops_samples: RefCell::default(),
         })
     }
 
@@ -267,6 +274,30 @@ impl Shard {
             let done: Vec<_> = jobs.into_iter().map(|job| job(&self)).collect();
             self.make_durable_now();
             done.into_iter().for_each(|complete| complete());
+        }
+    }
+
+    /// Samples the command counter ten times a second (INFO's
+    /// instantaneous_ops_per_sec averages the last 1.6 s).
+    pub async fn run_ops_sampler(self: Rc<Self>) {
+        loop {
+            glommio::timer::sleep(Duration::from_millis(100)).await;
+            let mut s = self.ops_samples.borrow_mut();
+            s.push_back((crate::util::now_ms(), self.stats.commands.get()));
+            if s.len() > 16 {
+                s.pop_front();
+            }
+        }
+    }
+
+    /// Commands per second over the sampled window.
+    pub fn ops_per_sec(&self) -> u64 {
+        let s = self.ops_samples.borrow();
+        match (s.front(), s.back()) {
+            (Some(&(t0, c0)), Some(&(t1, c1))) if t1 > t0 => {
+                c1.saturating_sub(c0) * 1000 / (t1 - t0)
+            }
+            _ => 0,
         }
     }
 

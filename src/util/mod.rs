@@ -29,3 +29,23 @@ pub fn random_u64() -> u64 {
         x
     })
 }
+
+/// Appends `arg` quoted as Redis's `sdscatrepr` does (MONITOR, logs):
+/// `"…"` with `\\`, `\"`, `\n`, `\r`, `\t`, `\a`, `\b` and `\xHH` escapes.
+pub fn quote_into(out: &mut Vec<u8>, arg: &[u8]) {
+    out.push(b'"');
+    for &c in arg {
+        match c {
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            7 => out.extend_from_slice(b"\\a"),
+            8 => out.extend_from_slice(b"\\b"),
+            c if c.is_ascii_graphic() || c == b' ' => out.push(c),
+            c => out.extend_from_slice(format!("\\x{c:02x}").as_bytes()),
+        }
+    }
+    out.push(b'"');
+}

@@ -1,0 +1,338 @@
+//! Observability and admin commands: INFO sections, SLOWLOG, LATENCY,
+//! MONITOR, CLIENT PAUSE/REPLY/NO-EVICT, MEMORY USAGE, DEBUG, redis-cli
+//! --stat / --latency.
+mod common;
+use common::{q_err, Raw, Server};
+use redis::Commands;
+use std::time::{Duration, Instant};
+
+fn info(c: &mut redis::Connection, section: &str) -> String {
+    redis::cmd("INFO").arg(section).query(c).unwrap()
+}
+
+fn field(info: &str, name: &str) -> String {
+    info.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}:")))
+        .unwrap_or_else(|| panic!("INFO lacks {name}:\n{info}"))
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn info_sections_are_redis_shaped() {
+    let s = Server::start(2, &[]);
+    let mut c = s.conn();
+    for i in 0..20 {
+        let _: () = c.set(format!("k{i}"), i).unwrap();
+    }
+    let _ = q_err(&mut c, &["INCR", "k1", "extra"]);
+    let _ = redis::cmd("NOSUCH").query::<redis::Value>(&mut c);
+    let stats = info(&mut c, "commandstats");
+    assert!(stats.contains("# Commandstats"), "{stats}");
+    let set_line = field(&stats, "cmdstat_set");
+    assert!(set_line.starts_with("calls=20,usec="), "{set_line}");
+    assert!(
+        set_line.contains("usec_per_call=")
+            && set_line.ends_with("rejected_calls=0,failed_calls=0"),
+        "{set_line}"
+    );
+    assert!(
+        field(&stats, "cmdstat_incr").contains("rejected_calls=1"),
+        "{stats}"
+    );
+    let errors = info(&mut c, "errorstats");
+    assert_eq!(field(&errors, "errorstat_ERR"), "count=2");
+    let all = info(&mut c, "everything");
+    for needle in [
+        "# CPU",
+        "used_cpu_user:",
+        "# RocksDB",
+        "rocksdb_shard0:",
+        "rocksdb_shard1:",
+        "instantaneous_ops_per_sec:",
+        "total_error_replies:2",
+        "hot_cache_used:",
+        "db0:keys=20,expires=0",
+    ] {
+        assert!(all.contains(needle), "INFO everything lacks {needle}");
+    }
+    let default = info(&mut c, "");
+    assert!(
+        !default.contains("# Commandstats"),
+        "commandstats is not a default section"
+    );
+    let _: () = redis::cmd("CONFIG").arg("RESETSTAT").query(&mut c).unwrap();
+    assert!(!info(&mut c, "commandstats").contains("cmdstat_set"));
+}
+
+#[test]
+fn slowlog_collects_from_every_shard() {
+    let s = Server::start(2, &[]);
+    let mut c = s.conn();
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("slowlog-log-slower-than")
+        .arg(0)
+        .query(&mut c)
+        .unwrap();
+    let _: () = redis::cmd("SLOWLOG").arg("RESET").query(&mut c).unwrap();
+    let _: () = c.set("foo", "1").unwrap(); // shard 0
+    let _: () = c.set("bar", "2").unwrap(); // shard 1
+    let len: i64 = redis::cmd("SLOWLOG").arg("LEN").query(&mut c).unwrap();
+    assert!(len >= 2, "{len}");
+    let entries: Vec<(i64, i64, i64, Vec<String>, String, String)> = redis::cmd("SLOWLOG")
+        .arg("GET")
+        .arg(-1)
+        .query(&mut c)
+        .unwrap();
+    let cmds: Vec<&Vec<String>> = entries.iter().map(|e| &e.3).collect();
+    assert!(
+        cmds.contains(&&vec!["SET".to_string(), "foo".into(), "1".into()]),
+        "{cmds:?}"
+    );
+    assert!(
+        cmds.contains(&&vec!["SET".to_string(), "bar".into(), "2".into()]),
+        "{cmds:?}"
+    );
+    assert!(entries.windows(2).all(|w| w[0].0 > w[1].0), "newest first");
+    let one: Vec<redis::Value> = redis::cmd("SLOWLOG")
+        .arg("GET")
+        .arg(1)
+        .query(&mut c)
+        .unwrap();
+    assert_eq!(one.len(), 1);
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("slowlog-log-slower-than")
+        .arg(-1)
+        .query(&mut c)
+        .unwrap();
+    let _: () = redis::cmd("SLOWLOG").arg("RESET").query(&mut c).unwrap();
+    let _: () = c.set("foo", "3").unwrap();
+    assert_eq!(
+        redis::cmd("SLOWLOG")
+            .arg("LEN")
+            .query::<i64>(&mut c)
+            .unwrap(),
+        0
+    );
+}
+
+#[test]
+fn latency_monitor_and_debug() {
+    let plain = Server::start(1, &[]);
+    let mut p = plain.conn();
+    assert!(q_err(&mut p, &["DEBUG", "SLEEP", "0"]).starts_with("ERR DEBUG command not allowed"));
+    let s = Server::start(2, &["--enable-debug-command", "yes"]);
+    let mut c = s.conn();
+    let doctor: String = redis::cmd("LATENCY").arg("DOCTOR").query(&mut c).unwrap();
+    assert!(doctor.contains("disabled"), "{doctor}");
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("latency-monitor-threshold")
+        .arg(10)
+        .query(&mut c)
+        .unwrap();
+    let started = Instant::now();
+    let _: () = redis::cmd("DEBUG")
+        .arg("SLEEP")
+        .arg("0.05")
+        .query(&mut c)
+        .unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(50));
+    let latest: Vec<(String, i64, i64, i64)> =
+        redis::cmd("LATENCY").arg("LATEST").query(&mut c).unwrap();
+    assert_eq!(latest.len(), 1, "{latest:?}");
+    assert_eq!(latest[0].0, "command");
+    assert!(latest[0].2 >= 50 && latest[0].3 >= 50, "{latest:?}");
+    let history: Vec<(i64, i64)> = redis::cmd("LATENCY")
+        .arg("HISTORY")
+        .arg("command")
+        .query(&mut c)
+        .unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(
+        redis::cmd("LATENCY")
+            .arg("RESET")
+            .query::<i64>(&mut c)
+            .unwrap(),
+        1
+    );
+    let latest: Vec<redis::Value> = redis::cmd("LATENCY").arg("LATEST").query(&mut c).unwrap();
+    assert!(latest.is_empty());
+    let _: () = c.set("obj", "12345").unwrap();
+    let obj: String = redis::cmd("DEBUG")
+        .arg("OBJECT")
+        .arg("obj")
+        .query(&mut c)
+        .unwrap();
+    assert!(obj.contains("encoding:int"), "{obj}");
+}
+
+#[test]
+fn monitor_sees_commands_from_every_core() {
+    let s = Server::start(2, &[]);
+    let mut mon = Raw::connect(s.port);
+    mon.roundtrip(b"MONITOR\r\n", b"+OK\r\n");
+    // several clients, so some are accepted on the other core
+    for i in 0..4 {
+        let mut c = s.conn();
+        let _: () = c.set(format!("mon{i}"), "v\n1").unwrap();
+    }
+    let mut seen = String::new();
+    for _ in 0..50 {
+        seen.push_str(&String::from_utf8_lossy(&mon.read_n(1)));
+        if (0..4).all(|i| seen.contains(&format!("\"SET\" \"mon{i}\" \"v\\n1\""))) {
+            break;
+        }
+        seen.push_str(&String::from_utf8_lossy(&mon.read_until(b"\r\n")));
+    }
+    for i in 0..4 {
+        assert!(
+            seen.contains(&format!("\"SET\" \"mon{i}\" \"v\\n1\"")),
+            "{seen}"
+        );
+    }
+    assert!(
+        seen.starts_with('+') && seen.contains(" [0 127.0.0.1:"),
+        "{seen}"
+    );
+    mon.send(b"QUIT\r\n");
+}
+
+#[test]
+fn client_pause_reply_and_no_evict() {
+    let s = Server::start(2, &[]);
+    let mut admin = s.conn();
+    let mut c = s.conn();
+    let _: () = c.set("p", 1).unwrap();
+    let _: () = redis::cmd("CLIENT")
+        .arg("PAUSE")
+        .arg(400)
+        .arg("WRITE")
+        .query(&mut admin)
+        .unwrap();
+    let t = Instant::now();
+    let _: Option<String> = c.get("p").unwrap();
+    assert!(
+        t.elapsed() < Duration::from_millis(300),
+        "reads are not paused by PAUSE WRITE"
+    );
+    let t = Instant::now();
+    let _: () = c.set("p", 2).unwrap();
+    assert!(
+        t.elapsed() >= Duration::from_millis(250),
+        "writes wait for the pause"
+    );
+    let _: () = redis::cmd("CLIENT")
+        .arg("PAUSE")
+        .arg(10_000)
+        .query(&mut admin)
+        .unwrap();
+    let _: () = redis::cmd("CLIENT")
+        .arg("UNPAUSE")
+        .query(&mut admin)
+        .unwrap();
+    let t = Instant::now();
+    let _: Option<String> = c.get("p").unwrap();
+    assert!(
+        t.elapsed() < Duration::from_millis(300),
+        "UNPAUSE releases clients"
+    );
+    assert_eq!(
+        q_err(&mut admin, &["CLIENT", "PAUSE", "abc"]),
+        "ERR timeout is not an integer or out of range"
+    );
+    let _: () = redis::cmd("CLIENT")
+        .arg("NO-EVICT")
+        .arg("on")
+        .query(&mut admin)
+        .unwrap();
+    let mut raw = Raw::connect(s.port);
+    raw.send(b"CLIENT REPLY OFF\r\nSET r1 1\r\nGET r1\r\nCLIENT REPLY ON\r\n");
+    raw.roundtrip(b"", b"+OK\r\n");
+    raw.roundtrip(b"CLIENT REPLY SKIP\r\nGET r1\r\nGET r1\r\n", b"$1\r\n1\r\n");
+}
+
+#[test]
+fn memory_usage_estimates() {
+    let s = Server::start(2, &[]);
+    let mut c = s.conn();
+    let _: () = c.set("small", "x").unwrap();
+    let _: () = c.set("large", "x".repeat(10_000)).unwrap();
+    let small: i64 = redis::cmd("MEMORY")
+        .arg("USAGE")
+        .arg("small")
+        .query(&mut c)
+        .unwrap();
+    let large: i64 = redis::cmd("MEMORY")
+        .arg("USAGE")
+        .arg("large")
+        .query(&mut c)
+        .unwrap();
+    assert!(large > 10_000 && small < large, "{small} {large}");
+    for i in 0..100 {
+        let _: () = c.hset("h", format!("field{i}"), "value").unwrap();
+    }
+    let h: i64 = redis::cmd("MEMORY")
+        .arg("USAGE")
+        .arg("h")
+        .arg("SAMPLES")
+        .arg(0)
+        .query(&mut c)
+        .unwrap();
+    assert!(h > 100 * 10, "{h}");
+    assert_eq!(
+        redis::cmd("MEMORY")
+            .arg("USAGE")
+            .arg("missing")
+            .query::<Option<i64>>(&mut c)
+            .unwrap(),
+        None
+    );
+}
+
+#[test]
+fn command_docs_cover_every_command() {
+    let s = Server::start(1, &[]);
+    let mut c = s.conn();
+    let count: i64 = redis::cmd("COMMAND").arg("COUNT").query(&mut c).unwrap();
+    let docs: redis::Value = redis::cmd("COMMAND").arg("DOCS").query(&mut c).unwrap();
+    let n = match docs {
+        redis::Value::Map(m) => m.len() as i64,
+        redis::Value::Array(a) => a.len() as i64 / 2,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(n, count);
+}
+
+#[test]
+fn redis_cli_stat_latency_and_info() {
+    let s = Server::start(2, &[]);
+    let port = s.port.to_string();
+    let run = |args: &[&str]| -> String {
+        let out = std::process::Command::new("timeout")
+            .args(["3", "stdbuf", "-oL", "redis-cli"])
+            .args(["-p", &port])
+            .args(args)
+            .output()
+            .expect("redis-cli (scripts/setup.sh installs redis-tools)");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let stat = run(&["--stat", "-i", "0.5"]);
+    assert!(
+        stat.contains("keys") && stat.contains("clients") && stat.contains("requests"),
+        "{stat}"
+    );
+    let lat = run(&["--latency", "--raw"]);
+    let nums: Vec<f64> = lat
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    assert!(nums.len() >= 4, "redis-cli --latency printed {lat:?}");
+    let info = run(&["info"]);
+    assert!(
+        info.contains("redis_version:7.0.15") && info.contains("# Keyspace"),
+        "{info}"
+    );
+}
