@@ -21,4 +21,5 @@ fi
 (cd clients/python && DISKDB_SERVER="$server" "$venv/bin/pytest" -q -p no:cacheprovider)
 
 echo "test: Go client (clients/go) against $server"
-(cd clients/go && DISKDB_SERVER="$server" GOCACHE="${GOCACHE:-$HOME/.cache/diskdb-go}" GOFLAGS=-count=1 go test ./...)
+(cd clients/go && export GOCACHE="${GOCACHE:-$HOME/.cache/diskdb-go}" &&
+  go vet ./... && DISKDB_SERVER="$server" go test -count=1 ./...)

@@ -1,3 +1,3 @@
-module github.com/diskdb/diskdb-go
+module github.com/transybao1393/diskdb
 
 go 1.19

@@ -114,6 +114,38 @@ def json_loads(reply: Any, **_: Any) -> Any:
     return None if reply is None else json.loads(reply)
 
 
+def json_each(reply: Any, **_: Any) -> Any:
+    """JSON texts decoded one by one: a list of them (``$`` paths, JSON.MGET), or one."""
+    if isinstance(reply, list):
+        return [json_loads(item) for item in reply]
+    return json_loads(reply)
+
+
+def json_toggle(reply: Any, **_: Any) -> Any:
+    """JSON.TOGGLE: the new booleans (``$``: 1/0/None each; legacy: ``"true"``)."""
+    if isinstance(reply, list):
+        return [None if item is None else bool(item) for item in reply]
+    return None if reply is None else bool(json.loads(reply))
+
+
+def booleans(reply: Any, **_: Any) -> List[bool]:
+    """An array of 1/0 integers (SMISMEMBER) as bools."""
+    return [bool(item) for item in reply]
+
+
+def floats(reply: Any, **_: Any) -> List[Optional[float]]:
+    """An array of scores (ZMSCORE) as floats, None where missing."""
+    return [to_float(item) for item in reply]
+
+
+def keyed_score(reply: Any, **_: Any) -> Optional[Tuple[Any, Any, float]]:
+    """BZPOPMIN/BZPOPMAX: ``(key, member, score)``, or None on timeout."""
+    if reply is None:
+        return None
+    key, member, score = reply
+    return key, member, float(score)
+
+
 def _fields(raw: Any) -> Optional[Dict[Any, Any]]:
     return None if raw is None else to_dict(raw)
 
@@ -202,6 +234,8 @@ RESPONSE_CALLBACKS: Dict[str, Callable[..., Any]] = _table(
             "SISMEMBER",
             "HEXISTS",
             "HSETNX",
+            "SMOVE",
+            "XGROUP DESTROY",
         ),
         boolean,
     ),
@@ -215,6 +249,11 @@ RESPONSE_CALLBACKS: Dict[str, Callable[..., Any]] = _table(
     (("XRANGE", "XREVRANGE"), stream_entries),
     (("XREAD", "XREADGROUP"), xread),
     (("JSON.GET", "JSON.NUMINCRBY"), json_loads),
+    (("JSON.MGET", "JSON.ARRPOP"), json_each),
+    (("JSON.TOGGLE",), json_toggle),
+    (("SMISMEMBER",), booleans),
+    (("ZMSCORE",), floats),
+    (("BZPOPMIN", "BZPOPMAX"), keyed_score),
     (("PING",), pong),
     (("SET",), set_reply),
     (("ZADD",), zadd),

@@ -9,6 +9,7 @@ with ``decode_responses=False`` strings come back as bytes.
 
 from __future__ import annotations
 
+import collections.abc
 import datetime
 import json
 from typing import (
@@ -107,6 +108,11 @@ class Commands:
         """Set several keys at once."""
         pairs = [item for pair in mapping.items() for item in pair]
         return self.execute_command("MSET", *pairs)
+
+    def msetnx(self, mapping: Mapping[KeyT, EncodableT]) -> bool:
+        """Set several keys only if none of them exists."""
+        pairs = [item for pair in mapping.items() for item in pair]
+        return self.execute_command("MSETNX", *pairs)
 
     def incr(self, key: KeyT, amount: int = 1) -> int:
         """Add ``amount`` (default 1) to the integer at ``key``."""
@@ -236,6 +242,14 @@ class Commands:
         """Delete keys; returns how many existed."""
         return self.execute_command("DEL", *keys)
 
+    def unlink(self, *keys: KeyT) -> int:
+        """Delete keys, reclaiming memory in the background; returns how many existed."""
+        return self.execute_command("UNLINK", *keys)
+
+    def touch(self, *keys: KeyT) -> int:
+        """Update the last access time of keys; returns how many exist."""
+        return self.execute_command("TOUCH", *keys)
+
     def exists(self, *keys: KeyT) -> int:
         """How many of the keys exist (a key named twice counts twice)."""
         return self.execute_command("EXISTS", *keys)
@@ -284,6 +298,22 @@ class Commands:
     ) -> bool:
         """Expire at a Unix time in seconds (or a datetime)."""
         return self._expire("EXPIREAT", key, _timestamp(when), nx, xx, gt, lt)
+
+    def pexpireat(
+        self,
+        key: KeyT,
+        when: AbsExpiryT,
+        nx: bool = False,
+        xx: bool = False,
+        gt: bool = False,
+        lt: bool = False,
+    ) -> bool:
+        """Expire at a Unix time in milliseconds (or a datetime)."""
+        return self._expire("PEXPIREAT", key, _timestamp(when, 1000), nx, xx, gt, lt)
+
+    def expiretime(self, key: KeyT) -> int:
+        """The absolute Unix expiry time in seconds; -1 without a TTL, -2 if missing."""
+        return self.execute_command("EXPIRETIME", key)
 
     def ttl(self, key: KeyT) -> int:
         """Seconds to live; -1 without a TTL, -2 if the key is missing."""
@@ -421,6 +451,14 @@ class Commands:
         """Append values; returns the list's new length."""
         return self.execute_command("RPUSH", key, *values)
 
+    def lpushx(self, key: KeyT, *values: EncodableT) -> int:
+        """Prepend values only if the list exists; returns its length (0 if not)."""
+        return self.execute_command("LPUSHX", key, *values)
+
+    def rpushx(self, key: KeyT, *values: EncodableT) -> int:
+        """Append values only if the list exists; returns its length (0 if not)."""
+        return self.execute_command("RPUSHX", key, *values)
+
     def lpop(self, key: KeyT, count: Optional[int] = None) -> Any:
         """Pop from the head: one value (or None), or a list with ``count``."""
         return self.execute_command("LPOP", key, *([] if count is None else [count]))
@@ -444,6 +482,23 @@ class Commands:
     def lset(self, key: KeyT, index: int, value: EncodableT) -> bool:
         """Replace the element at ``index``."""
         return self.execute_command("LSET", key, index, value)
+
+    def linsert(self, key: KeyT, where: str, refvalue: EncodableT, value: EncodableT) -> int:
+        """Insert ``value`` BEFORE or AFTER ``refvalue``; the new length, -1 if not found."""
+        return self.execute_command("LINSERT", key, where, refvalue, value)
+
+    def lpos(
+        self,
+        key: KeyT,
+        value: EncodableT,
+        rank: Optional[int] = None,
+        count: Optional[int] = None,
+        maxlen: Optional[int] = None,
+    ) -> Any:
+        """Index of ``value`` (None if absent), or a list of indexes with ``count``."""
+        args: List[EncodableT] = ["LPOS", key, value, *_optional("RANK", rank)]
+        args += [*_optional("COUNT", count), *_optional("MAXLEN", maxlen)]
+        return self.execute_command(*args)
 
     def lrem(self, key: KeyT, count: int, value: EncodableT) -> int:
         """Remove ``count`` occurrences of ``value`` (0: all; negative: from the tail)."""
@@ -471,6 +526,25 @@ class Commands:
         """Pop from one end of ``source`` and push to ``destination``; returns the element."""
         return self.execute_command("LMOVE", source, destination, src, dest)
 
+    def blmove(
+        self,
+        source: KeyT,
+        destination: KeyT,
+        timeout: float,
+        src: str = "LEFT",
+        dest: str = "RIGHT",
+    ) -> Optional[str]:
+        """LMOVE waiting up to ``timeout`` seconds (0: forever); None on timeout."""
+        return self.execute_command("BLMOVE", source, destination, src, dest, timeout)
+
+    def rpoplpush(self, src: KeyT, dst: KeyT) -> Optional[str]:
+        """Move the tail of ``src`` to the head of ``dst`` (a reliable queue); the element."""
+        return self.execute_command("RPOPLPUSH", src, dst)
+
+    def brpoplpush(self, src: KeyT, dst: KeyT, timeout: float = 0) -> Optional[str]:
+        """RPOPLPUSH waiting up to ``timeout`` seconds (0: forever); None on timeout."""
+        return self.execute_command("BRPOPLPUSH", src, dst, timeout)
+
     # -- hashes ------------------------------------------------------------
 
     def hset(
@@ -491,6 +565,10 @@ class Commands:
     def hget(self, key: KeyT, field: KeyT) -> Optional[str]:
         """The value of a field, or None."""
         return self.execute_command("HGET", key, field)
+
+    def hsetnx(self, key: KeyT, field: KeyT, value: EncodableT) -> bool:
+        """Set a field only if it does not exist."""
+        return self.execute_command("HSETNX", key, field, value)
 
     def hmget(
         self, key: KeyT, fields: Union[KeyT, Iterable[KeyT]], *args: KeyT
@@ -530,6 +608,10 @@ class Commands:
         """Add a float to a field; returns the new value."""
         return self.execute_command("HINCRBYFLOAT", key, field, amount)
 
+    def hstrlen(self, key: KeyT, field: KeyT) -> int:
+        """Length of a field's value (0 if missing)."""
+        return self.execute_command("HSTRLEN", key, field)
+
     # -- sets --------------------------------------------------------------
 
     def sadd(self, key: KeyT, *values: EncodableT) -> int:
@@ -548,6 +630,17 @@ class Commands:
         """Whether ``value`` is a member."""
         return self.execute_command("SISMEMBER", key, value)
 
+    def smismember(
+        self, key: KeyT, values: Union[EncodableT, Iterable[EncodableT]], *args: EncodableT
+    ) -> List[bool]:
+        """Whether each value is a member."""
+        first = [values] if isinstance(values, (str, bytes, int, float)) else list(values)
+        return self.execute_command("SMISMEMBER", key, *first, *args)
+
+    def smove(self, src: KeyT, dst: KeyT, value: EncodableT) -> bool:
+        """Move a member from ``src`` to ``dst``; False if it was not in ``src``."""
+        return self.execute_command("SMOVE", src, dst, value)
+
     def scard(self, key: KeyT) -> int:
         """Number of members."""
         return self.execute_command("SCARD", key)
@@ -563,6 +656,18 @@ class Commands:
     def sdiff(self, keys: Union[KeyT, Iterable[KeyT]], *args: KeyT) -> Set[str]:
         """Members of the first set that are in none of the others."""
         return self.execute_command("SDIFF", *_keys(keys, args))
+
+    def sinterstore(self, dest: KeyT, keys: Union[KeyT, Iterable[KeyT]], *args: KeyT) -> int:
+        """Store the intersection in ``dest``; returns its size."""
+        return self.execute_command("SINTERSTORE", dest, *_keys(keys, args))
+
+    def sunionstore(self, dest: KeyT, keys: Union[KeyT, Iterable[KeyT]], *args: KeyT) -> int:
+        """Store the union in ``dest``; returns its size."""
+        return self.execute_command("SUNIONSTORE", dest, *_keys(keys, args))
+
+    def sdiffstore(self, dest: KeyT, keys: Union[KeyT, Iterable[KeyT]], *args: KeyT) -> int:
+        """Store the difference in ``dest``; returns its size."""
+        return self.execute_command("SDIFFSTORE", dest, *_keys(keys, args))
 
     def spop(self, key: KeyT, count: Optional[int] = None) -> Any:
         """Remove and return a random member, or a list of ``count`` members."""
@@ -604,6 +709,10 @@ class Commands:
     def zscore(self, key: KeyT, value: EncodableT) -> Optional[float]:
         """A member's score, or None."""
         return self.execute_command("ZSCORE", key, value)
+
+    def zmscore(self, key: KeyT, members: Iterable[EncodableT]) -> List[Optional[float]]:
+        """Scores of several members (None where missing)."""
+        return self.execute_command("ZMSCORE", key, *members)
 
     def zrem(self, key: KeyT, *values: EncodableT) -> int:
         """Remove members; returns how many existed."""
@@ -652,6 +761,66 @@ class Commands:
             args += ["LIMIT", start, num]
         return self.execute_command(*args, withscores=withscores)
 
+    def zrevrangebyscore(
+        self,
+        key: KeyT,
+        max: ScoreT,
+        min: ScoreT,
+        start: Optional[int] = None,
+        num: Optional[int] = None,
+        withscores: bool = False,
+    ) -> List[Any]:
+        """Members with a score in ``[min, max]``, highest first."""
+        args: List[EncodableT] = [
+            "ZREVRANGEBYSCORE",
+            key,
+            max,
+            min,
+            *_flags(withscores=withscores),
+        ]
+        if start is not None and num is not None:
+            args += ["LIMIT", start, num]
+        return self.execute_command(*args, withscores=withscores)
+
+    def zremrangebyrank(self, key: KeyT, min: int, max: int) -> int:
+        """Remove the members between two ranks; returns how many."""
+        return self.execute_command("ZREMRANGEBYRANK", key, min, max)
+
+    def zremrangebyscore(self, key: KeyT, min: ScoreT, max: ScoreT) -> int:
+        """Remove the members with a score in ``[min, max]``; returns how many."""
+        return self.execute_command("ZREMRANGEBYSCORE", key, min, max)
+
+    def _zstore(
+        self,
+        command: str,
+        dest: KeyT,
+        keys: Union[Iterable[KeyT], Mapping[KeyT, float]],
+        aggregate: Optional[str],
+    ) -> int:
+        names = list(keys)
+        args: List[EncodableT] = [command, dest, len(names), *names]
+        if isinstance(keys, collections.abc.Mapping):
+            args += ["WEIGHTS", *keys.values()]
+        return self.execute_command(*args, *_optional("AGGREGATE", aggregate))
+
+    def zunionstore(
+        self,
+        dest: KeyT,
+        keys: Union[Iterable[KeyT], Mapping[KeyT, float]],
+        aggregate: Optional[str] = None,
+    ) -> int:
+        """Store the union in ``dest`` (``{key: weight}`` for weights; SUM, MIN or MAX)."""
+        return self._zstore("ZUNIONSTORE", dest, keys, aggregate)
+
+    def zinterstore(
+        self,
+        dest: KeyT,
+        keys: Union[Iterable[KeyT], Mapping[KeyT, float]],
+        aggregate: Optional[str] = None,
+    ) -> int:
+        """Store the intersection in ``dest`` (``{key: weight}`` for weights)."""
+        return self._zstore("ZINTERSTORE", dest, keys, aggregate)
+
     def zpopmin(self, key: KeyT, count: Optional[int] = None) -> List[Tuple[str, float]]:
         """Remove and return the lowest-scored members as ``(member, score)``."""
         return self.execute_command("ZPOPMIN", key, *([] if count is None else [count]))
@@ -659,6 +828,18 @@ class Commands:
     def zpopmax(self, key: KeyT, count: Optional[int] = None) -> List[Tuple[str, float]]:
         """Remove and return the highest-scored members as ``(member, score)``."""
         return self.execute_command("ZPOPMAX", key, *([] if count is None else [count]))
+
+    def bzpopmin(
+        self, keys: Union[KeyT, Iterable[KeyT]], timeout: float = 0
+    ) -> Optional[Tuple[str, str, float]]:
+        """Blocking ZPOPMIN: ``(key, member, score)``, or None on timeout."""
+        return self.execute_command("BZPOPMIN", *_keys(keys, ()), timeout)
+
+    def bzpopmax(
+        self, keys: Union[KeyT, Iterable[KeyT]], timeout: float = 0
+    ) -> Optional[Tuple[str, str, float]]:
+        """Blocking ZPOPMAX: ``(key, member, score)``, or None on timeout."""
+        return self.execute_command("BZPOPMAX", *_keys(keys, ()), timeout)
 
     # -- JSON ----------------------------------------------------------------
 
@@ -669,7 +850,12 @@ class Commands:
         return self.execute_command("JSON.SET", key, path, json.dumps(obj), *_flags(nx=nx, xx=xx))
 
     def json_get(self, key: KeyT, *paths: str) -> Any:
-        """The value at the paths (the root by default) decoded with ``json.loads``."""
+        """The value at ``path`` decoded with ``json.loads``; None if ``key`` is missing.
+
+        No path: the whole document.  A JSONPath (``$.address.city``) gives the
+        list of its matches (``['Paris']``), a legacy path (``.address.city``)
+        the first match (``'Paris'``), several paths a dict keyed by path.
+        """
         return self.execute_command("JSON.GET", key, *paths)
 
     def json_del(self, key: KeyT, path: str = "$") -> int:
@@ -687,6 +873,34 @@ class Commands:
     def json_numincrby(self, key: KeyT, path: str, number: Union[int, float]) -> Any:
         """Add ``number`` to the number(s) at ``path``; returns the new value(s)."""
         return self.execute_command("JSON.NUMINCRBY", key, path, number)
+
+    def json_mget(self, keys: Iterable[KeyT], path: str) -> List[Any]:
+        """The decoded value at ``path`` in each key (None where a key is missing)."""
+        return self.execute_command("JSON.MGET", *keys, path)
+
+    def json_arrlen(self, key: KeyT, path: str = "$") -> Any:
+        """Length(s) of the array(s) at ``path`` (None where not an array)."""
+        return self.execute_command("JSON.ARRLEN", key, path)
+
+    def json_arrpop(self, key: KeyT, path: str = "$", index: int = -1) -> Any:
+        """Remove and return (decoded) the element at ``index`` of the array(s)."""
+        return self.execute_command("JSON.ARRPOP", key, path, index)
+
+    def json_objkeys(self, key: KeyT, path: str = "$") -> Any:
+        """Key names of the object(s) at ``path``."""
+        return self.execute_command("JSON.OBJKEYS", key, path)
+
+    def json_strlen(self, key: KeyT, path: str = "$") -> Any:
+        """Length(s) of the string(s) at ``path``."""
+        return self.execute_command("JSON.STRLEN", key, path)
+
+    def json_toggle(self, key: KeyT, path: str) -> Any:
+        """Flip the boolean(s) at ``path``; returns the new value(s) as bools."""
+        return self.execute_command("JSON.TOGGLE", key, path)
+
+    def json_clear(self, key: KeyT, path: str = "$") -> int:
+        """Empty the arrays and objects, and zero the numbers, at ``path``; how many."""
+        return self.execute_command("JSON.CLEAR", key, path)
 
     # -- streams -------------------------------------------------------------
 
@@ -757,6 +971,10 @@ class Commands:
         return self.execute_command(
             "XGROUP", "CREATE", key, groupname, id, *_flags(mkstream=mkstream)
         )
+
+    def xgroup_destroy(self, key: KeyT, groupname: str) -> bool:
+        """Delete a consumer group; False if it did not exist."""
+        return self.execute_command("XGROUP", "DESTROY", key, groupname)
 
     def xreadgroup(
         self,

@@ -1,4 +1,4 @@
-package diskdb_test
+package client_test
 
 // The server under test, started once for the package on first use.
 //
@@ -23,7 +23,7 @@ import (
 	"testing"
 	"time"
 
-	diskdb "github.com/diskdb/diskdb-go"
+	"github.com/transybao1393/diskdb/client"
 )
 
 const startTimeout = 60 * time.Second // a fresh RocksDB-backed server may take a while
@@ -139,7 +139,7 @@ func startServer() (*testServer, error) {
 
 // waitReady polls PING; false if the process exited first.
 func (s *testServer) waitReady() (bool, error) {
-	c := diskdb.New(diskdb.Options{Addr: s.addr, DialTimeout: time.Second, ReadTimeout: 2 * time.Second})
+	c := client.New(client.Options{Addr: s.addr, DialTimeout: time.Second, ReadTimeout: 2 * time.Second})
 	defer c.Close()
 	deadline := time.Now().Add(startTimeout)
 	for time.Now().Before(deadline) {
@@ -175,25 +175,25 @@ func (s *testServer) stop() {
 	}
 }
 
-// newClient returns a client of the (started on first use) server, closed
-// when the test ends. The server is flushed unless opts say otherwise.
-func newClient(t *testing.T, opts ...func(*diskdb.Options)) *diskdb.Client {
+// newClient connects a client to the (started on first use) server, closed
+// when the test ends. The server is not flushed.
+func newClient(t *testing.T, opts ...client.Option) *client.Client {
 	t.Helper()
 	serverOnce.Do(func() { server, serverErr = startServer() })
 	if serverErr != nil {
 		t.Fatal(serverErr)
 	}
-	opt := diskdb.Options{Addr: server.addr, DialTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second}
-	for _, o := range opts {
-		o(&opt)
+	opts = append([]client.Option{client.WithDialTimeout(5 * time.Second), client.WithReadTimeout(10 * time.Second)}, opts...)
+	c, err := client.Connect(server.addr, opts...)
+	if err != nil {
+		t.Fatalf("Connect(%s): %v", server.addr, err)
 	}
-	c := diskdb.New(opt)
 	t.Cleanup(func() { c.Close() })
 	return c
 }
 
 // flushedClient is newClient on an emptied server.
-func flushedClient(t *testing.T, opts ...func(*diskdb.Options)) *diskdb.Client {
+func flushedClient(t *testing.T, opts ...client.Option) *client.Client {
 	t.Helper()
 	c := newClient(t, opts...)
 	if _, err := c.Do(context.Background(), "FLUSHALL"); err != nil {
@@ -204,14 +204,14 @@ func flushedClient(t *testing.T, opts ...func(*diskdb.Options)) *diskdb.Client {
 
 // requireCommand skips the test only if the server answers "ERR unknown
 // command" to probe (probed once per command name).
-func requireCommand(t *testing.T, c *diskdb.Client, probe ...interface{}) {
+func requireCommand(t *testing.T, c *client.Client, probe ...interface{}) {
 	t.Helper()
 	name := fmt.Sprint(probe[0])
 	reason, ok := probes.Load(name)
 	if !ok {
 		reason = ""
 		_, err := c.Do(context.Background(), probe...)
-		var e *diskdb.Error
+		var e *client.RedisError
 		if errors.As(err, &e) && strings.HasPrefix(e.Message, "ERR unknown command") {
 			reason = fmt.Sprintf("server lacks %s: %s", name, e.Message)
 		}

@@ -1,4 +1,4 @@
-package diskdb
+package client
 
 import (
 	"bufio"
@@ -16,7 +16,7 @@ type Push []interface{}
 // Reply values produced by the reader, by RESP type:
 //
 //	simple string, bulk string, verbatim string  string (nil for a null bulk)
-//	error, blob error                            *Error (a value, not returned as error)
+//	error, blob error                            *RedisError (a value, not returned as error)
 //	integer                                      int64
 //	array, set                                   []interface{} (nil for a null array)
 //	map                                          map[string]interface{} (keys formatted with fmt.Sprint if not strings)
@@ -90,7 +90,7 @@ func (r *reader) readReply() (interface{}, error) {
 	case '+':
 		return string(payload), nil
 	case '-':
-		return &Error{Message: string(payload)}, nil
+		return &RedisError{Message: string(payload)}, nil
 	case ':':
 		return parseInt(payload)
 	case '_':
@@ -141,7 +141,7 @@ func (r *reader) readBlob(kind byte, header []byte) (interface{}, error) {
 	}
 	switch kind {
 	case '!':
-		return &Error{Message: string(data)}, nil
+		return &RedisError{Message: string(data)}, nil
 	case '=': // verbatim string: "txt:" or "mkd:" then the text
 		if len(data) < 4 {
 			return nil, protocolError("verbatim string without format")

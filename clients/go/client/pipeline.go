@@ -1,4 +1,4 @@
-package diskdb
+package client
 
 import (
 	"context"
@@ -6,7 +6,7 @@ import (
 )
 
 // Result is the reply of one pipelined command: Val is the reply and Err an
-// error reply (*Error) or Nil for a null reply, as Client.Do returns them.
+// error reply (*RedisError) or ErrNil for a null reply, as Client.Do returns them.
 type Result struct {
 	Val interface{}
 	Err error
@@ -57,7 +57,7 @@ func (p *Pipeline) Discard() { p.cmds = nil }
 // Exec sends the queued commands in one write, empties the queue and returns
 // one Result per command, in order. The error is a network error, a
 // transaction that was not executed (EXECABORT, ErrTxAborted), or else the
-// first error reply among the results (Nil replies are not errors here).
+// first error reply among the results (ErrNil replies are not errors here).
 func (p *Pipeline) Exec(ctx context.Context) ([]Result, error) {
 	cmds := p.cmds
 	p.cmds = nil
@@ -74,7 +74,7 @@ func (p *Pipeline) Exec(ctx context.Context) ([]Result, error) {
 			return nil, err
 		}
 	}
-	replies, err := p.c.roundTrip(ctx, payload, len(cmds))
+	replies, err := p.c.roundTrip(ctx, p.c.opt.ReadTimeout, payload, len(cmds))
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +87,7 @@ func (p *Pipeline) Exec(ctx context.Context) ([]Result, error) {
 	var firstErr error
 	for i, reply := range replies {
 		results[i].Val, results[i].Err = replyResult(reply)
-		if e := results[i].Err; firstErr == nil && e != nil && !errors.Is(e, Nil) {
+		if e := results[i].Err; firstErr == nil && e != nil && !errors.Is(e, ErrNil) {
 			firstErr = e
 		}
 	}
@@ -102,9 +102,9 @@ func execReplies(replies []interface{}) ([]interface{}, error) {
 		return exec, nil
 	case nil:
 		return nil, ErrTxAborted
-	case *Error: // EXECABORT: report the error that made a command rejected
+	case *RedisError: // EXECABORT: report the error that made a command rejected
 		for _, r := range replies[1 : len(replies)-1] {
-			if e, ok := r.(*Error); ok {
+			if e, ok := r.(*RedisError); ok {
 				return nil, e
 			}
 		}

@@ -1,4 +1,4 @@
-package diskdb_test
+package client_test
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	diskdb "github.com/diskdb/diskdb-go"
+	"github.com/transybao1393/diskdb/client"
 )
 
 var ctx = context.Background()
@@ -62,15 +62,15 @@ func TestStrings(t *testing.T) {
 		t.Fatal(err)
 	}
 	check(t, "Get", must(c.Get(ctx, "greeting")).get(t), "hello")
-	if _, err := c.Get(ctx, "missing"); err != diskdb.Nil {
-		t.Errorf("Get(missing) error = %v, want diskdb.Nil", err)
+	if _, err := c.Get(ctx, "missing"); err != client.ErrNil {
+		t.Errorf("Get(missing) error = %v, want client.ErrNil", err)
 	}
 	noErr(t, c.Set(ctx, "temp", 42, 1500*time.Millisecond))
 	check(t, "Get(temp)", must(c.Get(ctx, "temp")).get(t), "42")
 	if ttl := must(c.TTL(ctx, "temp")).get(t); ttl <= 0 || ttl > 2*time.Second {
 		t.Errorf("TTL(temp) = %v", ttl)
 	}
-	noErr(t, c.Set(ctx, "temp", "kept", diskdb.KeepTTL))
+	noErr(t, c.Set(ctx, "temp", "kept", client.KeepTTL))
 	if ttl := must(c.TTL(ctx, "temp")).get(t); ttl <= 0 {
 		t.Errorf("TTL after KeepTTL = %v", ttl)
 	}
@@ -80,7 +80,7 @@ func TestStrings(t *testing.T) {
 	noErr(t, c.MSet(ctx, "a", "1", "b", 2))
 	noErr(t, c.MSet(ctx, map[string]interface{}{"c": "3"}))
 	check(t, "MGet", must(c.MGet(ctx, "a", "missing", "b", "c")).get(t), []interface{}{"1", nil, "2", "3"})
-	check(t, "binary", must(diskdb.String(c.Do(ctx, "ECHO", []byte{0, '\r', '\n', 255}))).get(t), "\x00\r\n\xff")
+	check(t, "binary", must(client.String(c.Do(ctx, "ECHO", []byte{0, '\r', '\n', 255}))).get(t), "\x00\r\n\xff")
 }
 
 func TestCounters(t *testing.T) {
@@ -97,7 +97,7 @@ func TestKeys(t *testing.T) {
 	must(c.RPush(ctx, "l", "x")).get(t)
 	must(c.HSet(ctx, "h", "f", "v")).get(t)
 	must(c.SAdd(ctx, "st", "m")).get(t)
-	must(c.ZAdd(ctx, "z", diskdb.Z{Score: 1, Member: "m"})).get(t)
+	must(c.ZAdd(ctx, "z", client.Z{Score: 1, Member: "m"})).get(t)
 	for key, want := range map[string]string{"s": "string", "l": "list", "h": "hash", "st": "set", "z": "zset", "nope": "none"} {
 		check(t, "Type("+key+")", must(c.Type(ctx, key)).get(t), want)
 	}
@@ -146,8 +146,8 @@ func TestListQueue(t *testing.T) {
 	check(t, "LRange", must(c.LRange(ctx, "jobs", 0, -1)).get(t), []string{"job1", "job2"})
 	must(c.LPop(ctx, "jobs")).get(t)
 	must(c.LPop(ctx, "jobs")).get(t)
-	if _, err := c.LPop(ctx, "jobs"); err != diskdb.Nil {
-		t.Errorf("LPop(empty) error = %v, want Nil", err)
+	if _, err := c.LPop(ctx, "jobs"); err != client.ErrNil {
+		t.Errorf("LPop(empty) error = %v, want ErrNil", err)
 	}
 }
 
@@ -156,7 +156,7 @@ func TestHashes(t *testing.T) {
 	check(t, "HSet pairs", must(c.HSet(ctx, "user:1", "name", "Ada", "age", 36)).get(t), int64(2))
 	check(t, "HSet map", must(c.HSet(ctx, "user:1", map[string]interface{}{"email": "ada@example.com", "age": 37})).get(t), int64(1))
 	check(t, "HGet", must(c.HGet(ctx, "user:1", "age")).get(t), "37")
-	if _, err := c.HGet(ctx, "user:1", "phone"); err != diskdb.Nil {
+	if _, err := c.HGet(ctx, "user:1", "phone"); err != client.ErrNil {
 		t.Errorf("HGet(missing) error = %v", err)
 	}
 	check(t, "HGetAll", must(c.HGetAll(ctx, "user:1")).get(t), map[string]string{"name": "Ada", "age": "37", "email": "ada@example.com"})
@@ -176,16 +176,16 @@ func TestSets(t *testing.T) {
 
 func TestLeaderboard(t *testing.T) {
 	c := flushedClient(t)
-	added := must(c.ZAdd(ctx, "board", diskdb.Z{Score: 100, Member: "alice"}, diskdb.Z{Score: 80, Member: "bob"}, diskdb.Z{Score: 120.5, Member: "carol"})).get(t)
+	added := must(c.ZAdd(ctx, "board", client.Z{Score: 100, Member: "alice"}, client.Z{Score: 80, Member: "bob"}, client.Z{Score: 120.5, Member: "carol"})).get(t)
 	check(t, "ZAdd", added, int64(3))
 	check(t, "ZIncrBy", must(c.ZIncrBy(ctx, "board", 50, "bob")).get(t), 130.0)
 	check(t, "ZScore", must(c.ZScore(ctx, "board", "carol")).get(t), 120.5)
-	if _, err := c.ZScore(ctx, "board", "nobody"); err != diskdb.Nil {
+	if _, err := c.ZScore(ctx, "board", "nobody"); err != client.ErrNil {
 		t.Errorf("ZScore(missing) error = %v", err)
 	}
 	check(t, "ZRange", must(c.ZRange(ctx, "board", 0, -1)).get(t), []string{"alice", "carol", "bob"})
 	check(t, "ZRangeWithScores", must(c.ZRangeWithScores(ctx, "board", -2, -1)).get(t),
-		[]diskdb.Z{{Score: 120.5, Member: "carol"}, {Score: 130, Member: "bob"}})
+		[]client.Z{{Score: 120.5, Member: "carol"}, {Score: 130, Member: "bob"}})
 	check(t, "ZRem", must(c.ZRem(ctx, "board", "alice", "nobody")).get(t), int64(1))
 	check(t, "ZRange after ZRem", must(c.ZRange(ctx, "board", 0, -1)).get(t), []string{"carol", "bob"})
 }
@@ -206,7 +206,7 @@ func TestJSONProfile(t *testing.T) {
 	check(t, "JSONGet $.age", must(c.JSONGet(ctx, "user:1", "$.age")).get(t), "[37]")
 	noErr(t, c.JSONSet(ctx, "raw", "$", json.RawMessage(`{"a":[1,2]}`)))
 	check(t, "JSONGet raw", must(c.JSONGet(ctx, "raw", "$.a")).get(t), "[[1,2]]")
-	if _, err := c.JSONGet(ctx, "missing"); err != diskdb.Nil {
+	if _, err := c.JSONGet(ctx, "missing"); err != client.ErrNil {
 		t.Errorf("JSONGet(missing) error = %v", err)
 	}
 }
@@ -214,15 +214,15 @@ func TestJSONProfile(t *testing.T) {
 func TestStreamEvents(t *testing.T) {
 	c := flushedClient(t)
 	requireCommand(t, c, "XADD", "diskdb-capability-probe", "NOMKSTREAM", "*", "f", "v")
-	id1 := must(c.XAdd(ctx, &diskdb.XAddArgs{Stream: "events", Values: map[string]interface{}{"type": "signup", "user": "ada"}})).get(t)
-	id2 := must(c.XAdd(ctx, &diskdb.XAddArgs{Stream: "events", Values: []interface{}{"type", "login"}})).get(t)
-	check(t, "XAdd explicit ID", must(c.XAdd(ctx, &diskdb.XAddArgs{Stream: "events", ID: "99999999999999-0", Values: []string{"type", "x"}})).get(t), "99999999999999-0")
+	id1 := must(c.XAdd(ctx, &client.XAddArgs{Stream: "events", Values: map[string]interface{}{"type": "signup", "user": "ada"}})).get(t)
+	id2 := must(c.XAdd(ctx, &client.XAddArgs{Stream: "events", Values: []interface{}{"type", "login"}})).get(t)
+	check(t, "XAdd explicit ID", must(c.XAdd(ctx, &client.XAddArgs{Stream: "events", ID: "99999999999999-0", Values: []string{"type", "x"}})).get(t), "99999999999999-0")
 	check(t, "XLen", must(c.XLen(ctx, "events")).get(t), int64(3))
-	check(t, "XRange", must(c.XRange(ctx, "events", "-", id2)).get(t), []diskdb.XMessage{
+	check(t, "XRange", must(c.XRange(ctx, "events", "-", id2)).get(t), []client.XMessage{
 		{ID: id1, Values: map[string]interface{}{"type": "signup", "user": "ada"}},
 		{ID: id2, Values: map[string]interface{}{"type": "login"}},
 	})
-	must(c.XAdd(ctx, &diskdb.XAddArgs{Stream: "events", MaxLen: 2, Values: []string{"type", "trim"}})).get(t)
+	must(c.XAdd(ctx, &client.XAddArgs{Stream: "events", MaxLen: 2, Values: []string{"type", "trim"}})).get(t)
 	check(t, "XLen after MAXLEN", must(c.XLen(ctx, "events")).get(t), int64(2))
 }
 
@@ -230,15 +230,15 @@ func TestErrors(t *testing.T) {
 	c := flushedClient(t)
 	noErr(t, c.Set(ctx, "name", "value", 0))
 	_, err := c.LPush(ctx, "name", "x")
-	if !errors.Is(err, diskdb.ErrWrongType) {
+	if !errors.Is(err, client.ErrWrongType) {
 		t.Fatalf("LPush on a string: error = %v, want ErrWrongType", err)
 	}
-	var e *diskdb.Error
-	if !errors.As(err, &e) || e.Code() != "WRONGTYPE" || !strings.HasPrefix(e.Message, "WRONGTYPE ") {
-		t.Errorf("error = %#v, want a *diskdb.Error with code WRONGTYPE", err)
+	var e *client.RedisError
+	if !errors.As(err, &e) || !e.IsWrongType() || e.Code() != "WRONGTYPE" || !strings.HasPrefix(e.Message, "WRONGTYPE ") {
+		t.Errorf("error = %#v, want a *client.RedisError with code WRONGTYPE", err)
 	}
 	_, err = c.Incr(ctx, "name")
-	if !errors.As(err, &e) || errors.Is(err, diskdb.ErrWrongType) || !strings.Contains(e.Message, "not an integer") {
+	if !errors.As(err, &e) || e.IsWrongType() || errors.Is(err, client.ErrWrongType) || !strings.Contains(e.Message, "not an integer") {
 		t.Errorf("Incr on text: error = %v", err)
 	}
 	_, err = c.Do(ctx, "NOSUCHCOMMAND")
@@ -264,12 +264,10 @@ func (c countingConn) Write(p []byte) (int, error) {
 
 func TestPipelineIsOneWrite(t *testing.T) {
 	var writes int64
-	c := flushedClient(t, func(o *diskdb.Options) {
-		o.Dialer = func(ctx context.Context, network, addr string) (net.Conn, error) {
-			nc, err := (&net.Dialer{}).DialContext(ctx, network, addr)
-			return countingConn{Conn: nc, writes: &writes}, err
-		}
-	})
+	c := flushedClient(t, client.WithDialer(func(ctx context.Context, network, addr string) (net.Conn, error) {
+		nc, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		return countingConn{Conn: nc, writes: &writes}, err
+	}))
 	p := c.Pipeline()
 	p.Queue("SET", "a", "1")
 	p.Queue("INCR", "a")
@@ -281,7 +279,7 @@ func TestPipelineIsOneWrite(t *testing.T) {
 	}
 	before := atomic.LoadInt64(&writes)
 	results, err := p.Exec(ctx)
-	if !errors.Is(err, diskdb.ErrWrongType) {
+	if !errors.Is(err, client.ErrWrongType) {
 		t.Errorf("Exec error = %v, want the WRONGTYPE of LPUSH", err)
 	}
 	check(t, "writes", atomic.LoadInt64(&writes)-before, int64(1))
@@ -289,8 +287,8 @@ func TestPipelineIsOneWrite(t *testing.T) {
 	check(t, "SET", must(results[0].Text()).get(t), "OK")
 	check(t, "INCR", must(results[1].Int64()).get(t), int64(2))
 	check(t, "GET", must(results[2].Text()).get(t), "2")
-	check(t, "GET missing", results[3].Err, diskdb.Nil)
-	check(t, "LPUSH error", errors.Is(results[4].Err, diskdb.ErrWrongType), true)
+	check(t, "GET missing", results[3].Err, client.ErrNil)
+	check(t, "LPUSH error", errors.Is(results[4].Err, client.ErrWrongType), true)
 	check(t, "last RPUSH", must(results[504].Int64()).get(t), int64(500))
 	check(t, "queue emptied", p.Len(), 0)
 }
@@ -308,7 +306,7 @@ func TestTxPipeline(t *testing.T) {
 
 	tx.Queue("INCR", "balance")
 	tx.Queue("NOSUCHCOMMAND")
-	var e *diskdb.Error
+	var e *client.RedisError
 	if _, err := tx.Exec(ctx); !errors.As(err, &e) || !strings.Contains(e.Message, "unknown command") {
 		t.Errorf("aborted transaction: error = %v", err)
 	}
@@ -317,13 +315,10 @@ func TestTxPipeline(t *testing.T) {
 
 func TestConcurrentUse(t *testing.T) {
 	var dials int64
-	c := flushedClient(t, func(o *diskdb.Options) {
-		o.PoolSize = 4
-		o.Dialer = func(ctx context.Context, network, addr string) (net.Conn, error) {
-			atomic.AddInt64(&dials, 1)
-			return (&net.Dialer{}).DialContext(ctx, network, addr)
-		}
-	})
+	c := flushedClient(t, client.WithPoolSize(4), client.WithDialer(func(ctx context.Context, network, addr string) (net.Conn, error) {
+		atomic.AddInt64(&dials, 1)
+		return (&net.Dialer{}).DialContext(ctx, network, addr)
+	}))
 	var wg sync.WaitGroup
 	errs := make(chan error, 16)
 	for g := 0; g < 16; g++ {
@@ -350,42 +345,42 @@ func TestConcurrentUse(t *testing.T) {
 }
 
 func TestRESP3(t *testing.T) {
-	c := flushedClient(t, func(o *diskdb.Options) { o.Protocol = 3 })
-	check(t, "CLIENT INFO has resp=3", strings.Contains(must(diskdb.String(c.Do(ctx, "CLIENT", "INFO"))).get(t), "resp=3"), true)
+	c := flushedClient(t, client.WithProtocol(3))
+	check(t, "CLIENT INFO has resp=3", strings.Contains(must(client.String(c.Do(ctx, "CLIENT", "INFO"))).get(t), "resp=3"), true)
 	must(c.HSet(ctx, "h", "f", "v", "n", "1")).get(t)
 	check(t, "HGetAll", must(c.HGetAll(ctx, "h")).get(t), map[string]string{"f": "v", "n": "1"})
 	raw := must(c.Do(ctx, "HGETALL", "h")).get(t)
 	if _, ok := raw.(map[string]interface{}); !ok {
 		t.Errorf("raw RESP3 HGETALL is %T, want a map", raw)
 	}
-	must(c.ZAdd(ctx, "z", diskdb.Z{Score: 1.5, Member: "a"}, diskdb.Z{Score: 2, Member: "b"})).get(t)
+	must(c.ZAdd(ctx, "z", client.Z{Score: 1.5, Member: "a"}, client.Z{Score: 2, Member: "b"})).get(t)
 	check(t, "ZScore", must(c.ZScore(ctx, "z", "a")).get(t), 1.5)
-	check(t, "ZRangeWithScores", must(c.ZRangeWithScores(ctx, "z", 0, -1)).get(t), []diskdb.Z{{Score: 1.5, Member: "a"}, {Score: 2, Member: "b"}})
+	check(t, "ZRangeWithScores", must(c.ZRangeWithScores(ctx, "z", 0, -1)).get(t), []client.Z{{Score: 1.5, Member: "a"}, {Score: 2, Member: "b"}})
 	check(t, "SIsMember", must(c.SIsMember(ctx, "s", "x")).get(t), false)
-	if _, err := c.Get(ctx, "missing"); err != diskdb.Nil {
+	if _, err := c.Get(ctx, "missing"); err != client.ErrNil {
 		t.Errorf("Get(missing) error = %v", err)
 	}
 	check(t, "Info", strings.Contains(must(c.Info(ctx, "server")).get(t), "redis_version:"), true)
 }
 
 func TestReconnectAfterClientKill(t *testing.T) {
-	victim := flushedClient(t, func(o *diskdb.Options) { o.DB = 2; o.PoolSize = 1 })
+	victim := flushedClient(t, client.WithDB(2), client.WithPoolSize(1))
 	admin := newClient(t)
 	noErr(t, victim.Set(ctx, "survivor", "yes", 0))
-	id := must(diskdb.Int64(victim.Do(ctx, "CLIENT", "ID"))).get(t)
-	check(t, "CLIENT KILL", must(diskdb.Int64(admin.Do(ctx, "CLIENT", "KILL", "ID", id))).get(t), int64(1))
+	id := must(client.Int64(victim.Do(ctx, "CLIENT", "ID"))).get(t)
+	check(t, "CLIENT KILL", must(client.Int64(admin.Do(ctx, "CLIENT", "KILL", "ID", id))).get(t), int64(1))
 	// The pooled connection is dead; the next call reconnects and re-selects DB 2.
 	check(t, "Get after kill", must(victim.Get(ctx, "survivor")).get(t), "yes")
-	if newID := must(diskdb.Int64(victim.Do(ctx, "CLIENT", "ID"))).get(t); newID == id {
+	if newID := must(client.Int64(victim.Do(ctx, "CLIENT", "ID"))).get(t); newID == id {
 		t.Error("expected a new connection")
 	}
-	if _, err := admin.Get(ctx, "survivor"); err != diskdb.Nil {
+	if _, err := admin.Get(ctx, "survivor"); err != client.ErrNil {
 		t.Errorf("admin (DB 0) sees survivor: %v", err)
 	}
 }
 
 func TestContextCancellation(t *testing.T) {
-	c := flushedClient(t, func(o *diskdb.Options) { o.PoolSize = 1; o.ReadTimeout = 0 })
+	c := flushedClient(t, client.WithPoolSize(1), client.WithReadTimeout(0))
 	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
 	defer cancel()
 	start := time.Now()
@@ -424,12 +419,12 @@ func TestSessionAndRateLimiter(t *testing.T) {
 	noErr(t, c.Set(ctx, "token", "t", 100*time.Millisecond))
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
-		if _, err := c.Get(ctx, "token"); err == diskdb.Nil {
+		if _, err := c.Get(ctx, "token"); err == client.ErrNil {
 			break
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if _, err := c.Get(ctx, "token"); err != diskdb.Nil {
+	if _, err := c.Get(ctx, "token"); err != client.ErrNil {
 		t.Errorf("token did not expire: %v", err)
 	}
 
@@ -461,7 +456,7 @@ func TestPingInfoDoAndClose(t *testing.T) {
 	check(t, "Do ECHO", must(c.Do(ctx, "ECHO", "hi")).get(t), "hi")
 	check(t, "Do DBSIZE type", reflect.TypeOf(must(c.Do(ctx, "DBSIZE")).get(t)).Kind(), reflect.Int64)
 	c.Close()
-	if err := c.Ping(ctx); !errors.Is(err, diskdb.ErrClosed) {
+	if err := c.Ping(ctx); !errors.Is(err, client.ErrClosed) {
 		t.Errorf("Ping after Close: %v, want ErrClosed", err)
 	}
 }
@@ -473,9 +468,49 @@ func TestConnectionRefused(t *testing.T) {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	c := diskdb.New(diskdb.Options{Addr: addr, DialTimeout: time.Second})
+	if c, err := client.Connect(addr, client.WithDialTimeout(time.Second)); err == nil {
+		c.Close()
+		t.Error("Connect to a closed port: want an error")
+	}
+	c := client.New(client.Options{Addr: addr, DialTimeout: time.Second}) // lazy: fails on first use
 	defer c.Close()
 	if err := c.Ping(ctx); err == nil {
 		t.Error("Ping to a closed port: want an error")
+	}
+}
+
+func TestConnectOptions(t *testing.T) {
+	newClient(t) // starts the server
+	addr := server.addr
+	c, err := client.Connect(addr, client.WithDB(3), client.WithPoolSize(2), client.WithTimeout(5*time.Second), client.WithProtocol(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	noErr(t, c.FlushDB(ctx))
+	noErr(t, c.Set(ctx, "where", "db3", 0))
+	db0 := newClient(t)
+	if _, err := db0.Get(ctx, "where"); err != client.ErrNil {
+		t.Errorf("db 0 sees a key set in db 3: %v", err)
+	}
+	check(t, "Get in db 3", must(c.Get(ctx, "where")).get(t), "db3")
+
+	// A database the server does not have, or a password it does not expect,
+	// makes Connect fail with the server's error.
+	var e *client.RedisError
+	if _, err := client.Connect(addr, client.WithDB(1000)); !errors.As(err, &e) {
+		t.Errorf("Connect(WithDB(1000)) error = %v, want a *RedisError", err)
+	}
+	if _, err := client.Connect(addr, client.WithPassword("not-configured")); !errors.As(err, &e) {
+		t.Errorf("Connect(WithPassword) to a server without a password: error = %v, want a *RedisError", err)
+	}
+	if _, err := client.Connect(addr, client.WithProtocol(4)); err == nil {
+		t.Error("Connect(WithProtocol(4)): want an error")
+	}
+	// A cancelled context stops Connect.
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := client.ConnectContext(cancelled, addr); !errors.Is(err, context.Canceled) {
+		t.Errorf("ConnectContext(cancelled) error = %v", err)
 	}
 }

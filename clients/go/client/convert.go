@@ -1,4 +1,4 @@
-package diskdb
+package client
 
 import (
 	"fmt"
@@ -25,8 +25,8 @@ func toString(reply interface{}) (string, error) {
 	case *big.Int:
 		return v.String(), nil
 	case nil:
-		return "", Nil
-	case *Error:
+		return "", ErrNil
+	case *RedisError:
 		return "", v
 	}
 	return "", unexpected(reply)
@@ -44,8 +44,8 @@ func toInt64(reply interface{}) (int64, error) {
 		}
 		return 0, nil
 	case nil:
-		return 0, Nil
-	case *Error:
+		return 0, ErrNil
+	case *RedisError:
 		return 0, v
 	}
 	return 0, unexpected(reply)
@@ -60,8 +60,8 @@ func toFloat64(reply interface{}) (float64, error) {
 	case int64:
 		return float64(v), nil
 	case nil:
-		return 0, Nil
-	case *Error:
+		return 0, ErrNil
+	case *RedisError:
 		return 0, v
 	}
 	return 0, unexpected(reply)
@@ -77,8 +77,8 @@ func toBool(reply interface{}) (bool, error) {
 	case string:
 		return v == "OK", nil
 	case nil:
-		return false, Nil
-	case *Error:
+		return false, ErrNil
+	case *RedisError:
 		return false, v
 	}
 	return false, unexpected(reply)
@@ -86,7 +86,7 @@ func toBool(reply interface{}) (bool, error) {
 
 // toStatus checks a status reply such as +OK.
 func toStatus(reply interface{}) (struct{}, error) {
-	if e, ok := reply.(*Error); ok {
+	if e, ok := reply.(*RedisError); ok {
 		return struct{}{}, e
 	}
 	return struct{}{}, nil
@@ -97,8 +97,8 @@ func toSlice(reply interface{}) ([]interface{}, error) {
 	case []interface{}:
 		return v, nil
 	case nil:
-		return nil, Nil
-	case *Error:
+		return nil, ErrNil
+	case *RedisError:
 		return nil, v
 	}
 	return nil, unexpected(reply)
@@ -244,7 +244,7 @@ func convert[T any](reply interface{}, err error, conv func(interface{}) (T, err
 }
 
 // String converts a reply from Do to a string: c.Do(...) can be passed
-// directly, as in diskdb.String(c.Do(ctx, "GET", "k")).
+// directly, as in client.String(c.Do(ctx, "GET", "k")).
 func String(reply interface{}, err error) (string, error) { return convert(reply, err, toString) }
 
 // Int64 converts a reply from Do to an int64.
@@ -263,4 +263,58 @@ func Strings(reply interface{}, err error) ([]string, error) { return convert(re
 // Do to a map[string]string.
 func StringMap(reply interface{}, err error) (map[string]string, error) {
 	return convert(reply, err, toStringMap)
+}
+
+var toInt64s = sliceOf(toInt64)
+
+var toBools = sliceOf(toBool)
+
+// toStringOrStrings accepts an array of strings or a single string (the
+// reply to a legacy JSON path).
+func toStringOrStrings(reply interface{}) ([]string, error) {
+	if s, ok := reply.(string); ok {
+		return []string{s}, nil
+	}
+	return toStrings(reply)
+}
+
+// toZWithKey converts the [key, member, score] reply of BZPOPMIN/BZPOPMAX.
+func toZWithKey(reply interface{}) (ZWithKey, error) {
+	items, err := toSlice(reply)
+	if err != nil {
+		return ZWithKey{}, err
+	}
+	if len(items) != 3 {
+		return ZWithKey{}, unexpected(reply)
+	}
+	var z ZWithKey
+	if z.Key, err = toString(items[0]); err != nil {
+		return ZWithKey{}, err
+	}
+	member, err := toString(items[1])
+	if err != nil {
+		return ZWithKey{}, err
+	}
+	z.Member = member
+	z.Score, err = toFloat64(items[2])
+	return z, err
+}
+
+// toXStreams converts XREAD replies: an array of [stream, entries] pairs
+// (RESP2) or a map from stream to entries (RESP3).
+func toXStreams(reply interface{}) ([]XStream, error) {
+	kvs, err := pairs(reply)
+	if err != nil {
+		return nil, err
+	}
+	streams := make([]XStream, len(kvs))
+	for i, kv := range kvs {
+		if streams[i].Stream, err = toString(kv[0]); err != nil {
+			return nil, err
+		}
+		if streams[i].Messages, err = toXMessages(kv[1]); err != nil {
+			return nil, err
+		}
+	}
+	return streams, nil
 }

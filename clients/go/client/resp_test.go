@@ -1,4 +1,4 @@
-package diskdb
+package client
 
 import (
 	"bufio"
@@ -60,9 +60,9 @@ func TestReaderReplyTypes(t *testing.T) {
 		{"set", "~2\r\n+a\r\n+b\r\n", []interface{}{"a", "b"}},
 		{"push", ">3\r\n+message\r\n+news\r\n$2\r\nhi\r\n", Push{"message", "news", "hi"}},
 		{"attribute", "|1\r\n+key-popularity\r\n*2\r\n$1\r\na\r\n,0.1923\r\n*2\r\n:2039123\r\n:9543892\r\n", []interface{}{int64(2039123), int64(9543892)}},
-		{"error", "-ERR unknown command\r\n", &Error{Message: "ERR unknown command"}},
-		{"blob error", "!21\r\nSYNTAX invalid syntax\r\n", &Error{Message: "SYNTAX invalid syntax"}},
-		{"error in array", "*2\r\n+OK\r\n-ERR boom\r\n", []interface{}{"OK", &Error{Message: "ERR boom"}}},
+		{"error", "-ERR unknown command\r\n", &RedisError{Message: "ERR unknown command"}},
+		{"blob error", "!21\r\nSYNTAX invalid syntax\r\n", &RedisError{Message: "SYNTAX invalid syntax"}},
+		{"error in array", "*2\r\n+OK\r\n-ERR boom\r\n", []interface{}{"OK", &RedisError{Message: "ERR boom"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -139,14 +139,14 @@ func TestAppendCommand(t *testing.T) {
 }
 
 func TestErrorMatching(t *testing.T) {
-	var err error = &Error{Message: "WRONGTYPE Operation against a key holding the wrong kind of value"}
+	var err error = &RedisError{Message: "WRONGTYPE Operation against a key holding the wrong kind of value"}
 	if !errors.Is(err, ErrWrongType) || errors.Is(err, ErrAuth) {
 		t.Error("WRONGTYPE should match ErrWrongType only")
 	}
-	if e := (&Error{Message: "WRONGPASS invalid"}); !errors.Is(e, ErrAuth) || e.Code() != "WRONGPASS" {
+	if e := (&RedisError{Message: "WRONGPASS invalid"}); !errors.Is(e, ErrAuth) || e.Code() != "WRONGPASS" {
 		t.Error("WRONGPASS should match ErrAuth")
 	}
-	if errors.Is(&Error{Message: "ERR syntax error"}, ErrWrongType) {
+	if errors.Is(&RedisError{Message: "ERR syntax error"}, ErrWrongType) {
 		t.Error("ERR should not match ErrWrongType")
 	}
 }
@@ -172,8 +172,8 @@ func TestConverters(t *testing.T) {
 	if b, err := toBool(true); !b || err != nil {
 		t.Error("toBool(RESP3 true)")
 	}
-	if _, err := String(nil, Nil); err != Nil {
-		t.Errorf("String(nil, Nil) error = %v, want Nil", err)
+	if _, err := String(nil, ErrNil); err != ErrNil {
+		t.Errorf("String(nil, ErrNil) error = %v, want ErrNil", err)
 	}
 	msgs, err := toXMessages([]interface{}{[]interface{}{"1-0", []interface{}{"f", "v"}}, []interface{}{"2-0", nil}})
 	if err != nil || !reflect.DeepEqual(msgs, []XMessage{{ID: "1-0", Values: map[string]interface{}{"f": "v"}}, {ID: "2-0"}}) {

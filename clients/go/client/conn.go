@@ -1,4 +1,4 @@
-package diskdb
+package client
 
 import (
 	"bufio"
@@ -87,27 +87,28 @@ func (cn *conn) handshake(ctx context.Context, opt *Options) error {
 			return err
 		}
 	}
-	replies, err := cn.roundTrip(ctx, opt, payload, len(cmds))
+	replies, err := cn.roundTrip(ctx, opt.ReadTimeout, payload, len(cmds))
 	if err != nil {
 		return err
 	}
 	for _, reply := range replies {
-		if e, ok := reply.(*Error); ok {
+		if e, ok := reply.(*RedisError); ok {
 			return e
 		}
 	}
 	return nil
 }
 
-// roundTrip writes payload in one Write and reads n replies. Error replies
-// are returned as *Error values; the error result is an I/O (or context)
-// error, after which the connection must not be reused. The replies read
-// before an I/O error are returned with it.
-func (cn *conn) roundTrip(ctx context.Context, opt *Options, payload []byte, n int) ([]interface{}, error) {
+// roundTrip writes payload in one Write and reads n replies, within
+// readTimeout (0: no bound) and the context. Error replies are returned as
+// *RedisError values; the error result is an I/O (or context) error, after
+// which the connection must not be reused. The replies read before an I/O
+// error are returned with it.
+func (cn *conn) roundTrip(ctx context.Context, readTimeout time.Duration, payload []byte, n int) ([]interface{}, error) {
 	ctxDeadline, hasDeadline := ctx.Deadline()
 	deadline := ctxDeadline
-	if opt.ReadTimeout > 0 {
-		if d := time.Now().Add(opt.ReadTimeout); deadline.IsZero() || d.Before(deadline) {
+	if readTimeout > 0 {
+		if d := time.Now().Add(readTimeout); deadline.IsZero() || d.Before(deadline) {
 			deadline = d
 		}
 	}
