@@ -6,7 +6,17 @@ use std::path::PathBuf;
 
 /// A Redis-compatible server that keeps every byte on disk in RocksDB.
 #[derive(Parser, Debug)]
-#[command(name = "diskdb", version, about, long_about = None)]
+#[command(
+    name = "diskdb",
+    version,
+    about,
+    long_about = "DiskDB speaks the Redis protocol (RESP2/RESP3) on --port and keeps every \
+key on disk in RocksDB, one shard per core under --dir, with hot keys cached in memory.\n\n\
+Settings come from --config (YAML sections server, storage, persistence; see the \
+example diskdb.conf), then from flags, which win. CONFIG GET/SET changes some at run \
+time. SIGTERM or SHUTDOWN stops cleanly; RUST_LOG overrides --loglevel.",
+    after_help = "Examples:\n  diskdb --port 6380 --dir /var/lib/diskdb\n  diskdb --config /etc/diskdb/diskdb.conf --sync always\n  redis-cli -p 6380 ping"
+)]
 struct Cli {
     /// Config file (YAML sections: server, storage, persistence).
     #[arg(long, short = 'c', value_name = "FILE", help_heading = "General")]
@@ -30,13 +40,13 @@ struct Cli {
     #[arg(long, short = 'd', help_heading = "Storage")]
     dir: Option<PathBuf>,
     /// Number of shards, one per core [default: number of cores].
-    #[arg(long, help_heading = "Storage")]
+    #[arg(long, help_heading = "Tuning")]
     shards: Option<usize>,
     /// Block compression: lz4, snappy, zstd, none [default: lz4].
     #[arg(long, value_parser = parse_compression, help_heading = "Storage")]
     compression: Option<Compression>,
     /// Shared block cache size, e.g. 256MB [default: 256MB].
-    #[arg(long, value_parser = parse_size, help_heading = "Storage")]
+    #[arg(long, value_parser = parse_size, help_heading = "Tuning")]
     block_cache_size: Option<ByteSize>,
     /// WAL fsync policy: always, everysec, no [default: everysec].
     #[arg(long, value_parser = parse_sync, help_heading = "Durability")]

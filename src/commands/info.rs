@@ -31,6 +31,7 @@ struct ShardFigures {
     write_stopped: u64,
     delayed_write_rate: u64,
     estimated_keys: u64,
+    amp: crate::storage::engine::Amplification,
     command_stats: HashMap<&'static str, CommandStat>,
     error_stats: HashMap<String, u64>,
     keyspace: Vec<(u8, u64, u64)>,
@@ -98,6 +99,7 @@ fn shard_figures(db: &Db, with_keyspace: bool) -> ShardFigures {
             .ok()
             .flatten()
             .unwrap_or(0),
+        amp: s.engine.amplification(crate::storage::Cf::Meta),
         command_stats: obs.commands.clone(),
         error_stats: obs.errors.clone(),
         keyspace,
@@ -325,8 +327,8 @@ fn rocksdb(x: &Ctx) -> Vec<String> {
         .enumerate()
         .map(|(i, f)| {
             format!(
-                "rocksdb_shard{i}:sst_bytes={},memtable_bytes={},pending_compaction_bytes={},running_compactions={},running_flushes={},write_stopped={},delayed_write_rate={},write_stalls={},wal_syncs={},estimated_keys={}",
-                f.sst_bytes, f.memtable_bytes, f.pending_compaction_bytes, f.running_compactions, f.running_flushes, f.write_stopped, f.delayed_write_rate, f.stalls, f.wal_syncs, f.estimated_keys
+                "rocksdb_shard{i}:sst_bytes={},memtable_bytes={},pending_compaction_bytes={},running_compactions={},running_flushes={},write_stopped={},delayed_write_rate={},write_stalls={},wal_syncs={},estimated_keys={},write_amp={:.2},read_amp={},space_amp={:.2}",
+                f.sst_bytes, f.memtable_bytes, f.pending_compaction_bytes, f.running_compactions, f.running_flushes, f.write_stopped, f.delayed_write_rate, f.stalls, f.wal_syncs, f.estimated_keys, f.amp.write, f.amp.read, f.amp.space
             )
         })
         .collect()

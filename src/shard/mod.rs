@@ -161,9 +161,15 @@ impl Shard {
             match self.engine.write(batch, wal, true) {
                 Err(WriteError::Stalled) => {
                     incr(&self.stats.write_stalls, 1);
+                    let e = &self.engine;
                     log::warn!(
-                        "shard {}: RocksDB write stall (flush or compaction behind); waiting",
-                        self.id
+                        "shard {}: RocksDB write stall, waiting: pending compaction {} bytes, {} running compactions, {} running flushes, {} immutable memtables, write stopped={}",
+                        self.id,
+                        e.property_sum("rocksdb.estimate-pending-compaction-bytes"),
+                        e.db().property_int_value("rocksdb.num-running-compactions").ok().flatten().unwrap_or(0),
+                        e.db().property_int_value("rocksdb.num-running-flushes").ok().flatten().unwrap_or(0),
+                        e.property_sum("rocksdb.num-immutable-mem-table"),
+                        e.property_sum("rocksdb.is-write-stopped"),
                     );
                     self.engine.write(retry, wal, false)
                 }

@@ -197,6 +197,63 @@ impl Engine {
     }
 }
 
+/// Read, write and space amplification of one column family.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Amplification {
+    /// Bytes written by flushes and compactions per byte ingested.
+    pub write: f64,
+    /// SST files a point lookup may probe: L0 files plus non-empty levels.
+    pub read: u64,
+    /// SST bytes per byte of live data.
+    pub space: f64,
+}
+
+impl Engine {
+    /// Amplification figures of a column family, from RocksDB's properties.
+    pub fn amplification(&self, cf: Cf) -> Amplification {
+        let h = self.cf(cf);
+        let int = |name: &str| {
+            self.db
+                .property_int_value_cf(h, name)
+                .ok()
+                .flatten()
+                .unwrap_or(0)
+        };
+        let stats = self
+            .db
+            .property_value_cf(h, "rocksdb.cfstats-no-file-histogram")
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        let l0 = int("rocksdb.num-files-at-level0");
+        let deeper = (1..7)
+            .filter(|l| int(&format!("rocksdb.num-files-at-level{l}")) > 0)
+            .count() as u64;
+        let live = int("rocksdb.estimate-live-data-size");
+        let sst = int("rocksdb.total-sst-files-size");
+        Amplification {
+            write: parse_sum_write_amp(&stats).unwrap_or(0.0),
+            read: l0 + deeper,
+            space: if live > 0 {
+                sst as f64 / live as f64
+            } else {
+                0.0
+            },
+        }
+    }
+}
+
+/// The W-Amp of the "Sum" row of RocksDB's compaction-stats table. The
+/// Size column is two tokens ("1.23 MB") in data rows, one in the header.
+fn parse_sum_write_amp(stats: &str) -> Option<f64> {
+    let header = stats
+        .lines()
+        .find(|l| l.trim_start().starts_with("Level") && l.contains("W-Amp"))?;
+    let col = header.split_whitespace().position(|t| t == "W-Amp")? + 1;
+    let sum = stats.lines().find(|l| l.trim_start().starts_with("Sum"))?;
+    sum.split_whitespace().nth(col)?.parse().ok()
+}
+
 impl Drop for Engine {
     fn drop(&mut self) {
         self.slot.store(std::ptr::null_mut(), Ordering::Release);
@@ -211,6 +268,13 @@ mod tests {
 
     fn test_config() -> Config {
         Config::build(None, Default::default()).unwrap()
+    }
+
+    #[test]
+    fn write_amp_from_compaction_stats() {
+        let stats = "** Compaction Stats [meta] **\nLevel    Files   Size     Score Read(GB)  Rn(GB) Rnp1(GB) Write(GB) Wnew(GB) Moved(GB) W-Amp Rd(MB/s)\n-----\n  L0      2/0    1.23 MB   0.5      0.0     0.0      0.0       0.0      0.0       0.0   1.0      0.0\n Sum      2/0    1.23 MB   0.0      0.0     0.0      0.0       0.0      0.0       0.0   2.5      0.0\n";
+        assert_eq!(parse_sum_write_amp(stats), Some(2.5));
+        assert_eq!(parse_sum_write_amp("nothing"), None);
     }
 
     #[test]
