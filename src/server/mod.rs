@@ -101,8 +101,56 @@ fn run_id() -> String {
         .collect::<String>()
 }
 
+/// The CPUs this process may run on (honours taskset and container
+/// cpusets), in order.
+fn allowed_cpus() -> Vec<usize> {
+    // SAFETY: sched_getaffinity fills the zeroed set we own.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    let ok =
+        unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) }
+            == 0;
+    let cpus: Vec<usize> = if ok {
+        (0..libc::CPU_SETSIZE as usize)
+            .filter(|&c| unsafe { libc::CPU_ISSET(c, &set) })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    if cpus.is_empty() {
+        (0..std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1))
+            .collect()
+    } else {
+        cpus
+    }
+}
+
+/// io_uring needs locked memory: fail early with a clear message when the
+/// limit is too small, warn when buffers will not be registered.
+fn check_memlock(shards: usize) -> Result<(), String> {
+    // SAFETY: getrlimit fills the struct we own.
+    let mut lim: libc::rlimit = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut lim) } != 0
+        || lim.rlim_cur == libc::RLIM_INFINITY
+    {
+        return Ok(());
+    }
+    let root = unsafe { libc::geteuid() } == 0;
+    let kib = lim.rlim_cur / 1024;
+    let hint = "raise it: `ulimit -l unlimited`, systemd LimitMEMLOCK=infinity, or docker run --ulimit memlock=-1";
+    if lim.rlim_cur < 512 * 1024 && !root {
+        return Err(format!("the locked-memory limit (ulimit -l) is {kib} KiB; io_uring needs at least 512 KiB: {hint}"));
+    }
+    if lim.rlim_cur < (10 << 20) * shards as u64 && !root {
+        log::warn!("locked-memory limit is {kib} KiB: io_uring buffers will not be registered (slower I/O); {hint}");
+    }
+    Ok(())
+}
+
 /// Starts every shard and serves until SIGTERM/SIGINT.
 pub fn run(config: Config) -> Result<(), String> {
+    check_memlock(config.shards)?;
     manifest::check_or_create(&config.dir, config.shards)?;
     let config = Arc::new(config);
     let shards = config.shards;
@@ -132,9 +180,24 @@ pub fn run(config: Config) -> Result<(), String> {
         config.runtime.sync().name(),
         config.compression.name()
     );
-    let cpus = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
+    let cpus = allowed_cpus();
+    log::info!(
+        "configuration: bind={} port={} dir={} shards={} sync={} sync_interval={}ms wal={} compression={} block_cache={} write_buffers={} hot_cache={} max_log_size={} maxclients={} config_file={}",
+        config.bind,
+        config.port,
+        config.dir.display(),
+        shards,
+        config.runtime.sync().name(),
+        config.runtime.sync_interval_ms.load(Ordering::Relaxed),
+        config.wal_enabled,
+        config.compression.name(),
+        config.block_cache_size,
+        config.write_buffer_size,
+        config.hot_cache_size,
+        config.max_log_size,
+        config.runtime.maxclients.load(Ordering::Relaxed),
+        config.config_file.as_ref().map_or("none".to_string(), |p| p.display().to_string()),
+    );
     let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<usize, String>>();
     let go = Arc::new(std::sync::Barrier::new(shards + 1));
     let mut stops = Vec::new();
@@ -151,11 +214,21 @@ pub fn run(config: Config) -> Result<(), String> {
             go.clone(),
             addr.clone(),
         );
-        let placement = if shards <= cpus {
-            Placement::Fixed(id)
+        let pinned = shards <= cpus.len();
+        let placement = if pinned {
+            Placement::Fixed(cpus[id])
         } else {
             Placement::Unbound
         };
+        log::info!(
+            "shard {id}: {} RocksDB at {}",
+            if pinned {
+                format!("pinned to cpu {},", cpus[id])
+            } else {
+                "unpinned (more shards than cpus),".to_string()
+            },
+            config.dir.join(format!("shard-{id}")).display()
+        );
         let handle = LocalExecutorBuilder::new(placement)
             .name(&format!("shard-{id}"))
             .spawn(move || async move {
@@ -186,7 +259,7 @@ pub fn run(config: Config) -> Result<(), String> {
         match ready_rx.recv() {
             Ok(Ok(id)) => log::debug!("shard {id} ready"),
             Ok(Err(e)) => failure = failure.or(Some(e)),
-            Err(_) => failure = failure.or(Some("a shard executor exited during startup".into())),
+            Err(_) => failure = failure.or(Some("a shard executor exited during startup (see the error logged above; io_uring may need a higher locked-memory limit)".into())),
         }
     }
     if let Some(e) = failure {
