@@ -626,6 +626,8 @@ fn config(c: &mut Client, a: Args) -> BoxFuture<'_> {
                         &s.expired_keys,
                         &s.write_stalls,
                         &s.wal_syncs,
+                        &s.net_input_bytes,
+                        &s.net_output_bytes,
                     ] {
                         cell.set(0);
                     }

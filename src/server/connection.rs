@@ -5,7 +5,7 @@ use super::client::{Client, ClientHandle};
 use super::ServerState;
 use crate::commands::{self, Started};
 use crate::protocol::{parse_command, Reply};
-use crate::shard::Shard;
+use crate::shard::{incr, Shard};
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use glommio::net::TcpStream;
 use std::collections::VecDeque;
@@ -132,6 +132,7 @@ async fn run(stream: &mut TcpStream, client: &mut Client) {
             Ok(n) => n,
         };
         inbuf.extend_from_slice(&chunk[..n]);
+        incr(&client.shard.stats.net_input_bytes, n as u64);
         let mut used = 0;
         let mut flow = Flow::Next;
         while matches!(flow, Flow::Next) && client.monitor.is_none() {
@@ -148,6 +149,8 @@ async fn run(stream: &mut TcpStream, client: &mut Client) {
                     {
                         drain(client, &mut pending, &mut out).await;
                         client.shard.make_durable().await;
+                        incr(&client.shard.stats.net_output_bytes, out.len() as u64);
+                        incr(&client.shard.stats.net_output_bytes, out.len() as u64);
                         if stream.write_all(&out).await.is_err() {
                             return;
                         }
@@ -170,6 +173,7 @@ async fn run(stream: &mut TcpStream, client: &mut Client) {
         drain(client, &mut pending, &mut out).await;
         client.shard.make_durable().await;
         if !out.is_empty() {
+            incr(&client.shard.stats.net_output_bytes, out.len() as u64);
             if stream.write_all(&out).await.is_err() {
                 return;
             }

@@ -36,6 +36,10 @@ pub struct ShardStats {
     pub write_stalls: Cell<u64>,
     /// WAL fsyncs performed.
     pub wal_syncs: Cell<u64>,
+    /// Bytes read from clients of this core.
+    pub net_input_bytes: Cell<u64>,
+    /// Bytes written to clients of this core.
+    pub net_output_bytes: Cell<u64>,
 }
 
 /// Bump a counter cell.

@@ -183,6 +183,19 @@ impl Engine {
         self.db.flush_wal(sync).map_err(|e| e.to_string())
     }
 
+    /// Bytes in the shard's write-ahead log files.
+    pub fn wal_bytes(&self) -> u64 {
+        std::fs::read_dir(&self.path)
+            .map(|dir| {
+                dir.filter_map(|e| e.ok())
+                    .filter(|e| e.path().extension().is_some_and(|x| x == "log"))
+                    .filter_map(|e| e.metadata().ok())
+                    .map(|m| m.len())
+                    .sum()
+            })
+            .unwrap_or(0)
+    }
+
     /// An integer RocksDB property summed over all column families.
     pub fn property_sum(&self, name: &str) -> u64 {
         Cf::ALL
