@@ -23,3 +23,7 @@ fi
 echo "test: Go client (clients/go) against $server"
 (cd clients/go && export GOCACHE="${GOCACHE:-$HOME/.cache/diskdb-go}" &&
   go vet ./... && DISKDB_SERVER="$server" go test -count=1 ./...)
+
+echo "test: release tarball (scripts/release.sh) starts and answers PING"
+scripts/release.sh > "$CARGO_TARGET_DIR/release.log" 2>&1 || { cat "$CARGO_TARGET_DIR/release.log" >&2; exit 1; }
+scripts/smoke-release.sh "$(ls -t dist/diskdb-*-linux-*.tar.gz | head -n 1)"
