@@ -172,11 +172,6 @@ fn latency_monitor_and_debug() {
 #[test]
 fn monitor_sees_commands_from_every_core() {
     let s = Server::start(2, &[]);
-    let mut mon_probe = s.conn();
-    let info: String = redis::cmd("CLIENT")
-        .arg("INFO")
-        .query(&mut mon_probe)
-        .unwrap();
     let shard_of = |info: &str| {
         info.split_whitespace()
             .find_map(|f| f.strip_prefix("shard="))
