@@ -2,7 +2,8 @@
 
 use super::strings::tri;
 use super::{
-    arity_error, cmd, not_integer, on_every_shard, on_owner, Args, BoxFuture, Command, Exec::*,
+    arity_error, cmd, lower, not_integer, on_every_shard, on_owner, unknown_subcommand, Args,
+    BoxFuture, Command, Exec::*,
 };
 use crate::protocol::Reply;
 use crate::server::client::Client;
@@ -47,18 +48,6 @@ pub static COMMANDS: &[Command] = &[
         Coord(debug),
     ),
 ];
-
-fn lower(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).to_ascii_lowercase()
-}
-
-fn unknown_subcommand(a: &[Vec<u8>]) -> Reply {
-    Reply::err(format!(
-        "ERR unknown subcommand '{}'. Try {} HELP.",
-        String::from_utf8_lossy(&a[1]),
-        String::from_utf8_lossy(&a[0]).to_ascii_uppercase()
-    ))
-}
 
 fn help(lines: &[&str]) -> Reply {
     Reply::Array(lines.iter().map(|l| Reply::Simple(l.to_string())).collect())

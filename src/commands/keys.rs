@@ -559,10 +559,7 @@ fn object(client: &mut Client, a: Args) -> BoxFuture<'_> {
             );
         }
         if !matches!(sub.as_str(), "encoding" | "freq" | "idletime" | "refcount") {
-            return Reply::err(format!(
-                "ERR unknown subcommand '{}'. Try OBJECT HELP.",
-                String::from_utf8_lossy(&a[1])
-            ));
+            return super::unknown_subcommand(&a);
         }
         if a.len() != 3 {
             return Reply::err(format!(

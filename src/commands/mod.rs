@@ -191,6 +191,20 @@ pub fn not_integer() -> Reply {
     Reply::err("ERR value is not an integer or out of range")
 }
 
+/// A lower-cased argument (option and subcommand names).
+pub fn lower(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).to_ascii_lowercase()
+}
+
+/// `ERR unknown subcommand 'x'. Try CMD HELP.` for container commands.
+pub fn unknown_subcommand(a: &[Vec<u8>]) -> Reply {
+    Reply::err(format!(
+        "ERR unknown subcommand '{}'. Try {} HELP.",
+        String::from_utf8_lossy(&a[1]),
+        String::from_utf8_lossy(&a[0]).to_ascii_uppercase()
+    ))
+}
+
 fn unknown_command(args: &[Vec<u8>]) -> Reply {
     let mut msg = format!(
         "ERR unknown command '{}', with args beginning with: ",

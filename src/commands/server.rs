@@ -2,8 +2,8 @@
 //! CONFIG, INFO, DBSIZE, FLUSHDB/FLUSHALL, TIME, SHUTDOWN.
 
 use super::{
-    all_commands, arity_error, cmd, lookup, not_integer, on_every_shard, syntax_error, Args,
-    BoxFuture, Command, Exec::*, Merge,
+    all_commands, arity_error, cmd, lookup, lower, not_integer, on_every_shard, syntax_error,
+    unknown_subcommand, Args, BoxFuture, Command, Exec::*, Merge,
 };
 use crate::config::registry;
 use crate::data_types::Db;
@@ -116,18 +116,6 @@ pub static COMMANDS: &[Command] = &[
         Conn(shutdown),
     ),
 ];
-
-fn lower(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).to_ascii_lowercase()
-}
-
-fn unknown_subcommand(a: &[Vec<u8>]) -> Reply {
-    Reply::err(format!(
-        "ERR unknown subcommand '{}'. Try {} HELP.",
-        String::from_utf8_lossy(&a[1]),
-        String::from_utf8_lossy(&a[0]).to_ascii_uppercase()
-    ))
-}
 
 fn sub_arity_error(a: &[Vec<u8>]) -> Reply {
     arity_error(&format!("{}|{}", lower(&a[0]), lower(&a[1])))

@@ -781,11 +781,7 @@ async fn subcommand(
     let parent = String::from_utf8_lossy(&a[0]).to_ascii_lowercase();
     let sub = String::from_utf8_lossy(&a[1]).to_ascii_lowercase();
     let Some(&(_, arity)) = table.iter().find(|(n, _)| *n == sub) else {
-        return Reply::err(format!(
-            "ERR unknown subcommand '{}'. Try {} HELP.",
-            String::from_utf8_lossy(&a[1]),
-            parent.to_ascii_uppercase()
-        ));
+        return super::unknown_subcommand(&a);
     };
     let n = a.len() as i32;
     if (arity > 0 && n != arity) || (arity < 0 && n < -arity) {
