@@ -1,44 +1,10 @@
 //! Hash commands against the real server (two shards: "foo" and "bar" live
 //! on different shards).
 mod common;
-use common::{q_err, Raw, Server};
-
-const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
+use common::{bulk, cmd, int, q_err, sorted, strings, Raw, Server, WRONGTYPE};
 
 fn server() -> Server {
     Server::start(2, &[])
-}
-
-fn cmd(args: &[&str]) -> redis::Cmd {
-    let mut c = redis::cmd(args[0]);
-    for a in &args[1..] {
-        c.arg(*a);
-    }
-    c
-}
-
-fn int(c: &mut redis::Connection, args: &[&str]) -> i64 {
-    cmd(args)
-        .query(c)
-        .unwrap_or_else(|e| panic!("{args:?}: {e}"))
-}
-
-fn bulk(c: &mut redis::Connection, args: &[&str]) -> Option<String> {
-    cmd(args)
-        .query(c)
-        .unwrap_or_else(|e| panic!("{args:?}: {e}"))
-}
-
-fn strings(c: &mut redis::Connection, args: &[&str]) -> Vec<String> {
-    cmd(args)
-        .query(c)
-        .unwrap_or_else(|e| panic!("{args:?}: {e}"))
-}
-
-fn sorted(c: &mut redis::Connection, args: &[&str]) -> Vec<String> {
-    let mut v = strings(c, args);
-    v.sort();
-    v
 }
 
 /// HGETALL as sorted (field, value) pairs.

@@ -140,6 +140,47 @@ impl Drop for Server {
     }
 }
 
+/// Redis's WRONGTYPE error text.
+pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
+
+/// A `redis::Cmd` from string arguments.
+pub fn cmd(args: &[&str]) -> redis::Cmd {
+    let mut c = redis::cmd(args[0]);
+    for a in &args[1..] {
+        c.arg(*a);
+    }
+    c
+}
+
+/// Runs a command and converts its reply, panicking with the command on error.
+pub fn query<T: redis::FromRedisValue>(c: &mut redis::Connection, args: &[&str]) -> T {
+    cmd(args)
+        .query(c)
+        .unwrap_or_else(|e| panic!("{args:?}: {e}"))
+}
+
+/// An integer reply.
+pub fn int(c: &mut redis::Connection, args: &[&str]) -> i64 {
+    query(c, args)
+}
+
+/// A bulk-string-or-nil reply.
+pub fn bulk(c: &mut redis::Connection, args: &[&str]) -> Option<String> {
+    query(c, args)
+}
+
+/// An array of strings.
+pub fn strings(c: &mut redis::Connection, args: &[&str]) -> Vec<String> {
+    query(c, args)
+}
+
+/// An array of strings, sorted (for replies in no promised order).
+pub fn sorted(c: &mut redis::Connection, args: &[&str]) -> Vec<String> {
+    let mut v = strings(c, args);
+    v.sort();
+    v
+}
+
 /// Runs a command and returns the result as a redis::Value.
 pub fn q(con: &mut redis::Connection, args: &[&str]) -> redis::Value {
     let mut c = redis::cmd(args[0]);
