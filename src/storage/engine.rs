@@ -122,6 +122,10 @@ impl Engine {
             o.set_block_based_table_factory(&table);
             o.set_compression_type(compression_type(config.compression));
             o.set_level_compaction_dynamic_level_bytes(true);
+            // Room for memtables waiting on a flush before writes stall,
+            // and flush each one as soon as it is full.
+            o.set_max_write_buffer_number(4);
+            o.set_min_write_buffer_number_to_merge(1);
             if matches!(cf, Cf::Data | Cf::ZScore) {
                 let s = slot.clone();
                 o.set_compaction_filter(
