@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod bits;
+pub mod client;
 pub mod hashes;
 pub mod info;
 pub mod json;
@@ -203,6 +204,24 @@ pub fn unknown_subcommand(a: &[Vec<u8>]) -> Reply {
         String::from_utf8_lossy(&a[1]),
         String::from_utf8_lossy(&a[0]).to_ascii_uppercase()
     ))
+}
+
+/// A subcommand of a container command: (name, arity counting the parent
+/// command, handler). Positive arity is exact, negative a minimum.
+pub type Subcommand = (&'static str, i32, ConnFn);
+
+/// Dispatches `PARENT sub …` through a subcommand table, with Redis's
+/// unknown-subcommand and `parent|sub` arity errors.
+pub fn run_subcommand(table: &[Subcommand], c: &mut Client, a: &[Vec<u8>]) -> Reply {
+    let sub = lower(&a[1]);
+    let Some(&(name, arity, f)) = table.iter().find(|(n, _, _)| *n == sub) else {
+        return unknown_subcommand(a);
+    };
+    let n = a.len() as i32;
+    if (arity >= 0 && n != arity) || (arity < 0 && n < -arity) {
+        return arity_error(&format!("{}|{name}", lower(&a[0])));
+    }
+    f(c, a)
 }
 
 fn unknown_command(args: &[Vec<u8>]) -> Reply {

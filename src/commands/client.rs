@@ -1,0 +1,228 @@
+//! CLIENT and its subcommands, dispatched through a subcommand table.
+
+use super::{lower, run_subcommand, syntax_error, Subcommand};
+use crate::protocol::Reply;
+use crate::server::client::{Client, ClientHandle};
+use crate::util::num::parse_i64;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+/// CLIENT's subcommands: (name, arity counting CLIENT itself, handler).
+static SUBCOMMANDS: &[Subcommand] = &[
+    ("id", 2, |c, _| Reply::Int(c.handle.id as i64)),
+    ("getname", 2, getname),
+    ("setname", 3, |c, a| {
+        set_name(c, &a[2]).map_or_else(|e| e, |_| Reply::ok())
+    }),
+    ("info", 2, |c, _| {
+        Reply::Verbatim(format!("{}\n", c.handle.info_line()))
+    }),
+    ("list", -2, list),
+    ("setinfo", 4, setinfo),
+    ("kill", -3, kill_matching),
+    ("pause", -3, pause),
+    ("unpause", 2, |c, _| {
+        c.server.pause_until_ms.store(0, Ordering::Relaxed);
+        Reply::ok()
+    }),
+    ("no-evict", 3, |_, a| match lower(&a[2]).as_str() {
+        "on" | "off" => Reply::ok(),
+        _ => syntax_error(),
+    }),
+    ("reply", 3, reply),
+    ("help", 2, help),
+];
+
+/// CLIENT <subcommand> …
+pub fn client(c: &mut Client, a: &[Vec<u8>]) -> Reply {
+    run_subcommand(SUBCOMMANDS, c, a)
+}
+
+/// Sets the client's name (CLIENT SETNAME, HELLO SETNAME).
+pub fn set_name(c: &mut Client, name: &[u8]) -> Result<(), Reply> {
+    if name.iter().any(|&b| !(b'!'..=b'~').contains(&b)) {
+        return Err(Reply::err(
+            "ERR Client names cannot contain spaces, newlines or special characters.",
+        ));
+    }
+    *c.handle.name.lock().unwrap() = String::from_utf8_lossy(name).into_owned();
+    Ok(())
+}
+
+fn getname(c: &mut Client, _a: &[Vec<u8>]) -> Reply {
+    let n = c.handle.name.lock().unwrap().clone();
+    if n.is_empty() {
+        Reply::Nil
+    } else {
+        Reply::bulk(n)
+    }
+}
+
+fn all_clients(c: &Client) -> Vec<Arc<ClientHandle>> {
+    c.server.clients.lock().unwrap().values().cloned().collect()
+}
+
+fn list(c: &mut Client, a: &[Vec<u8>]) -> Reply {
+    let mut ids: Option<Vec<u64>> = None;
+    let mut i = 2;
+    while i < a.len() {
+        match lower(&a[i]).as_str() {
+            "type" if i + 1 < a.len() => i += 2,
+            "id" if i + 1 < a.len() => {
+                let parsed: Option<Vec<u64>> = a[i + 1..]
+                    .iter()
+                    .map(|x| parse_i64(x).filter(|n| *n > 0).map(|n| n as u64))
+                    .collect();
+                match parsed {
+                    Some(v) => ids = Some(v),
+                    None => return Reply::err("ERR Invalid client ID"),
+                }
+                i = a.len();
+            }
+            _ => return syntax_error(),
+        }
+    }
+    let text: String = all_clients(c)
+        .iter()
+        .filter(|h| ids.as_ref().is_none_or(|ids| ids.contains(&h.id)))
+        .map(|h| h.info_line() + "\n")
+        .collect();
+    Reply::Verbatim(text)
+}
+
+fn setinfo(c: &mut Client, a: &[Vec<u8>]) -> Reply {
+    let v = String::from_utf8_lossy(&a[3]).into_owned();
+    if v.contains([' ', '\n']) {
+        return Reply::err(format!(
+            "ERR {} cannot contain spaces, newlines or special characters.",
+            lower(&a[2])
+        ));
+    }
+    let mut lib = c.handle.lib.lock().unwrap();
+    match lower(&a[2]).as_str() {
+        "lib-name" => lib.0 = v,
+        "lib-ver" => lib.1 = v,
+        _ => {
+            return Reply::err(format!(
+                "ERR Unrecognized option '{}'",
+                String::from_utf8_lossy(&a[2])
+            ))
+        }
+    }
+    Reply::ok()
+}
+
+/// Closes a client: another client at once, this one after its reply.
+fn kill(c: &mut Client, h: &ClientHandle) {
+    if h.id == c.handle.id {
+        c.close_after_reply = true;
+    } else {
+        h.kill();
+    }
+}
+
+fn kill_matching(c: &mut Client, a: &[Vec<u8>]) -> Reply {
+    let clients = all_clients(c);
+    if a.len() == 3 {
+        let addr = String::from_utf8_lossy(&a[2]).into_owned();
+        return match clients.iter().find(|h| h.addr == addr) {
+            Some(h) => {
+                kill(c, h);
+                Reply::ok()
+            }
+            None => Reply::err("ERR No such client"),
+        };
+    }
+    if a.len() % 2 != 0 {
+        return syntax_error();
+    }
+    let (mut id, mut addr, mut laddr, mut skipme) = (None, None, None, true);
+    for pair in a[2..].chunks(2) {
+        let v = String::from_utf8_lossy(&pair[1]).into_owned();
+        match lower(&pair[0]).as_str() {
+            "id" => match v.parse::<u64>() {
+                Ok(n) if n > 0 => id = Some(n),
+                _ => return Reply::err("ERR client-id should be greater than 0"),
+            },
+            "addr" => addr = Some(v),
+            "laddr" => laddr = Some(v),
+            "skipme" => match v.to_ascii_lowercase().as_str() {
+                "yes" => skipme = true,
+                "no" => skipme = false,
+                _ => return syntax_error(),
+            },
+            "type" | "user" | "maxage" => {}
+            _ => return syntax_error(),
+        }
+    }
+    let me = c.handle.id;
+    let mut n = 0;
+    for h in &clients {
+        let hit = id.is_none_or(|x| x == h.id)
+            && addr.as_ref().is_none_or(|x| *x == h.addr)
+            && laddr.as_ref().is_none_or(|x| *x == h.laddr)
+            && !(skipme && h.id == me);
+        if hit {
+            kill(c, h);
+            n += 1;
+        }
+    }
+    Reply::Int(n)
+}
+
+fn pause(c: &mut Client, a: &[Vec<u8>]) -> Reply {
+    if a.len() > 4 {
+        return syntax_error();
+    }
+    let ms = match parse_i64(&a[2]) {
+        Some(ms) if ms >= 0 => ms as u64,
+        Some(_) => return Reply::err("ERR timeout is negative"),
+        None => return Reply::err("ERR timeout is not an integer or out of range"),
+    };
+    let writes_only = match a.get(3).map(|m| lower(m)).as_deref() {
+        None | Some("all") => false,
+        Some("write") => true,
+        Some(_) => return syntax_error(),
+    };
+    c.server
+        .pause_writes_only
+        .store(writes_only, Ordering::Relaxed);
+    c.server
+        .pause_until_ms
+        .store(crate::util::now_ms() + ms, Ordering::Relaxed);
+    Reply::ok()
+}
+
+fn reply(c: &mut Client, a: &[Vec<u8>]) -> Reply {
+    match lower(&a[2]).as_str() {
+        "on" => c.reply_off = false,
+        "off" => c.reply_off = true,
+        // this command's reply and the next one's
+        "skip" => c.reply_skip = 2,
+        _ => return syntax_error(),
+    }
+    Reply::ok()
+}
+
+fn help(_c: &mut Client, _a: &[Vec<u8>]) -> Reply {
+    Reply::Array(
+        [
+            "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "ID",
+            "GETNAME",
+            "SETNAME <name>",
+            "INFO",
+            "LIST [TYPE <type>] [ID <id> ...]",
+            "SETINFO <LIB-NAME|LIB-VER> <value>",
+            "KILL <ip:port> | <filter> <value> ...",
+            "PAUSE <timeout> [WRITE|ALL]",
+            "UNPAUSE",
+            "NO-EVICT (ON|OFF)",
+            "REPLY (ON|OFF|SKIP)",
+            "HELP",
+        ]
+        .iter()
+        .map(|s| Reply::Simple(s.to_string()))
+        .collect(),
+    )
+}
