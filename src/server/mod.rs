@@ -149,6 +149,79 @@ fn check_memlock(shards: usize) -> Result<(), String> {
 }
 
 /// Starts every shard and serves until SIGTERM/SIGINT.
+/// What every shard executor starts with.
+struct Startup {
+    config: Arc<Config>,
+    mesh: Arc<Mesh>,
+    shared: SharedResources,
+    state: Arc<ServerState>,
+    /// Each shard reports Ok(id) once its RocksDB is open and its port bound.
+    ready: std::sync::mpsc::Sender<Result<usize, String>>,
+    /// Released once every shard is ready (or startup failed).
+    go: Arc<std::sync::Barrier>,
+    addr: String,
+}
+
+/// Starts the executor of shard `id` on `placement`.
+fn spawn_shard(
+    id: usize,
+    placement: Placement,
+    s: Startup,
+    stop: futures_channel::oneshot::Receiver<()>,
+) -> Result<glommio::ExecutorJoinHandle<()>, String> {
+    LocalExecutorBuilder::new(placement)
+        .name(&format!("shard-{id}"))
+        .spawn(move || async move {
+            let shard = match Shard::open(id, s.config, s.mesh, s.shared) {
+                Ok(shard) => Rc::new(shard),
+                Err(e) => {
+                    let _ = s.ready.send(Err(e));
+                    return;
+                }
+            };
+            let listener = match glommio::net::TcpListener::bind(&s.addr) {
+                Ok(l) => l,
+                Err(e) => {
+                    let _ = s
+                        .ready
+                        .send(Err(format!("cannot listen on {}: {e}", s.addr)));
+                    return;
+                }
+            };
+            let _ = s.ready.send(Ok(id));
+            s.go.wait();
+            serve_shard(shard, listener, s.state, stop).await;
+        })
+        .map_err(|e| format!("cannot start executor for shard {id}: {e}"))
+}
+
+fn log_configuration(config: &Config, addr: &str) {
+    log::info!(
+        "DiskDB {} starting: {} shards, data in {}, listening on {addr}",
+        env!("CARGO_PKG_VERSION"),
+        config.shards,
+        config.dir.display(),
+    );
+    log::info!(
+        "configuration: bind={} port={} dir={} shards={} sync={} sync_interval={}ms wal={} compression={} block_cache={} write_buffers={} hot_cache={} max_log_size={} maxclients={} config_file={}",
+        config.bind,
+        config.port,
+        config.dir.display(),
+        config.shards,
+        config.runtime.sync().name(),
+        config.runtime.sync_interval_ms.load(Ordering::Relaxed),
+        config.wal_enabled,
+        config.compression.name(),
+        config.block_cache_size,
+        config.write_buffer_size,
+        config.hot_cache_size,
+        config.max_log_size,
+        config.runtime.maxclients.load(Ordering::Relaxed),
+        config.config_file.as_ref().map_or("none".to_string(), |p| p.display().to_string()),
+    );
+}
+
+/// Starts every shard and serves until SIGTERM/SIGINT.
 pub fn run(config: Config) -> Result<(), String> {
     check_memlock(config.shards)?;
     manifest::check_or_create(&config.dir, config.shards)?;
@@ -172,32 +245,9 @@ pub fn run(config: Config) -> Result<(), String> {
         pause_writes_only: AtomicBool::new(false),
     });
     let addr = format!("{}:{}", config.bind, config.port);
-    log::info!(
-        "DiskDB {} starting: {} shards, data in {}, listening on {addr}, sync {}, compression {}",
-        env!("CARGO_PKG_VERSION"),
-        shards,
-        config.dir.display(),
-        config.runtime.sync().name(),
-        config.compression.name()
-    );
+    log_configuration(&config, &addr);
     let cpus = allowed_cpus();
-    log::info!(
-        "configuration: bind={} port={} dir={} shards={} sync={} sync_interval={}ms wal={} compression={} block_cache={} write_buffers={} hot_cache={} max_log_size={} maxclients={} config_file={}",
-        config.bind,
-        config.port,
-        config.dir.display(),
-        shards,
-        config.runtime.sync().name(),
-        config.runtime.sync_interval_ms.load(Ordering::Relaxed),
-        config.wal_enabled,
-        config.compression.name(),
-        config.block_cache_size,
-        config.write_buffer_size,
-        config.hot_cache_size,
-        config.max_log_size,
-        config.runtime.maxclients.load(Ordering::Relaxed),
-        config.config_file.as_ref().map_or("none".to_string(), |p| p.display().to_string()),
-    );
+    let pinned = shards <= cpus.len();
     let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<usize, String>>();
     let go = Arc::new(std::sync::Barrier::new(shards + 1));
     let mut stops = Vec::new();
@@ -205,16 +255,6 @@ pub fn run(config: Config) -> Result<(), String> {
     for id in 0..shards {
         let (stop_tx, stop_rx) = futures_channel::oneshot::channel::<()>();
         stops.push(stop_tx);
-        let (config, mesh, shared, state, ready, go, addr) = (
-            config.clone(),
-            mesh.clone(),
-            shared.clone(),
-            state.clone(),
-            ready_tx.clone(),
-            go.clone(),
-            addr.clone(),
-        );
-        let pinned = shards <= cpus.len();
         let placement = if pinned {
             Placement::Fixed(cpus[id])
         } else {
@@ -225,33 +265,20 @@ pub fn run(config: Config) -> Result<(), String> {
             if pinned {
                 format!("pinned to cpu {},", cpus[id])
             } else {
-                "unpinned (more shards than cpus),".to_string()
+                "unpinned (more shards than cpus),".into()
             },
             config.dir.join(format!("shard-{id}")).display()
         );
-        let handle = LocalExecutorBuilder::new(placement)
-            .name(&format!("shard-{id}"))
-            .spawn(move || async move {
-                let shard = match Shard::open(id, config, mesh, shared) {
-                    Ok(s) => Rc::new(s),
-                    Err(e) => {
-                        let _ = ready.send(Err(e));
-                        return;
-                    }
-                };
-                let listener = match glommio::net::TcpListener::bind(&addr) {
-                    Ok(l) => l,
-                    Err(e) => {
-                        let _ = ready.send(Err(format!("cannot listen on {addr}: {e}")));
-                        return;
-                    }
-                };
-                let _ = ready.send(Ok(id));
-                go.wait();
-                serve_shard(shard, listener, state, stop_rx).await;
-            })
-            .map_err(|e| format!("cannot start executor for shard {id}: {e}"))?;
-        handles.push(handle);
+        let startup = Startup {
+            config: config.clone(),
+            mesh: mesh.clone(),
+            shared: shared.clone(),
+            state: state.clone(),
+            ready: ready_tx.clone(),
+            go: go.clone(),
+            addr: addr.clone(),
+        };
+        handles.push(spawn_shard(id, placement, startup, stop_rx)?);
     }
     drop(ready_tx);
     let mut failure = None;
@@ -262,21 +289,22 @@ pub fn run(config: Config) -> Result<(), String> {
             Err(_) => failure = failure.or(Some("a shard executor exited during startup (see the error logged above; io_uring may need a higher locked-memory limit)".into())),
         }
     }
+    let stop_all = |stops: Vec<futures_channel::oneshot::Sender<()>>| {
+        stops.into_iter().for_each(|s| {
+            let _ = s.send(());
+        })
+    };
     if let Some(e) = failure {
         // Let the healthy shards proceed so they can be stopped cleanly.
         std::thread::spawn(move || go.wait());
-        stops.into_iter().for_each(|s| {
-            let _ = s.send(());
-        });
+        stop_all(stops);
         return Err(e);
     }
     go.wait();
     log::info!("ready to accept connections on {addr}");
     wait_for_signal(&config);
     log::info!("shutting down: closing listeners, syncing WAL");
-    stops.into_iter().for_each(|s| {
-        let _ = s.send(());
-    });
+    stop_all(stops);
     for h in handles {
         let _ = h.join();
     }
