@@ -237,6 +237,18 @@ fn client_pause_reply_and_no_evict() {
         .arg(10_000)
         .query(&mut admin)
         .unwrap();
+    // a client already waiting is released by UNPAUSE, not by the timeout
+    let port = s.port;
+    let waiting = std::thread::spawn(move || {
+        let mut w = redis::Client::open(format!("redis://127.0.0.1:{port}/"))
+            .unwrap()
+            .get_connection()
+            .unwrap();
+        let t = Instant::now();
+        let _: Option<String> = w.get("p").unwrap();
+        t.elapsed()
+    });
+    std::thread::sleep(Duration::from_millis(300));
     let _: () = redis::cmd("CLIENT")
         .arg("UNPAUSE")
         .query(&mut admin)
@@ -246,6 +258,11 @@ fn client_pause_reply_and_no_evict() {
     assert!(
         t.elapsed() < Duration::from_millis(300),
         "UNPAUSE releases clients"
+    );
+    let waited = waiting.join().unwrap();
+    assert!(
+        waited < Duration::from_secs(3),
+        "a paused client waited {waited:?} after UNPAUSE"
     );
     assert_eq!(
         q_err(&mut admin, &["CLIENT", "PAUSE", "abc"]),

@@ -198,9 +198,12 @@ async fn run_command(
     pending: &mut VecDeque<Pending>,
     out: &mut Vec<u8>,
 ) -> Flow {
-    if let Some(wait) = commands::pause_for(client, &args) {
+    if commands::pause_for(client, &args).is_some() {
         drain(client, pending, out).await;
-        glommio::timer::sleep(wait).await;
+        // re-check often, so CLIENT UNPAUSE releases waiting clients at once
+        while let Some(wait) = commands::pause_for(client, &args) {
+            glommio::timer::sleep(wait.min(Duration::from_millis(10))).await;
+        }
     }
     match commands::start(client, args) {
         Started::Ready(_) if !client.reply_allowed() => {}
