@@ -1,7 +1,7 @@
 //! Hash commands against the real server (two shards: "foo" and "bar" live
 //! on different shards).
 mod common;
-use common::{bulk, cmd, int, q_err, sorted, strings, Raw, Server, WRONGTYPE};
+use common::{bulk, cmd, int, q_err, scan_all, sorted, strings, Raw, Server, WRONGTYPE};
 
 fn server() -> Server {
     Server::start(2, &[])
@@ -487,19 +487,7 @@ fn generic_commands_on_hashes() {
     // SCAN TYPE
     let _: () = cmd(&["SET", "str", "x"]).query(&mut c).unwrap();
     assert_eq!(int(&mut c, &["SADD", "set", "m"]), 1);
-    let mut found = Vec::new();
-    let mut cursor = "0".to_string();
-    loop {
-        let (next, keys): (String, Vec<String>) = cmd(&["SCAN", &cursor, "TYPE", "hash"])
-            .query(&mut c)
-            .unwrap();
-        found.extend(keys);
-        cursor = next;
-        if cursor == "0" {
-            break;
-        }
-    }
-    found.sort();
+    let found = scan_all(&mut c, &["TYPE", "hash"]);
     assert_eq!(found, ["bar", "foo", "{foo}x"]);
     // EXPIRE removes the whole hash
     assert_eq!(int(&mut c, &["PEXPIRE", "bar", "100"]), 1);

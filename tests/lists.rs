@@ -2,7 +2,7 @@
 //! errors, lists on both shards, cross-shard moves, blocking pops woken by
 //! other connections, timeouts, durability across kill -9.
 mod common;
-use common::{q, q_err, Raw, Server};
+use common::{q, q_err, settle, spawn_command, Raw, Server};
 use redis::Value;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -521,36 +521,13 @@ fn a_big_list_is_deleted_in_constant_time() {
     assert_eq!(range(&mut c, "t"), ["1000"]);
 }
 
-/// Runs a command on a new connection in a thread; returns its reply and
-/// how long it took.
-fn spawn(s: &Server, args: &[&str]) -> thread::JoinHandle<(Value, Duration)> {
-    let mut c = s.conn();
-    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    thread::spawn(move || {
-        let t = Instant::now();
-        let mut cmd = redis::cmd(&args[0]);
-        for a in &args[1..] {
-            cmd.arg(a);
-        }
-        let v = cmd
-            .query::<Value>(&mut c)
-            .unwrap_or_else(|e| Value::SimpleString(e.to_string()));
-        (v, t.elapsed())
-    })
-}
-
-/// Lets spawned clients reach the server and block.
-fn settle() {
-    thread::sleep(Duration::from_millis(300));
-}
-
 #[test]
 fn blocking_pop_is_woken_by_a_push_from_another_connection() {
     let s = server();
     let mut c = s.conn();
     // several rounds: connections land on either core, keys on both shards
     for (round, key) in ["foo", "bar", "foo", "bar"].iter().enumerate() {
-        let waiter = spawn(&s, &["BLPOP", key, "10"]);
+        let waiter = spawn_command(&s, &["BLPOP", key, "10"]);
         settle();
         assert_eq!(run::<String>(&mut c, &["PING"]), "PONG");
         let v = format!("v{round}");
@@ -562,7 +539,7 @@ fn blocking_pop_is_woken_by_a_push_from_another_connection() {
         assert_eq!(run::<i64>(&mut c, &["EXISTS", key]), 0);
     }
     // BRPOP on keys of both shards, served by the one pushed
-    let waiter = spawn(&s, &["BRPOP", "foo", "bar", "0"]);
+    let waiter = spawn_command(&s, &["BRPOP", "foo", "bar", "0"]);
     settle();
     run::<i64>(&mut c, &["RPUSH", "bar", "x", "y"]);
     assert_eq!(waiter.join().unwrap().0, bulks(&["bar", "y"]));
@@ -584,11 +561,11 @@ fn blocked_clients_are_served_in_arrival_order() {
     let s = server();
     let mut c = s.conn();
     for key in ["foo", "bar"] {
-        let first = spawn(&s, &["BLPOP", key, "10"]);
+        let first = spawn_command(&s, &["BLPOP", key, "10"]);
         settle();
-        let second = spawn(&s, &["BRPOP", key, "10"]);
+        let second = spawn_command(&s, &["BRPOP", key, "10"]);
         settle();
-        let third = spawn(&s, &["BLMPOP", "10", "1", key, "LEFT", "COUNT", "5"]);
+        let third = spawn_command(&s, &["BLMPOP", "10", "1", key, "LEFT", "COUNT", "5"]);
         settle();
         // one push serves the first two, the third gets the rest
         assert_eq!(run::<i64>(&mut c, &["RPUSH", key, "a", "b", "c", "d"]), 4);
@@ -670,8 +647,8 @@ fn blocking_move_across_shards() {
     let s = server();
     let mut c = s.conn();
     // BLMOVE foo → bar (different shards) and {foo}x → foo (same shard)
-    let cross = spawn(&s, &["BLMOVE", "foo", "bar", "RIGHT", "LEFT", "10"]);
-    let local = spawn(&s, &["BRPOPLPUSH", "{foo}x", "foo", "10"]);
+    let cross = spawn_command(&s, &["BLMOVE", "foo", "bar", "RIGHT", "LEFT", "10"]);
+    let local = spawn_command(&s, &["BRPOPLPUSH", "{foo}x", "foo", "10"]);
     settle();
     run::<i64>(&mut c, &["RPUSH", "bar", "old"]);
     run::<i64>(&mut c, &["RPUSH", "{foo}x", "a"]);
@@ -716,7 +693,7 @@ fn a_closed_or_killed_client_leaves_the_wait_queue() {
             .unwrap();
         assert!(killed.join().unwrap().is_err());
         // the next waiter gets the element
-        let live = spawn(&s, &["BLPOP", key, "10"]);
+        let live = spawn_command(&s, &["BLPOP", key, "10"]);
         settle();
         run::<i64>(&mut c, &["RPUSH", key, "v"]);
         assert_eq!(live.join().unwrap().0, bulks(&[key, "v"]));
@@ -759,7 +736,7 @@ fn lists_survive_kill_9() {
         run::<i64>(&mut c, &["RPUSH", "gone", "1"]);
         q(&mut c, &["RPOP", "gone"]);
         // a pop served to a blocked client is durable too
-        let waiter = spawn(&s, &["BLPOP", "served", "10"]);
+        let waiter = spawn_command(&s, &["BLPOP", "served", "10"]);
         settle();
         run::<i64>(&mut c, &["RPUSH", "served", "1", "2"]);
         assert_eq!(waiter.join().unwrap().0, bulks(&["served", "1"]));

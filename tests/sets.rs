@@ -1,7 +1,7 @@
 //! Set commands against the real server (two shards: "foo" and "bar" live
 //! on different shards; `{foo}x` lives with "foo").
 mod common;
-use common::{bulk, cmd, int, q_err, sorted, strings, Raw, Server, WRONGTYPE};
+use common::{bulk, cmd, int, q_err, scan_all, sorted, strings, Raw, Server, WRONGTYPE};
 
 fn server() -> Server {
     Server::start(2, &[])
@@ -509,19 +509,7 @@ fn generic_commands_on_sets() {
     assert_eq!(members(&mut c, "{bar}z"), ["a", "b"]);
     let _: () = cmd(&["SET", "str", "x"]).query(&mut c).unwrap();
     assert_eq!(int(&mut c, &["HSET", "h", "f", "v"]), 1);
-    let mut found = Vec::new();
-    let mut cursor = "0".to_string();
-    loop {
-        let (next, keys): (String, Vec<String>) = cmd(&["SCAN", &cursor, "TYPE", "set"])
-            .query(&mut c)
-            .unwrap();
-        found.extend(keys);
-        cursor = next;
-        if cursor == "0" {
-            break;
-        }
-    }
-    found.sort();
+    let found = scan_all(&mut c, &["TYPE", "set"]);
     assert_eq!(found, ["foo", "{bar}z"]);
     assert_eq!(int(&mut c, &["PEXPIRE", "foo", "100"]), 1);
     assert_eq!(int(&mut c, &["SADD", "foo", "d"]), 1);

@@ -4,9 +4,8 @@
 //! lifecycle (PEL, XACK, XCLAIM, XAUTOCLAIM), XINFO, RESP3 shapes, and
 //! durability across kill -9.
 mod common;
-use common::{q, q_err, Raw, Server};
+use common::{q, q_err, settle, spawn_command, Raw, Server};
 use redis::Value;
-use std::thread;
 use std::time::{Duration, Instant};
 
 const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
@@ -296,35 +295,12 @@ fn xread_gathers_keys_from_both_shards() {
     );
 }
 
-/// Runs a command on a new connection in a thread; returns its reply and
-/// how long it took.
-fn spawn(s: &Server, args: &[&str]) -> thread::JoinHandle<(Value, Duration)> {
-    let mut c = s.conn();
-    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    thread::spawn(move || {
-        let t = Instant::now();
-        let mut cmd = redis::cmd(&args[0]);
-        for a in &args[1..] {
-            cmd.arg(a);
-        }
-        let v = cmd
-            .query::<Value>(&mut c)
-            .unwrap_or_else(|e| Value::SimpleString(e.to_string()));
-        (v, t.elapsed())
-    })
-}
-
-/// Lets spawned clients reach the server and block.
-fn settle() {
-    thread::sleep(Duration::from_millis(300));
-}
-
 #[test]
 fn blocking_xread_is_woken_by_xadd_from_another_connection() {
     let s = server();
     let mut c = s.conn();
     for (round, key) in ["foo", "bar", "foo", "bar"].iter().enumerate() {
-        let waiter = spawn(&s, &["XREAD", "BLOCK", "0", "STREAMS", key, "$"]);
+        let waiter = spawn_command(&s, &["XREAD", "BLOCK", "0", "STREAMS", key, "$"]);
         settle();
         let id = format!("{}-1", round + 1);
         run::<String>(&mut c, &["XADD", key, &id, "n", &round.to_string()]);
@@ -336,7 +312,7 @@ fn blocking_xread_is_woken_by_xadd_from_another_connection() {
         assert!(took < Duration::from_secs(5));
     }
     // keys on both shards: the one written serves
-    let waiter = spawn(
+    let waiter = spawn_command(
         &s,
         &["XREAD", "BLOCK", "5000", "STREAMS", "foo", "bar", "$", "$"],
     );
@@ -347,7 +323,7 @@ fn blocking_xread_is_woken_by_xadd_from_another_connection() {
         read_reply(vec![("bar", vec![entry("9-0", &["x", "y"])])])
     );
     // a stream created while waiting (ID 0 on a missing key)
-    let waiter = spawn(&s, &["XREAD", "BLOCK", "5000", "STREAMS", "fresh", "0"]);
+    let waiter = spawn_command(&s, &["XREAD", "BLOCK", "5000", "STREAMS", "fresh", "0"]);
     settle();
     run::<String>(&mut c, &["XADD", "fresh", "1-0", "k", "v"]);
     assert_eq!(
@@ -362,7 +338,7 @@ fn blocking_xreadgroup_is_woken_by_xadd() {
     let mut c = s.conn();
     for key in ["foo", "bar"] {
         run::<String>(&mut c, &["XGROUP", "CREATE", key, "g", "$", "MKSTREAM"]);
-        let waiter = spawn(
+        let waiter = spawn_command(
             &s,
             &[
                 "XREADGROUP",
@@ -416,7 +392,7 @@ fn blocking_xreadgroup_is_woken_by_xadd() {
     );
     assert!(t.elapsed() >= Duration::from_millis(90));
     // destroying the group while blocked: woken with NOGROUP on the next write
-    let waiter = spawn(
+    let waiter = spawn_command(
         &s,
         &[
             "XREADGROUP",

@@ -181,6 +181,47 @@ pub fn sorted(c: &mut redis::Connection, args: &[&str]) -> Vec<String> {
     v
 }
 
+/// Runs a command on a new connection in a thread; returns its reply (an
+/// error as a simple string) and how long it took. For blocking commands.
+pub fn spawn_command(
+    s: &Server,
+    args: &[&str],
+) -> std::thread::JoinHandle<(redis::Value, Duration)> {
+    let mut c = s.conn();
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    std::thread::spawn(move || {
+        let t = Instant::now();
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let v = cmd(&refs)
+            .query::<redis::Value>(&mut c)
+            .unwrap_or_else(|e| redis::Value::SimpleString(e.to_string()));
+        (v, t.elapsed())
+    })
+}
+
+/// Lets spawned clients reach the server and block.
+pub fn settle() {
+    std::thread::sleep(Duration::from_millis(300));
+}
+
+/// Every key a full SCAN returns with the extra options, sorted.
+pub fn scan_all(c: &mut redis::Connection, options: &[&str]) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut cursor = "0".to_string();
+    loop {
+        let mut args = vec!["SCAN", cursor.as_str()];
+        args.extend_from_slice(options);
+        let (next, keys): (String, Vec<String>) = query(c, &args);
+        found.extend(keys);
+        cursor = next;
+        if cursor == "0" {
+            break;
+        }
+    }
+    found.sort();
+    found
+}
+
 /// Runs a command and returns the result as a redis::Value.
 pub fn q(con: &mut redis::Connection, args: &[&str]) -> redis::Value {
     let mut c = redis::cmd(args[0]);
