@@ -171,8 +171,12 @@ pub fn lookup(name: &[u8]) -> Option<&'static Command> {
     if name.len() > 32 {
         return None;
     }
-    let lower = String::from_utf8_lossy(name).to_ascii_lowercase();
-    table().get(lower.as_str()).copied()
+    // lower-case on the stack: this runs for every command
+    let mut buf = [0u8; 32];
+    let lower = &mut buf[..name.len()];
+    lower.copy_from_slice(name);
+    lower.make_ascii_lowercase();
+    table().get(std::str::from_utf8(lower).ok()?).copied()
 }
 
 /// `ERR wrong number of arguments for 'x' command`.
