@@ -306,7 +306,12 @@ fn rejected(client: &Client, cmd: Option<&'static Command>, reply: Reply) -> Rep
 /// How long CLIENT PAUSE holds this command back, if at all (CLIENT
 /// itself is never held, so a paused server can be unpaused).
 pub fn pause_for(client: &Client, args: &[Vec<u8>]) -> Option<std::time::Duration> {
-    if client.server.pause_until_ms.load(std::sync::atomic::Ordering::Relaxed) == 0 {
+    if client
+        .server
+        .pause_until_ms
+        .load(std::sync::atomic::Ordering::Relaxed)
+        == 0
+    {
         return None; // not paused: skip the lookup on the hot path
     }
     let cmd = lookup(&args[0])?;
