@@ -9,7 +9,7 @@
 
 use super::strings::tri;
 use super::{
-    arity_error, cmd, not_integer, syntax_error, Args, BoxFuture, Command, Exec::*, Merge,
+    arity_error, cmd, not_integer, run_on, syntax_error, Args, BoxFuture, Command, Exec::*, Merge,
 };
 use crate::data_types::json::{
     arr_index, arr_insert, arr_pop, arr_trim, clear_value, merge_patch, num_op, parse_number,
@@ -23,8 +23,6 @@ use crate::util::jsonpath::{self, get_mut, mutation_order, remove, JsonPath, Las
 use crate::util::num::parse_i64;
 use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet};
-use std::future::Future;
-use std::pin::Pin;
 
 /// The JSON family.
 pub static COMMANDS: &[Command] = &[
@@ -758,22 +756,6 @@ fn mget_local(db: &Db, keys: &[Vec<u8>], path: &PathArg) -> Vec<Reply> {
             Reply::Bulk(out.into_bytes())
         })
         .collect()
-}
-
-/// Runs `f` on shard `owner`: at once if local, otherwise sent right away
-/// so that several shards work in parallel while the caller awaits.
-fn run_on<T, F>(client: &Client, owner: usize, f: F) -> Pin<Box<dyn Future<Output = T>>>
-where
-    T: Send + 'static,
-    F: FnOnce(&Db) -> T + Send + 'static,
-{
-    let db = client.db;
-    if owner == client.shard.id {
-        let r = f(&Db::new(&client.shard, db));
-        Box::pin(async move { r })
-    } else {
-        Box::pin(client.mesh().call(owner, move |s| f(&Db::new(s, db))))
-    }
 }
 
 /// JSON.MGET key [key ...] path: keys grouped per owning shard (the path,

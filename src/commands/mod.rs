@@ -14,6 +14,7 @@ pub mod server;
 pub mod sets;
 pub mod streams;
 pub mod strings;
+pub mod transactions;
 pub mod zsets;
 
 use crate::data_types::Db;
@@ -156,6 +157,7 @@ pub fn all_commands() -> impl Iterator<Item = &'static Command> {
         zsets::COMMANDS,
         json::COMMANDS,
         streams::COMMANDS,
+        transactions::COMMANDS,
     ]
     .into_iter()
     .flatten()
@@ -260,10 +262,15 @@ pub enum Started {
 /// so a pipeline keeps several shards busy.
 pub fn start(client: &mut Client, args: Args) -> Started {
     let Some(cmd) = lookup(&args[0]) else {
+        transactions::queue_failed(client);
         return Started::Ready(rejected(client, None, unknown_command(&args)));
     };
     if !cmd.arity_ok(args.len()) {
+        transactions::queue_failed(client);
         return Started::Ready(rejected(client, Some(cmd), arity_error(cmd.name)));
+    }
+    if client.multi.is_some() && transactions::queues(cmd) {
+        return Started::Ready(transactions::queue(client, args));
     }
     incr(&client.shard.stats.commands, 1);
     *client.handle.last_cmd.lock().unwrap() = cmd.name;
@@ -275,12 +282,31 @@ pub fn start(client: &mut Client, args: Args) -> Started {
     let Exec::Keyed(f) = cmd.exec else {
         return Started::Ordered(cmd, args);
     };
+    run_keyed(client, cmd, f, args)
+}
+
+/// Runs a single-shard command on its owner: inline when local, otherwise
+/// queued to the owner without waiting. Waits behind a multi-shard
+/// operation holding its key; inside one, its writes are captured.
+fn run_keyed(client: &mut Client, cmd: &'static Command, f: KeyedFn, args: Args) -> Started {
     let owner = shard_of(&args[cmd.first_key as usize], client.shard.shard_count());
     let db = client.db;
     let who = client.handle.clone();
+    let tx = client.tx.as_ref().map(|t| {
+        t.touch(owner);
+        t.id
+    });
+    let keys: Vec<Vec<u8>> = cmd
+        .key_positions(args.len())
+        .into_iter()
+        .map(|p| args[p].clone())
+        .collect();
     let run = move |s: &crate::shard::Shard| {
         let t = Instant::now();
-        let reply = f(&Db::new(s, db), &args);
+        let reply = match tx {
+            Some(id) => s.with_capture(id, || f(&Db::new(s, db), &args)),
+            None => f(&Db::new(s, db), &args),
+        };
         s.observe.borrow_mut().record(
             cmd,
             &args,
@@ -292,9 +318,14 @@ pub fn start(client: &mut Client, args: Args) -> Started {
         reply
     };
     if owner == client.shard.id {
-        Started::Ready(run(&client.shard))
+        match client.shard.run_or_park(db, keys, tx, run) {
+            Ok(reply) => Started::Ready(reply),
+            Err(parked) => Started::InFlight(parked),
+        }
     } else {
-        Started::InFlight(Box::pin(client.call_batched(owner, run)))
+        let (job, reply) = crate::shard::mesh::job_for(run);
+        client.send_batched(owner, crate::shard::Shard::guarded(db, keys, tx, job));
+        Started::InFlight(Box::pin(reply))
     }
 }
 
@@ -325,19 +356,36 @@ pub fn pause_for(client: &Client, args: &[Vec<u8>]) -> Option<std::time::Duratio
 pub async fn finish(client: &mut Client, cmd: &'static Command, args: Args) -> Reply {
     let t = Instant::now();
     let log_args = crate::shard::observe::preview(&args);
+    let locked = match client.tx {
+        None => transactions::lock_if_needed(client, cmd, &args).await,
+        Some(_) => None,
+    };
+    let took = locked.is_some();
+    if let Some(ctx) = locked {
+        client.tx = Some(std::rc::Rc::new(ctx));
+    }
     let reply = match cmd.exec {
         Exec::Conn(f) => f(client, &args),
         Exec::Coord(f) => f(client, args).await,
-        Exec::Keyed(f) => {
-            let key = args[cmd.first_key as usize].clone();
-            on_owner(client, &key, move |db| f(db, &args)).await
-        }
+        Exec::Keyed(f) => match run_keyed(client, cmd, f, args) {
+            Started::Ready(r) => r,
+            Started::InFlight(f) => {
+                client.wake_shards();
+                f.await
+            }
+            Started::Ordered(..) => unreachable!("keyed commands run on their shard"),
+        },
         Exec::Fanout(f, merge) => fanout(client, cmd, f, merge, args).await,
         Exec::Broadcast(f, merge) => {
             let parts = on_every_shard(client, move |db| f(db, &args)).await;
             merge_replies(merge, parts, &[])
         }
     };
+    if took {
+        if let Some(ctx) = client.tx.take() {
+            crate::shard::transaction::commit(&ctx).await;
+        }
+    }
     let usec = t.elapsed().as_micros() as u64;
     let rt = &client.shard.config.runtime;
     client
@@ -375,11 +423,39 @@ where
     T: Send + 'static,
     F: FnOnce(&Db) -> T + Send + 'static,
 {
+    run_on(client, owner, f).await
+}
+
+/// Wraps `f` to run on the client's database of `owner`, its writes
+/// captured when the client is inside a multi-shard operation.
+fn for_shard<T, F>(client: &Client, owner: usize, f: F) -> impl FnOnce(&crate::shard::Shard) -> T
+where
+    F: FnOnce(&Db) -> T,
+{
     let db = client.db;
+    let tx = client.tx.as_ref().map(|t| {
+        t.touch(owner);
+        t.id
+    });
+    move |s: &crate::shard::Shard| match tx {
+        Some(id) => s.with_capture(id, || f(&Db::new(s, db))),
+        None => f(&Db::new(s, db)),
+    }
+}
+
+/// Runs `f` on shard `owner`: at once if local, otherwise sent right away
+/// so that several shards work in parallel while the caller awaits.
+pub fn run_on<T, F>(client: &Client, owner: usize, f: F) -> Pin<Box<dyn Future<Output = T>>>
+where
+    T: Send + 'static,
+    F: FnOnce(&Db) -> T + Send + 'static,
+{
+    let run = for_shard(client, owner, f);
     if owner == client.shard.id {
-        f(&Db::new(&client.shard, db))
+        let r = run(&client.shard);
+        Box::pin(async move { r })
     } else {
-        client.mesh().call(owner, move |s| f(&Db::new(s, db))).await
+        Box::pin(client.mesh().call(owner, run))
     }
 }
 
@@ -390,16 +466,13 @@ where
     F: Fn(&Db) -> T + Send + Sync + Clone + 'static,
 {
     let n = client.shard.shard_count();
-    let db = client.db;
-    let pending: Vec<_> = (0..n)
-        .filter(|&i| i != client.shard.id)
-        .map(|i| {
-            let f = f.clone();
-            (i, client.mesh().call(i, move |s| f(&Db::new(s, db))))
-        })
-        .collect();
+    let mut pending = Vec::new();
+    // remote shards first, so they work while the local one runs
+    for i in (0..n).filter(|&i| i != client.shard.id) {
+        pending.push((i, run_on(client, i, f.clone())));
+    }
+    pending.push((client.shard.id, run_on(client, client.shard.id, f)));
     let mut results: Vec<Option<T>> = (0..n).map(|_| None).collect();
-    results[client.shard.id] = Some(f(&Db::new(&client.shard, db)));
     for (i, fut) in pending {
         results[i] = Some(fut.await);
     }
@@ -432,7 +505,8 @@ pub async fn fanout(client: &Client, cmd: &Command, f: KeyedFn, merge: Merge, ar
         .collect();
     if owners.len() == 1 {
         let (owner, _) = owners.pop().unwrap();
-        return on_shard(client, owner, move |db| f(db, &args)).await;
+        let keys = positions.iter().map(|&p| args[p].clone()).collect();
+        return guarded_on(client, owner, keys, move |db| f(db, &args)).await;
     }
     let mut futures = Vec::new();
     let mut order = Vec::new();
@@ -458,12 +532,31 @@ fn on_shard_boxed(
     sub: Args,
     f: KeyedFn,
 ) -> Pin<Box<dyn Future<Output = Reply> + 'static>> {
+    run_on(client, owner, move |db| f(db, &sub))
+}
+
+/// Runs `f` on `owner` once none of `keys` is held by another multi-shard
+/// operation (parked behind it otherwise).
+pub async fn guarded_on<T, F>(client: &Client, owner: usize, keys: Vec<Vec<u8>>, f: F) -> T
+where
+    T: Send + 'static,
+    F: FnOnce(&Db) -> T + Send + 'static,
+{
     let db = client.db;
+    let me = client.tx.as_ref().map(|t| t.id);
+    let run = for_shard(client, owner, f);
     if owner == client.shard.id {
-        let r = f(&Db::new(&client.shard, db), &sub);
-        Box::pin(async move { r })
+        match client.shard.run_or_park(db, keys, me, run) {
+            Ok(r) => r,
+            Err(parked) => parked.await,
+        }
     } else {
-        Box::pin(client.mesh().call(owner, move |s| f(&Db::new(s, db), &sub)))
+        let (job, reply) = crate::shard::mesh::job_for(run);
+        client
+            .mesh()
+            .send(owner, crate::shard::Shard::guarded(db, keys, me, job));
+        client.mesh().wake(owner);
+        reply.await
     }
 }
 

@@ -1091,13 +1091,7 @@ impl Inputs for Spread<'_> {
             let keys: Vec<Vec<u8>> = slots.iter().map(|&s| self.keys[which[s]].clone()).collect();
             let f = f.clone();
             let read = move |db: &Db| keys.iter().map(|k| f(db, k)).collect::<Result<Vec<T>>>();
-            let part: Part<T> = if owner == client.shard.id {
-                let r = read(&Db::new(&client.shard, client.db));
-                Box::pin(async move { r })
-            } else {
-                let db = client.db;
-                Box::pin(client.mesh().call(owner, move |s| read(&Db::new(s, db))))
-            };
+            let part: Part<T> = super::run_on(client, owner, read);
             parts.push((slots, part));
         }
         let mut out: Vec<Option<T>> = which.iter().map(|_| None).collect();

@@ -22,8 +22,17 @@ pub fn expire_cycle(shard: &Shard, now: u64, max: usize) -> (usize, bool) {
         visited += 1;
         if let Some((at, meta_key)) = split_expire_key(k) {
             if let Ok(Some(v)) = e.get(Cf::Meta, meta_key) {
+                let locked = crate::storage::encoding::split_meta_key(meta_key)
+                    .and_then(|(db, key)| shard.locks.borrow().conflict(db, [key], None))
+                    .is_some();
+                if locked {
+                    // held by a multi-shard operation: expire it next round
+                    it.next();
+                    continue;
+                }
                 if decode_header(&v).map(|(_, exp)| exp) == Some(at) {
                     shard.hot.borrow_mut().remove(meta_key);
+                    shard.touched(meta_key);
                     batch.delete_cf(e.cf(Cf::Meta), meta_key);
                     expired += 1;
                 }

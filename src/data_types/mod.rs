@@ -97,6 +97,7 @@ impl<'a> Db<'a> {
         let mk = meta_key(self.index, key);
         let encoded: std::rc::Rc<[u8]> = meta.encode().into();
         batch.put_cf(e.cf(Cf::Meta), &mk, &encoded);
+        self.shard.touched(&mk);
         self.shard.hot.borrow_mut().insert(mk, encoded);
         if meta.expire_at != 0 {
             batch.put_cf(
@@ -112,6 +113,7 @@ impl<'a> Db<'a> {
     pub fn delete(&self, batch: &mut WriteBatch, key: &[u8]) {
         let mk = meta_key(self.index, key);
         self.shard.hot.borrow_mut().remove(&mk);
+        self.shard.touched(&mk);
         batch.delete_cf(self.shard.engine.cf(Cf::Meta), mk);
     }
 
@@ -199,6 +201,7 @@ impl<'a> Db<'a> {
 
     /// Removes every key of this database.
     pub fn flush(&self) -> Result<()> {
+        self.shard.touched_all(Some(self.index));
         flush_range(self.shard, vec![self.index], vec![self.index + 1])
     }
 }
@@ -218,6 +221,7 @@ fn flush_range(shard: &Shard, from: Vec<u8>, to: Vec<u8>) -> Result<()> {
 
 /// Removes every key of every database on the shard.
 pub fn flush_all(shard: &Shard) -> Result<()> {
+    shard.touched_all(None);
     flush_range(shard, vec![0], vec![0xff])?;
     let e = &shard.engine;
     let mut b = WriteBatch::default();

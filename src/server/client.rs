@@ -125,9 +125,40 @@ pub struct Client {
     pub reply_off: bool,
     /// Replies still to swallow (CLIENT REPLY SKIP).
     pub reply_skip: u8,
+    /// Commands queued since MULTI (`None`: not in a transaction).
+    pub multi: Option<Vec<Vec<Vec<u8>>>>,
+    /// A command was rejected while queuing: EXEC will abort.
+    pub multi_error: bool,
+    /// WATCHed keys: (shard, meta key).
+    pub watching: Vec<(usize, Vec<u8>)>,
+    /// Set by any write to a WATCHed key.
+    pub watch_dirty: Arc<AtomicBool>,
+    /// The multi-shard operation this connection is executing, if any.
+    pub tx: Option<Rc<crate::shard::transaction::TxCtx>>,
 }
 
 impl Client {
+    /// A client context for a new connection.
+    pub fn new(handle: Arc<ClientHandle>, shard: Rc<Shard>, server: Arc<ServerState>) -> Client {
+        Client {
+            handle,
+            db: 0,
+            resp: 2,
+            shard,
+            server,
+            close_after_reply: false,
+            unwoken: Vec::new(),
+            monitor: None,
+            reply_off: false,
+            reply_skip: 0,
+            multi: None,
+            multi_error: false,
+            watching: Vec::new(),
+            watch_dirty: Arc::new(AtomicBool::new(false)),
+            tx: None,
+        }
+    }
+
     /// Inboxes of every shard.
     pub fn mesh(&self) -> &Arc<Mesh> {
         &self.shard.mesh
@@ -148,6 +179,15 @@ impl Client {
             self.unwoken.push(shard);
         }
         self.shard.mesh.call_deferred(shard, f)
+    }
+
+    /// Queues a job on a remote shard, to be woken by
+    /// [`wake_shards`](Self::wake_shards).
+    pub fn send_batched(&mut self, shard: usize, job: crate::shard::mesh::Job) {
+        if !self.unwoken.contains(&shard) {
+            self.unwoken.push(shard);
+        }
+        self.shard.mesh.send(shard, job);
     }
 
     /// Whether the reply of the command just run goes to the client

@@ -51,23 +51,13 @@ pub async fn serve(mut stream: TcpStream, shard: Rc<Shard>, server: Arc<ServerSt
         .lock()
         .unwrap()
         .insert(handle.id, handle.clone());
-    let mut client = Client {
-        handle: handle.clone(),
-        db: 0,
-        resp: 2,
-        shard,
-        server: server.clone(),
-        close_after_reply: false,
-        unwoken: Vec::new(),
-        monitor: None,
-        reply_off: false,
-        reply_skip: 0,
-    };
+    let mut client = Client::new(handle.clone(), shard, server.clone());
     let killed = handle.clone();
     futures_lite::future::or(run(&mut stream, &mut client), async move {
         killed.wait_killed().await
     })
     .await;
+    crate::commands::transactions::unwatch_all(&mut client);
     server.clients.lock().unwrap().remove(&handle.id);
     let _ = stream.close().await;
 }

@@ -340,6 +340,13 @@ async fn serve_shard(
     glommio::spawn_local(shard.clone().run_wal_syncer()).detach();
     glommio::spawn_local(shard.clone().run_ops_sampler()).detach();
     glommio::spawn_local(crate::data_types::expiry::run_active_expiry(shard.clone())).detach();
+    // finish multi-shard operations a crash interrupted, before any client
+    crate::shard::transaction::recover(&shard).await;
+    shard.mesh.recovering.fetch_sub(1, Ordering::SeqCst);
+    while shard.mesh.recovering.load(Ordering::SeqCst) > 0 {
+        glommio::timer::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    shard.drop_markers();
     let accept = async {
         loop {
             match listener.accept().await {

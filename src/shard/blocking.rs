@@ -350,6 +350,11 @@ where
     T: Send + 'static,
     F: Fn(&[Vec<u8>]) -> Box<dyn Serve<T>>,
 {
+    // inside EXEC a blocking command does not block: it answers at once
+    let timeout = match client.tx {
+        Some(_) => Some(Duration::ZERO),
+        None => timeout,
+    };
     let n = client.shard.shard_count();
     let mut per_shard: BTreeMap<usize, Vec<Vec<u8>>> = BTreeMap::new();
     for key in keys {

@@ -6,6 +6,8 @@ use super::Shard;
 use atomic_waker::AtomicWaker;
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 use std::task::Poll;
 
 /// What a job leaves to do once the shard has made its writes durable:
@@ -24,6 +26,12 @@ struct Inbox {
 /// All shards' inboxes; shared by every executor.
 pub struct Mesh {
     inboxes: Vec<Inbox>,
+    /// Held only while one multi-shard operation queues its lock requests,
+    /// so every shard receives them in the same order (never while work runs).
+    pub sequencer: Mutex<()>,
+    next_tx: AtomicU64,
+    /// Shards still finishing interrupted multi-shard operations at startup.
+    pub recovering: std::sync::atomic::AtomicUsize,
 }
 
 impl Mesh {
@@ -39,7 +47,22 @@ impl Mesh {
                 }
             })
             .collect();
-        Mesh { inboxes }
+        Mesh {
+            inboxes,
+            sequencer: Mutex::new(()),
+            next_tx: AtomicU64::new(crate::util::now_ms() << 20),
+            recovering: std::sync::atomic::AtomicUsize::new(shards),
+        }
+    }
+
+    /// A fresh id for a multi-shard operation.
+    pub fn next_tx_id(&self) -> u64 {
+        self.next_tx.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// Queues a job on `shard` without waking it.
+    pub fn send(&self, shard: usize, job: Job) {
+        let _ = self.inboxes[shard].tx.send(job);
     }
 
     /// Number of shards.
@@ -71,18 +94,9 @@ impl Mesh {
         T: Send + 'static,
         F: FnOnce(&Shard) -> T + Send + 'static,
     {
-        let (tx, rx) = futures_channel::oneshot::channel();
-        let job: Job = Box::new(move |s| {
-            let out = f(s);
-            Box::new(move || {
-                let _ = tx.send(out);
-            })
-        });
-        let _ = self.inboxes[shard].tx.send(job);
-        async move {
-            rx.await
-                .expect("shard executor stopped while a call was in flight")
-        }
+        let (job, reply) = job_for(f);
+        self.send(shard, job);
+        reply
     }
 
     /// Wakes a shard to serve its inbox.
@@ -112,4 +126,24 @@ impl Mesh {
         })
         .await
     }
+}
+
+/// Wraps `f` as a job whose result arrives through the returned future
+/// (sent once the shard has made the job's writes durable).
+pub fn job_for<T, F>(f: F) -> (Job, impl Future<Output = T> + 'static)
+where
+    T: Send + 'static,
+    F: FnOnce(&Shard) -> T + Send + 'static,
+{
+    let (tx, rx) = futures_channel::oneshot::channel();
+    let job: Job = Box::new(move |s| {
+        let out = f(s);
+        Box::new(move || {
+            let _ = tx.send(out);
+        })
+    });
+    (job, async move {
+        rx.await
+            .expect("shard executor stopped while a call was in flight")
+    })
 }

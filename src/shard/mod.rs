@@ -2,9 +2,11 @@
 //! plus routing and the inboxes that connect shards.
 
 pub mod blocking;
+pub mod locks;
 pub mod mesh;
 pub mod observe;
 pub mod routing;
+pub mod transaction;
 
 use crate::config::{Config, SyncPolicy};
 use crate::storage::engine::WriteError;
@@ -101,6 +103,14 @@ pub struct Shard {
     pub hot: RefCell<crate::storage::hot::HotCache>,
     /// Clients blocked on this shard's keys.
     pub blocked: RefCell<blocking::Blocked>,
+    /// Keys held by multi-shard operations, and commands parked behind them.
+    pub locks: RefCell<locks::Locks>,
+    /// The operation whose writes are being captured (0: none).
+    capturing: Cell<locks::TxId>,
+    /// Writes captured per operation, as one WriteBatch each.
+    captured: RefCell<HashMap<locks::TxId, Vec<u8>>>,
+    /// WATCHed keys (meta key → the watching clients' dirty flags).
+    pub watchers: RefCell<HashMap<Vec<u8>, Vec<Arc<std::sync::atomic::AtomicBool>>>>,
     /// Source of collection versions: increases across restarts.
     next_version: Cell<u64>,
     write_seq: Cell<u64>,
@@ -132,6 +142,10 @@ impl Shard {
             stats: ShardStats::default(),
             scan_cursors: RefCell::default(),
             blocked: RefCell::default(),
+            locks: RefCell::default(),
+            capturing: Cell::new(0),
+            captured: RefCell::default(),
+            watchers: RefCell::default(),
             observe: RefCell::default(),
             hot: RefCell::new(crate::storage::hot::HotCache::new(hot_capacity)),
             next_version: Cell::new(crate::util::now_ms() << 16),
@@ -159,6 +173,9 @@ impl Shard {
     /// enough to copy cheaply is first tried with `no_slowdown`, so a RocksDB
     /// write stall is counted and logged; then the write waits it out.
     pub fn write(&self, batch: WriteBatch) -> Result<(), String> {
+        if self.capturing.get() != 0 {
+            return self.capture_write(batch);
+        }
         let wal = self.config.wal_enabled;
         let res = if batch.size_in_bytes() <= STALL_PROBE_MAX_BATCH {
             let retry = WriteBatch::from_data(batch.data());
@@ -202,6 +219,32 @@ impl Shard {
                 Err(e)
             }
         }
+    }
+
+    /// Records that a key (by meta key) is being modified: WATCHing
+    /// clients see their transaction fail.
+    pub fn touched(&self, meta_key: &[u8]) {
+        if self.watchers.borrow().is_empty() {
+            return;
+        }
+        if let Some(flags) = self.watchers.borrow_mut().remove(meta_key) {
+            for f in flags {
+                f.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+    }
+
+    /// Marks every WATCH on database `db` (all databases if `None`) dirty.
+    pub fn touched_all(&self, db: Option<u8>) {
+        self.watchers.borrow_mut().retain(|mk, flags| {
+            if db.is_some_and(|d| mk.first() != Some(&d)) {
+                return true;
+            }
+            for f in flags.iter() {
+                f.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
+            false
+        });
     }
 
     /// Whether writes were made since the last WAL fsync.

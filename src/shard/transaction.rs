@@ -1,0 +1,506 @@
+//! Multi-shard operations: EXEC, and commands whose keys span shards.
+//!
+//! 1. **Acquire**: the coordinator (the connection's core) asks every shard
+//!    owning one of the keys to lock them ([`begin`]); the requests are
+//!    queued under the mesh sequencer so all shards see operations in one
+//!    global order (see [`super::locks`]).
+//! 2. **Execute**: the commands run through the normal paths. Each shard
+//!    applies their writes at once (later commands read earlier ones) but
+//!    without the WAL, and *captures* them into one batch per operation.
+//! 3. **Commit** ([`commit`]): each shard writes its captured batch with
+//!    the WAL in one atomic write and releases the locks, which lets parked
+//!    commands run. When two or more shards wrote, the coordinator first
+//!    stores an *intent* (every shard's batch) in its own shard and makes it
+//!    durable; each shard's commit also writes a *marker*. After a crash,
+//!    [`recover`] re-applies the batch of every shard whose marker is
+//!    missing, so an operation is on disk on all of its shards or on none.
+
+use super::locks::{DbKey, TxId};
+use super::mesh::{job_for, Completion, Job};
+use super::routing::shard_of;
+use super::Shard;
+use crate::storage::Cf;
+use rocksdb::WriteBatch;
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+
+/// Meta-CF prefix of DiskDB's own records (outside the 16 databases).
+const INTERNAL: u8 = 0xff;
+/// Size of a RocksDB WriteBatch header (sequence u64 + count u32).
+const BATCH_HEADER: usize = 12;
+
+fn intent_key(tx: TxId) -> Vec<u8> {
+    let mut k = vec![INTERNAL, b'I'];
+    k.extend_from_slice(&tx.to_be_bytes());
+    k
+}
+
+fn marker_key(tx: TxId) -> Vec<u8> {
+    let mut k = vec![INTERNAL, b'M'];
+    k.extend_from_slice(&tx.to_be_bytes());
+    k
+}
+
+/// Encodes the intent: `count u32 · (shard u32 · len u32 · batch)*`.
+fn encode_intent(parts: &[(usize, Vec<u8>)]) -> Vec<u8> {
+    let mut v = (parts.len() as u32).to_be_bytes().to_vec();
+    for (s, b) in parts {
+        v.extend_from_slice(&(*s as u32).to_be_bytes());
+        v.extend_from_slice(&(b.len() as u32).to_be_bytes());
+        v.extend_from_slice(b);
+    }
+    v
+}
+
+fn decode_intent(mut v: &[u8]) -> Option<Vec<(usize, Vec<u8>)>> {
+    let u32_at = |v: &mut &[u8]| -> Option<u32> {
+        let (h, t) = v.split_first_chunk::<4>()?;
+        *v = t;
+        Some(u32::from_be_bytes(*h))
+    };
+    let n = u32_at(&mut v)?;
+    let mut parts = Vec::new();
+    for _ in 0..n {
+        let s = u32_at(&mut v)? as usize;
+        let len = u32_at(&mut v)? as usize;
+        let b = v.get(..len)?.to_vec();
+        v = &v[len..];
+        parts.push((s, b));
+    }
+    Some(parts)
+}
+
+/// One multi-shard operation in progress on a connection.
+pub struct TxCtx {
+    /// Its id: the holder of its locks.
+    pub id: TxId,
+    coordinator: Rc<Shard>,
+    held: BTreeMap<usize, Vec<DbKey>>,
+    /// Shards that may have captured writes of this operation.
+    touched: RefCell<BTreeSet<usize>>,
+    done: Cell<bool>,
+}
+
+impl TxCtx {
+    /// Notes that work of this operation ran on `shard`.
+    pub fn touch(&self, shard: usize) {
+        if !self.touched.borrow().contains(&shard) {
+            self.touched.borrow_mut().insert(shard);
+        }
+    }
+}
+
+impl Drop for TxCtx {
+    /// A connection dropped mid-operation (killed, closed): commit what ran
+    /// and release the locks so nobody waits forever.
+    fn drop(&mut self) {
+        if self.done.get() {
+            return;
+        }
+        let id = self.id;
+        let mut shards: BTreeSet<usize> = self.held.keys().copied().collect();
+        shards.extend(self.touched.borrow().iter().copied());
+        for s in shards {
+            let keys = self.held.get(&s).cloned().unwrap_or_default();
+            let job: Job = Box::new(move |sh: &Shard| sh.commit_part(id, None, false, &keys));
+            self.coordinator.mesh.send(s, job);
+            self.coordinator.mesh.wake(s);
+        }
+    }
+}
+
+impl Shard {
+    /// Runs `f` with this shard's writes captured for `tx` (see the module doc).
+    pub fn with_capture<T>(&self, tx: TxId, f: impl FnOnce() -> T) -> T {
+        let outer = self.capturing.replace(tx);
+        let out = f();
+        self.capturing.set(outer);
+        out
+    }
+
+    /// Applies a batch without the WAL and adds it to the captured batch of
+    /// the operation being executed.
+    pub(super) fn capture_write(&self, batch: WriteBatch) -> Result<(), String> {
+        let data = batch.data().to_vec();
+        self.engine
+            .write(batch, false, false)
+            .map_err(|e| match e {
+                crate::storage::engine::WriteError::Failed(e) => e,
+                crate::storage::engine::WriteError::Stalled => "write stalled".into(),
+            })?;
+        let mut captured = self.captured.borrow_mut();
+        let rep = captured
+            .entry(self.capturing.get())
+            .or_insert_with(|| vec![0; BATCH_HEADER]);
+        let count = |b: &[u8]| u32::from_le_bytes(b[8..12].try_into().expect("4 bytes"));
+        let total = count(rep) + count(&data);
+        rep[8..12].copy_from_slice(&total.to_le_bytes());
+        rep.extend_from_slice(&data[BATCH_HEADER..]);
+        Ok(())
+    }
+
+    /// Takes the batch captured for `tx` on this shard, if it wrote.
+    pub fn take_captured(&self, tx: TxId) -> Option<Vec<u8>> {
+        self.captured.borrow_mut().remove(&tx)
+    }
+
+    /// Writes this shard's part of `tx` with the WAL (the captured batch,
+    /// or `part` when given), with a marker when the operation has an
+    /// intent, then releases the keys. Parked commands run here; the
+    /// returned completion answers them once the caller made writes durable.
+    pub fn commit_part(
+        &self,
+        tx: TxId,
+        part: Option<Vec<u8>>,
+        marker: bool,
+        keys: &[DbKey],
+    ) -> Completion {
+        if let Some(rep) = part.or_else(|| self.take_captured(tx)) {
+            let mut b = WriteBatch::from_data(&rep);
+            if marker {
+                b.put_cf(self.engine.cf(Cf::Meta), marker_key(tx), b"");
+            }
+            if let Err(e) = self.write(b) {
+                log::error!("shard {}: commit of operation {tx} failed: {e}", self.id);
+            }
+        }
+        self.release_locks(tx, keys)
+    }
+
+    /// Releases `tx`'s keys and runs the commands parked behind them.
+    pub fn release_locks(&self, tx: TxId, keys: &[DbKey]) -> Completion {
+        if keys.is_empty() {
+            return Box::new(|| {});
+        }
+        let (jobs, grants) = self.locks.borrow_mut().release(tx, keys);
+        let mut done: Vec<Completion> = grants;
+        for job in jobs {
+            done.push(job(self));
+        }
+        Box::new(move || done.into_iter().for_each(|c| c()))
+    }
+
+    /// Wraps `job` so that it waits (parked) while one of `keys` is held by
+    /// an operation other than `me`.
+    pub fn guarded(db: u8, keys: Vec<Vec<u8>>, me: Option<TxId>, job: Job) -> Job {
+        Box::new(move |s: &Shard| {
+            let conflict = s
+                .locks
+                .borrow()
+                .conflict(db, keys.iter().map(Vec::as_slice), me);
+            match conflict {
+                None => job(s),
+                Some(k) => {
+                    s.locks
+                        .borrow_mut()
+                        .park(&k, Shard::guarded(db, keys, me, job));
+                    Box::new(|| {})
+                }
+            }
+        })
+    }
+
+    /// Runs `f` now unless one of `keys` is locked by another operation;
+    /// then parks it and returns its reply as a future.
+    pub fn run_or_park<T, F>(
+        &self,
+        db: u8,
+        keys: Vec<Vec<u8>>,
+        me: Option<TxId>,
+        f: F,
+    ) -> Result<T, Pin<Box<dyn Future<Output = T>>>>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Shard) -> T + Send + 'static,
+    {
+        let conflict = self
+            .locks
+            .borrow()
+            .conflict(db, keys.iter().map(Vec::as_slice), me);
+        match conflict {
+            None => Ok(f(self)),
+            Some(k) => {
+                let (job, reply) = job_for(f);
+                self.locks
+                    .borrow_mut()
+                    .park(&k, Shard::guarded(db, keys, me, job));
+                Err(Box::pin(reply))
+            }
+        }
+    }
+}
+
+/// Groups keys by owning shard, without duplicates.
+fn by_shard(keys: Vec<DbKey>, n: usize) -> BTreeMap<usize, Vec<DbKey>> {
+    let mut held: BTreeMap<usize, Vec<DbKey>> = BTreeMap::new();
+    for k in keys {
+        let owned = held.entry(shard_of(&k.1, n)).or_default();
+        if !owned.contains(&k) {
+            owned.push(k);
+        }
+    }
+    held
+}
+
+/// Locks `keys` on their shards for a new operation coordinated by `shard`
+/// and waits until all are held.
+pub async fn begin(shard: &Rc<Shard>, keys: Vec<DbKey>) -> TxCtx {
+    let mesh = shard.mesh.clone();
+    let id = mesh.next_tx_id();
+    let held = by_shard(keys, mesh.len());
+    let ctx = TxCtx {
+        id,
+        coordinator: shard.clone(),
+        held,
+        touched: RefCell::default(),
+        done: Cell::new(false),
+    };
+    // Fast path: everything local and free. Taking all keys at once never
+    // waits, so it cannot take part in a deadlock.
+    if ctx.held.len() == 1 {
+        if let Some(keys) = ctx.held.get(&shard.id) {
+            let free = keys.iter().all(|(db, k)| {
+                shard
+                    .locks
+                    .borrow()
+                    .conflict(*db, [k.as_slice()], None)
+                    .is_none()
+            });
+            if free {
+                let granted = shard
+                    .locks
+                    .borrow_mut()
+                    .acquire(id, keys.clone(), Box::new(|| {}));
+                debug_assert!(granted.is_some());
+                return ctx;
+            }
+        }
+    }
+    let mut waits = Vec::new();
+    {
+        let _order = mesh.sequencer.lock().unwrap_or_else(|p| p.into_inner());
+        for (&s, keys) in &ctx.held {
+            let (tx, rx) = futures_channel::oneshot::channel::<()>();
+            let keys = keys.clone();
+            let job: Job = Box::new(move |sh: &Shard| {
+                let granted: Completion = Box::new(move || {
+                    let _ = tx.send(());
+                });
+                sh.locks
+                    .borrow_mut()
+                    .acquire(id, keys, granted)
+                    .unwrap_or_else(|| Box::new(|| {}))
+            });
+            mesh.send(s, job);
+            waits.push(rx);
+        }
+    }
+    for &s in ctx.held.keys() {
+        mesh.wake(s);
+    }
+    for w in waits {
+        let _ = w.await;
+    }
+    ctx
+}
+
+/// Runs `f` on shard `s` (inline when local), durably, and returns its result.
+async fn on<T, F>(coordinator: &Rc<Shard>, s: usize, f: F) -> T
+where
+    T: Send + 'static,
+    F: FnOnce(&Shard) -> (T, Completion) + Send + 'static,
+{
+    if s == coordinator.id {
+        let (out, done) = f(coordinator);
+        coordinator.make_durable_now();
+        done();
+        out
+    } else {
+        let (job, reply) = job_for(f);
+        coordinator.mesh.send(s, job);
+        coordinator.mesh.wake(s);
+        let (out, done) = reply.await;
+        // the remote shard already made its writes durable
+        done();
+        out
+    }
+}
+
+/// Makes `ctx`'s writes durable on all its shards, atomically, and releases
+/// its locks.
+pub async fn commit(ctx: &TxCtx) {
+    ctx.done.set(true);
+    let coord = ctx.coordinator.clone();
+    let id = ctx.id;
+    let touched: Vec<usize> = ctx.touched.borrow().iter().copied().collect();
+    let mut shards: BTreeSet<usize> = ctx.held.keys().copied().collect();
+    shards.extend(touched.iter().copied());
+    let mut parts: BTreeMap<usize, Vec<u8>> = BTreeMap::new();
+    let mut intent = false;
+    if touched.len() >= 2 {
+        // prepare: collect what each shard wrote
+        let asks: Vec<_> = touched
+            .iter()
+            .map(|&s| {
+                let f = move |sh: &Shard| (sh.take_captured(id), Box::new(|| {}) as Completion);
+                (s, Box::pin(on(&coord, s, f)))
+            })
+            .collect();
+        for (s, ask) in asks {
+            if let Some(p) = ask.await {
+                parts.insert(s, p);
+            }
+        }
+        intent = parts.len() >= 2;
+        if intent {
+            let list: Vec<(usize, Vec<u8>)> = parts.iter().map(|(s, b)| (*s, b.clone())).collect();
+            let mut b = WriteBatch::default();
+            b.put_cf(
+                coord.engine.cf(Cf::Meta),
+                intent_key(id),
+                encode_intent(&list),
+            );
+            if let Err(e) = coord.write(b) {
+                log::error!(
+                    "shard {}: cannot store intent of operation {id}: {e}",
+                    coord.id
+                );
+            }
+            coord.make_durable_now();
+        }
+    }
+    let commits: Vec<_> = shards
+        .iter()
+        .map(|&s| {
+            let keys = ctx.held.get(&s).cloned().unwrap_or_default();
+            // shards asked in prepare give their part back; others take theirs
+            let part = if touched.len() >= 2 {
+                Some(parts.remove(&s))
+            } else {
+                None
+            };
+            let f = move |sh: &Shard| {
+                let done = match part {
+                    Some(None) => sh.release_locks(id, &keys),
+                    Some(Some(p)) => sh.commit_part(id, Some(p), intent, &keys),
+                    None => sh.commit_part(id, None, false, &keys),
+                };
+                ((), done)
+            };
+            Box::pin(on(&coord, s, f))
+        })
+        .collect();
+    for c in commits {
+        c.await;
+    }
+    if intent {
+        let mut b = WriteBatch::default();
+        b.delete_cf(coord.engine.cf(Cf::Meta), intent_key(id));
+        if let Err(e) = coord.write(b) {
+            log::error!(
+                "shard {}: cannot drop intent of operation {id}: {e}",
+                coord.id
+            );
+        }
+        coord.make_durable_now();
+        for &s in &shards {
+            drop(coord.mesh.call(s, move |sh: &Shard| sh.forget_marker(id)));
+        }
+    }
+}
+
+impl Shard {
+    fn forget_marker(&self, tx: TxId) {
+        let mut b = WriteBatch::default();
+        b.delete_cf(self.engine.cf(Cf::Meta), marker_key(tx));
+        let _ = self.write(b);
+    }
+
+    fn has_marker(&self, tx: TxId) -> bool {
+        matches!(self.engine.get(Cf::Meta, &marker_key(tx)), Ok(Some(_)))
+    }
+
+    /// Keys of this shard's internal records with prefix `kind`.
+    fn internal_records(&self, kind: u8) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let e = &self.engine;
+        let mut opts = rocksdb::ReadOptions::default();
+        opts.set_iterate_lower_bound(vec![INTERNAL, kind]);
+        opts.set_iterate_upper_bound(vec![INTERNAL, kind + 1]);
+        let mut it = e.db().raw_iterator_cf_opt(e.cf(Cf::Meta), opts);
+        it.seek_to_first();
+        let mut out = Vec::new();
+        while let (Some(k), Some(v)) = (it.key(), it.value()) {
+            out.push((k.to_vec(), v.to_vec()));
+            it.next();
+        }
+        out
+    }
+
+    /// Drops every commit marker (after all intents were recovered).
+    pub fn drop_markers(&self) {
+        let markers = self.internal_records(b'M');
+        if markers.is_empty() {
+            return;
+        }
+        let mut b = WriteBatch::default();
+        for (k, _) in &markers {
+            b.delete_cf(self.engine.cf(Cf::Meta), k);
+        }
+        let _ = self.write(b);
+        self.make_durable_now();
+    }
+}
+
+/// Finishes the operations whose intent this shard holds: every shard
+/// without the operation's marker gets its part written. Runs at startup
+/// once every shard serves its inbox, before clients are accepted.
+pub async fn recover(shard: &Rc<Shard>) {
+    let intents = shard.internal_records(b'I');
+    for (k, v) in intents {
+        let tx = u64::from_be_bytes(k[2..10].try_into().unwrap_or_default());
+        let Some(parts) = decode_intent(&v) else {
+            log::error!(
+                "shard {}: unreadable intent of operation {tx} in {}; skipped",
+                shard.id,
+                shard.engine.path().display()
+            );
+            continue;
+        };
+        let mut applied = 0;
+        for (s, part) in parts {
+            if s >= shard.shard_count() {
+                continue;
+            }
+            let f = move |sh: &Shard| {
+                if sh.has_marker(tx) {
+                    return (false, Box::new(|| {}) as Completion);
+                }
+                (true, sh.commit_part(tx, Some(part), true, &[]))
+            };
+            applied += on(shard, s, f).await as usize;
+        }
+        log::info!(
+            "shard {}: recovered multi-shard operation {tx} ({applied} shard parts re-applied)",
+            shard.id
+        );
+        let mut b = WriteBatch::default();
+        b.delete_cf(shard.engine.cf(Cf::Meta), &k);
+        let _ = shard.write(b);
+        shard.make_durable_now();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intent_round_trips() {
+        let parts = vec![(0, vec![1, 2, 3]), (3, vec![]), (1, vec![9; 300])];
+        assert_eq!(decode_intent(&encode_intent(&parts)), Some(parts));
+        assert_eq!(decode_intent(&[0, 0, 0, 2, 0]), None);
+    }
+}
