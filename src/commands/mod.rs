@@ -10,6 +10,7 @@ pub mod info;
 pub mod json;
 pub mod keys;
 pub mod lists;
+pub mod pubsub;
 pub mod server;
 pub mod sets;
 pub mod streams;
@@ -156,6 +157,7 @@ pub fn all_commands() -> impl Iterator<Item = &'static Command> {
         zsets::COMMANDS,
         json::COMMANDS,
         streams::COMMANDS,
+        pubsub::COMMANDS,
     ]
     .into_iter()
     .flatten()
@@ -264,6 +266,11 @@ pub fn start(client: &mut Client, args: Args) -> Started {
     };
     if !cmd.arity_ok(args.len()) {
         return Started::Ready(rejected(client, Some(cmd), arity_error(cmd.name)));
+    }
+    if client.pubsub.is_some() {
+        if let Some(e) = crate::server::subscriber::rejects(client, cmd, &args) {
+            return Started::Ready(rejected(client, Some(cmd), e));
+        }
     }
     incr(&client.shard.stats.commands, 1);
     *client.handle.last_cmd.lock().unwrap() = cmd.name;

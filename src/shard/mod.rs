@@ -4,6 +4,7 @@
 pub mod blocking;
 pub mod mesh;
 pub mod observe;
+pub mod pubsub;
 pub mod routing;
 
 use crate::config::{Config, SyncPolicy};
