@@ -266,7 +266,7 @@ fn parse_memory(v: &str) -> Option<u64> {
 /// all groups are checked before any is applied.
 fn set_obuf_limits(c: &Config, v: &str) -> Result<(), String> {
     let words: Vec<&str> = v.split_whitespace().collect();
-    if words.len() % 4 != 0 {
+    if !words.len().is_multiple_of(4) {
         return Err("Wrong number of arguments in buffer limit configuration.".into());
     }
     let mut updates = Vec::new();
