@@ -519,4 +519,23 @@ mod tests {
         assert_eq!(o.queued(), 0);
         assert!(o.client.killed.load(Ordering::SeqCst));
     }
+
+    #[test]
+    fn soft_limit_cuts_off_only_after_its_seconds() {
+        let cfg = config();
+        let limits = &cfg.runtime.obuf_limits[crate::config::OBUF_PUBSUB * 3..];
+        limits[0].store(0, Ordering::Relaxed);
+        limits[1].store(100, Ordering::Relaxed);
+        limits[2].store(0, Ordering::Relaxed);
+        let ps = PubSub::new(cfg.clone());
+        let o = subscriber(1, 2);
+        ps.subscribe(Kind::Channel, b"c", &o);
+        let msg = vec![b'x'; 200];
+        assert_eq!(ps.publish(b"c", &msg), 1); // over the soft limit: the clock starts
+        o.take(); // the client caught up: the clock stops
+        assert_eq!(ps.publish(b"c", &msg), 1);
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        assert_eq!(ps.publish(b"c", &msg), 0); // over it for longer than 0 s
+        assert!(o.client.killed.load(Ordering::SeqCst));
+    }
 }
