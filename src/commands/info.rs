@@ -7,6 +7,7 @@ use crate::protocol::Reply;
 use crate::server::client::Client;
 use crate::server::ServerState;
 use crate::shard::observe::CommandStat;
+use crate::shard::pubsub::Kind;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::Ordering;
 
@@ -304,6 +305,9 @@ fn stats(x: &Ctx) -> Vec<String> {
         format!("keyspace_hits:{}", x.sum(|f| f.hits)),
         format!("keyspace_misses:{}", x.sum(|f| f.misses)),
         format!("total_error_replies:{errors}"),
+        format!("pubsub_channels:{}", srv.pubsub.count(Kind::Channel)),
+        format!("pubsub_patterns:{}", srv.pubsub.count(Kind::Pattern)),
+        format!("pubsubshard_channels:{}", srv.pubsub.count(Kind::Shard)),
     ]
 }
 

@@ -10,6 +10,7 @@ pub mod info;
 pub mod json;
 pub mod keys;
 pub mod lists;
+pub mod pubsub;
 pub mod server;
 pub mod sets;
 pub mod streams;
@@ -158,6 +159,7 @@ pub fn all_commands() -> impl Iterator<Item = &'static Command> {
         json::COMMANDS,
         streams::COMMANDS,
         transactions::COMMANDS,
+        pubsub::COMMANDS,
     ]
     .into_iter()
     .flatten()
@@ -268,6 +270,11 @@ pub fn start(client: &mut Client, args: Args) -> Started {
     if !cmd.arity_ok(args.len()) {
         transactions::queue_failed(client);
         return Started::Ready(rejected(client, Some(cmd), arity_error(cmd.name)));
+    }
+    if client.pubsub.is_some() {
+        if let Some(e) = crate::server::subscriber::rejects(client, cmd, &args) {
+            return Started::Ready(rejected(client, Some(cmd), e));
+        }
     }
     if client.multi.is_some() && transactions::queues(cmd) {
         return Started::Ready(transactions::queue(client, args));

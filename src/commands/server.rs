@@ -121,7 +121,12 @@ fn sub_arity_error(a: &[Vec<u8>]) -> Reply {
     arity_error(&format!("{}|{}", lower(&a[0]), lower(&a[1])))
 }
 
-fn ping(_c: &mut Client, a: &[Vec<u8>]) -> Reply {
+fn ping(c: &mut Client, a: &[Vec<u8>]) -> Reply {
+    if a.len() <= 2 && c.resp == 2 && crate::server::subscriber::subscribed(c) {
+        // subscribe mode: an array, like a message
+        let arg = a.get(1).cloned().unwrap_or_default();
+        return Reply::Array(vec![Reply::bulk("pong"), Reply::Bulk(arg)]);
+    }
     match a.len() {
         1 => Reply::Simple("PONG".into()),
         2 => Reply::Bulk(a[1].clone()),
@@ -242,6 +247,7 @@ fn acl_categories(c: &Command) -> Vec<String> {
         "sorted-set" => "@sortedset",
         "json" => "@json",
         "stream" => "@stream",
+        "pubsub" => "@pubsub",
         _ => "",
     };
     if !fam.is_empty() {

@@ -6,7 +6,7 @@ pub mod registry;
 
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, AtomicU8, Ordering};
 
 /// When the write-ahead log is fsynced (DESIGN.md §4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -243,7 +243,18 @@ pub struct Runtime {
     pub slowlog_max_len: AtomicU64,
     /// LATENCY monitor threshold in ms (0 disables).
     pub latency_monitor_threshold: AtomicU64,
+    /// `notify-keyspace-events` classes (bits of `shard::pubsub::notify`).
+    pub notify_keyspace_events: AtomicU32,
+    /// `client-output-buffer-limit`: (hard bytes, soft bytes, soft seconds)
+    /// for the classes normal, replica and pubsub ([`OBUF_PUBSUB`]), in that order.
+    pub obuf_limits: [AtomicU64; 9],
 }
+
+/// Index of the pubsub class in [`Runtime::obuf_limits`] (normal = 0, replica = 1).
+pub const OBUF_PUBSUB: usize = 2;
+
+/// Redis's default `client-output-buffer-limit`.
+const OBUF_DEFAULTS: [u64; 9] = [0, 0, 0, 256 << 20, 64 << 20, 60, 32 << 20, 8 << 20, 60];
 
 impl Runtime {
     /// The current sync policy.
@@ -258,6 +269,16 @@ impl Runtime {
     /// Changes the sync policy.
     pub fn set_sync(&self, p: SyncPolicy) {
         self.sync.store(p as u8, Ordering::Relaxed);
+    }
+
+    /// (hard, soft, soft seconds) output-buffer limit of a client class.
+    pub fn obuf_limit(&self, class: usize) -> (u64, u64, u64) {
+        let l = &self.obuf_limits[class * 3..class * 3 + 3];
+        (
+            l[0].load(Ordering::Relaxed),
+            l[1].load(Ordering::Relaxed),
+            l[2].load(Ordering::Relaxed),
+        )
     }
 }
 
@@ -396,6 +417,8 @@ impl Config {
                 slowlog_log_slower_than: AtomicI64::new(10_000),
                 slowlog_max_len: AtomicU64::new(128),
                 latency_monitor_threshold: AtomicU64::new(0),
+                notify_keyspace_events: AtomicU32::new(0),
+                obuf_limits: OBUF_DEFAULTS.map(AtomicU64::new),
             },
         })
     }

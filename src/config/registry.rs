@@ -211,7 +211,93 @@ pub static PARAMS: &[Param] = &[
         get: |_| "noeviction".into(),
         set: None,
     },
+    Param {
+        name: "notify-keyspace-events",
+        get: |c| {
+            crate::shard::pubsub::format_notify_flags(
+                c.runtime.notify_keyspace_events.load(Ordering::Relaxed),
+            )
+        },
+        set: Some(|c, v| {
+            let flags = crate::shard::pubsub::parse_notify_flags(v)
+                .ok_or("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")?;
+            c.runtime
+                .notify_keyspace_events
+                .store(flags, Ordering::Relaxed);
+            Ok(())
+        }),
+    },
+    Param {
+        name: "client-output-buffer-limit",
+        get: |c| {
+            ["normal", "slave", "pubsub"]
+                .iter()
+                .enumerate()
+                .map(|(i, class)| {
+                    let (hard, soft, secs) = c.runtime.obuf_limit(i);
+                    format!("{class} {hard} {soft} {secs}")
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        },
+        set: Some(set_obuf_limits),
+    },
 ];
+
+/// Redis's `memtoull`: a byte count with an optional `b`, `k`, `kb`, `m`,
+/// `mb`, `g` or `gb` unit (`k` = 1000, `kb` = 1024).
+fn parse_memory(v: &str) -> Option<u64> {
+    let split = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
+    let (num, unit) = v.split_at(split);
+    let mult: u64 = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" => 1000,
+        "kb" => 1024,
+        "m" => 1000 * 1000,
+        "mb" => 1 << 20,
+        "g" => 1000 * 1000 * 1000,
+        "gb" => 1 << 30,
+        _ => return None,
+    };
+    num.parse::<u64>().ok()?.checked_mul(mult)
+}
+
+/// CONFIG SET client-output-buffer-limit `<class> <hard> <soft> <secs>` …:
+/// all groups are checked before any is applied.
+fn set_obuf_limits(c: &Config, v: &str) -> Result<(), String> {
+    let words: Vec<&str> = v.split_whitespace().collect();
+    if !words.len().is_multiple_of(4) {
+        return Err("Wrong number of arguments in buffer limit configuration.".into());
+    }
+    let mut updates = Vec::new();
+    for g in words.chunks(4) {
+        let class = match g[0].to_ascii_lowercase().as_str() {
+            "normal" => 0,
+            "slave" | "replica" => 1,
+            "pubsub" => crate::config::OBUF_PUBSUB,
+            _ => {
+                return Err("Invalid client class specified in buffer limit configuration.".into())
+            }
+        };
+        let values = (
+            parse_memory(g[1]),
+            parse_memory(g[2]),
+            g[3].parse::<u64>().ok(),
+        );
+        let (Some(hard), Some(soft), Some(secs)) = values else {
+            return Err(
+                "Error in hard, soft or soft_seconds setting in buffer limit configuration.".into(),
+            );
+        };
+        updates.push((class, [hard, soft, secs]));
+    }
+    for (class, vals) in updates {
+        for (i, v) in vals.into_iter().enumerate() {
+            c.runtime.obuf_limits[class * 3 + i].store(v, Ordering::Relaxed);
+        }
+    }
+    Ok(())
+}
 
 fn yes_no(b: bool) -> String {
     if b { "yes" } else { "no" }.into()

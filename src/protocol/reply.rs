@@ -33,6 +33,11 @@ pub enum Reply {
     Bool(bool),
     /// Verbatim text (RESP3 `=` with `txt:`; a bulk string in RESP2).
     Verbatim(String),
+    /// Out-of-band data such as Pub/Sub messages (RESP3 `>`; an array in RESP2).
+    Push(Vec<Reply>),
+    /// Several replies sent back to back for one command (SUBSCRIBE a b
+    /// confirms each channel with its own frame).
+    Frames(Vec<Reply>),
 }
 
 impl Reply {
@@ -131,6 +136,11 @@ impl Reply {
                 out.extend_from_slice(b"\r\n");
             }
             Reply::Verbatim(s) => bulk(out, s.as_bytes()),
+            Reply::Push(items) => {
+                header(out, if resp >= 3 { b'>' } else { b'*' }, items.len());
+                items.iter().for_each(|r| r.encode(resp, out));
+            }
+            Reply::Frames(replies) => replies.iter().for_each(|r| r.encode(resp, out)),
         }
     }
 }
@@ -191,5 +201,10 @@ mod tests {
         let p = Reply::Pairs(vec![(Reply::bulk("a"), Reply::Double(1.0))]);
         assert_eq!(enc(&p, 2), "*2\r\n$1\r\na\r\n$1\r\n1\r\n");
         assert_eq!(enc(&p, 3), "*1\r\n*2\r\n$1\r\na\r\n,1\r\n");
+        let push = Reply::Push(vec![Reply::bulk("a"), Reply::Nil]);
+        assert_eq!(enc(&push, 2), "*2\r\n$1\r\na\r\n$-1\r\n");
+        assert_eq!(enc(&push, 3), ">2\r\n$1\r\na\r\n_\r\n");
+        let frames = Reply::Frames(vec![Reply::Int(1), Reply::Int(2)]);
+        assert_eq!(enc(&frames, 2), ":1\r\n:2\r\n");
     }
 }

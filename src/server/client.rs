@@ -6,7 +6,7 @@ use crate::shard::mesh::Mesh;
 use crate::shard::Shard;
 use atomic_waker::AtomicWaker;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -38,6 +38,8 @@ pub struct ClientHandle {
     pub killed: AtomicBool,
     /// Wakes the connection when killed.
     pub kill_waker: AtomicWaker,
+    /// Subscribed channels, patterns and shard channels (CLIENT LIST sub/psub/ssub).
+    pub subs: [AtomicU32; 3],
 }
 
 impl ClientHandle {
@@ -57,6 +59,7 @@ impl ClientHandle {
             last_cmd: Mutex::new("NULL"),
             killed: AtomicBool::new(false),
             kill_waker: AtomicWaker::new(),
+            subs: Default::default(),
         }
     }
 
@@ -85,8 +88,10 @@ impl ClientHandle {
         let idle_ms = (self.created.elapsed().as_millis() as u64)
             .saturating_sub(self.last_active_ms.load(Ordering::Relaxed));
         let (lib_name, lib_ver) = self.lib.lock().unwrap().clone();
+        let [sub, psub, ssub] = self.subs.each_ref().map(|n| n.load(Ordering::Relaxed));
+        let flags = if sub + psub + ssub > 0 { "P" } else { "N" };
         format!(
-            "id={} addr={} laddr={} fd=0 name={} age={} idle={} flags=N db={} sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={} shard={}",
+            "id={} addr={} laddr={} fd=0 name={} age={} idle={} flags={flags} db={} sub={sub} psub={psub} ssub={ssub} multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={} shard={}",
             self.id,
             self.addr,
             self.laddr,
@@ -135,6 +140,8 @@ pub struct Client {
     pub watch_dirty: Arc<AtomicBool>,
     /// The multi-shard operation this connection is executing, if any.
     pub tx: Option<Rc<crate::shard::transaction::TxCtx>>,
+    /// Pub/Sub subscriptions, once the client has subscribed.
+    pub pubsub: Option<Box<super::subscriber::Subscriptions>>,
 }
 
 impl Client {
@@ -156,6 +163,7 @@ impl Client {
             watching: Vec::new(),
             watch_dirty: Arc::new(AtomicBool::new(false)),
             tx: None,
+            pubsub: None,
         }
     }
 

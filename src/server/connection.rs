@@ -2,6 +2,7 @@
 //! order, make writes durable per the sync policy, write all replies at once.
 
 use super::client::{Client, ClientHandle};
+use super::subscriber;
 use super::ServerState;
 use crate::commands::{self, Started};
 use crate::protocol::{parse_command, Reply};
@@ -58,6 +59,7 @@ pub async fn serve(mut stream: TcpStream, shard: Rc<Shard>, server: Arc<ServerSt
     })
     .await;
     crate::commands::transactions::unwatch_all(&mut client);
+    subscriber::leave_all(&mut client);
     server.clients.lock().unwrap().remove(&handle.id);
     let _ = stream.close().await;
 }
@@ -115,9 +117,12 @@ async fn run(stream: &mut TcpStream, client: &mut Client) {
     let mut pending: VecDeque<Pending> = VecDeque::new();
     let mut chunk = vec![0u8; READ_CHUNK];
     loop {
-        let timeout = client.server.config.runtime.timeout.load(Ordering::Relaxed);
+        let timeout = match subscriber::subscribed(client) {
+            true => 0, // subscribers may stay silent
+            false => client.server.config.runtime.timeout.load(Ordering::Relaxed),
+        };
         let _ = stream.set_read_timeout((timeout > 0).then(|| Duration::from_secs(timeout)));
-        let n = match stream.read(&mut chunk).await {
+        let n = match subscriber::read(stream, client, &mut chunk).await {
             Ok(0) | Err(_) => return,
             Ok(n) => n,
         };
@@ -203,6 +208,12 @@ async fn run_command(
         Started::InFlight(f) => pending.push_back(Pending::InFlight(f)),
         Started::Ordered(cmd, args) => {
             drain(client, pending, out).await;
+            // messages already queued precede this reply; a SUBSCRIBE's
+            // confirmation precedes what arrives while it runs
+            let confirms_first = matches!(cmd.name, "subscribe" | "psubscribe" | "ssubscribe");
+            if confirms_first {
+                subscriber::deliver_into(client, out);
+            }
             let reply = if cmd.has_flag("blocking") {
                 // a blocked client whose peer goes away must leave the wait queues
                 let _ = stream.set_read_timeout(None);
@@ -218,6 +229,9 @@ async fn run_command(
             } else {
                 commands::finish(client, cmd, args).await
             };
+            if !confirms_first {
+                subscriber::deliver_into(client, out);
+            }
             if client.reply_allowed() {
                 reply.encode(client.resp, out);
             }

@@ -3,6 +3,7 @@
 
 pub mod client;
 pub mod connection;
+pub mod subscriber;
 
 use crate::config::Config;
 use crate::shard::mesh::Mesh;
@@ -42,6 +43,8 @@ pub struct ServerState {
     pub pause_until_ms: AtomicU64,
     /// CLIENT PAUSE WRITE (only writes wait) rather than ALL.
     pub pause_writes_only: AtomicBool,
+    /// Pub/Sub channels and their subscribers on every core.
+    pub pubsub: Arc<crate::shard::pubsub::PubSub>,
 }
 
 impl ServerState {
@@ -243,6 +246,7 @@ pub fn run(config: Config) -> Result<(), String> {
         monitor_count: AtomicUsize::new(0),
         pause_until_ms: AtomicU64::new(0),
         pause_writes_only: AtomicBool::new(false),
+        pubsub: Arc::new(crate::shard::pubsub::PubSub::new(config.clone())),
     });
     let addr = format!("{}:{}", config.bind, config.port);
     log_configuration(&config, &addr);

@@ -5,6 +5,7 @@ pub mod blocking;
 pub mod locks;
 pub mod mesh;
 pub mod observe;
+pub mod pubsub;
 pub mod routing;
 pub mod transaction;
 

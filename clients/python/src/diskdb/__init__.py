@@ -19,6 +19,7 @@ from .exceptions import (
     TransactionAbortedError,
     TypeMismatchError,
 )
+from .pubsub import PubSub
 from .resp import PushMessage, RespReader, pack_command
 
 __version__ = "0.1.0"
@@ -32,6 +33,7 @@ __all__ = [
     "DiskDBError",
     "Pipeline",
     "ProtocolError",
+    "PubSub",
     "PushMessage",
     "RespReader",
     "ResponseError",

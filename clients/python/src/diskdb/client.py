@@ -10,6 +10,7 @@ from . import exceptions as exc
 from .callbacks import command_key, convert
 from .commands import Commands
 from .connection import Connection
+from .pubsub import PubSub
 from .resp import EncodableT, pack_command
 
 
@@ -84,6 +85,25 @@ class DiskDB(Commands):
         if isinstance(reply, exc.ResponseError):
             raise reply
         return reply
+
+    def pubsub(self) -> PubSub:
+        """A :class:`~diskdb.pubsub.PubSub` on a new connection with this client's settings."""
+        c = self.connection
+        return PubSub(
+            Connection(
+                host=c.host,
+                port=c.port,
+                username=c.username,
+                password=c.password,
+                db=c.db,
+                ssl=c.ssl,
+                ssl_context=c.ssl_context,
+                socket_timeout=c.socket_timeout,
+                socket_connect_timeout=c.socket_connect_timeout,
+                decode_responses=c.decode_responses,
+                protocol=c.protocol,
+            )
+        )
 
     def pipeline(self, transaction: bool = False) -> "Pipeline":
         """A pipeline sending queued commands in one write (MULTI/EXEC with ``transaction``)."""
