@@ -280,6 +280,7 @@ pub fn start(client: &mut Client, args: Args) -> Started {
         return Started::Ready(transactions::queue(client, args));
     }
     incr(&client.shard.stats.commands, 1);
+    client.current = (cmd.name, cmd.group);
     *client.handle.last_cmd.lock().unwrap() = cmd.name;
     client.handle.last_active_ms.store(
         client.handle.created.elapsed().as_millis() as u64,
@@ -310,10 +311,10 @@ fn run_keyed(client: &mut Client, cmd: &'static Command, f: KeyedFn, args: Args)
         .collect();
     let run = move |s: &crate::shard::Shard| {
         let t = Instant::now();
-        let reply = match tx {
+        let reply = s.run_as((cmd.name, cmd.group), || match tx {
             Some(id) => s.with_capture(id, || f(&Db::new(s, db), &args)),
             None => f(&Db::new(s, db), &args),
-        };
+        });
         s.observe.borrow_mut().record(
             cmd,
             &args,
@@ -444,9 +445,12 @@ where
         t.touch(owner);
         t.id
     });
-    move |s: &crate::shard::Shard| match tx {
-        Some(id) => s.with_capture(id, || f(&Db::new(s, db))),
-        None => f(&Db::new(s, db)),
+    let current = client.current;
+    move |s: &crate::shard::Shard| {
+        s.run_as(current, || match tx {
+            Some(id) => s.with_capture(id, || f(&Db::new(s, db))),
+            None => f(&Db::new(s, db)),
+        })
     }
 }
 

@@ -52,6 +52,14 @@ pub static COMMANDS: &[Command] = &[
         Coord(watch),
     ),
     cmd(
+        "reset",
+        1,
+        "noscript loading stale fast no_auth allow_busy",
+        (0, 0, 0),
+        "connection",
+        Conn(reset),
+    ),
+    cmd(
         "unwatch",
         1,
         "noscript loading stale fast allow_busy",
@@ -100,6 +108,20 @@ fn discard(c: &mut Client, _a: &[Vec<u8>]) -> Reply {
     c.multi_error = false;
     unwatch_all(c);
     Reply::ok()
+}
+
+/// RESET: back to a fresh connection's state (no transaction, watches or
+/// subscriptions, database 0, RESP2, replies on).
+fn reset(c: &mut Client, _a: &[Vec<u8>]) -> Reply {
+    c.multi = None;
+    c.multi_error = false;
+    unwatch_all(c);
+    crate::server::subscriber::leave_all(c);
+    c.select(0);
+    c.set_resp(2);
+    c.reply_off = false;
+    c.reply_skip = 0;
+    Reply::Simple("RESET".into())
 }
 
 fn unwatch(c: &mut Client, _a: &[Vec<u8>]) -> Reply {

@@ -32,7 +32,7 @@ pub fn expire_cycle(shard: &Shard, now: u64, max: usize) -> (usize, bool) {
                 }
                 if decode_header(&v).map(|(_, exp)| exp) == Some(at) {
                     shard.hot.borrow_mut().remove(meta_key);
-                    shard.touched(meta_key);
+                    shard.run_as(("expired", ""), || shard.touched(meta_key, true));
                     batch.delete_cf(e.cf(Cf::Meta), meta_key);
                     expired += 1;
                 }

@@ -97,7 +97,7 @@ impl<'a> Db<'a> {
         let mk = meta_key(self.index, key);
         let encoded: std::rc::Rc<[u8]> = meta.encode().into();
         batch.put_cf(e.cf(Cf::Meta), &mk, &encoded);
-        self.shard.touched(&mk);
+        self.shard.touched(&mk, false);
         self.shard.hot.borrow_mut().insert(mk, encoded);
         if meta.expire_at != 0 {
             batch.put_cf(
@@ -113,7 +113,7 @@ impl<'a> Db<'a> {
     pub fn delete(&self, batch: &mut WriteBatch, key: &[u8]) {
         let mk = meta_key(self.index, key);
         self.shard.hot.borrow_mut().remove(&mk);
-        self.shard.touched(&mk);
+        self.shard.touched(&mk, true);
         batch.delete_cf(self.shard.engine.cf(Cf::Meta), mk);
     }
 

@@ -142,6 +142,8 @@ pub struct Client {
     pub tx: Option<Rc<crate::shard::transaction::TxCtx>>,
     /// Pub/Sub subscriptions, once the client has subscribed.
     pub pubsub: Option<Box<super::subscriber::Subscriptions>>,
+    /// The command being executed (name, family), for keyspace events.
+    pub current: crate::shard::keyspace::Current,
 }
 
 impl Client {
@@ -164,6 +166,7 @@ impl Client {
             watch_dirty: Arc::new(AtomicBool::new(false)),
             tx: None,
             pubsub: None,
+            current: ("", ""),
         }
     }
 

@@ -176,7 +176,10 @@ fn spawn_shard(
         .name(&format!("shard-{id}"))
         .spawn(move || async move {
             let shard = match Shard::open(id, s.config, s.mesh, s.shared) {
-                Ok(shard) => Rc::new(shard),
+                Ok(shard) => {
+                    let _ = shard.pubsub.set(s.state.pubsub.clone());
+                    Rc::new(shard)
+                }
                 Err(e) => {
                     let _ = s.ready.send(Err(e));
                     return;

@@ -2,6 +2,7 @@
 //! plus routing and the inboxes that connect shards.
 
 pub mod blocking;
+pub mod keyspace;
 pub mod locks;
 pub mod mesh;
 pub mod observe;
@@ -110,6 +111,10 @@ pub struct Shard {
     capturing: Cell<locks::TxId>,
     /// Writes captured per operation, as one WriteBatch each.
     captured: RefCell<HashMap<locks::TxId, Vec<u8>>>,
+    /// The command running now, for keyspace events.
+    current: Cell<keyspace::Current>,
+    /// Where keyspace events go (unset in tools that open a shard alone).
+    pub pubsub: std::cell::OnceCell<Arc<pubsub::PubSub>>,
     /// WATCHed keys (meta key → the watching clients' dirty flags).
     pub watchers: RefCell<HashMap<Vec<u8>, Vec<Arc<std::sync::atomic::AtomicBool>>>>,
     /// Source of collection versions: increases across restarts.
@@ -147,6 +152,8 @@ impl Shard {
             capturing: Cell::new(0),
             captured: RefCell::default(),
             watchers: RefCell::default(),
+            current: Cell::new(("", "")),
+            pubsub: std::cell::OnceCell::new(),
             observe: RefCell::default(),
             hot: RefCell::new(crate::storage::hot::HotCache::new(hot_capacity)),
             next_version: Cell::new(crate::util::now_ms() << 16),
@@ -224,7 +231,8 @@ impl Shard {
 
     /// Records that a key (by meta key) is being modified: WATCHing
     /// clients see their transaction fail.
-    pub fn touched(&self, meta_key: &[u8]) {
+    pub fn touched(&self, meta_key: &[u8], deleted: bool) {
+        self.notify_write(meta_key, deleted);
         if self.watchers.borrow().is_empty() {
             return;
         }

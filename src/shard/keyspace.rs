@@ -1,0 +1,85 @@
+//! Keyspace notifications: which event a write publishes
+//! (`notify-keyspace-events`, `__keyspace@<db>__:` / `__keyevent@<db>__:`).
+//! Events are raised where a key's metadata is written or deleted, named
+//! after the command doing it.
+
+use super::Shard;
+use crate::storage::encoding::split_meta_key;
+
+/// The command being executed on a shard: (name, family), for events.
+pub type Current = (&'static str, &'static str);
+
+/// Event name and class letter for a write by command `name` of `group`.
+pub fn event_for(name: &'static str, group: &str) -> (char, &'static str) {
+    let event = match name {
+        "incr" | "decr" | "incrby" | "decrby" => "incrby",
+        "setex" | "psetex" | "setnx" | "getset" | "mset" | "msetnx" => "set",
+        "unlink" | "getdel" => "del",
+        "expire" | "pexpire" | "expireat" | "pexpireat" => "expire",
+        "hmset" | "hsetnx" => "hset",
+        "blpop" => "lpop",
+        "brpop" => "rpop",
+        "bzpopmin" => "zpopmin",
+        "bzpopmax" => "zpopmax",
+        "zincrby" => "zincr",
+        "expired" => return ('x', "expired"),
+        other => other,
+    };
+    let class = match (event, group) {
+        ("del" | "expire" | "persist" | "rename" | "copy" | "move" | "restore", _) => 'g',
+        (_, "string" | "bitmap") => '$',
+        (_, "list") => 'l',
+        (_, "hash") => 'h',
+        (_, "set") => 's',
+        (_, "sorted-set") => 'z',
+        (_, "stream") => 't',
+        (_, "json") => 'd',
+        _ => 'g',
+    };
+    (class, event)
+}
+
+impl Shard {
+    /// Runs `f` as part of command `current` (the source of the events its
+    /// writes raise).
+    pub fn run_as<T>(&self, current: Current, f: impl FnOnce() -> T) -> T {
+        let outer = self.current.replace(current);
+        let out = f();
+        self.current.set(outer);
+        out
+    }
+
+    /// Publishes the keyspace events for a write to `meta_key`.
+    pub(super) fn notify_write(&self, meta_key: &[u8], deleted: bool) {
+        let Some(pubsub) = self.pubsub.get() else {
+            return;
+        };
+        let Some((db, key)) = split_meta_key(meta_key) else {
+            return;
+        };
+        let (name, group) = self.current.get();
+        let (class, event) = event_for(name, group);
+        pubsub.keyspace_event(class, event, db, key);
+        if deleted && class != 'g' && class != 'x' {
+            // a collection emptied by the command is removed: Redis says so
+            pubsub.keyspace_event('g', "del", db, key);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::event_for;
+
+    #[test]
+    fn events_follow_redis_names() {
+        assert_eq!(event_for("incr", "string"), ('$', "incrby"));
+        assert_eq!(event_for("set", "string"), ('$', "set"));
+        assert_eq!(event_for("del", "generic"), ('g', "del"));
+        assert_eq!(event_for("pexpire", "generic"), ('g', "expire"));
+        assert_eq!(event_for("lpush", "list"), ('l', "lpush"));
+        assert_eq!(event_for("zadd", "sorted-set"), ('z', "zadd"));
+        assert_eq!(event_for("expired", ""), ('x', "expired"));
+        assert_eq!(event_for("json.set", "json"), ('d', "json.set"));
+    }
+}
