@@ -329,6 +329,14 @@ where
     }
 }
 
+/// Fault injection for the recovery test: with the environment variable
+/// `DISKDB_TEST_CRASH_MID_COMMIT=1`, the process aborts after the first
+/// shard of an operation with an intent has committed.
+fn crash_for_test() -> bool {
+    static CRASH: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *CRASH.get_or_init(|| std::env::var_os("DISKDB_TEST_CRASH_MID_COMMIT").is_some_and(|v| v == "1"))
+}
+
 /// Makes `ctx`'s writes durable on all its shards, atomically, and releases
 /// its locks.
 pub async fn commit(ctx: &TxCtx) {
@@ -393,8 +401,12 @@ pub async fn commit(ctx: &TxCtx) {
             Box::pin(on(&coord, s, f))
         })
         .collect();
-    for c in commits {
+    for (i, c) in commits.into_iter().enumerate() {
         c.await;
+        if intent && i == 0 && crash_for_test() {
+            log::error!("DISKDB_TEST_CRASH_MID_COMMIT: aborting after the first shard's commit");
+            std::process::abort();
+        }
     }
     if intent {
         let mut b = WriteBatch::default();

@@ -16,6 +16,8 @@ pub struct Server {
     pub port: u16,
     pub dir: PathBuf,
     pub args: Vec<String>,
+    /// Extra environment variables for the process.
+    pub envs: Vec<(String, String)>,
     _tmp: Option<tempfile::TempDir>,
 }
 
@@ -42,6 +44,7 @@ impl Server {
             port: 0,
             dir,
             args: extra.iter().map(|s| s.to_string()).collect(),
+            envs: Vec::new(),
             _tmp: Some(tmp),
         };
         s.args.push("--shards".into());
@@ -60,6 +63,7 @@ impl Server {
                 .arg("--dir")
                 .arg(&self.dir)
                 .args(&self.args)
+                .envs(self.envs.iter().map(|(k, v)| (k, v)))
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
