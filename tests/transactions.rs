@@ -214,7 +214,12 @@ fn transfer_load(port: u16, stop: Arc<AtomicBool>, seed: u64, cas: bool) -> u64 
                 if from == to {
                     p.cmd("SET").arg(from).arg(a);
                 } else {
-                    p.cmd("SET").arg(from).arg(a - x).cmd("SET").arg(to).arg(b + x);
+                    p.cmd("SET")
+                        .arg(from)
+                        .arg(a - x)
+                        .cmd("SET")
+                        .arg(to)
+                        .arg(b + x);
                 }
                 let r: Option<()> = p.query(&mut c)?;
                 let _ = r;
@@ -306,8 +311,15 @@ fn concurrent_transfers_never_show_a_changed_total() {
     let transfers: u64 = writers.into_iter().map(|w| w.join().unwrap()).sum();
     let reads: u64 = readers.into_iter().map(|r| r.join().unwrap()).sum();
     println!("{transfers} transfers, {reads} consistent reads");
-    assert!(transfers > 100 && reads > 100, "{transfers} transfers, {reads} reads");
-    assert_eq!(bad.load(Ordering::Relaxed), 0, "a reader saw a changed total");
+    assert!(
+        transfers > 100 && reads > 100,
+        "{transfers} transfers, {reads} reads"
+    );
+    assert_eq!(
+        bad.load(Ordering::Relaxed),
+        0,
+        "a reader saw a changed total"
+    );
     assert_eq!(total(&mut s.conn(), &accounts()), START * ACCOUNTS as i64);
 }
 
@@ -334,7 +346,11 @@ fn transfers_survive_kill9_without_half_applied_transactions() {
             committed += writers.into_iter().map(|w| w.join().unwrap()).sum::<u64>();
             s.launch();
             let t = total(&mut s.conn(), &accounts());
-            assert_eq!(t, START * ACCOUNTS as i64, "sync {sync}, round {round}: total {t}");
+            assert_eq!(
+                t,
+                START * ACCOUNTS as i64,
+                "sync {sync}, round {round}: total {t}"
+            );
         }
         println!("sync {sync}: 4 kill -9 rounds, {committed} transfers acknowledged, total intact");
         assert!(committed > 0);
@@ -346,7 +362,8 @@ fn transfers_survive_kill9_without_half_applied_transactions() {
 #[test]
 fn crash_between_shard_commits_is_completed_at_restart() {
     let mut s = Server::start(2, &[]);
-    s.envs.push(("DISKDB_TEST_CRASH_MID_COMMIT".into(), "1".into()));
+    s.envs
+        .push(("DISKDB_TEST_CRASH_MID_COMMIT".into(), "1".into()));
     s.kill9();
     s.launch();
     let a = keys_on("half", 0, 3);
@@ -364,7 +381,10 @@ fn crash_between_shard_commits_is_completed_at_restart() {
         }
         cmd.query(&mut c)
     };
-    assert!(r.is_err(), "the server was expected to abort mid-commit: {r:?}");
+    assert!(
+        r.is_err(),
+        "the server was expected to abort mid-commit: {r:?}"
+    );
     std::thread::sleep(Duration::from_millis(100));
     s.envs.clear();
     s.kill9();
@@ -400,8 +420,15 @@ fn multi_shard_commands_are_atomic_for_readers() {
     let stop = Arc::new(AtomicBool::new(false));
     let deadline = Instant::now() + Duration::from_secs(2);
     let writer = {
-        let (port, stop, k1, k2, ren, s1, s2) =
-            (s.port, stop.clone(), k1.clone(), k2.clone(), ren.clone(), s1.clone(), s2.clone());
+        let (port, stop, k1, k2, ren, s1, s2) = (
+            s.port,
+            stop.clone(),
+            k1.clone(),
+            k2.clone(),
+            ren.clone(),
+            s1.clone(),
+            s2.clone(),
+        );
         std::thread::spawn(move || {
             let mut c = redis::Client::open(format!("redis://127.0.0.1:{port}/"))
                 .unwrap()
@@ -425,9 +452,16 @@ fn multi_shard_commands_are_atomic_for_readers() {
     while Instant::now() < deadline {
         let v: Vec<Option<String>> = redis::cmd("MGET").arg(&k1).arg(&k2).query(&mut c).unwrap();
         assert_eq!(v[0], v[1], "MSET seen half-applied");
-        let r: Vec<Option<String>> =
-            redis::cmd("MGET").arg(&ren[0]).arg(&ren[1]).query(&mut c).unwrap();
-        assert_eq!(r.iter().flatten().count(), 1, "RENAME seen half-applied: {r:?}");
+        let r: Vec<Option<String>> = redis::cmd("MGET")
+            .arg(&ren[0])
+            .arg(&ren[1])
+            .query(&mut c)
+            .unwrap();
+        assert_eq!(
+            r.iter().flatten().count(),
+            1,
+            "RENAME seen half-applied: {r:?}"
+        );
         let (n1, n2): (i64, i64) = redis::pipe()
             .atomic()
             .cmd("SCARD")

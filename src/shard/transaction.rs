@@ -334,7 +334,8 @@ where
 /// shard of an operation with an intent has committed.
 fn crash_for_test() -> bool {
     static CRASH: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *CRASH.get_or_init(|| std::env::var_os("DISKDB_TEST_CRASH_MID_COMMIT").is_some_and(|v| v == "1"))
+    *CRASH
+        .get_or_init(|| std::env::var_os("DISKDB_TEST_CRASH_MID_COMMIT").is_some_and(|v| v == "1"))
 }
 
 /// Makes `ctx`'s writes durable on all its shards, atomically, and releases
