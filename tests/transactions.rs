@@ -225,6 +225,9 @@ fn transfer_load(port: u16, stop: Arc<AtomicBool>, seed: u64, cas: bool) -> u64 
                 let _ = r;
                 Ok(())
             })();
+            if let Err(e) = &r {
+                eprintln!("transfer (WATCH) failed: {e}");
+            }
             r.is_ok()
         } else {
             let mut p = redis::pipe();
@@ -235,7 +238,11 @@ fn transfer_load(port: u16, stop: Arc<AtomicBool>, seed: u64, cas: bool) -> u64 
                 .cmd("INCRBY")
                 .arg(to)
                 .arg(x);
-            p.query::<(i64, i64)>(&mut c).is_ok()
+            let r = p.query::<(i64, i64)>(&mut c);
+            if let Err(e) = &r {
+                eprintln!("transfer (MULTI) failed: {e}");
+            }
+            r.is_ok()
         };
         if !ok {
             return done; // the server went away

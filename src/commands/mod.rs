@@ -553,9 +553,18 @@ where
     T: Send + 'static,
     F: FnOnce(&Db) -> T + Send + 'static,
 {
+    let run = for_shard(client, owner, f);
+    guarded_on_shard(client, owner, keys, run).await
+}
+
+/// Like [`guarded_on`] for a closure over the whole shard.
+pub async fn guarded_on_shard<T, F>(client: &Client, owner: usize, keys: Vec<Vec<u8>>, run: F) -> T
+where
+    T: Send + 'static,
+    F: FnOnce(&crate::shard::Shard) -> T + Send + 'static,
+{
     let db = client.db;
     let me = client.tx.as_ref().map(|t| t.id);
-    let run = for_shard(client, owner, f);
     if owner == client.shard.id {
         match client.shard.run_or_park(db, keys, me, run) {
             Ok(r) => r,

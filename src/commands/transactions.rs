@@ -2,7 +2,7 @@
 //! makes any command whose keys live on several shards atomic (see
 //! `shard::transaction`).
 
-use super::{cmd, finish, start, Args, BoxFuture, Command, Exec::*, Started};
+use super::{cmd, finish, start, Args, BoxFuture, Command, Exec::*, KeyedFn, Started};
 use crate::protocol::Reply;
 use crate::server::client::Client;
 use crate::shard::locks::DbKey;
@@ -297,6 +297,10 @@ fn exec(c: &mut Client, _a: Args) -> BoxFuture<'_> {
             })
             .collect();
         keys.extend(watched);
+        if let Some(reply) = exec_on_one_shard(c, &queued, &keys).await {
+            unwatch_all(c);
+            return reply;
+        }
         let ctx = Rc::new(transaction::begin(&c.shard, keys).await);
         // every write to a watched key before the locks were taken set the flag
         let dirty = c.watch_dirty.load(Ordering::SeqCst);
@@ -330,4 +334,58 @@ fn exec(c: &mut Client, _a: Args) -> BoxFuture<'_> {
         transaction::commit(&ctx).await;
         Reply::Array(out)
     })
+}
+
+/// The fast path: a transaction of single-key commands whose keys (watched
+/// ones included) all live on one shard runs there as one job, with one
+/// WriteBatch, behind any operation holding its keys. `None` when the
+/// transaction does not qualify.
+async fn exec_on_one_shard(c: &mut Client, queued: &[Args], keys: &[DbKey]) -> Option<Reply> {
+    let n = c.shard.shard_count();
+    let db = c.db;
+    let owner = shard_of(&keys.first()?.1, n);
+    if keys
+        .iter()
+        .any(|(d, k)| *d != db || shard_of(k, n) != owner)
+    {
+        return None;
+    }
+    let mut cmds: Vec<(&'static Command, KeyedFn)> = Vec::with_capacity(queued.len());
+    for args in queued {
+        match super::lookup(&args[0]) {
+            Some(cmd @ Command { exec: Keyed(f), .. }) => cmds.push((cmd, *f)),
+            _ => return None,
+        }
+    }
+    for (args, (cmd, _)) in queued.iter().zip(&cmds) {
+        crate::shard::incr(&c.shard.stats.commands, 1);
+        *c.handle.last_cmd.lock().unwrap() = cmd.name;
+        c.server.monitor_feed(c, args);
+    }
+    let id = c.mesh().next_tx_id();
+    let dirty = c.watch_dirty.clone();
+    let who = c.handle.clone();
+    let queued = queued.to_vec();
+    let run = move |s: &crate::shard::Shard| -> Reply {
+        if dirty.load(Ordering::SeqCst) {
+            return Reply::NilArray;
+        }
+        let mut out = Vec::with_capacity(queued.len());
+        for (args, (cmd, f)) in queued.iter().zip(cmds) {
+            let t = std::time::Instant::now();
+            let r = s.run_as((cmd.name, cmd.group), || {
+                s.with_capture(id, || f(&crate::data_types::Db::new(s, db), args))
+            });
+            let usec = t.elapsed().as_micros() as u64;
+            s.observe
+                .borrow_mut()
+                .record(cmd, args, usec, &r, &who, &s.config.runtime);
+            out.push(r);
+        }
+        // no locks were taken: the completion has nobody to answer
+        s.commit_part(id, None, false, &[])();
+        Reply::Array(out)
+    };
+    let keys = keys.iter().map(|(_, k)| k.clone()).collect();
+    Some(super::guarded_on_shard(c, owner, keys, run).await)
 }

@@ -19,9 +19,10 @@ pub type TxId = u64;
 pub type DbKey = (u8, Vec<u8>);
 
 enum Waiter {
-    /// A single command parked until the key is free.
+    /// A single-key command parked until the key is free; it runs when it
+    /// reaches the front, before the key passes to a later operation.
     Job(Job),
-    /// Another operation waiting to hold the key.
+    /// An operation waiting to hold the key.
     Tx(TxId),
 }
 
@@ -30,9 +31,30 @@ struct KeyLock {
     queue: VecDeque<Waiter>,
 }
 
+/// What happens once an operation holds all its keys on this shard.
+pub enum OnGrant {
+    /// Tell the coordinator (it runs the operation, then releases).
+    Notify(Completion),
+    /// Run this job at once, then release the keys: a multi-key command
+    /// confined to this shard.
+    Run(Job),
+}
+
 struct Acquiring {
     missing: usize,
-    granted: Completion,
+    keys: Vec<DbKey>,
+    on_grant: OnGrant,
+}
+
+/// What a release frees.
+#[derive(Default)]
+pub struct Released {
+    /// Parked single-key commands to run now, in arrival order.
+    pub jobs: Vec<Job>,
+    /// Coordinators to tell that they now hold all their keys.
+    pub notify: Vec<Completion>,
+    /// One-shot operations to run now, then release (id, keys, job).
+    pub run: Vec<(TxId, Vec<DbKey>, Job)>,
 }
 
 /// The lock table of one shard.
@@ -72,7 +94,7 @@ impl Locks {
         })
     }
 
-    /// Parks `job` until `key` (held by someone) is released.
+    /// Parks a single-key `job` until `key` (held by someone) is released.
     pub fn park(&mut self, key: &DbKey, job: Job) {
         match self.keys.get_mut(key) {
             Some(l) => l.queue.push_back(Waiter::Job(job)),
@@ -80,21 +102,16 @@ impl Locks {
         }
     }
 
-    /// Requests `keys` for `tx`. Returns `granted` back when every key was
-    /// free; otherwise keeps it and returns it from a later
-    /// [`release`](Self::release) once the last key is handed over.
-    pub fn acquire(
-        &mut self,
-        tx: TxId,
-        keys: Vec<DbKey>,
-        granted: Completion,
-    ) -> Option<Completion> {
+    /// Requests `keys` for `tx`. Returns `on_grant` back when every key was
+    /// free; otherwise keeps it and hands it out from a later
+    /// [`release`](Self::release) once the last key passes to `tx`.
+    pub fn acquire(&mut self, tx: TxId, keys: Vec<DbKey>, on_grant: OnGrant) -> Option<OnGrant> {
         let mut missing = 0;
-        for k in keys {
-            match self.keys.get_mut(&k) {
+        for k in &keys {
+            match self.keys.get_mut(k) {
                 None => {
                     self.keys.insert(
-                        k,
+                        k.clone(),
                         KeyLock {
                             holder: tx,
                             queue: VecDeque::new(),
@@ -115,18 +132,23 @@ impl Locks {
             }
         }
         if missing == 0 {
-            return Some(granted);
+            return Some(on_grant);
         }
-        self.acquiring.insert(tx, Acquiring { missing, granted });
+        self.acquiring.insert(
+            tx,
+            Acquiring {
+                missing,
+                keys,
+                on_grant,
+            },
+        );
         None
     }
 
-    /// Releases every key `tx` holds here. Returns the parked commands that
-    /// may run now (in arrival order) and the grants of operations that now
-    /// hold all their keys.
-    pub fn release(&mut self, tx: TxId, keys: &[DbKey]) -> (Vec<Job>, Vec<Completion>) {
-        let mut jobs = Vec::new();
-        let mut grants = Vec::new();
+    /// Releases every key `tx` holds here: parked commands at the front of
+    /// each key's queue run next, then the key passes to the next operation.
+    pub fn release(&mut self, tx: TxId, keys: &[DbKey]) -> Released {
+        let mut out = Released::default();
         for k in keys {
             let Some(lock) = self.keys.get_mut(k) else {
                 continue;
@@ -137,7 +159,7 @@ impl Locks {
             let mut next = None;
             while let Some(w) = lock.queue.pop_front() {
                 match w {
-                    Waiter::Job(j) => jobs.push(j),
+                    Waiter::Job(j) => out.jobs.push(j),
                     Waiter::Tx(t) => {
                         next = Some(t);
                         break;
@@ -154,13 +176,16 @@ impl Locks {
                         a.missing -= 1;
                         if a.missing == 0 {
                             let a = self.acquiring.remove(&t).expect("present");
-                            grants.push(a.granted);
+                            match a.on_grant {
+                                OnGrant::Notify(c) => out.notify.push(c),
+                                OnGrant::Run(j) => out.run.push((t, a.keys, j)),
+                            }
                         }
                     }
                 }
             }
         }
-        (jobs, grants)
+        out
     }
 }
 
@@ -189,21 +214,35 @@ mod tests {
     fn grants_in_arrival_order_and_parks_commands() {
         let mut l = Locks::default();
         let (_, g1) = counter();
-        assert!(l.acquire(1, vec![key("a"), key("b")], g1).is_some());
+        assert!(l
+            .acquire(1, vec![key("a"), key("b")], OnGrant::Notify(g1))
+            .is_some());
         assert_eq!(l.conflict(0, [b"a".as_slice()], None), Some(key("a")));
         assert_eq!(l.conflict(0, [b"a".as_slice()], Some(1)), None);
         assert_eq!(l.conflict(0, [b"c".as_slice()], None), None);
         let (n2, g2) = counter();
-        assert!(l.acquire(2, vec![key("b"), key("c")], g2).is_none());
+        assert!(l
+            .acquire(2, vec![key("b"), key("c")], OnGrant::Notify(g2))
+            .is_none());
         l.park(&key("a"), Box::new(|_| Box::new(|| {})));
-        let (jobs, grants) = l.release(1, &[key("a"), key("b")]);
-        assert_eq!(jobs.len(), 1);
-        assert_eq!(grants.len(), 1);
-        grants.into_iter().for_each(|g| g());
+        assert!(l
+            .acquire(
+                3,
+                vec![key("c")],
+                OnGrant::Run(Box::new(|_| Box::new(|| {})))
+            )
+            .is_none());
+        let r = l.release(1, &[key("a"), key("b")]);
+        assert_eq!(r.jobs.len(), 1);
+        assert_eq!(r.notify.len(), 1);
+        r.notify.into_iter().for_each(|g| g());
         assert_eq!(n2.load(Ordering::SeqCst), 1);
         assert_eq!(l.len(), 2); // b and c held by 2
-        let (jobs, grants) = l.release(2, &[key("b"), key("c")]);
-        assert!(jobs.is_empty() && grants.is_empty());
+        let r = l.release(2, &[key("b"), key("c")]);
+        assert!(r.jobs.is_empty() && r.notify.is_empty());
+        assert_eq!(r.run.len(), 1, "c passes to the one-shot 3");
+        let r = l.release(3, &[key("c")]);
+        assert!(r.run.is_empty());
         assert!(l.is_empty());
     }
 }

@@ -15,7 +15,7 @@
 //!    [`recover`] re-applies the batch of every shard whose marker is
 //!    missing, so an operation is on disk on all of its shards or on none.
 
-use super::locks::{DbKey, TxId};
+use super::locks::{DbKey, OnGrant, TxId};
 use super::mesh::{job_for, Completion, Job};
 use super::routing::shard_of;
 use super::Shard;
@@ -170,41 +170,73 @@ impl Shard {
         self.release_locks(tx, keys)
     }
 
-    /// Releases `tx`'s keys and runs the commands parked behind them.
+    /// Releases `tx`'s keys and runs what was waiting for them: parked
+    /// commands, then one-shot operations (which release in turn).
     pub fn release_locks(&self, tx: TxId, keys: &[DbKey]) -> Completion {
         if keys.is_empty() {
             return Box::new(|| {});
         }
-        let (jobs, grants) = self.locks.borrow_mut().release(tx, keys);
-        let mut done: Vec<Completion> = grants;
-        for job in jobs {
-            done.push(job(self));
+        let mut done: Vec<Completion> = Vec::new();
+        let mut work = vec![(tx, keys.to_vec())];
+        while let Some((t, ks)) = work.pop() {
+            let r = self.locks.borrow_mut().release(t, &ks);
+            done.extend(r.notify);
+            for job in r.jobs {
+                done.push(job(self));
+            }
+            for (t, ks, job) in r.run {
+                done.push(job(self));
+                work.push((t, ks));
+            }
         }
         Box::new(move || done.into_iter().for_each(|c| c()))
     }
 
-    /// Wraps `job` so that it waits (parked) while one of `keys` is held by
-    /// an operation other than `me`.
-    pub fn guarded(db: u8, keys: Vec<Vec<u8>>, me: Option<TxId>, job: Job) -> Job {
-        Box::new(move |s: &Shard| {
-            let conflict = s
-                .locks
-                .borrow()
-                .conflict(db, keys.iter().map(Vec::as_slice), me);
-            match conflict {
-                None => job(s),
-                Some(k) => {
-                    s.locks
-                        .borrow_mut()
-                        .park(&k, Shard::guarded(db, keys, me, job));
-                    Box::new(|| {})
-                }
+    /// Runs `job` now if none of `keys` is held by an operation other than
+    /// `me`; otherwise makes it wait its turn: a single-key job is parked on
+    /// its key, a multi-key one queues for all its keys at once (so later
+    /// operations cannot overtake it) and runs once it holds them.
+    fn run_guarded(&self, db: u8, keys: Vec<Vec<u8>>, me: Option<TxId>, job: Job) -> Completion {
+        let conflict = self
+            .locks
+            .borrow()
+            .conflict(db, keys.iter().map(Vec::as_slice), me);
+        let Some(first) = conflict else {
+            return job(self);
+        };
+        let mut dks: Vec<DbKey> = keys.into_iter().map(|k| (db, k)).collect();
+        dks.sort();
+        dks.dedup();
+        if dks.len() == 1 {
+            self.locks.borrow_mut().park(&first, job);
+            return Box::new(|| {});
+        }
+        let id = self.mesh.next_tx_id();
+        let granted = self
+            .locks
+            .borrow_mut()
+            .acquire(id, dks.clone(), OnGrant::Run(job));
+        match granted {
+            Some(OnGrant::Run(job)) => {
+                let done = job(self);
+                let released = self.release_locks(id, &dks);
+                Box::new(move || {
+                    done();
+                    released();
+                })
             }
-        })
+            _ => Box::new(|| {}),
+        }
     }
 
-    /// Runs `f` now unless one of `keys` is locked by another operation;
-    /// then parks it and returns its reply as a future.
+    /// Wraps `job` so that it waits while one of `keys` is held by an
+    /// operation other than `me` (see `run_guarded`).
+    pub fn guarded(db: u8, keys: Vec<Vec<u8>>, me: Option<TxId>, job: Job) -> Job {
+        Box::new(move |s: &Shard| s.run_guarded(db, keys, me, job))
+    }
+
+    /// Runs `f` now unless one of `keys` is held by another operation; then
+    /// it waits its turn and its reply comes as a future.
     pub fn run_or_park<T, F>(
         &self,
         db: u8,
@@ -220,16 +252,15 @@ impl Shard {
             .locks
             .borrow()
             .conflict(db, keys.iter().map(Vec::as_slice), me);
-        match conflict {
-            None => Ok(f(self)),
-            Some(k) => {
-                let (job, reply) = job_for(f);
-                self.locks
-                    .borrow_mut()
-                    .park(&k, Shard::guarded(db, keys, me, job));
-                Err(Box::pin(reply))
-            }
+        if conflict.is_none() {
+            return Ok(f(self));
         }
+        let (job, reply) = job_for(f);
+        // runs when its turn comes, inside another operation's release,
+        // whose caller makes the writes durable before answering
+        let done = self.run_guarded(db, keys, me, job);
+        done();
+        Err(Box::pin(reply))
     }
 }
 
@@ -270,10 +301,11 @@ pub async fn begin(shard: &Rc<Shard>, keys: Vec<DbKey>) -> TxCtx {
                     .is_none()
             });
             if free {
-                let granted = shard
-                    .locks
-                    .borrow_mut()
-                    .acquire(id, keys.clone(), Box::new(|| {}));
+                let granted = shard.locks.borrow_mut().acquire(
+                    id,
+                    keys.clone(),
+                    OnGrant::Notify(Box::new(|| {})),
+                );
                 debug_assert!(granted.is_some());
                 return ctx;
             }
@@ -289,10 +321,14 @@ pub async fn begin(shard: &Rc<Shard>, keys: Vec<DbKey>) -> TxCtx {
                 let granted: Completion = Box::new(move || {
                     let _ = tx.send(());
                 });
-                sh.locks
+                match sh
+                    .locks
                     .borrow_mut()
-                    .acquire(id, keys, granted)
-                    .unwrap_or_else(|| Box::new(|| {}))
+                    .acquire(id, keys, OnGrant::Notify(granted))
+                {
+                    Some(OnGrant::Notify(now)) => now,
+                    _ => Box::new(|| {}),
+                }
             });
             mesh.send(s, job);
             waits.push(rx);
