@@ -300,10 +300,8 @@ fn run_keyed(client: &mut Client, cmd: &'static Command, f: KeyedFn, args: Args)
     let owner = shard_of(&args[cmd.first_key as usize], client.shard.shard_count());
     let db = client.db;
     let who = client.handle.clone();
-    let tx = client.tx.as_ref().map(|t| {
-        t.touch(owner);
-        t.id
-    });
+    let tx = client.tx.as_ref().map(|t| t.capture_on(owner));
+    let me = tx.as_ref().map(|t| t.id);
     let keys: Vec<Vec<u8>> = cmd
         .key_positions(args.len())
         .into_iter()
@@ -311,8 +309,8 @@ fn run_keyed(client: &mut Client, cmd: &'static Command, f: KeyedFn, args: Args)
         .collect();
     let run = move |s: &crate::shard::Shard| {
         let t = Instant::now();
-        let reply = s.run_as((cmd.name, cmd.group), || match tx {
-            Some(id) => s.with_capture(id, || f(&Db::new(s, db), &args)),
+        let reply = s.run_as((cmd.name, cmd.group), || match &tx {
+            Some(t) => t.run(s, || f(&Db::new(s, db), &args)),
             None => f(&Db::new(s, db), &args),
         });
         s.observe.borrow_mut().record(
@@ -326,13 +324,13 @@ fn run_keyed(client: &mut Client, cmd: &'static Command, f: KeyedFn, args: Args)
         reply
     };
     if owner == client.shard.id {
-        match client.shard.run_or_park(db, keys, tx, run) {
+        match client.shard.run_or_park(db, keys, me, run) {
             Ok(reply) => Started::Ready(reply),
             Err(parked) => Started::InFlight(parked),
         }
     } else {
         let (job, reply) = crate::shard::mesh::job_for(run);
-        client.send_batched(owner, crate::shard::Shard::guarded(db, keys, tx, job));
+        client.send_batched(owner, crate::shard::Shard::guarded(db, keys, me, job));
         Started::InFlight(Box::pin(reply))
     }
 }
@@ -441,14 +439,11 @@ where
     F: FnOnce(&Db) -> T,
 {
     let db = client.db;
-    let tx = client.tx.as_ref().map(|t| {
-        t.touch(owner);
-        t.id
-    });
+    let tx = client.tx.as_ref().map(|t| t.capture_on(owner));
     let current = client.current;
     move |s: &crate::shard::Shard| {
-        s.run_as(current, || match tx {
-            Some(id) => s.with_capture(id, || f(&Db::new(s, db))),
+        s.run_as(current, || match &tx {
+            Some(t) => t.run(s, || f(&Db::new(s, db))),
             None => f(&Db::new(s, db)),
         })
     }

@@ -26,6 +26,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 
 /// Meta-CF prefix of DiskDB's own records (outside the 16 databases).
 const INTERNAL: u8 = 0xff;
@@ -79,17 +80,65 @@ pub struct TxCtx {
     pub id: TxId,
     coordinator: Rc<Shard>,
     held: BTreeMap<usize, Vec<DbKey>>,
-    /// Shards that may have captured writes of this operation.
+    /// Shards that ran work of this operation.
     touched: RefCell<BTreeSet<usize>>,
+    /// Each shard's captured writes, deposited as its work finishes.
+    parts: Parts,
     done: Cell<bool>,
 }
 
+/// Captured batches per shard, filled from the shards' threads.
+type Parts = Arc<Mutex<BTreeMap<usize, Vec<u8>>>>;
+
+/// Runs work of an operation on a shard, capturing its writes and handing
+/// them back to the coordinator with the reply (so commit needs no extra
+/// round trip to collect them).
+pub struct CaptureOn {
+    /// The operation.
+    pub id: TxId,
+    parts: Parts,
+}
+
+impl CaptureOn {
+    /// Runs `f` on `s` with its writes captured for the operation.
+    pub fn run<T>(&self, s: &Shard, f: impl FnOnce() -> T) -> T {
+        let out = s.with_capture(self.id, f);
+        if let Some(p) = s.take_captured(self.id) {
+            let mut parts = self.parts.lock().unwrap_or_else(|e| e.into_inner());
+            match parts.get_mut(&s.id) {
+                Some(rep) => append_batch(rep, &p),
+                None => {
+                    parts.insert(s.id, p);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Appends the records of batch `other` to batch `rep` (both full
+/// WriteBatch representations).
+fn append_batch(rep: &mut Vec<u8>, other: &[u8]) {
+    let count = |b: &[u8]| u32::from_le_bytes(b[8..12].try_into().expect("4 bytes"));
+    let total = count(rep) + count(other);
+    rep[8..12].copy_from_slice(&total.to_le_bytes());
+    rep.extend_from_slice(&other[BATCH_HEADER..]);
+}
+
 impl TxCtx {
-    /// Notes that work of this operation ran on `shard`.
-    pub fn touch(&self, shard: usize) {
+    /// Work of this operation is about to run on `shard`.
+    pub fn capture_on(&self, shard: usize) -> CaptureOn {
         if !self.touched.borrow().contains(&shard) {
             self.touched.borrow_mut().insert(shard);
         }
+        CaptureOn {
+            id: self.id,
+            parts: self.parts.clone(),
+        }
+    }
+
+    fn take_parts(&self) -> BTreeMap<usize, Vec<u8>> {
+        std::mem::take(&mut *self.parts.lock().unwrap_or_else(|e| e.into_inner()))
     }
 }
 
@@ -103,9 +152,11 @@ impl Drop for TxCtx {
         let id = self.id;
         let mut shards: BTreeSet<usize> = self.held.keys().copied().collect();
         shards.extend(self.touched.borrow().iter().copied());
+        let mut parts = self.take_parts();
         for s in shards {
             let keys = self.held.get(&s).cloned().unwrap_or_default();
-            let job: Job = Box::new(move |sh: &Shard| sh.commit_part(id, None, false, &keys));
+            let part = parts.remove(&s);
+            let job: Job = Box::new(move |sh: &Shard| sh.commit_part(id, part, false, &keys));
             self.coordinator.mesh.send(s, job);
             self.coordinator.mesh.wake(s);
         }
@@ -135,10 +186,7 @@ impl Shard {
         let rep = captured
             .entry(self.capturing.get())
             .or_insert_with(|| vec![0; BATCH_HEADER]);
-        let count = |b: &[u8]| u32::from_le_bytes(b[8..12].try_into().expect("4 bytes"));
-        let total = count(rep) + count(&data);
-        rep[8..12].copy_from_slice(&total.to_le_bytes());
-        rep.extend_from_slice(&data[BATCH_HEADER..]);
+        append_batch(rep, &data);
         Ok(())
     }
 
@@ -287,6 +335,7 @@ pub async fn begin(shard: &Rc<Shard>, keys: Vec<DbKey>) -> TxCtx {
         coordinator: shard.clone(),
         held,
         touched: RefCell::default(),
+        parts: Parts::default(),
         done: Cell::new(false),
     };
     // Fast path: everything local and free. Taking all keys at once never
@@ -380,61 +429,32 @@ pub async fn commit(ctx: &TxCtx) {
     ctx.done.set(true);
     let coord = ctx.coordinator.clone();
     let id = ctx.id;
-    let touched: Vec<usize> = ctx.touched.borrow().iter().copied().collect();
     let mut shards: BTreeSet<usize> = ctx.held.keys().copied().collect();
-    shards.extend(touched.iter().copied());
-    let mut parts: BTreeMap<usize, Vec<u8>> = BTreeMap::new();
-    let mut intent = false;
-    if touched.len() >= 2 {
-        // prepare: collect what each shard wrote
-        let asks: Vec<_> = touched
-            .iter()
-            .map(|&s| {
-                let f = move |sh: &Shard| (sh.take_captured(id), Box::new(|| {}) as Completion);
-                (s, Box::pin(on(&coord, s, f)))
-            })
-            .collect();
-        for (s, ask) in asks {
-            if let Some(p) = ask.await {
-                parts.insert(s, p);
-            }
-        }
-        intent = parts.len() >= 2;
-        if intent {
-            let list: Vec<(usize, Vec<u8>)> = parts.iter().map(|(s, b)| (*s, b.clone())).collect();
-            let mut b = WriteBatch::default();
-            b.put_cf(
-                coord.engine.cf(Cf::Meta),
-                intent_key(id),
-                encode_intent(&list),
+    shards.extend(ctx.touched.borrow().iter().copied());
+    let mut parts = ctx.take_parts();
+    let intent = parts.len() >= 2;
+    if intent {
+        let list: Vec<(usize, Vec<u8>)> = parts.iter().map(|(s, b)| (*s, b.clone())).collect();
+        let mut b = WriteBatch::default();
+        b.put_cf(
+            coord.engine.cf(Cf::Meta),
+            intent_key(id),
+            encode_intent(&list),
+        );
+        if let Err(e) = coord.write(b) {
+            log::error!(
+                "shard {}: cannot store intent of operation {id}: {e}",
+                coord.id
             );
-            if let Err(e) = coord.write(b) {
-                log::error!(
-                    "shard {}: cannot store intent of operation {id}: {e}",
-                    coord.id
-                );
-            }
-            coord.make_durable_now();
         }
+        coord.make_durable_now();
     }
     let commits: Vec<_> = shards
         .iter()
         .map(|&s| {
             let keys = ctx.held.get(&s).cloned().unwrap_or_default();
-            // shards asked in prepare give their part back; others take theirs
-            let part = if touched.len() >= 2 {
-                Some(parts.remove(&s))
-            } else {
-                None
-            };
-            let f = move |sh: &Shard| {
-                let done = match part {
-                    Some(None) => sh.release_locks(id, &keys),
-                    Some(Some(p)) => sh.commit_part(id, Some(p), intent, &keys),
-                    None => sh.commit_part(id, None, false, &keys),
-                };
-                ((), done)
-            };
+            let part = parts.remove(&s);
+            let f = move |sh: &Shard| ((), sh.commit_part(id, part, intent, &keys));
             Box::pin(on(&coord, s, f))
         })
         .collect();
