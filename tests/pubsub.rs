@@ -556,3 +556,82 @@ fn scripted_sessions_are_byte_identical_to_redis() {
         assert_eq!(skip_hello(a), skip_hello(b), "connection {i}");
     }
 }
+
+/// Keyspace notifications: events named as Redis names them, for keys on
+/// both shards, `expired` from the TTL index, and the class/K/E filters.
+#[test]
+fn keyspace_notifications_follow_notify_keyspace_events() {
+    let s = Server::start(2, &[]);
+    let mut c = s.conn();
+    query::<()>(&mut c, &["CONFIG", "SET", "notify-keyspace-events", "KEA"]);
+    let mut sub = Conn::open(s.port);
+    assert_eq!(sub.call(&["PSUBSCRIBE", "__key*__:*"]).len(), 4);
+    // a key per shard for each event
+    let keys: Vec<String> = ["s", "n", "l", "e"]
+        .iter()
+        .flat_map(|p| {
+            (0..)
+                .map(move |i| format!("{p}{i}"))
+                .filter(|k| diskdb::shard::routing::shard_of(k.as_bytes(), 2) == 0)
+                .take(1)
+                .chain(
+                    (0..)
+                        .map(move |i| format!("{p}{i}"))
+                        .filter(|k| diskdb::shard::routing::shard_of(k.as_bytes(), 2) == 1)
+                        .take(1),
+                )
+        })
+        .collect();
+    let mut want = std::collections::BTreeSet::new();
+    let mut expect = |key: &str, event: &str| {
+        want.insert(format!("__keyspace@0__:{key} {event}"));
+        want.insert(format!("__keyevent@0__:{event} {key}"));
+    };
+    for k in &keys[0..2] {
+        query::<()>(&mut c, &["SET", k, "v"]);
+        expect(k, "set");
+    }
+    for k in &keys[2..4] {
+        int(&mut c, &["INCRBY", k, "3"]);
+        int(&mut c, &["DEL", k, "missing-key"]);
+        expect(k, "incrby");
+        expect(k, "del");
+    }
+    for k in &keys[4..6] {
+        int(&mut c, &["LPUSH", k, "a"]);
+        query::<Option<String>>(&mut c, &["LPOP", k]);
+        expect(k, "lpush");
+        expect(k, "lpop");
+        expect(k, "del"); // the emptied list is removed
+    }
+    for k in &keys[6..8] {
+        query::<()>(&mut c, &["SET", k, "v", "PX", "30"]);
+        expect(k, "set");
+        expect(k, "expired");
+    }
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut got = std::collections::BTreeSet::new();
+    while got.len() < want.len() && Instant::now() < deadline {
+        let f = sub.frame();
+        assert_eq!(f[1], "pmessage", "{f:?}");
+        got.insert(format!("{} {}", f[3], f[4]));
+    }
+    assert_eq!(got, want);
+    // only string events, only the keyevent channel
+    query::<()>(&mut c, &["CONFIG", "SET", "notify-keyspace-events", "E$"]);
+    int(&mut c, &["RPUSH", "quiet-list", "x"]);
+    query::<()>(&mut c, &["SET", "loud", "1"]);
+    assert_eq!(
+        sub.frame(),
+        words(&["*4", "pmessage", "__key*__:*", "__keyevent@0__:set", "loud"])
+    );
+    query::<()>(&mut c, &["CONFIG", "SET", "notify-keyspace-events", ""]);
+    query::<()>(&mut c, &["SET", "silent", "1"]);
+    query::<()>(&mut c, &["CONFIG", "SET", "notify-keyspace-events", "KEA"]);
+    query::<()>(&mut c, &["SET", "after", "1"]);
+    let next = sub.frame();
+    assert_eq!(
+        next[3], "__keyspace@0__:after",
+        "no event while disabled: {next:?}"
+    );
+}
