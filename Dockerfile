@@ -33,4 +33,6 @@ EXPOSE 6380
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
   CMD redis-cli -p 6380 ping | grep -q PONG
 # SIGTERM (docker stop) syncs the WAL and exits cleanly.
-CMD ["diskdb", "--bind", "0.0.0.0", "--dir", "/data"]
+# Clients reach the container from outside its loopback, so protected mode
+# would refuse them: set a password (--requirepass) for anything exposed.
+CMD ["diskdb", "--bind", "0.0.0.0", "--dir", "/data", "--protected-mode", "no"]

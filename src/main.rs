@@ -33,6 +33,12 @@ struct Cli {
     /// DEBUG command: no, yes, local (loopback clients only) [default: no].
     #[arg(long, value_name = "MODE", help_heading = "Security")]
     enable_debug_command: Option<String>,
+    /// Password clients must send with AUTH (stored as its SHA-256).
+    #[arg(long, value_name = "PASSWORD", help_heading = "Security")]
+    requirepass: Option<String>,
+    /// Without a password, accept only loopback clients: yes or no [default: yes].
+    #[arg(long, value_name = "yes|no", value_parser = parse_yes_no, help_heading = "Security")]
+    protected_mode: Option<bool>,
     /// Maximum simultaneous clients [default: 10000].
     #[arg(long, help_heading = "Network")]
     maxclients: Option<u64>,
@@ -98,6 +104,8 @@ fn main() {
         block_cache_size: cli.block_cache_size,
         maxclients: cli.maxclients,
         enable_debug_command: cli.enable_debug_command,
+        requirepass: cli.requirepass,
+        protected_mode: cli.protected_mode,
     };
     let config = match Config::build(file, overrides) {
         Ok(c) => c,
@@ -112,4 +120,12 @@ fn fail(msg: &str) -> ! {
     eprintln!("diskdb: {msg}");
     log::error!("{msg}");
     std::process::exit(1);
+}
+
+fn parse_yes_no(v: &str) -> Result<bool, String> {
+    match v {
+        "yes" => Ok(true),
+        "no" => Ok(false),
+        _ => Err(format!("expected yes or no, got {v:?}")),
+    }
 }

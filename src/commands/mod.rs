@@ -3,6 +3,7 @@
 //! arity errors, routing to the owning shard, fan-out and COMMAND replies.
 
 pub mod admin;
+pub mod auth;
 pub mod bits;
 pub mod client;
 pub mod hashes;
@@ -149,6 +150,7 @@ pub fn all_commands() -> impl Iterator<Item = &'static Command> {
     [
         server::COMMANDS,
         admin::COMMANDS,
+        auth::COMMANDS,
         keys::COMMANDS,
         strings::COMMANDS,
         bits::COMMANDS,
@@ -270,6 +272,9 @@ pub fn start(client: &mut Client, args: Args) -> Started {
     if !cmd.arity_ok(args.len()) {
         transactions::queue_failed(client);
         return Started::Ready(rejected(client, Some(cmd), arity_error(cmd.name)));
+    }
+    if !client.authenticated && !cmd.has_flag("no_auth") {
+        return Started::Ready(rejected(client, Some(cmd), auth::noauth()));
     }
     if client.pubsub.is_some() {
         if let Some(e) = crate::server::subscriber::rejects(client, cmd, &args) {

@@ -144,16 +144,22 @@ fn quit(c: &mut Client, _a: &[Vec<u8>]) -> Reply {
 }
 
 fn hello(c: &mut Client, a: &[Vec<u8>]) -> Reply {
+    let mut resp = c.resp;
     if a.len() >= 2 {
         match parse_i64(&a[1]) {
-            Some(v @ 2..=3) => c.set_resp(v as u8),
+            Some(v @ 2..=3) => resp = v as u8,
             Some(_) => return Reply::err("NOPROTO unsupported protocol version"),
             None => return Reply::err("ERR Protocol version is not an integer or out of range"),
         }
         let mut i = 2;
         while i < a.len() {
             match lower(&a[i]).as_str() {
-                "auth" if i + 2 < a.len() => i += 3,
+                "auth" if i + 2 < a.len() => {
+                    if let Err(e) = super::auth::login(c, &a[i + 1], &a[i + 2]) {
+                        return e;
+                    }
+                    i += 3;
+                }
                 "setname" if i + 1 < a.len() => {
                     if let Err(e) = super::client::set_name(c, &a[i + 1]) {
                         return e;
@@ -169,6 +175,10 @@ fn hello(c: &mut Client, a: &[Vec<u8>]) -> Reply {
             }
         }
     }
+    if !c.authenticated {
+        return Reply::err("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
+    }
+    c.set_resp(resp);
     let kv = |k: &str, v: Reply| (Reply::bulk(k), v);
     Reply::Map(vec![
         kv("server", Reply::bulk("redis")),

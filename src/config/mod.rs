@@ -164,6 +164,10 @@ pub struct ServerSection {
     pub loglevel: Option<String>,
     /// DEBUG command: no | yes | local (loopback clients only).
     pub enable_debug_command: Option<String>,
+    /// Password clients must give with AUTH (none: no authentication).
+    pub requirepass: Option<String>,
+    /// Without a password, refuse clients that are not on loopback.
+    pub protected_mode: Option<bool>,
 }
 
 /// The `storage:` section.
@@ -245,6 +249,10 @@ pub struct Runtime {
     pub latency_monitor_threshold: AtomicU64,
     /// `notify-keyspace-events` classes (bits of `shard::pubsub::notify`).
     pub notify_keyspace_events: AtomicU32,
+    /// SHA-256 of `requirepass` (`None`: clients need not authenticate).
+    pub requirepass: std::sync::RwLock<Option<[u8; 32]>>,
+    /// `protected-mode`: without a password, only loopback clients.
+    pub protected_mode: AtomicBool,
     /// `client-output-buffer-limit`: (hard bytes, soft bytes, soft seconds)
     /// for the classes normal, replica and pubsub ([`OBUF_PUBSUB`]), in that order.
     pub obuf_limits: [AtomicU64; 9],
@@ -279,6 +287,34 @@ impl Runtime {
             l[1].load(Ordering::Relaxed),
             l[2].load(Ordering::Relaxed),
         )
+    }
+}
+
+/// SHA-256 of a password: how passwords are kept in memory (as Redis's ACL
+/// keeps them), compared in constant time.
+pub fn password_hash(password: &str) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(password.as_bytes()).into()
+}
+
+impl Runtime {
+    /// Whether `password` is the `requirepass` (always true when none is set).
+    pub fn password_ok(&self, password: &[u8]) -> bool {
+        use sha2::Digest;
+        let Some(want) = *self.requirepass.read().unwrap_or_else(|e| e.into_inner()) else {
+            return true;
+        };
+        let got: [u8; 32] = sha2::Sha256::digest(password).into();
+        // constant time: no early exit on the first differing byte
+        want.iter().zip(got).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+    }
+
+    /// Whether clients must authenticate.
+    pub fn needs_auth(&self) -> bool {
+        self.requirepass
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some()
     }
 }
 
@@ -340,6 +376,10 @@ pub struct Overrides {
     pub maxclients: Option<u64>,
     /// --enable-debug-command
     pub enable_debug_command: Option<String>,
+    /// --requirepass
+    pub requirepass: Option<String>,
+    /// --protected-mode
+    pub protected_mode: Option<bool>,
 }
 
 impl Config {
@@ -419,6 +459,15 @@ impl Config {
                 latency_monitor_threshold: AtomicU64::new(0),
                 notify_keyspace_events: AtomicU32::new(0),
                 obuf_limits: OBUF_DEFAULTS.map(AtomicU64::new),
+                requirepass: std::sync::RwLock::new(
+                    o.requirepass
+                        .or(f.server.requirepass)
+                        .filter(|p| !p.is_empty())
+                        .map(|p| password_hash(&p)),
+                ),
+                protected_mode: AtomicBool::new(
+                    o.protected_mode.or(f.server.protected_mode).unwrap_or(true),
+                ),
             },
         })
     }

@@ -125,6 +125,38 @@ pub static PARAMS: &[Param] = &[
         }),
     },
     Param {
+        name: "requirepass",
+        // kept hashed only: shown as Redis shows hashed ACL passwords
+        get: |c| {
+            let h = *c
+                .runtime
+                .requirepass
+                .read()
+                .unwrap_or_else(|e| e.into_inner());
+            h.map_or(String::new(), |h| {
+                let hex: String = h.iter().map(|b| format!("{b:02x}")).collect();
+                format!("#{hex}")
+            })
+        },
+        set: Some(|c, v| {
+            let hash = (!v.is_empty()).then(|| super::password_hash(v));
+            *c.runtime
+                .requirepass
+                .write()
+                .unwrap_or_else(|e| e.into_inner()) = hash;
+            Ok(())
+        }),
+    },
+    Param {
+        name: "protected-mode",
+        get: |c| yes_no(c.runtime.protected_mode.load(Ordering::Relaxed)),
+        set: Some(|c, v| {
+            let on = parse_yes_no(v)?;
+            c.runtime.protected_mode.store(on, Ordering::Relaxed);
+            Ok(())
+        }),
+    },
+    Param {
         name: "timeout",
         get: |c| c.runtime.timeout.load(Ordering::Relaxed).to_string(),
         set: Some(|c, v| {
@@ -301,6 +333,14 @@ fn set_obuf_limits(c: &Config, v: &str) -> Result<(), String> {
 
 fn yes_no(b: bool) -> String {
     if b { "yes" } else { "no" }.into()
+}
+
+fn parse_yes_no(v: &str) -> Result<bool, String> {
+    match v.to_ascii_lowercase().as_str() {
+        "yes" => Ok(true),
+        "no" => Ok(false),
+        _ => Err("argument must be 'yes' or 'no'".into()),
+    }
 }
 
 /// CONFIG GET: every (name, value) pair matching any of the glob patterns,

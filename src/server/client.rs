@@ -144,11 +144,14 @@ pub struct Client {
     pub pubsub: Option<Box<super::subscriber::Subscriptions>>,
     /// The command being executed (name, family), for keyspace events.
     pub current: crate::shard::keyspace::Current,
+    /// Whether the client may run commands (AUTH done, or no password set).
+    pub authenticated: bool,
 }
 
 impl Client {
     /// A client context for a new connection.
     pub fn new(handle: Arc<ClientHandle>, shard: Rc<Shard>, server: Arc<ServerState>) -> Client {
+        let authenticated = !server.config.runtime.needs_auth();
         Client {
             handle,
             db: 0,
@@ -167,6 +170,7 @@ impl Client {
             tx: None,
             pubsub: None,
             current: ("", ""),
+            authenticated,
         }
     }
 

@@ -21,6 +21,14 @@ use std::time::Duration;
 const OUT_FLUSH_AT: usize = 256 * 1024;
 const READ_CHUNK: usize = 16 * 1024;
 
+/// Sent to a non-loopback client when no password is set and protected
+/// mode is on.
+const PROTECTED_MODE_DENIED: &[u8] = b"-DENIED DiskDB is in protected mode: no password is set for the default user, so only clients on the loopback interface may connect. To accept other clients, either set a password (requirepass in diskdb.conf, --requirepass, or CONFIG SET requirepass from a loopback client), or turn protected mode off (--protected-mode no, protected_mode: false in diskdb.conf, or CONFIG SET protected-mode no from a loopback client) once you are sure the server is not reachable from the internet.\r\n";
+
+fn is_loopback(stream: &TcpStream) -> bool {
+    stream.peer_addr().map_or(true, |a| a.ip().is_loopback())
+}
+
 /// Serves a connection until it closes, is killed or the server stops.
 pub async fn serve(mut stream: TcpStream, shard: Rc<Shard>, server: Arc<ServerState>) {
     let _ = stream.set_nodelay(true);
@@ -39,6 +47,12 @@ pub async fn serve(mut stream: TcpStream, shard: Rc<Shard>, server: Arc<ServerSt
         let _ = stream
             .write_all(b"-ERR max number of clients reached\r\n")
             .await;
+        return;
+    }
+    let rt = &server.config.runtime;
+    if rt.protected_mode.load(Ordering::Relaxed) && !rt.needs_auth() && !is_loopback(&stream) {
+        log::warn!("refused {addr}: protected mode (no password set, client not on loopback)");
+        let _ = stream.write_all(PROTECTED_MODE_DENIED).await;
         return;
     }
     let handle = Arc::new(ClientHandle::new(

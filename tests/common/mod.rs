@@ -78,7 +78,8 @@ impl Server {
                     let mut buf = [0u8; 7];
                     if s.write_all(b"PING\r\n").is_ok()
                         && s.read_exact(&mut buf).is_ok()
-                        && &buf == b"+PONG\r\n"
+                        // NOAUTH: up, with a password required
+                        && (&buf == b"+PONG\r\n" || &buf == b"-NOAUTH")
                     {
                         self.port = port;
                         self.child = Some(child);

@@ -21,18 +21,23 @@ impl Drop for RedisServer {
 
 /// Starts redis-server (installed by scripts/setup.sh).
 pub fn start_redis() -> RedisServer {
+    start_redis_with(&[])
+}
+
+/// Starts redis-server with extra arguments.
+pub fn start_redis_with(extra: &[&str]) -> RedisServer {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let child = Command::new("redis-server")
         .args(["--port", &port.to_string(), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1"])
+        .args(extra)
         .arg("--dir")
         .arg(dir.path())
         .stdout(Stdio::null())
         .spawn()
         .unwrap_or_else(|e| panic!("redis-server is needed for the differential test ({e}); scripts/setup.sh installs it"));
-    let client = redis::Client::open(format!("redis://127.0.0.1:{port}/")).unwrap();
     for _ in 0..250 {
-        if client.get_connection().is_ok() {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
             return RedisServer {
                 child,
                 port,
