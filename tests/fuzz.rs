@@ -8,7 +8,7 @@ mod common;
 use common::{Raw, Server};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io::{self, BufRead, BufReader, Write};
 use std::net::{Shutdown, TcpStream};
 use std::time::{Duration, Instant};
 
