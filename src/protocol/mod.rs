@@ -1,5 +1,7 @@
 //! The wire protocol: RESP2/RESP3 and inline command parsing, reply encoding.
 
+#[cfg(test)]
+mod fuzz_tests;
 pub mod parser;
 pub mod reply;
 

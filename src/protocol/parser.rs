@@ -56,12 +56,19 @@ fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
     hay.iter().position(|&b| b == needle)
 }
 
+/// Parses a length like Redis's `string2ll`: an optional `-`, then `0` alone
+/// or digits without a leading zero (so `+5`, `01`, `-0` and ` 5` are invalid).
 fn parse_len(line: &[u8]) -> Option<i64> {
-    let s = std::str::from_utf8(line).ok()?;
-    if s.is_empty() || s.len() > 20 {
+    let digits = line.strip_prefix(b"-").unwrap_or(line);
+    let canonical = match digits {
+        [b'0'] => line.len() == 1,
+        [b'1'..=b'9', rest @ ..] => rest.iter().all(u8::is_ascii_digit),
+        _ => false,
+    };
+    if !canonical || line.len() > 20 {
         return None;
     }
-    s.parse::<i64>().ok()
+    std::str::from_utf8(line).ok()?.parse().ok()
 }
 
 fn parse_multibulk(buf: &[u8]) -> Result<Option<Parsed>, ParseError> {
@@ -71,6 +78,10 @@ fn parse_multibulk(buf: &[u8]) -> Result<Option<Parsed>, ParseError> {
         }
         return Ok(None);
     };
+    // same verdict whether the line arrived at once or piece by piece
+    if eol >= MAX_INLINE_LEN {
+        return Err(perr("too big mbulk count string"));
+    }
     let count = match parse_len(&buf[1..eol]) {
         Some(n) if n <= MAX_MULTIBULK_LEN as i64 => n,
         _ => return Err(perr("invalid multibulk length")),
@@ -94,6 +105,9 @@ fn parse_multibulk(buf: &[u8]) -> Result<Option<Parsed>, ParseError> {
             }
             return Ok(None);
         };
+        if eol - pos >= MAX_INLINE_LEN {
+            return Err(perr("too big bulk count string"));
+        }
         let len = match parse_len(&buf[pos + 1..eol]) {
             Some(n) if n >= 0 && n as usize <= MAX_BULK_LEN => n as usize,
             _ => return Err(perr("invalid bulk length")),
@@ -115,6 +129,9 @@ fn parse_inline(buf: &[u8]) -> Result<Option<Parsed>, ParseError> {
         }
         return Ok(None);
     };
+    if nl > MAX_INLINE_LEN {
+        return Err(perr("too big inline request"));
+    }
     let mut line = &buf[..nl];
     if line.last() == Some(&b'\r') {
         line = &line[..line.len() - 1];
@@ -125,19 +142,26 @@ fn parse_inline(buf: &[u8]) -> Result<Option<Parsed>, ParseError> {
     }
 }
 
+/// C's `isspace`: space, `\t`, `\n`, `\v`, `\f`, `\r`.
+fn is_space(c: u8) -> bool {
+    c == b' ' || (b'\t'..=b'\r').contains(&c)
+}
+
 fn hex_val(c: u8) -> Option<u8> {
     (c as char).to_digit(16).map(|d| d as u8)
 }
 
 /// Splits an inline request like Redis's `sdssplitargs`: whitespace separated,
 /// with "double quotes" (C escapes, `\xHH`) and 'single quotes'.
-/// Returns `None` on unbalanced quotes.
+/// Returns `None` on unbalanced quotes. As in Redis (a C string), a NUL byte
+/// ends the line.
 pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
+    let line = &line[..memchr(0, line).unwrap_or(line.len())];
     let mut args = Vec::new();
     let mut i = 0;
     let n = line.len();
     loop {
-        while i < n && line[i].is_ascii_whitespace() {
+        while i < n && is_space(line[i]) {
             i += 1;
         }
         if i >= n {
@@ -174,7 +198,7 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
                 }
                 if c == b'"' {
                     // closing quote must be followed by a space or the end
-                    if i + 1 < n && !line[i + 1].is_ascii_whitespace() {
+                    if i + 1 < n && !is_space(line[i + 1]) {
                         return None;
                     }
                     i += 1;
@@ -193,7 +217,7 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
                     continue;
                 }
                 if c == b'\'' {
-                    if i + 1 < n && !line[i + 1].is_ascii_whitespace() {
+                    if i + 1 < n && !is_space(line[i + 1]) {
                         return None;
                     }
                     i += 1;
@@ -206,7 +230,7 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
                     break;
                 }
                 match line[i] {
-                    b' ' | b'\n' | b'\r' | b'\t' | 0 => break,
+                    b' ' | b'\n' | b'\r' | b'\t' => break,
                     b'"' => in_dq = true,
                     b'\'' => in_sq = true,
                     c => cur.push(c),
@@ -266,5 +290,15 @@ mod tests {
             "ERR Protocol error: invalid bulk length"
         );
         assert_eq!(parse_command(b"*0\r\n").unwrap(), Some((vec![], 4)));
+    }
+
+    #[test]
+    fn nul_ends_an_inline_request() {
+        // used to loop forever pushing empty arguments (found by fuzzing)
+        let (args, used) = parse_command(b"a\0b c\r\n").unwrap().unwrap();
+        assert_eq!((args, used), (vec![b"a".to_vec()], 7));
+        assert_eq!(parse_command(b"\0\r\n").unwrap(), Some((vec![], 3)));
+        assert!(parse_command(b"\"a\0\"\r\n").is_err());
+        assert_eq!(split_args(b"\x0b\x0cfoo"), Some(vec![b"foo".to_vec()]));
     }
 }
