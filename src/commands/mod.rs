@@ -10,6 +10,7 @@ pub mod info;
 pub mod json;
 pub mod keys;
 pub mod lists;
+pub mod persistence;
 pub mod pubsub;
 pub mod server;
 pub mod sets;
@@ -148,6 +149,7 @@ impl Command {
 pub fn all_commands() -> impl Iterator<Item = &'static Command> {
     [
         server::COMMANDS,
+        persistence::COMMANDS,
         admin::COMMANDS,
         keys::COMMANDS,
         strings::COMMANDS,

@@ -248,6 +248,8 @@ pub struct Runtime {
     /// `client-output-buffer-limit`: (hard bytes, soft bytes, soft seconds)
     /// for the classes normal, replica and pubsub ([`OBUF_PUBSUB`]), in that order.
     pub obuf_limits: [AtomicU64; 9],
+    /// Checkpoints (SAVE/BGSAVE) kept; older ones are deleted.
+    pub checkpoint_keep: AtomicU64,
 }
 
 /// Index of the pubsub class in [`Runtime::obuf_limits`] (normal = 0, replica = 1).
@@ -419,6 +421,7 @@ impl Config {
                 latency_monitor_threshold: AtomicU64::new(0),
                 notify_keyspace_events: AtomicU32::new(0),
                 obuf_limits: OBUF_DEFAULTS.map(AtomicU64::new),
+                checkpoint_keep: AtomicU64::new(2),
             },
         })
     }
