@@ -38,7 +38,10 @@ fn save_then_restore_has_exactly_the_saved_data() {
     }
     let _: () = c.hset_multiple("h", &[("a", "1"), ("b", "2")]).unwrap();
     let _: () = c.rpush("l", &["x", "y", "z"]).unwrap();
-    assert_eq!(info_field(&mut c, "last_checkpoint").as_deref(), Some("none"));
+    assert_eq!(
+        info_field(&mut c, "last_checkpoint").as_deref(),
+        Some("none")
+    );
     assert_eq!(query::<String>(&mut c, &["SAVE"]), "OK");
     let cp = last_checkpoint(&mut c);
     assert!(cp.starts_with(s.data_dir().join("checkpoints")), "{cp:?}");
@@ -109,7 +112,10 @@ fn bgsave_lastsave_and_rotation() {
     wait_bgsave(&mut c);
     let after: i64 = query(&mut c, &["LASTSAVE"]);
     assert!(after > started, "LASTSAVE advanced: {started} -> {after}");
-    assert_eq!(info_field(&mut c, "rdb_last_bgsave_status").as_deref(), Some("ok"));
+    assert_eq!(
+        info_field(&mut c, "rdb_last_bgsave_status").as_deref(),
+        Some("ok")
+    );
     assert_eq!(
         query::<String>(&mut c, &["BGSAVE", "SCHEDULE"]),
         "Background saving started"
@@ -150,12 +156,21 @@ fn failed_save_is_an_error_and_the_server_keeps_serving() {
         "Background saving started"
     );
     wait_bgsave(&mut c);
-    assert_eq!(info_field(&mut c, "rdb_last_bgsave_status").as_deref(), Some("err"));
-    assert_eq!(info_field(&mut c, "last_checkpoint").as_deref(), Some("none"));
+    assert_eq!(
+        info_field(&mut c, "rdb_last_bgsave_status").as_deref(),
+        Some("err")
+    );
+    assert_eq!(
+        info_field(&mut c, "last_checkpoint").as_deref(),
+        Some("none")
+    );
     let _: () = c.set("after", "2").unwrap();
     assert_eq!(c.get::<_, String>("before").unwrap(), "1");
     // once the obstacle is gone, saving works again
     std::fs::remove_file(&blocker).unwrap();
     assert_eq!(query::<String>(&mut c, &["SAVE"]), "OK");
-    assert_eq!(info_field(&mut c, "rdb_last_bgsave_status").as_deref(), Some("ok"));
+    assert_eq!(
+        info_field(&mut c, "rdb_last_bgsave_status").as_deref(),
+        Some("ok")
+    );
 }

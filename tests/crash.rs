@@ -136,9 +136,7 @@ fn verify(c: &mut redis::Connection, log: &Log, killed: Instant, required: Insta
         loss.record(counter > *n, *t, killed, required);
     }
     // RPUSH: 0, 1, 2, … with no hole and nothing extra
-    let list: Vec<u64> = cmd(&["LRANGE", &log.key("l"), "0", "-1"])
-        .query(c)
-        .unwrap();
+    let list: Vec<u64> = cmd(&["LRANGE", &log.key("l"), "0", "-1"]).query(c).unwrap();
     assert!(
         list.iter().enumerate().all(|(i, v)| *v == i as u64),
         "list {} out of order: {list:?}",
@@ -208,7 +206,11 @@ fn kill9_rounds(sync: &str, rounds: usize, load_ms: std::ops::Range<u64>, window
             total.missing += l.missing;
             total.oldest_missing_ms = total.oldest_missing_ms.max(l.oldest_missing_ms);
         }
-        let this_round: u64 = logs.iter().filter(|l| l.round == round).map(|l| l.attempts).sum();
+        let this_round: u64 = logs
+            .iter()
+            .filter(|l| l.round == round)
+            .map(|l| l.attempts)
+            .sum();
         println!(
             "sync {sync} round {round}: killed after {load} ms, {this_round} iterations this round; \
              {} acked writes checked (all rounds), {} missing, oldest missing {} ms before the kill",
@@ -235,7 +237,12 @@ fn newest_wal(shard: &std::path::Path) -> std::path::PathBuf {
         .unwrap()
         .filter_map(|e| {
             let p = e.ok()?.path();
-            let n: u64 = p.file_name()?.to_str()?.strip_suffix(".log")?.parse().ok()?;
+            let n: u64 = p
+                .file_name()?
+                .to_str()?
+                .strip_suffix(".log")?
+                .parse()
+                .ok()?;
             Some((n, p))
         })
         .max()
@@ -260,7 +267,10 @@ fn torn_wal_tail_recovers_a_prefix_of_every_shard() {
         // flushed to SST files by SAVE, which also starts new WALs
         let mut p = redis::pipe();
         for i in 0..200 {
-            p.cmd("SET").arg(format!("base:{round}:{i}")).arg(i).ignore();
+            p.cmd("SET")
+                .arg(format!("base:{round}:{i}"))
+                .arg(i)
+                .ignore();
         }
         let _: () = p.query(&mut c).unwrap();
         let _: () = cmd(&["SAVE"]).query(&mut c).unwrap();
@@ -278,7 +288,11 @@ fn torn_wal_tail_recovers_a_prefix_of_every_shard() {
             let cut = rng.random_range(1..=len.max(1));
             let f = std::fs::OpenOptions::new().write(true).open(&wal).unwrap();
             f.set_len(len - cut.min(len)).unwrap();
-            cuts.push(format!("{}: {len} -> {} bytes", wal.display(), len - cut.min(len)));
+            cuts.push(format!(
+                "{}: {len} -> {} bytes",
+                wal.display(),
+                len - cut.min(len)
+            ));
         }
         s.launch(); // panics if a shard refuses to open
         let mut c = s.conn();
@@ -290,7 +304,8 @@ fn torn_wal_tail_recovers_a_prefix_of_every_shard() {
         assert!(base.iter().all(Option::is_some), "flushed data lost");
         let mut p = redis::pipe();
         for i in 0..WRITES {
-            p.cmd("EXISTS").arg(format!("{{t{}}}:{round}:{i}", i % TAGS));
+            p.cmd("EXISTS")
+                .arg(format!("{{t{}}}:{round}:{i}", i % TAGS));
         }
         let present: Vec<bool> = p.query(&mut c).unwrap();
         for tag in 0..TAGS {
