@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const WORKERS: usize = 4;
-const SEED: u64 = 0xD15C_DB;
+const SEED: u64 = 0x00D1_5CDB;
 
 /// What one connection sent and what the server acknowledged (with when).
 #[derive(Default)]

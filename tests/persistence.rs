@@ -258,6 +258,7 @@ fn start_or_fail(
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     let _ = child.kill();
+    let _ = child.wait();
     panic!("neither started nor failed");
 }
 
