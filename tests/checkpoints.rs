@@ -174,3 +174,24 @@ fn failed_save_is_an_error_and_the_server_keeps_serving() {
         Some("ok")
     );
 }
+
+#[test]
+fn save_without_wal_flushes_memtables_into_the_checkpoint() {
+    let conf = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(conf.path(), "persistence:\n  wal_enabled: false\n").unwrap();
+    let conf_path = conf.path().to_str().unwrap();
+    let s = Server::start(2, &["--config", conf_path]);
+    let mut c = s.conn();
+    assert_eq!(
+        query::<Vec<String>>(&mut c, &["CONFIG", "GET", "appendonly"]),
+        vec!["appendonly", "no"]
+    );
+    for i in 0..50 {
+        let _: () = c.set(format!("k{i}"), i).unwrap();
+    }
+    assert_eq!(query::<String>(&mut c, &["SAVE"]), "OK");
+    let cp = last_checkpoint(&mut c);
+    let restored = Server::open(&cp, 2, &["--config", conf_path]);
+    let mut r = restored.conn();
+    assert_eq!(query::<i64>(&mut r, &["DBSIZE"]), 50);
+}

@@ -55,7 +55,7 @@ async fn checkpoint_all(server: Arc<ServerState>, mesh: Arc<Mesh>) -> Result<Pat
             let target = staging.shard_path(i);
             mesh.call(i, move |s: &Shard| {
                 s.sync_wal();
-                checkpoint::checkpoint_shard(&s.engine, &target)
+                checkpoint::checkpoint_shard(&s.engine, &target, s.config.wal_enabled)
             })
         })
         .collect();

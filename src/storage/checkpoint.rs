@@ -114,10 +114,18 @@ pub fn prepare(dir: &Path) -> Result<Staging, String> {
     }
 }
 
+/// Up to this many WAL bytes, a checkpoint copies the WAL instead of
+/// flushing the memtables (RocksDB's `log_size_for_flush`).
+const FLUSH_ABOVE_WAL_BYTES: u64 = 8 << 20;
+
 /// One shard's part of a save: a RocksDB checkpoint (hard-linked SST files,
 /// copied WAL and MANIFEST) into `target`. The caller makes the WAL
-/// durable first.
-pub fn checkpoint_shard(engine: &Engine, target: &Path) -> Result<(), String> {
+/// durable first. With the WAL on and under [`FLUSH_ABOVE_WAL_BYTES`], the
+/// memtables are not flushed: the checkpoint holds exactly what the WAL
+/// holds (no blocking flush, and none of the WAL-less writes a multi-shard
+/// operation stages before its commit). Without a WAL, memtables must be
+/// flushed or recent writes would be missing.
+pub fn checkpoint_shard(engine: &Engine, target: &Path, wal_enabled: bool) -> Result<(), String> {
     let fail = |e: rocksdb::Error| {
         format!(
             "checkpoint of {} into {} failed: {e}",
@@ -127,7 +135,14 @@ pub fn checkpoint_shard(engine: &Engine, target: &Path) -> Result<(), String> {
     };
     rocksdb::checkpoint::Checkpoint::new(engine.db())
         .map_err(fail)?
-        .create_checkpoint(target)
+        .create_checkpoint_with_log_size(
+            target,
+            if wal_enabled {
+                FLUSH_ABOVE_WAL_BYTES
+            } else {
+                0
+            },
+        )
         .map_err(fail)
 }
 
