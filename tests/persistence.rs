@@ -224,9 +224,26 @@ fn start_or_fail(
     dir: &std::path::Path,
     shards: usize,
 ) -> Result<(std::process::Child, u16), String> {
+    start_or_fail_as(&[], dir, shards)
+}
+
+/// [`start_or_fail`] with the binary run through `wrapper` (e.g. setpriv).
+fn start_or_fail_as(
+    wrapper: &[&str],
+    dir: &std::path::Path,
+    shards: usize,
+) -> Result<(std::process::Child, u16), String> {
     use std::io::Read;
     let port = free_port();
-    let mut child = Command::new(binary())
+    let mut command = match wrapper.split_first() {
+        Some((prog, args)) => {
+            let mut c = Command::new(prog);
+            c.args(args).arg(binary());
+            c
+        }
+        None => Command::new(binary()),
+    };
+    let mut child = command
         .args([
             "--port",
             &port.to_string(),
@@ -380,26 +397,56 @@ fn corrupt_sst_is_never_a_silent_loss() {
 
 #[test]
 fn read_only_data_dir_is_a_startup_error() {
-    if unsafe { libc::geteuid() } == 0 {
-        println!("skipped: running as root, where chmod a-w does not stop writes");
-        return;
-    }
     let s = stopped_server_with_ssts(10);
-    let chmod = |mode: &str| {
-        let st = Command::new("chmod")
-            .args(["-R", mode])
-            .arg(s.data_dir())
+    let run = |prog: &str, args: &[&str]| {
+        let st = Command::new(prog).args(args).arg(s.data_dir()).status();
+        assert!(st.unwrap().success(), "{prog} {args:?}");
+    };
+    // root ignores permissions: run the server as nobody, on files nobody owns
+    let root = unsafe { libc::geteuid() } == 0;
+    let nobody = [
+        "setpriv",
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+    ];
+    let wrapper: &[&str] = if root { &nobody } else { &[] };
+    if root {
+        if Command::new("setpriv").arg("--version").output().is_err() {
+            println!("skipped: running as root without setpriv, and root ignores chmod a-w");
+            return;
+        }
+        run("chown", &["-R", "65534:65534"]);
+        // let nobody reach the data directory inside the root-owned temp dir
+        run("chmod", &["o+x"]);
+        let parent = s.data_dir().parent().unwrap();
+        Command::new("chmod")
+            .arg("o+x")
+            .arg(parent)
             .status()
             .unwrap();
-        assert!(st.success());
-    };
-    chmod("a-w");
-    let res = start_or_fail(s.data_dir(), 2);
-    chmod("u+w");
+    }
+    run("chmod", &["-R", "a-w"]);
+    let res = start_or_fail_as(wrapper, s.data_dir(), 2);
+    run("chmod", &["-R", "u+w"]);
     match res {
-        Err(err) => assert!(err.contains(&s.data_dir().display().to_string()), "{err}"),
+        Err(err) if !err.contains("diskdb:") => {
+            println!("skipped: the server could not be run as nobody: {err}");
+        }
+        Err(err) => {
+            let shard = s.data_dir().join("shard-");
+            assert!(
+                err.contains(&shard.display().to_string()) && err.contains("Permission denied"),
+                "{err}"
+            );
+            println!(
+                "startup error: {}",
+                err.lines().find(|l| l.starts_with("diskdb:")).unwrap()
+            );
+        }
         Ok((mut child, _)) => {
             let _ = child.kill();
+            let _ = child.wait();
             panic!("started on a read-only directory");
         }
     }
