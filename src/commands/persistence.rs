@@ -48,7 +48,7 @@ const IN_PROGRESS: &str = "ERR Background save already in progress";
 async fn checkpoint_all(server: Arc<ServerState>, mesh: Arc<Mesh>) -> Result<PathBuf, String> {
     let started = Instant::now();
     let dir = server.config.dir.clone();
-    let staging = checkpoint::prepare(&dir)?;
+    let staging = checkpoint::prepare(&dir).inspect_err(|e| log::error!("save failed: {e}"))?;
     log::info!("saving a checkpoint to {}", staging.target.display());
     let parts: Vec<_> = (0..mesh.len())
         .map(|i| {
