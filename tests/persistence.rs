@@ -217,3 +217,237 @@ fn shutdown_command_stops_cleanly() {
     let mut c = s.conn();
     assert_eq!(c.get::<_, String>("before-shutdown").unwrap(), "yes");
 }
+
+/// Starts the binary on `dir` and waits up to 20 s: `Err(stderr)` if it
+/// exits, `Ok(port)` (and the still running child) if it serves.
+fn start_or_fail(
+    dir: &std::path::Path,
+    shards: usize,
+) -> Result<(std::process::Child, u16), String> {
+    start_or_fail_as(&[], dir, shards)
+}
+
+/// [`start_or_fail`] with the binary run through `wrapper` (e.g. setpriv).
+fn start_or_fail_as(
+    wrapper: &[&str],
+    dir: &std::path::Path,
+    shards: usize,
+) -> Result<(std::process::Child, u16), String> {
+    use std::io::Read;
+    let port = free_port();
+    let mut command = match wrapper.split_first() {
+        Some((prog, args)) => {
+            let mut c = Command::new(prog);
+            c.args(args).arg(binary());
+            c
+        }
+        None => Command::new(binary()),
+    };
+    let mut child = command
+        .args([
+            "--port",
+            &port.to_string(),
+            "--shards",
+            &shards.to_string(),
+            "--dir",
+        ])
+        .arg(dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::time::Instant::now() < deadline {
+        if let Ok(Some(status)) = child.try_wait() {
+            assert!(!status.success(), "exited with success");
+            let mut err = String::new();
+            child
+                .stderr
+                .take()
+                .unwrap()
+                .read_to_string(&mut err)
+                .unwrap();
+            return Err(err);
+        }
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Ok((child, port));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("neither started nor failed");
+}
+
+/// A stopped server with data in SST files on both shards.
+fn stopped_server_with_ssts(keys: usize) -> Server {
+    let mut s = Server::start(2, &[]);
+    let mut c = s.conn();
+    let mut p = redis::pipe();
+    for i in 0..keys {
+        // values that do not compress away
+        let v: String = (0..16)
+            .map(|j| format!("{:x}", (i * 7919 + j * 104729) % 65521))
+            .collect();
+        p.cmd("SET").arg(format!("k{i}")).arg(v).ignore();
+    }
+    let _: () = p.query(&mut c).unwrap();
+    // reopening replays the WAL into SST files
+    assert_eq!(s.terminate(), Some(0));
+    s.launch();
+    assert_eq!(s.terminate(), Some(0));
+    s
+}
+
+/// Overwrites 64 bytes in the middle of a file.
+fn scribble(path: &std::path::Path) {
+    use std::io::{Seek, SeekFrom, Write};
+    let len = std::fs::metadata(path).unwrap().len();
+    let mut f = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+    f.seek(SeekFrom::Start(len / 2)).unwrap();
+    f.write_all(&[0xA5; 64]).unwrap();
+    f.sync_all().unwrap();
+}
+
+/// The largest file of a shard whose name starts with `prefix` and ends with `suffix`.
+fn shard_file(s: &Server, shard: usize, prefix: &str, suffix: &str) -> std::path::PathBuf {
+    std::fs::read_dir(s.data_dir().join(format!("shard-{shard}")))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            let n = e.file_name().to_string_lossy().into_owned();
+            n.starts_with(prefix) && n.ends_with(suffix)
+        })
+        .max_by_key(|e| e.metadata().unwrap().len())
+        .unwrap_or_else(|| panic!("no {prefix}*{suffix} in shard-{shard}"))
+        .path()
+}
+
+#[test]
+fn corrupt_rocksdb_manifest_is_a_startup_error_naming_the_shard() {
+    let s = stopped_server_with_ssts(500);
+    let manifest = shard_file(&s, 1, "MANIFEST-", "");
+    scribble(&manifest);
+    match start_or_fail(s.data_dir(), 2) {
+        Err(err) => {
+            let shard = s.data_dir().join("shard-1");
+            assert!(
+                err.contains(&shard.display().to_string()) && err.contains("Corruption"),
+                "{err}"
+            );
+            println!("startup error: {}", err.trim());
+        }
+        Ok((mut child, _)) => {
+            let _ = child.kill();
+            panic!("started on a corrupt MANIFEST");
+        }
+    }
+}
+
+/// RocksDB checks data blocks when they are read, not at open: a corrupt
+/// SST either stops the start (if it hit metadata) or makes reads of the
+/// damaged block fail loudly. No read may return a wrong or missing value.
+#[test]
+fn corrupt_sst_is_never_a_silent_loss() {
+    let s = stopped_server_with_ssts(2000);
+    let sst = shard_file(&s, 0, "", ".sst");
+    scribble(&sst);
+    let (mut child, port) = match start_or_fail(s.data_dir(), 2) {
+        Err(err) => {
+            assert!(err.contains("shard-0"), "{err}");
+            println!("corrupt SST stopped the start: {}", err.trim());
+            return;
+        }
+        Ok(started) => started,
+    };
+    let mut c = redis::Client::open(format!("redis://127.0.0.1:{port}/"))
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    let (mut ok, mut errors) = (0, Vec::new());
+    for i in 0..2000 {
+        let want: String = (0..16)
+            .map(|j| format!("{:x}", (i * 7919 + j * 104729) % 65521))
+            .collect();
+        match redis::cmd("GET")
+            .arg(format!("k{i}"))
+            .query::<Option<String>>(&mut c)
+        {
+            Ok(v) => {
+                assert_eq!(v.as_deref(), Some(want.as_str()), "k{i} silently wrong");
+                ok += 1;
+            }
+            Err(e) => errors.push(e.to_string()),
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    println!(
+        "corrupt {}: {ok} reads correct, {} failed loudly, e.g. {:?}",
+        sst.display(),
+        errors.len(),
+        errors.first()
+    );
+    assert!(!errors.is_empty(), "the damaged block was never reported");
+    assert!(
+        errors.iter().all(|e| e.contains("Corruption")),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn read_only_data_dir_is_a_startup_error() {
+    let s = stopped_server_with_ssts(10);
+    let run = |prog: &str, args: &[&str]| {
+        let st = Command::new(prog).args(args).arg(s.data_dir()).status();
+        assert!(st.unwrap().success(), "{prog} {args:?}");
+    };
+    // root ignores permissions: run the server as nobody, on files nobody owns
+    let root = unsafe { libc::geteuid() } == 0;
+    let nobody = [
+        "setpriv",
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+    ];
+    let wrapper: &[&str] = if root { &nobody } else { &[] };
+    if root {
+        if Command::new("setpriv").arg("--version").output().is_err() {
+            println!("skipped: running as root without setpriv, and root ignores chmod a-w");
+            return;
+        }
+        run("chown", &["-R", "65534:65534"]);
+        // let nobody reach the data directory inside the root-owned temp dir
+        run("chmod", &["o+x"]);
+        let parent = s.data_dir().parent().unwrap();
+        Command::new("chmod")
+            .arg("o+x")
+            .arg(parent)
+            .status()
+            .unwrap();
+    }
+    run("chmod", &["-R", "a-w"]);
+    let res = start_or_fail_as(wrapper, s.data_dir(), 2);
+    run("chmod", &["-R", "u+w"]);
+    match res {
+        Err(err) if !err.contains("diskdb:") => {
+            println!("skipped: the server could not be run as nobody: {err}");
+        }
+        Err(err) => {
+            let shard = s.data_dir().join("shard-");
+            assert!(
+                err.contains(&shard.display().to_string()) && err.contains("Permission denied"),
+                "{err}"
+            );
+            println!(
+                "startup error: {}",
+                err.lines().find(|l| l.starts_with("diskdb:")).unwrap()
+            );
+        }
+        Ok((mut child, _)) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("started on a read-only directory");
+        }
+    }
+}

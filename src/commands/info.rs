@@ -270,6 +270,7 @@ fn persistence(x: &Ctx) -> Vec<String> {
     let cfg = &x.srv.config;
     let now = crate::util::now_ms();
     let last_sync = x.shards.iter().map(|f| f.last_sync_ms).min().unwrap_or(now);
+    let saves = &x.srv.saves;
     vec![
         "loading:0".into(),
         "rdb_changes_since_last_save:0".into(),
@@ -277,7 +278,18 @@ fn persistence(x: &Ctx) -> Vec<String> {
         format!("wal_sync:{}", cfg.runtime.sync().name()),
         format!("wal_syncs:{}", x.sum(|f| f.wal_syncs)),
         format!("wal_bytes:{}", x.sum(|f| f.wal_bytes)),
-        "last_checkpoint:none".into(),
+        format!("rdb_bgsave_in_progress:{}", saves.in_progress() as u8),
+        format!("rdb_last_save_time:{}", saves.last_save_secs()),
+        format!(
+            "rdb_last_bgsave_status:{}",
+            if saves.last_ok() { "ok" } else { "err" }
+        ),
+        format!(
+            "last_checkpoint:{}",
+            saves
+                .last_path()
+                .map_or("none".to_string(), |p| p.display().to_string())
+        ),
         format!("wal_last_sync_age_ms:{}", now.saturating_sub(last_sync)),
         format!("disk_sst_bytes:{}", x.sum(|f| f.sst_bytes)),
         format!("write_stalls:{}", x.sum(|f| f.stalls)),

@@ -11,6 +11,7 @@ pub mod info;
 pub mod json;
 pub mod keys;
 pub mod lists;
+pub mod persistence;
 pub mod pubsub;
 pub mod server;
 pub mod sets;
@@ -149,6 +150,7 @@ impl Command {
 pub fn all_commands() -> impl Iterator<Item = &'static Command> {
     [
         server::COMMANDS,
+        persistence::COMMANDS,
         admin::COMMANDS,
         auth::COMMANDS,
         keys::COMMANDS,

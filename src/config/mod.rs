@@ -256,6 +256,8 @@ pub struct Runtime {
     /// `client-output-buffer-limit`: (hard bytes, soft bytes, soft seconds)
     /// for the classes normal, replica and pubsub ([`OBUF_PUBSUB`]), in that order.
     pub obuf_limits: [AtomicU64; 9],
+    /// Checkpoints (SAVE/BGSAVE) kept; older ones are deleted.
+    pub checkpoint_keep: AtomicU64,
 }
 
 /// Index of the pubsub class in [`Runtime::obuf_limits`] (normal = 0, replica = 1).
@@ -468,6 +470,7 @@ impl Config {
                 protected_mode: AtomicBool::new(
                     o.protected_mode.or(f.server.protected_mode).unwrap_or(true),
                 ),
+                checkpoint_keep: AtomicU64::new(2),
             },
         })
     }

@@ -234,6 +234,23 @@ pub static PARAMS: &[Param] = &[
         set: Some(|_, _| Ok(())),
     },
     Param {
+        name: "checkpoint-keep",
+        get: |c| {
+            c.runtime
+                .checkpoint_keep
+                .load(Ordering::Relaxed)
+                .to_string()
+        },
+        set: Some(|c, v| {
+            let n = parse_u64(v)?;
+            if n == 0 {
+                return Err("argument must be at least 1".into());
+            }
+            c.runtime.checkpoint_keep.store(n, Ordering::Relaxed);
+            Ok(())
+        }),
+    },
+    Param {
         name: "maxmemory",
         get: |_| "0".into(),
         set: None,

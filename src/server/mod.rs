@@ -45,6 +45,8 @@ pub struct ServerState {
     pub pause_writes_only: AtomicBool,
     /// Pub/Sub channels and their subscribers on every core.
     pub pubsub: Arc<crate::shard::pubsub::PubSub>,
+    /// SAVE/BGSAVE state: running, last success, last checkpoint.
+    pub saves: crate::storage::checkpoint::SaveState,
 }
 
 impl ServerState {
@@ -250,6 +252,7 @@ pub fn run(config: Config) -> Result<(), String> {
         pause_until_ms: AtomicU64::new(0),
         pause_writes_only: AtomicBool::new(false),
         pubsub: Arc::new(crate::shard::pubsub::PubSub::new(config.clone())),
+        saves: crate::storage::checkpoint::SaveState::new(crate::util::now_ms() / 1000),
     });
     let addr = format!("{}:{}", config.bind, config.port);
     log_configuration(&config, &addr);

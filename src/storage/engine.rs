@@ -4,8 +4,8 @@
 use super::compaction::{filter_sub_key, DbSlot};
 use crate::config::{Compression, Config};
 use rocksdb::{
-    BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor, DBCompressionType, Options,
-    WriteBatch, WriteBufferManager, WriteOptions, DB,
+    BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor, DBCompressionType,
+    DBRecoveryMode, Options, WriteBatch, WriteBufferManager, WriteOptions, DB,
 };
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicPtr, Ordering};
@@ -111,6 +111,9 @@ impl Engine {
         db_opts.set_bytes_per_sync(1 << 20);
         // The shard hands the WAL to the OS once per event-loop turn.
         db_opts.set_manual_wal_flush(true);
+        // After a crash or power loss the WAL may end in a torn, unsynced
+        // record: replay up to it (RocksDB's default, stated explicitly).
+        db_opts.set_wal_recovery_mode(DBRecoveryMode::PointInTime);
 
         let cf_opts = |cf: Cf| {
             let mut o = Options::default();

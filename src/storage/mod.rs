@@ -1,6 +1,7 @@
 //! Storage: one RocksDB per shard, the key encoding, the compaction filter
 //! that drops stale collection sub-keys, and the data-directory manifest.
 
+pub mod checkpoint;
 pub mod compaction;
 pub mod encoding;
 pub mod engine;

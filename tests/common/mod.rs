@@ -53,6 +53,22 @@ impl Server {
         s
     }
 
+    /// Starts a server on an existing directory (not deleted afterwards).
+    pub fn open(dir: &Path, shards: usize, extra: &[&str]) -> Server {
+        let mut s = Server {
+            child: None,
+            port: 0,
+            dir: dir.to_path_buf(),
+            args: extra.iter().map(|s| s.to_string()).collect(),
+            envs: Vec::new(),
+            _tmp: None,
+        };
+        s.args.push("--shards".into());
+        s.args.push(shards.to_string());
+        s.launch();
+        s
+    }
+
     /// (Re)starts the process on the same directory, on a new port.
     pub fn launch(&mut self) {
         for _ in 0..5 {
@@ -143,6 +159,14 @@ impl Drop for Server {
     fn drop(&mut self) {
         self.kill9();
     }
+}
+
+/// One field of INFO (any section), if present.
+pub fn info_field(c: &mut redis::Connection, field: &str) -> Option<String> {
+    let text: String = redis::cmd("INFO").arg("everything").query(c).unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .map(|v| v.trim().to_string())
 }
 
 /// Redis's WRONGTYPE error text.
