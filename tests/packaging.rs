@@ -419,7 +419,18 @@ fn dockerfile_is_multistage_nonroot_with_volume_port_and_healthcheck() {
     // CMD, run with /data mapped to a temporary directory.
     let cmd: Vec<String> =
         serde_json::from_str(find("CMD ").trim_start_matches("CMD ")).expect("CMD [json array]");
-    assert_eq!(cmd, ["diskdb", "--bind", "0.0.0.0", "--dir", "/data"]);
+    assert_eq!(
+        cmd,
+        [
+            "diskdb",
+            "--bind",
+            "0.0.0.0",
+            "--dir",
+            "/data",
+            "--protected-mode",
+            "no"
+        ]
+    );
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data").display().to_string();
     let args: Vec<String> = cmd[1..]

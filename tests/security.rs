@@ -167,3 +167,31 @@ fn protected_mode_refuses_remote_clients_without_a_password() {
     query::<()>(&mut c, &["CONFIG", "SET", "protected-mode", "no"]);
     assert_eq!(first_reply(&ip, open.port), "+PONG\r\n");
 }
+
+/// Before AUTH a client may send only small requests, as with Redis.
+#[test]
+fn unauthenticated_clients_are_limited_like_redis() {
+    let redis = start_redis_with(&["--requirepass", "pw"]);
+    let diskdb = Server::start(2, &["--requirepass", "pw"]);
+    let many: Vec<&str> = std::iter::once("ECHO")
+        .chain(std::iter::repeat("x").take(11))
+        .collect();
+    let big = "y".repeat(20_000);
+    for frame in [resp(&many), resp(&["ECHO", &big])] {
+        let reply = |port: u16| {
+            let mut raw = Raw::connect(port);
+            raw.send(&frame);
+            let r = String::from_utf8_lossy(&raw.read_until(b"\r\n")).into_owned();
+            (r, raw.closed())
+        };
+        let (want, _) = reply(redis.port);
+        let (got, closed) = reply(diskdb.port);
+        assert_eq!(got, want);
+        assert!(closed, "connection kept open after {got}");
+    }
+    // after AUTH the same requests are fine
+    let mut raw = Raw::connect(diskdb.port);
+    raw.roundtrip(&resp(&["AUTH", "pw"]), b"+OK\r\n");
+    raw.send(&resp(&["ECHO", &big]));
+    assert!(raw.read_until(b"\r\n").starts_with(b"$20000"));
+}

@@ -5,5 +5,5 @@ mod fuzz_tests;
 pub mod parser;
 pub mod reply;
 
-pub use parser::{parse_command, ParseError};
+pub use parser::{parse_command, parse_command_limited, Limits, ParseError};
 pub use reply::Reply;

@@ -27,9 +27,41 @@ fn perr(msg: &str) -> ParseError {
 /// inline line, `*0`, `*-1`) come back as an empty argument list so the
 /// caller can skip them while still consuming their bytes.
 pub fn parse_command(buf: &[u8]) -> Result<Option<Parsed>, ParseError> {
+    parse_command_limited(buf, &Limits::DEFAULT)
+}
+
+/// Size limits of a request.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Most arguments in one multibulk request.
+    pub multibulk: usize,
+    /// Largest bulk string.
+    pub bulk: usize,
+    /// Message suffix naming the limit that was hit ("" or "unauthenticated ").
+    pub kind: &'static str,
+}
+
+impl Limits {
+    /// The limits of an authenticated client.
+    pub const DEFAULT: Limits = Limits {
+        multibulk: MAX_MULTIBULK_LEN,
+        bulk: MAX_BULK_LEN,
+        kind: "",
+    };
+    /// Redis's limits before AUTH: 10 arguments of at most 16 KB, so an
+    /// unauthenticated client cannot make the server buffer much.
+    pub const UNAUTHENTICATED: Limits = Limits {
+        multibulk: 10,
+        bulk: 16 * 1024,
+        kind: "unauthenticated ",
+    };
+}
+
+/// [`parse_command`] with explicit size limits.
+pub fn parse_command_limited(buf: &[u8], limits: &Limits) -> Result<Option<Parsed>, ParseError> {
     match buf.first() {
         None => Ok(None),
-        Some(b'*') => parse_multibulk(buf),
+        Some(b'*') => parse_multibulk(buf, limits),
         Some(_) => parse_inline(buf),
     }
 }
@@ -71,7 +103,7 @@ fn parse_len(line: &[u8]) -> Option<i64> {
     std::str::from_utf8(line).ok()?.parse().ok()
 }
 
-fn parse_multibulk(buf: &[u8]) -> Result<Option<Parsed>, ParseError> {
+fn parse_multibulk(buf: &[u8], limits: &Limits) -> Result<Option<Parsed>, ParseError> {
     let Some(eol) = find_crlf(buf, 1) else {
         if buf.len() > MAX_INLINE_LEN {
             return Err(perr("too big mbulk count string"));
@@ -83,7 +115,10 @@ fn parse_multibulk(buf: &[u8]) -> Result<Option<Parsed>, ParseError> {
         return Err(perr("too big mbulk count string"));
     }
     let count = match parse_len(&buf[1..eol]) {
-        Some(n) if n <= MAX_MULTIBULK_LEN as i64 => n,
+        Some(n) if n <= limits.multibulk as i64 => n,
+        Some(n) if n <= MAX_MULTIBULK_LEN as i64 => {
+            return Err(perr(&format!("{}multibulk length", limits.kind)))
+        }
         _ => return Err(perr("invalid multibulk length")),
     };
     let mut pos = eol + 2;
@@ -109,7 +144,10 @@ fn parse_multibulk(buf: &[u8]) -> Result<Option<Parsed>, ParseError> {
             return Err(perr("too big bulk count string"));
         }
         let len = match parse_len(&buf[pos + 1..eol]) {
-            Some(n) if n >= 0 && n as usize <= MAX_BULK_LEN => n as usize,
+            Some(n) if n >= 0 && n as usize <= limits.bulk => n as usize,
+            Some(n) if n >= 0 && n as usize <= MAX_BULK_LEN => {
+                return Err(perr(&format!("{}bulk length", limits.kind)))
+            }
             _ => return Err(perr("invalid bulk length")),
         };
         let start = eol + 2;

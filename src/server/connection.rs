@@ -5,7 +5,7 @@ use super::client::{Client, ClientHandle};
 use super::subscriber;
 use super::ServerState;
 use crate::commands::{self, Started};
-use crate::protocol::{parse_command, Reply};
+use crate::protocol::{parse_command, parse_command_limited, Limits, Reply};
 use crate::shard::{incr, Shard};
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use glommio::net::TcpStream;
@@ -145,7 +145,12 @@ async fn run(stream: &mut TcpStream, client: &mut Client) {
         let mut used = 0;
         let mut flow = Flow::Next;
         while matches!(flow, Flow::Next) && client.monitor.is_none() {
-            match parse_command(&inbuf[used..]) {
+            let limits = if client.authenticated {
+                &Limits::DEFAULT
+            } else {
+                &Limits::UNAUTHENTICATED
+            };
+            match parse_command_limited(&inbuf[used..], limits) {
                 Ok(Some((args, len))) => {
                     used += len;
                     if args.is_empty() {
