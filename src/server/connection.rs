@@ -103,6 +103,21 @@ async fn drain(client: &mut Client, pending: &mut VecDeque<Pending>, out: &mut V
     }
 }
 
+/// Whether no WAL write failed on any shard since `before` (the count at
+/// the start of this turn). Otherwise the replies are replaced by one error
+/// and the connection closes: an acknowledgement must never cover a write
+/// that may not be on disk (disk full, I/O error).
+fn durable(client: &Client, before: u64, out: &mut Vec<u8>) -> bool {
+    if client.mesh().wal_failures.load(Ordering::SeqCst) == before {
+        return true;
+    }
+    out.clear();
+    out.extend_from_slice(
+        b"-ERR the write-ahead log could not be written (disk full or I/O error, see the server log); the replies of this batch are withheld because their writes may not be durable\r\n",
+    );
+    false
+}
+
 /// Buffers what the client sends while a blocking command waits; returns
 /// when the peer closes the connection.
 async fn read_ahead(stream: &mut TcpStream, inbuf: &mut Vec<u8>) {
@@ -142,6 +157,7 @@ async fn run(stream: &mut TcpStream, client: &mut Client) {
         };
         inbuf.extend_from_slice(&chunk[..n]);
         incr(&client.shard.stats.net_input_bytes, n as u64);
+        let wal_failures = client.mesh().wal_failures.load(Ordering::SeqCst);
         let mut used = 0;
         let mut flow = Flow::Next;
         while matches!(flow, Flow::Next) && client.monitor.is_none() {
@@ -163,7 +179,10 @@ async fn run(stream: &mut TcpStream, client: &mut Client) {
                     {
                         drain(client, &mut pending, &mut out).await;
                         client.shard.make_durable().await;
-                        incr(&client.shard.stats.net_output_bytes, out.len() as u64);
+                        if !durable(client, wal_failures, &mut out) {
+                            let _ = stream.write_all(&out).await;
+                            return;
+                        }
                         incr(&client.shard.stats.net_output_bytes, out.len() as u64);
                         if stream.write_all(&out).await.is_err() {
                             return;
@@ -186,6 +205,10 @@ async fn run(stream: &mut TcpStream, client: &mut Client) {
         inbuf.drain(..used);
         drain(client, &mut pending, &mut out).await;
         client.shard.make_durable().await;
+        if !durable(client, wal_failures, &mut out) {
+            let _ = stream.write_all(&out).await;
+            return;
+        }
         if !out.is_empty() {
             incr(&client.shard.stats.net_output_bytes, out.len() as u64);
             if stream.write_all(&out).await.is_err() {

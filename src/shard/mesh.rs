@@ -30,6 +30,10 @@ pub struct Mesh {
     /// so every shard receives them in the same order (never while work runs).
     pub sequencer: Mutex<()>,
     next_tx: AtomicU64,
+    /// WAL writes or fsyncs that failed, on any shard (disk full, I/O
+    /// error). A connection whose turn saw this change withholds its
+    /// replies: their writes may not be durable.
+    pub wal_failures: AtomicU64,
     /// Shards still finishing interrupted multi-shard operations at startup.
     pub recovering: std::sync::atomic::AtomicUsize,
 }
@@ -51,6 +55,7 @@ impl Mesh {
             inboxes,
             sequencer: Mutex::new(()),
             next_tx: AtomicU64::new(crate::util::now_ms() << 20),
+            wal_failures: AtomicU64::new(0),
             recovering: std::sync::atomic::AtomicUsize::new(shards),
         }
     }

@@ -284,12 +284,21 @@ impl Shard {
             return;
         }
         if let Err(e) = self.engine.flush_wal(sync) {
+            self.mesh
+                .wal_failures
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             let what = if sync { "fsync" } else { "write" };
             log::error!(
                 "shard {}: WAL {what} in {} failed: {e}",
                 self.id,
                 self.engine.path().display()
             );
+            // the turns that wrote these records withhold their replies;
+            // do not fail every later turn (reads too) over the same records
+            self.flushed_seq.set(upto);
+            if sync {
+                self.synced_seq.set(upto);
+            }
             return;
         }
         self.flushed_seq.set(upto);
