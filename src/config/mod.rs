@@ -616,6 +616,30 @@ mod tests {
     }
 
     #[test]
+    fn tls_section() {
+        let f = parse(
+            "tls:\n  port: 6390\n  cert_file: s.crt\n  key_file: s.key\n  ca_cert_file: ca.crt\n",
+        )
+        .unwrap();
+        let c = Config::build(Some((Path::new("x"), f)), Overrides::default()).unwrap();
+        assert_eq!(c.tls.port, 6390);
+        assert_eq!(
+            c.tls.auth_clients,
+            TlsAuthClients::Yes,
+            "a CA implies client certificates"
+        );
+        let f = parse("tls:\n  port: 6390\n  cert_file: s.crt\n").unwrap();
+        let e = Config::build(Some((Path::new("x"), f)), Overrides::default()).unwrap_err();
+        assert!(e.contains("tls-key-file"), "{e}");
+        let e = parse("tls:\n  auth_clients: maybe\n")
+            .map(|f| Config::build(Some((Path::new("x"), f)), Overrides::default()));
+        assert!(
+            matches!(e, Ok(Err(ref m)) if m.contains("tls-auth-clients")),
+            "{e:?}"
+        );
+    }
+
+    #[test]
     fn errors_name_key_and_line() {
         let e = parse("server:\n  port: 7000\npersistence:\n  compression: gzip\n").unwrap_err();
         assert!(e.contains("compression") && e.contains("line 4"), "{e}");
