@@ -268,3 +268,50 @@ fn unreadable_certificate_or_key_stops_startup() {
         "{err}"
     );
 }
+
+/// The idle timeout closes TLS clients too, and subscribers over TLS get
+/// their messages.
+#[test]
+fn idle_timeout_and_pubsub_over_tls() {
+    let Some(certs) = Certs::make() else { return };
+    let tls_port = free_port();
+    let server = start(&certs, tls_port, &[]);
+    let mut c = server.conn();
+    let _: () = common::query(&mut c, &["CONFIG", "SET", "timeout", "1"]);
+    let script = r#"
+import socket, ssl, sys, time
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+def connect():
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+    return ctx.wrap_socket(s, server_hostname="127.0.0.1")
+idle = connect()
+idle.sendall(b"PING\r\n")
+assert idle.recv(100) == b"+PONG\r\n"
+sub = connect()
+sub.sendall(b"SUBSCRIBE ch\r\n")
+assert sub.recv(100).startswith(b"*3\r\n$9\r\nsubscribe")
+time.sleep(2.5)
+print("idle closed" if idle.recv(100) == b"" else "idle open")
+print(sub.recv(100).decode().split())
+"#;
+    let spawned = Command::new("python3")
+        .args(["-c", script, &tls_port.to_string(), &certs.path("ca.crt")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let Ok(child) = spawned else {
+        eprintln!("skipped: python3 is not installed");
+        return;
+    };
+    std::thread::sleep(Duration::from_millis(1500));
+    // a fresh connection: `c` has been idle longer than the timeout
+    let n: i64 = common::query(&mut server.conn(), &["PUBLISH", "ch", "hello"]);
+    assert_eq!(n, 1);
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("idle closed"), "{out:?}");
+    assert!(
+        text.contains("'message', '$2', 'ch', '$5', 'hello'"),
+        "{out:?}"
+    );
+}
