@@ -12,13 +12,13 @@ use std::path::PathBuf;
     about,
     long_about = "DiskDB speaks the Redis protocol (RESP2/RESP3) on --port and keeps every \
 key on disk in RocksDB, one shard per core under --dir, with hot keys cached in memory.\n\n\
-Settings come from --config (YAML sections server, storage, persistence; see the \
+Settings come from --config (YAML sections server, storage, persistence, tls; see the \
 example diskdb.conf), then from flags, which win. CONFIG GET/SET changes some at run \
 time. SIGTERM or SHUTDOWN stops cleanly; RUST_LOG overrides --loglevel.",
     after_help = "Examples:\n  diskdb --port 6380 --dir /var/lib/diskdb\n  diskdb --config /etc/diskdb/diskdb.conf --sync always\n  redis-cli -p 6380 ping"
 )]
 struct Cli {
-    /// Config file (YAML sections: server, storage, persistence).
+    /// Config file (YAML sections: server, storage, persistence, tls).
     #[arg(long, short = 'c', value_name = "FILE", help_heading = "General")]
     config: Option<PathBuf>,
     /// Log level: error, warn, info, debug, trace (RUST_LOG also works).
@@ -39,6 +39,21 @@ struct Cli {
     /// Without a password, accept only loopback clients: yes or no [default: yes].
     #[arg(long, value_name = "yes|no", value_parser = parse_yes_no, help_heading = "Security")]
     protected_mode: Option<bool>,
+    /// TLS port; 0 = no TLS (with --port 0, TLS only) [default: 0].
+    #[arg(long, value_name = "PORT", help_heading = "TLS")]
+    tls_port: Option<u16>,
+    /// Server certificate chain (PEM).
+    #[arg(long, value_name = "FILE", help_heading = "TLS")]
+    tls_cert_file: Option<PathBuf>,
+    /// Server private key (PEM).
+    #[arg(long, value_name = "FILE", help_heading = "TLS")]
+    tls_key_file: Option<PathBuf>,
+    /// CA certificates (PEM) for client certificates.
+    #[arg(long, value_name = "FILE", help_heading = "TLS")]
+    tls_ca_cert_file: Option<PathBuf>,
+    /// Client certificates: yes, no, optional [default: yes with a CA, else no].
+    #[arg(long, value_name = "yes|no|optional", help_heading = "TLS")]
+    tls_auth_clients: Option<String>,
     /// Maximum simultaneous clients [default: 10000].
     #[arg(long, help_heading = "Network")]
     maxclients: Option<u64>,
@@ -106,6 +121,11 @@ fn main() {
         enable_debug_command: cli.enable_debug_command,
         requirepass: cli.requirepass,
         protected_mode: cli.protected_mode,
+        tls_port: cli.tls_port,
+        tls_cert_file: cli.tls_cert_file,
+        tls_key_file: cli.tls_key_file,
+        tls_ca_cert_file: cli.tls_ca_cert_file,
+        tls_auth_clients: cli.tls_auth_clients,
     };
     let config = match Config::build(file, overrides) {
         Ok(c) => c,

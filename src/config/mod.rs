@@ -200,6 +200,102 @@ pub struct PersistenceSection {
     pub max_log_size: Option<ByteSize>,
 }
 
+/// The `tls:` section.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSection {
+    /// TLS port (0 or absent: no TLS listener).
+    pub port: Option<u16>,
+    /// Server certificate chain (PEM).
+    pub cert_file: Option<PathBuf>,
+    /// Private key of the certificate (PEM: PKCS#8, PKCS#1 or SEC1).
+    pub key_file: Option<PathBuf>,
+    /// CA certificates (PEM) that client certificates must chain to.
+    pub ca_cert_file: Option<PathBuf>,
+    /// Client certificates: yes (required), no, optional.
+    pub auth_clients: Option<String>,
+}
+
+/// Whether TLS clients must present a certificate (`tls-auth-clients`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsAuthClients {
+    /// A certificate signed by the CA is required.
+    Yes,
+    /// Not asked for.
+    No,
+    /// Verified when given, but not required.
+    Optional,
+}
+
+impl TlsAuthClients {
+    /// Parses `yes|no|optional`.
+    pub fn parse(s: &str) -> Option<TlsAuthClients> {
+        match s.to_ascii_lowercase().as_str() {
+            "yes" => Some(TlsAuthClients::Yes),
+            "no" => Some(TlsAuthClients::No),
+            "optional" => Some(TlsAuthClients::Optional),
+            _ => None,
+        }
+    }
+
+    /// The name as CONFIG GET shows it.
+    pub fn name(self) -> &'static str {
+        match self {
+            TlsAuthClients::Yes => "yes",
+            TlsAuthClients::No => "no",
+            TlsAuthClients::Optional => "optional",
+        }
+    }
+}
+
+/// The effective TLS settings.
+#[derive(Debug, Clone)]
+pub struct TlsConfig {
+    /// TLS port; 0 = no TLS listener.
+    pub port: u16,
+    /// Server certificate chain (PEM).
+    pub cert_file: Option<PathBuf>,
+    /// Server private key (PEM).
+    pub key_file: Option<PathBuf>,
+    /// CA for client certificates (PEM).
+    pub ca_cert_file: Option<PathBuf>,
+    /// Client certificate policy.
+    pub auth_clients: TlsAuthClients,
+}
+
+impl TlsConfig {
+    /// Merges flags over the `tls:` section and checks the combination.
+    fn build(f: TlsSection, o: &Overrides) -> Result<TlsConfig, String> {
+        let ca_cert_file = o.tls_ca_cert_file.clone().or(f.ca_cert_file);
+        let auth = o.tls_auth_clients.clone().or(f.auth_clients);
+        let auth_clients = match auth {
+            Some(a) => TlsAuthClients::parse(&a).ok_or_else(|| {
+                format!("tls-auth-clients must be yes, no or optional, got {a:?}")
+            })?,
+            // as Redis: clients must present a certificate once a CA is given
+            None if ca_cert_file.is_some() => TlsAuthClients::Yes,
+            None => TlsAuthClients::No,
+        };
+        let t = TlsConfig {
+            port: o.tls_port.or(f.port).unwrap_or(0),
+            cert_file: o.tls_cert_file.clone().or(f.cert_file),
+            key_file: o.tls_key_file.clone().or(f.key_file),
+            ca_cert_file,
+            auth_clients,
+        };
+        if t.port != 0 && (t.cert_file.is_none() || t.key_file.is_none()) {
+            return Err("tls-port needs tls-cert-file and tls-key-file".into());
+        }
+        if t.auth_clients != TlsAuthClients::No && t.ca_cert_file.is_none() {
+            return Err(format!(
+                "tls-auth-clients {} needs tls-ca-cert-file",
+                t.auth_clients.name()
+            ));
+        }
+        Ok(t)
+    }
+}
+
 /// The whole file.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -213,6 +309,9 @@ pub struct FileConfig {
     /// `persistence:` section.
     #[serde(default)]
     pub persistence: PersistenceSection,
+    /// `tls:` section.
+    #[serde(default)]
+    pub tls: TlsSection,
 }
 
 impl FileConfig {
@@ -349,6 +448,8 @@ pub struct Config {
     pub config_file: Option<PathBuf>,
     /// DEBUG command: no | yes | local.
     pub enable_debug_command: String,
+    /// TLS listener settings.
+    pub tls: TlsConfig,
     /// Settings changeable at run time.
     pub runtime: Runtime,
 }
@@ -382,6 +483,16 @@ pub struct Overrides {
     pub requirepass: Option<String>,
     /// --protected-mode
     pub protected_mode: Option<bool>,
+    /// --tls-port
+    pub tls_port: Option<u16>,
+    /// --tls-cert-file
+    pub tls_cert_file: Option<PathBuf>,
+    /// --tls-key-file
+    pub tls_key_file: Option<PathBuf>,
+    /// --tls-ca-cert-file
+    pub tls_ca_cert_file: Option<PathBuf>,
+    /// --tls-auth-clients
+    pub tls_auth_clients: Option<String>,
 }
 
 impl Config {
@@ -391,6 +502,7 @@ impl Config {
             Some((p, f)) => (Some(p.to_path_buf()), f),
             None => (None, FileConfig::default()),
         };
+        let tls = TlsConfig::build(f.tls, &o)?;
         let cores = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1);
@@ -420,12 +532,17 @@ impl Config {
                 "enable-debug-command must be no, yes or local, got {debug:?}"
             ));
         }
+        let port = o.port.or(f.server.port).unwrap_or(6380);
+        if port == 0 && tls.port == 0 {
+            return Err("port 0 disables the plain listener: give a tls-port too".into());
+        }
         Ok(Config {
+            tls,
             bind: o
                 .bind
                 .or(f.server.bind)
                 .unwrap_or_else(|| "127.0.0.1".into()),
-            port: o.port.or(f.server.port).unwrap_or(6380),
+            port,
             dir: o
                 .dir
                 .or(f.storage.dir)
@@ -496,6 +613,30 @@ mod tests {
         assert_eq!(f.server.port, Some(7000));
         assert_eq!(f.persistence.max_log_size, Some(ByteSize(100 << 20)));
         assert_eq!(f.persistence.sync_interval, Some(Millis(1000)));
+    }
+
+    #[test]
+    fn tls_section() {
+        let f = parse(
+            "tls:\n  port: 6390\n  cert_file: s.crt\n  key_file: s.key\n  ca_cert_file: ca.crt\n",
+        )
+        .unwrap();
+        let c = Config::build(Some((Path::new("x"), f)), Overrides::default()).unwrap();
+        assert_eq!(c.tls.port, 6390);
+        assert_eq!(
+            c.tls.auth_clients,
+            TlsAuthClients::Yes,
+            "a CA implies client certificates"
+        );
+        let f = parse("tls:\n  port: 6390\n  cert_file: s.crt\n").unwrap();
+        let e = Config::build(Some((Path::new("x"), f)), Overrides::default()).unwrap_err();
+        assert!(e.contains("tls-key-file"), "{e}");
+        let e = parse("tls:\n  auth_clients: maybe\n")
+            .map(|f| Config::build(Some((Path::new("x"), f)), Overrides::default()));
+        assert!(
+            matches!(e, Ok(Err(ref m)) if m.contains("tls-auth-clients")),
+            "{e:?}"
+        );
     }
 
     #[test]

@@ -18,6 +18,11 @@ pub struct Param {
     pub set: Option<Setter>,
 }
 
+fn path_or_empty(p: &Option<std::path::PathBuf>) -> String {
+    p.as_ref()
+        .map_or(String::new(), |p| p.display().to_string())
+}
+
 fn parse_u64(v: &str) -> Result<u64, String> {
     v.parse::<u64>()
         .map_err(|_| "argument couldn't be parsed into an integer".to_string())
@@ -33,6 +38,31 @@ pub static PARAMS: &[Param] = &[
     Param {
         name: "port",
         get: |c| c.port.to_string(),
+        set: None,
+    },
+    Param {
+        name: "tls-port",
+        get: |c| c.tls.port.to_string(),
+        set: None,
+    },
+    Param {
+        name: "tls-cert-file",
+        get: |c| path_or_empty(&c.tls.cert_file),
+        set: None,
+    },
+    Param {
+        name: "tls-key-file",
+        get: |c| path_or_empty(&c.tls.key_file),
+        set: None,
+    },
+    Param {
+        name: "tls-ca-cert-file",
+        get: |c| path_or_empty(&c.tls.ca_cert_file),
+        set: None,
+    },
+    Param {
+        name: "tls-auth-clients",
+        get: |c| c.tls.auth_clients.name().into(),
         set: None,
     },
     Param {

@@ -3,12 +3,12 @@
 
 use super::client::{Client, ClientHandle};
 use super::subscriber;
+use super::tls::Stream;
 use super::ServerState;
 use crate::commands::{self, Started};
 use crate::protocol::{parse_command, parse_command_limited, Limits, Reply};
 use crate::shard::{incr, Shard};
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
-use glommio::net::TcpStream;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
@@ -25,18 +25,23 @@ const READ_CHUNK: usize = 16 * 1024;
 /// mode is on.
 const PROTECTED_MODE_DENIED: &[u8] = b"-DENIED DiskDB is in protected mode: no password is set for the default user, so only clients on the loopback interface may connect. To accept other clients, either set a password (requirepass in diskdb.conf, --requirepass, or CONFIG SET requirepass from a loopback client), or turn protected mode off (--protected-mode no, protected_mode: false in diskdb.conf, or CONFIG SET protected-mode no from a loopback client) once you are sure the server is not reachable from the internet.\r\n";
 
-fn is_loopback(stream: &TcpStream) -> bool {
-    stream.peer_addr().map_or(true, |a| a.ip().is_loopback())
+fn is_loopback(stream: &Stream) -> bool {
+    stream
+        .tcp()
+        .peer_addr()
+        .map_or(true, |a| a.ip().is_loopback())
 }
 
 /// Serves a connection until it closes, is killed or the server stops.
-pub async fn serve(mut stream: TcpStream, shard: Rc<Shard>, server: Arc<ServerState>) {
-    let _ = stream.set_nodelay(true);
+pub async fn serve(mut stream: Stream, shard: Rc<Shard>, server: Arc<ServerState>) {
+    let _ = stream.tcp().set_nodelay(true);
     let addr = stream
+        .tcp()
         .peer_addr()
         .map(|a| a.to_string())
         .unwrap_or_default();
     let laddr = stream
+        .tcp()
         .local_addr()
         .map(|a| a.to_string())
         .unwrap_or_default();
@@ -44,15 +49,13 @@ pub async fn serve(mut stream: TcpStream, shard: Rc<Shard>, server: Arc<ServerSt
     let maxclients = server.config.runtime.maxclients.load(Ordering::Relaxed) as usize;
     if server.clients.lock().unwrap().len() >= maxclients {
         server.rejected_connections.fetch_add(1, Ordering::Relaxed);
-        let _ = stream
-            .write_all(b"-ERR max number of clients reached\r\n")
-            .await;
+        let _ = stream.send(b"-ERR max number of clients reached\r\n").await;
         return;
     }
     let rt = &server.config.runtime;
     if rt.protected_mode.load(Ordering::Relaxed) && !rt.needs_auth() && !is_loopback(&stream) {
         log::warn!("refused {addr}: protected mode (no password set, client not on loopback)");
-        let _ = stream.write_all(PROTECTED_MODE_DENIED).await;
+        let _ = stream.send(PROTECTED_MODE_DENIED).await;
         return;
     }
     let handle = Arc::new(ClientHandle::new(
@@ -120,7 +123,7 @@ fn durable(client: &Client, before: u64, out: &mut Vec<u8>) -> bool {
 
 /// Buffers what the client sends while a blocking command waits; returns
 /// when the peer closes the connection.
-async fn read_ahead(stream: &mut TcpStream, inbuf: &mut Vec<u8>) {
+async fn read_ahead(stream: &mut Stream, inbuf: &mut Vec<u8>) {
     let mut chunk = [0u8; 4096];
     loop {
         match stream.read(&mut chunk).await {
@@ -140,7 +143,7 @@ enum Flow {
     Gone,
 }
 
-async fn run(stream: &mut TcpStream, client: &mut Client) {
+async fn run(stream: &mut Stream, client: &mut Client) {
     let mut inbuf: Vec<u8> = Vec::with_capacity(READ_CHUNK);
     let mut out: Vec<u8> = Vec::with_capacity(READ_CHUNK);
     let mut pending: VecDeque<Pending> = VecDeque::new();
@@ -150,7 +153,9 @@ async fn run(stream: &mut TcpStream, client: &mut Client) {
             true => 0, // subscribers may stay silent
             false => client.server.config.runtime.timeout.load(Ordering::Relaxed),
         };
-        let _ = stream.set_read_timeout((timeout > 0).then(|| Duration::from_secs(timeout)));
+        let _ = stream
+            .tcp()
+            .set_read_timeout((timeout > 0).then(|| Duration::from_secs(timeout)));
         let n = match subscriber::read(stream, client, &mut chunk).await {
             Ok(0) | Err(_) => return,
             Ok(n) => n,
@@ -180,11 +185,11 @@ async fn run(stream: &mut TcpStream, client: &mut Client) {
                         drain(client, &mut pending, &mut out).await;
                         client.shard.make_durable().await;
                         if !durable(client, wal_failures, &mut out) {
-                            let _ = stream.write_all(&out).await;
+                            let _ = stream.send(&out).await;
                             return;
                         }
                         incr(&client.shard.stats.net_output_bytes, out.len() as u64);
-                        if stream.write_all(&out).await.is_err() {
+                        if stream.send(&out).await.is_err() {
                             return;
                         }
                         out.clear();
@@ -206,12 +211,12 @@ async fn run(stream: &mut TcpStream, client: &mut Client) {
         drain(client, &mut pending, &mut out).await;
         client.shard.make_durable().await;
         if !durable(client, wal_failures, &mut out) {
-            let _ = stream.write_all(&out).await;
+            let _ = stream.send(&out).await;
             return;
         }
         if !out.is_empty() {
             incr(&client.shard.stats.net_output_bytes, out.len() as u64);
-            if stream.write_all(&out).await.is_err() {
+            if stream.send(&out).await.is_err() {
                 return;
             }
             out.clear();
@@ -228,7 +233,7 @@ async fn run(stream: &mut TcpStream, client: &mut Client) {
 /// Starts one command: local and remote single-key commands are queued
 /// without waiting; anything else first waits for the queue, then runs.
 async fn run_command(
-    stream: &mut TcpStream,
+    stream: &mut Stream,
     client: &mut Client,
     args: Vec<Vec<u8>>,
     inbuf: &mut Vec<u8>,
@@ -258,7 +263,7 @@ async fn run_command(
             }
             let reply = if cmd.has_flag("blocking") {
                 // a blocked client whose peer goes away must leave the wait queues
-                let _ = stream.set_read_timeout(None);
+                let _ = stream.tcp().set_read_timeout(None);
                 let blocked = async { Some(commands::finish(client, cmd, args).await) };
                 let closed = async {
                     read_ahead(stream, inbuf).await;
@@ -288,7 +293,7 @@ async fn run_command(
 /// After MONITOR: stream every command the server runs until the client
 /// quits or goes away.
 async fn monitor_mode(
-    stream: &mut TcpStream,
+    stream: &mut Stream,
     mut feed: futures_channel::mpsc::UnboundedReceiver<Vec<u8>>,
 ) {
     use futures_lite::StreamExt;
@@ -308,13 +313,13 @@ async fn monitor_mode(
                         .first()
                         .is_some_and(|a| a.eq_ignore_ascii_case(b"quit"))
                     {
-                        let _ = stream.write_all(b"+OK\r\n").await;
+                        let _ = stream.send(b"+OK\r\n").await;
                         return;
                     }
                 }
             }
             Event::Line(Some(l)) => {
-                if stream.write_all(&l).await.is_err() {
+                if stream.send(&l).await.is_err() {
                     return;
                 }
             }

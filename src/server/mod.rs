@@ -4,6 +4,7 @@
 pub mod client;
 pub mod connection;
 pub mod subscriber;
+pub mod tls;
 
 use crate::config::Config;
 use crate::shard::mesh::Mesh;
@@ -164,7 +165,33 @@ struct Startup {
     ready: std::sync::mpsc::Sender<Result<usize, String>>,
     /// Released once every shard is ready (or startup failed).
     go: Arc<std::sync::Barrier>,
-    addr: String,
+    /// Plain listen address (`None`: TLS only).
+    addr: Option<String>,
+    /// TLS listen address and configuration, when TLS is on.
+    tls: Option<(String, Arc<rustls::ServerConfig>)>,
+}
+
+/// The listeners of one shard.
+struct Listeners {
+    plain: Option<glommio::net::TcpListener>,
+    tls: Option<(glommio::net::TcpListener, futures_rustls::TlsAcceptor)>,
+}
+
+/// Binds a shard's listeners (SO_REUSEPORT: every shard binds the same ports).
+fn bind(
+    addr: Option<&str>,
+    tls: Option<&(String, Arc<rustls::ServerConfig>)>,
+) -> Result<Listeners, String> {
+    let listen = |a: &str| {
+        glommio::net::TcpListener::bind(a).map_err(|e| format!("cannot listen on {a}: {e}"))
+    };
+    Ok(Listeners {
+        plain: addr.map(listen).transpose()?,
+        tls: match tls {
+            Some((a, config)) => Some((listen(a)?, config.clone().into())),
+            None => None,
+        },
+    })
 }
 
 /// Starts the executor of shard `id` on `placement`.
@@ -187,18 +214,16 @@ fn spawn_shard(
                     return;
                 }
             };
-            let listener = match glommio::net::TcpListener::bind(&s.addr) {
+            let listeners = match bind(s.addr.as_deref(), s.tls.as_ref()) {
                 Ok(l) => l,
                 Err(e) => {
-                    let _ = s
-                        .ready
-                        .send(Err(format!("cannot listen on {}: {e}", s.addr)));
+                    let _ = s.ready.send(Err(e));
                     return;
                 }
             };
             let _ = s.ready.send(Ok(id));
             s.go.wait();
-            serve_shard(shard, listener, s.state, stop).await;
+            serve_shard(shard, listeners, s.state, stop).await;
         })
         .map_err(|e| format!("cannot start executor for shard {id}: {e}"))
 }
@@ -211,9 +236,10 @@ fn log_configuration(config: &Config, addr: &str) {
         config.dir.display(),
     );
     log::info!(
-        "configuration: bind={} port={} dir={} shards={} sync={} sync_interval={}ms wal={} compression={} block_cache={} write_buffers={} hot_cache={} max_log_size={} maxclients={} config_file={}",
+        "configuration: bind={} port={} tls_port={} dir={} shards={} sync={} sync_interval={}ms wal={} compression={} block_cache={} write_buffers={} hot_cache={} max_log_size={} maxclients={} config_file={}",
         config.bind,
         config.port,
+        config.tls.port,
         config.dir.display(),
         config.shards,
         config.runtime.sync().name(),
@@ -254,7 +280,22 @@ pub fn run(config: Config) -> Result<(), String> {
         pubsub: Arc::new(crate::shard::pubsub::PubSub::new(config.clone())),
         saves: crate::storage::checkpoint::SaveState::new(crate::util::now_ms() / 1000),
     });
-    let addr = format!("{}:{}", config.bind, config.port);
+    let tls = match config.tls.port {
+        0 => None,
+        port => Some((
+            format!("{}:{port}", config.bind),
+            tls::server_config(&config.tls)?,
+        )),
+    };
+    let plain = (config.port != 0).then(|| format!("{}:{}", config.bind, config.port));
+    let addr = [
+        plain.clone(),
+        tls.as_ref().map(|(a, _)| format!("{a} (TLS)")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" and ");
     log_configuration(&config, &addr);
     let cpus = allowed_cpus();
     let pinned = shards <= cpus.len();
@@ -286,7 +327,8 @@ pub fn run(config: Config) -> Result<(), String> {
             state: state.clone(),
             ready: ready_tx.clone(),
             go: go.clone(),
-            addr: addr.clone(),
+            addr: plain.clone(),
+            tls: tls.clone(),
         };
         handles.push(spawn_shard(id, placement, startup, stop_rx)?);
     }
@@ -342,7 +384,7 @@ fn wait_for_signal(config: &Config) {
 
 async fn serve_shard(
     shard: Rc<Shard>,
-    listener: glommio::net::TcpListener,
+    listeners: Listeners,
     state: Arc<ServerState>,
     stop: futures_channel::oneshot::Receiver<()>,
 ) {
@@ -357,21 +399,19 @@ async fn serve_shard(
         glommio::timer::sleep(std::time::Duration::from_millis(2)).await;
     }
     shard.drop_markers();
-    let accept = async {
-        loop {
-            match listener.accept().await {
-                Ok(stream) => {
-                    glommio::spawn_local(connection::serve(stream, shard.clone(), state.clone()))
-                        .detach();
-                }
-                Err(e) => {
-                    log::warn!("shard {}: accept failed: {e}", shard.id);
-                    glommio::timer::sleep(std::time::Duration::from_millis(10)).await;
-                }
-            }
+    let plain = async {
+        match &listeners.plain {
+            Some(l) => accept_loop(l, None, &shard, &state).await,
+            None => std::future::pending().await,
         }
     };
-    futures_lite::future::or(accept, async {
+    let tls = async {
+        match &listeners.tls {
+            Some((l, acceptor)) => accept_loop(l, Some(acceptor), &shard, &state).await,
+            None => std::future::pending().await,
+        }
+    };
+    futures_lite::future::or(futures_lite::future::or(plain, tls), async {
         let _ = stop.await;
     })
     .await;
@@ -380,4 +420,36 @@ async fn serve_shard(
         log::error!("shard {}: final WAL sync failed: {e}", shard.id);
     }
     log::debug!("shard {} stopped", shard.id);
+}
+
+/// Accepts connections forever, each served by its own task; a TLS
+/// connection first completes its handshake in that task.
+async fn accept_loop(
+    listener: &glommio::net::TcpListener,
+    tls: Option<&futures_rustls::TlsAcceptor>,
+    shard: &Rc<Shard>,
+    state: &Arc<ServerState>,
+) {
+    loop {
+        match listener.accept().await {
+            Ok(tcp) => {
+                let (shard, state, tls) = (shard.clone(), state.clone(), tls.cloned());
+                glommio::spawn_local(async move {
+                    let stream = match tls {
+                        Some(acceptor) => match tls::accept(&acceptor, tcp).await {
+                            Some(s) => s,
+                            None => return,
+                        },
+                        None => tls::Stream::Plain(tcp),
+                    };
+                    connection::serve(stream, shard, state).await;
+                })
+                .detach();
+            }
+            Err(e) => {
+                log::warn!("shard {}: accept failed: {e}", shard.id);
+                glommio::timer::sleep(std::time::Duration::from_millis(10)).await;
+            }
+        }
+    }
 }

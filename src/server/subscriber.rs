@@ -3,12 +3,12 @@
 //! arrive, between (and while waiting for) commands.
 
 use super::client::Client;
+use super::tls::Stream;
 use crate::commands::Command;
 use crate::protocol::Reply;
 use crate::shard::incr;
 use crate::shard::pubsub::{confirmation, Kind, Outbox};
-use futures_lite::{AsyncReadExt, AsyncWriteExt};
-use glommio::net::TcpStream;
+use futures_lite::AsyncReadExt;
 use std::collections::BTreeSet;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -183,7 +183,7 @@ pub fn deliver_into(c: &Client, out: &mut Vec<u8>) {
 
 /// Reads from the socket; for a client that has subscribed, writes the
 /// messages that arrive while it waits.
-pub async fn read(stream: &mut TcpStream, c: &Client, chunk: &mut [u8]) -> std::io::Result<usize> {
+pub async fn read(stream: &mut Stream, c: &Client, chunk: &mut [u8]) -> std::io::Result<usize> {
     let Some(outbox) = c.pubsub.as_ref().map(|s| s.outbox.clone()) else {
         return stream.read(chunk).await;
     };
@@ -202,7 +202,7 @@ pub async fn read(stream: &mut TcpStream, c: &Client, chunk: &mut [u8]) -> std::
             Event::Messages => {
                 let bytes = outbox.take();
                 incr(&c.shard.stats.net_output_bytes, bytes.len() as u64);
-                stream.write_all(&bytes).await?;
+                stream.send(&bytes).await?;
             }
         }
     }
