@@ -65,7 +65,10 @@ fn full_disk_gives_errors_loses_nothing_acknowledged_and_keeps_reads() {
     let more = redis::cmd("SET").arg("more").arg("x").query::<()>(&mut r);
     if let Err(e) = &more {
         let e = e.to_string();
-        assert!(e.contains("No space left") || e.contains("write-ahead log"), "{e}");
+        assert!(
+            e.contains("No space left") || e.contains("write-ahead log"),
+            "{e}"
+        );
     }
     for k in &acked {
         assert_eq!(int(&mut r, &["STRLEN", k]), 100_000, "{k}");

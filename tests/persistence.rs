@@ -326,7 +326,10 @@ fn shard_file(s: &Server, shard: usize, prefix: &str, suffix: &str) -> std::path
 #[test]
 fn corrupt_rocksdb_manifest_is_a_startup_error_naming_the_shard() {
     let s = stopped_server_with_ssts(500);
-    let manifest = shard_file(&s, 1, "MANIFEST-", "");
+    // the MANIFEST named by CURRENT (an older one may still lie around)
+    let shard1 = s.data_dir().join("shard-1");
+    let current = std::fs::read_to_string(shard1.join("CURRENT")).unwrap();
+    let manifest = shard1.join(current.trim());
     scribble(&manifest);
     match start_or_fail(s.data_dir(), 2) {
         Err(err) => {
