@@ -39,6 +39,9 @@ struct Cli {
     /// Without a password, accept only loopback clients: yes or no [default: yes].
     #[arg(long, value_name = "yes|no", value_parser = parse_yes_no, help_heading = "Security")]
     protected_mode: Option<bool>,
+    /// File of ACL users (`user <name> on #<sha256> ~* +@all` lines), loaded at startup.
+    #[arg(long, value_name = "PATH", help_heading = "Security")]
+    aclfile: Option<PathBuf>,
     /// Maximum simultaneous clients [default: 10000].
     #[arg(long, help_heading = "Network")]
     maxclients: Option<u64>,
@@ -106,6 +109,7 @@ fn main() {
         enable_debug_command: cli.enable_debug_command,
         requirepass: cli.requirepass,
         protected_mode: cli.protected_mode,
+        aclfile: cli.aclfile,
     };
     let config = match Config::build(file, overrides) {
         Ok(c) => c,
