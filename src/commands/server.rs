@@ -281,7 +281,7 @@ fn command_info(c: &Command) -> Reply {
         Reply::Set(
             crate::config::acl::category_names(c)
                 .into_iter()
-                .map(|s| Reply::Simple(s))
+                .map(Reply::Simple)
                 .collect(),
         ),
         Reply::Set(vec![]),

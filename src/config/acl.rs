@@ -158,7 +158,7 @@ fn in_category(cat: &str) -> Option<Vec<&'static str>> {
 pub fn cat(category: Option<&str>) -> Option<Vec<String>> {
     match category {
         None => Some(CATEGORIES.iter().map(|s| s.to_string()).collect()),
-        Some(c) if c == "all" => None,
+        Some("all") => None,
         Some(c) => Some(in_category(c)?.into_iter().map(String::from).collect()),
     }
 }
