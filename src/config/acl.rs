@@ -753,33 +753,47 @@ impl Users {
     }
 
     /// Replaces every user with those of an aclfile; nothing changes on
-    /// error (which names the file and line).
+    /// error, which names the file and line in Redis's words.
     pub fn load_file(&self, path: &Path) -> Result<(), String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("Error loading ACLs, opening file '{}': {e}", path.display()))?;
+        let file = path.display();
+        let fail = |msg: String| {
+            Err(format!(
+                "{msg}. WARNING: ACL errors detected, no change to the previously active ACL rules was performed"
+            ))
+        };
         let mut users: BTreeMap<String, User> = BTreeMap::new();
-        users.insert("default".into(), User::default_user());
+        let mut seen = HashSet::new();
         for (i, line) in text.lines().enumerate() {
+            let n = i + 1;
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            let at = format!("{}:{}", path.display(), i + 1);
             let words: Vec<&str> = line.split_ascii_whitespace().collect();
             if words[0] != "user" || words.len() < 2 {
-                return Err(format!("{at}: line should start with user keyword"));
+                return fail(format!(
+                    "{file}:{n} should start with user keyword followed by the username"
+                ));
             }
             let name = words[1];
-            if users.contains_key(name) && name != "default" {
-                return Err(format!("{at}: Duplicate user '{name}' found"));
+            if !seen.insert(name) {
+                return fail(format!(
+                    "WARNING: Duplicate user '{name}' found on line {n}"
+                ));
             }
             let mut u = User::new(name);
             for w in &words[2..] {
-                u.apply(w.as_bytes())
-                    .map_err(|e| format!("{at}: Error in user declaration '{w}': {e}"))?;
+                if let Err(e) = u.apply(w.as_bytes()) {
+                    return fail(format!("{file}:{n}: {e}"));
+                }
             }
             users.insert(name.to_string(), u);
         }
+        users
+            .entry("default".into())
+            .or_insert_with(User::default_user);
         let mut t = self.table.write().unwrap_or_else(|e| e.into_inner());
         *t = users.into_iter().map(|(k, v)| (k, Arc::new(v))).collect();
         drop(t);
@@ -798,5 +812,51 @@ impl Users {
         std::fs::write(&tmp, text)
             .and_then(|_| std::fs::rename(&tmp, path))
             .map_err(|e| format!("{}: {e}", path.display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(rules: &str) -> User {
+        let mut u = User::new("u");
+        for r in rules.split(' ') {
+            u.apply(r.as_bytes()).unwrap();
+        }
+        u
+    }
+
+    #[test]
+    fn description_round_trips() {
+        for rules in [
+            "on >pw ~app:* +@read -@dangerous",
+            "+@all -@admin -get &ch*",
+            "-@all +get +set +config|get",
+            "nopass allkeys allchannels +@all",
+            "reset +@string -@write +incr",
+        ] {
+            let u = user(rules);
+            let line = u.describe();
+            let again = user(line.trim_start_matches("user u "));
+            assert_eq!(again.allowed, u.allowed, "{rules} -> {line}");
+            assert_eq!(again.describe(), line);
+            assert!(!line.contains("pw"), "{line}");
+        }
+    }
+
+    #[test]
+    fn only_hashes_are_kept_and_checked() {
+        let u = user("on >secret");
+        assert!(u.password_ok(b"secret") && !u.password_ok(b"other"));
+        assert_eq!(u.password_hashes(), [hex(&hash(b"secret"))]);
+        assert!(user("nopass").password_ok(b"anything"));
+        assert!(!User::new("x").password_ok(b""));
+    }
+
+    #[test]
+    fn the_default_user_is_unrestricted() {
+        assert!(User::default_user().unrestricted);
+        assert!(!user("+@all ~*").unrestricted);
     }
 }
