@@ -24,6 +24,7 @@ pub static COMMANDS: &[Command] = &[super::cmd(
 const SUBCOMMANDS: &[Subcommand] = &[
     ("cat", -2, cat),
     ("deluser", -3, deluser),
+    ("dryrun", -4, dryrun),
     ("genpass", -2, genpass),
     ("getuser", 3, getuser),
     ("help", 2, help),
@@ -95,6 +96,40 @@ fn deluser(c: &mut Client, a: &[Vec<u8>]) -> Reply {
     }
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
     Reply::Int(users_of(c).delete(&refs) as i64)
+}
+
+fn dryrun(c: &mut Client, a: &[Vec<u8>]) -> Reply {
+    let name = String::from_utf8_lossy(&a[2]);
+    let Some(u) = users_of(c).get(&name) else {
+        return Reply::err(format!("ERR User '{name}' not found"));
+    };
+    let Some(cmd) = super::lookup(&a[3]) else {
+        return Reply::err(format!(
+            "ERR Command '{}' not found",
+            String::from_utf8_lossy(&a[3])
+        ));
+    };
+    let args = &a[3..];
+    if !cmd.arity_ok(args.len()) {
+        return super::arity_error(cmd.name);
+    }
+    match u.check(cmd, args) {
+        None => Reply::ok(),
+        Some(d) => Reply::bulk(match d.reason {
+            "key" => format!(
+                "This user has no permissions to access the '{}' key",
+                d.object
+            ),
+            "channel" => format!(
+                "This user has no permissions to access the '{}' channel",
+                d.object
+            ),
+            _ => format!(
+                "This user has no permissions to run the '{}' command",
+                d.object
+            ),
+        }),
+    }
 }
 
 fn list(c: &mut Client, _a: &[Vec<u8>]) -> Reply {
@@ -193,6 +228,8 @@ fn help(_c: &mut Client, _a: &[Vec<u8>]) -> Reply {
         "    when no category is specified.",
         "DELUSER <username> [<username> ...]",
         "    Delete a list of users.",
+        "DRYRUN <username> <command> [<arg> ...]",
+        "    Returns whether the user can execute the given command without executing the command.",
         "GETUSER <username>",
         "    Get the user's details.",
         "GENPASS [<bits>]",
