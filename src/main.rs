@@ -54,6 +54,9 @@ struct Cli {
     /// Client certificates: yes, no, optional [default: yes with a CA, else no].
     #[arg(long, value_name = "yes|no|optional", help_heading = "TLS")]
     tls_auth_clients: Option<String>,
+    /// File of ACL users (`user <name> on #<sha256> ~* +@all` lines), loaded at startup.
+    #[arg(long, value_name = "PATH", help_heading = "Security")]
+    aclfile: Option<PathBuf>,
     /// Maximum simultaneous clients [default: 10000].
     #[arg(long, help_heading = "Network")]
     maxclients: Option<u64>,
@@ -126,6 +129,7 @@ fn main() {
         tls_key_file: cli.tls_key_file,
         tls_ca_cert_file: cli.tls_ca_cert_file,
         tls_auth_clients: cli.tls_auth_clients,
+        aclfile: cli.aclfile,
     };
     let config = match Config::build(file, overrides) {
         Ok(c) => c,

@@ -4,46 +4,11 @@
 //! refused without a password.
 
 mod common;
-use common::reference::start_redis_with;
+use common::reference::{mask_client_id, resp, session, start_redis_with};
 use common::*;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
-
-fn resp(args: &[&str]) -> Vec<u8> {
-    let mut v = format!("*{}\r\n", args.len()).into_bytes();
-    for a in args {
-        v.extend_from_slice(format!("${}\r\n{a}\r\n", a.len()).as_bytes());
-    }
-    v
-}
-
-/// Runs `script` on a fresh connection and returns all reply bytes.
-fn session(port: u16, script: &[&[&str]]) -> String {
-    let mut raw = Raw::connect(port);
-    let mut req = Vec::new();
-    for c in script {
-        req.extend(resp(c));
-    }
-    req.extend(resp(&["ECHO", "end-of-script"]));
-    raw.send(&req);
-    String::from_utf8_lossy(&raw.read_until(b"$13\r\nend-of-script\r\n")).into_owned()
-}
-
-/// HELLO's reply carries the connection id, which differs between servers.
-fn mask_client_id(s: &str) -> String {
-    let mut out = String::new();
-    let mut rest = s;
-    while let Some(at) = rest.find("$2\r\nid\r\n:") {
-        let start = at + "$2\r\nid\r\n:".len();
-        out.push_str(&rest[..start]);
-        let end = start + rest[start..].find("\r\n").unwrap();
-        out.push('N');
-        rest = &rest[end..];
-    }
-    out.push_str(rest);
-    out
-}
 
 #[test]
 fn auth_replies_match_redis_server() {

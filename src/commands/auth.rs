@@ -1,5 +1,6 @@
-//! Authentication: AUTH and the password check HELLO … AUTH shares. One
-//! user, `default`, with the `requirepass` password (kept as its SHA-256).
+//! Authentication: AUTH and the password check HELLO … AUTH shares, against
+//! the ACL users (`default` has the `requirepass` password; passwords are
+//! kept as SHA-256).
 
 use super::{cmd, syntax_error, Command, Exec::*};
 use crate::protocol::Reply;
@@ -26,22 +27,25 @@ fn wrongpass() -> Reply {
 
 /// Checks `user` / `password` and marks the client authenticated.
 pub fn login(c: &mut Client, user: &[u8], password: &[u8]) -> Result<(), Reply> {
-    let rt = &c.server.config.runtime;
-    if user != b"default" || !rt.password_ok(password) {
+    let name = String::from_utf8_lossy(user);
+    let found = c.server.config.runtime.users.get(&name);
+    let Some(u) = found.filter(|u| u.enabled && u.password_ok(password)) else {
         log::debug!(
             "client {}: authentication failed for user '{}'",
             c.handle.addr,
             String::from_utf8_lossy(user)
         );
+        super::acl::record_auth_failure(c, user);
         return Err(wrongpass());
-    }
+    };
+    c.set_user(u);
     c.authenticated = true;
     Ok(())
 }
 
 fn auth(c: &mut Client, a: &[Vec<u8>]) -> Reply {
     let result = match a.len() {
-        2 if !c.server.config.runtime.needs_auth() => {
+        2 if c.server.config.runtime.users.default_user().nopass => {
             return Reply::err("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?");
         }
         2 => login(c, b"default", &a[1]),

@@ -2,6 +2,7 @@
 //! (name, arity, flags, key positions, how to execute); the table drives
 //! arity errors, routing to the owning shard, fan-out and COMMAND replies.
 
+pub mod acl;
 pub mod admin;
 pub mod auth;
 pub mod bits;
@@ -153,6 +154,7 @@ pub fn all_commands() -> impl Iterator<Item = &'static Command> {
         persistence::COMMANDS,
         admin::COMMANDS,
         auth::COMMANDS,
+        acl::COMMANDS,
         keys::COMMANDS,
         strings::COMMANDS,
         bits::COMMANDS,
@@ -277,6 +279,17 @@ pub fn start(client: &mut Client, args: Args) -> Started {
     }
     if !client.authenticated && !cmd.has_flag("no_auth") {
         return Started::Ready(rejected(client, Some(cmd), auth::noauth()));
+    }
+    if !client.refresh_user() {
+        client.handle.kill();
+        return Started::Ready(Reply::err("ERR the user of this connection was deleted"));
+    }
+    if !client.user.unrestricted {
+        if let Some(e) = client.user.check(cmd, &args) {
+            transactions::queue_failed(client);
+            let reply = acl::denied(client, cmd, e);
+            return Started::Ready(rejected(client, Some(cmd), reply));
+        }
     }
     if client.pubsub.is_some() {
         if let Some(e) = crate::server::subscriber::rejects(client, cmd, &args) {

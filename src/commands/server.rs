@@ -227,45 +227,6 @@ fn shutdown(_c: &mut Client, a: &[Vec<u8>]) -> Reply {
     Reply::ok()
 }
 
-/// ACL categories derived from a command's flags and family.
-fn acl_categories(c: &Command) -> Vec<String> {
-    let mut cats = Vec::new();
-    for (flag, cat) in [
-        ("write", "@write"),
-        ("readonly", "@read"),
-        ("admin", "@admin"),
-        ("fast", "@fast"),
-    ] {
-        if c.has_flag(flag) {
-            cats.push(cat.to_string());
-        }
-    }
-    if !c.has_flag("fast") {
-        cats.push("@slow".into());
-    }
-    if c.has_flag("admin") {
-        cats.push("@dangerous".into());
-    }
-    let fam = match c.group {
-        "generic" => "@keyspace",
-        "string" => "@string",
-        "bitmap" => "@bitmap",
-        "connection" => "@connection",
-        "list" => "@list",
-        "hash" => "@hash",
-        "set" => "@set",
-        "sorted-set" => "@sortedset",
-        "json" => "@json",
-        "stream" => "@stream",
-        "pubsub" => "@pubsub",
-        _ => "",
-    };
-    if !fam.is_empty() {
-        cats.push(fam.into());
-    }
-    cats
-}
-
 fn command_info(c: &Command) -> Reply {
     let flags = c
         .flags
@@ -318,9 +279,9 @@ fn command_info(c: &Command) -> Reply {
         Reply::Int(c.last_key as i64),
         Reply::Int(c.step as i64),
         Reply::Set(
-            acl_categories(c)
+            crate::config::acl::category_names(c)
                 .into_iter()
-                .map(|s| Reply::Simple(s))
+                .map(Reply::Simple)
                 .collect(),
         ),
         Reply::Set(vec![]),

@@ -111,8 +111,11 @@ fn discard(c: &mut Client, _a: &[Vec<u8>]) -> Reply {
 }
 
 /// RESET: back to a fresh connection's state (no transaction, watches or
-/// subscriptions, database 0, RESP2, replies on).
+/// subscriptions, database 0, RESP2, replies on, the `default` user).
 fn reset(c: &mut Client, _a: &[Vec<u8>]) -> Reply {
+    let default = c.server.config.runtime.users.default_user();
+    c.authenticated = default.nopass && default.enabled;
+    c.set_user(default);
     c.multi = None;
     c.multi_error = false;
     unwatch_all(c);

@@ -2,6 +2,7 @@
 //! command-line flags that override it, and the settings CONFIG SET changes
 //! at run time.
 
+pub mod acl;
 pub mod registry;
 
 use serde::Deserialize;
@@ -168,6 +169,8 @@ pub struct ServerSection {
     pub requirepass: Option<String>,
     /// Without a password, refuse clients that are not on loopback.
     pub protected_mode: Option<bool>,
+    /// File of ACL users (ACL SAVE / ACL LOAD), loaded at startup.
+    pub aclfile: Option<PathBuf>,
 }
 
 /// The `storage:` section.
@@ -352,6 +355,8 @@ pub struct Runtime {
     pub requirepass: std::sync::RwLock<Option<[u8; 32]>>,
     /// `protected-mode`: without a password, only loopback clients.
     pub protected_mode: AtomicBool,
+    /// ACL users (`requirepass` is the `default` user's password).
+    pub users: acl::Users,
     /// `client-output-buffer-limit`: (hard bytes, soft bytes, soft seconds)
     /// for the classes normal, replica and pubsub ([`OBUF_PUBSUB`]), in that order.
     pub obuf_limits: [AtomicU64; 9],
@@ -399,23 +404,11 @@ pub fn password_hash(password: &str) -> [u8; 32] {
 }
 
 impl Runtime {
-    /// Whether `password` is the `requirepass` (always true when none is set).
-    pub fn password_ok(&self, password: &[u8]) -> bool {
-        use sha2::Digest;
-        let Some(want) = *self.requirepass.read().unwrap_or_else(|e| e.into_inner()) else {
-            return true;
-        };
-        let got: [u8; 32] = sha2::Sha256::digest(password).into();
-        // constant time: no early exit on the first differing byte
-        want.iter().zip(got).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
-    }
-
-    /// Whether clients must authenticate.
+    /// Whether new connections must authenticate: the `default` user has
+    /// a password or is disabled.
     pub fn needs_auth(&self) -> bool {
-        self.requirepass
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .is_some()
+        let d = self.users.default_user();
+        !d.nopass || !d.enabled
     }
 }
 
@@ -450,6 +443,8 @@ pub struct Config {
     pub enable_debug_command: String,
     /// TLS listener settings.
     pub tls: TlsConfig,
+    /// ACL file (ACL SAVE / LOAD), if any.
+    pub aclfile: Option<PathBuf>,
     /// Settings changeable at run time.
     pub runtime: Runtime,
 }
@@ -493,6 +488,8 @@ pub struct Overrides {
     pub tls_ca_cert_file: Option<PathBuf>,
     /// --tls-auth-clients
     pub tls_auth_clients: Option<String>,
+    /// --aclfile
+    pub aclfile: Option<PathBuf>,
 }
 
 impl Config {
@@ -536,8 +533,19 @@ impl Config {
         if port == 0 && tls.port == 0 {
             return Err("port 0 disables the plain listener: give a tls-port too".into());
         }
+        let requirepass = o
+            .requirepass
+            .or(f.server.requirepass)
+            .filter(|p| !p.is_empty())
+            .map(|p| password_hash(&p));
+        let aclfile = o.aclfile.or(f.server.aclfile);
+        let users = acl::Users::new(requirepass);
+        if let Some(p) = &aclfile {
+            users.load_file(p)?;
+        }
         Ok(Config {
             tls,
+            aclfile,
             bind: o
                 .bind
                 .or(f.server.bind)
@@ -578,12 +586,8 @@ impl Config {
                 latency_monitor_threshold: AtomicU64::new(0),
                 notify_keyspace_events: AtomicU32::new(0),
                 obuf_limits: OBUF_DEFAULTS.map(AtomicU64::new),
-                requirepass: std::sync::RwLock::new(
-                    o.requirepass
-                        .or(f.server.requirepass)
-                        .filter(|p| !p.is_empty())
-                        .map(|p| password_hash(&p)),
-                ),
+                requirepass: std::sync::RwLock::new(requirepass),
+                users,
                 protected_mode: AtomicBool::new(
                     o.protected_mode.or(f.server.protected_mode).unwrap_or(true),
                 ),

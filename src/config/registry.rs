@@ -170,12 +170,22 @@ pub static PARAMS: &[Param] = &[
         },
         set: Some(|c, v| {
             let hash = (!v.is_empty()).then(|| super::password_hash(v));
+            c.runtime.users.set_default_password(hash);
             *c.runtime
                 .requirepass
                 .write()
                 .unwrap_or_else(|e| e.into_inner()) = hash;
             Ok(())
         }),
+    },
+    Param {
+        name: "aclfile",
+        get: |c| {
+            c.aclfile
+                .as_ref()
+                .map_or(String::new(), |p| p.display().to_string())
+        },
+        set: None,
     },
     Param {
         name: "protected-mode",

@@ -40,6 +40,8 @@ pub struct ClientHandle {
     pub kill_waker: AtomicWaker,
     /// Subscribed channels, patterns and shard channels (CLIENT LIST sub/psub/ssub).
     pub subs: [AtomicU32; 3],
+    /// Name of the ACL user (CLIENT LIST user=).
+    pub user: Mutex<String>,
 }
 
 impl ClientHandle {
@@ -60,6 +62,7 @@ impl ClientHandle {
             killed: AtomicBool::new(false),
             kill_waker: AtomicWaker::new(),
             subs: Default::default(),
+            user: Mutex::new("default".into()),
         }
     }
 
@@ -91,7 +94,7 @@ impl ClientHandle {
         let [sub, psub, ssub] = self.subs.each_ref().map(|n| n.load(Ordering::Relaxed));
         let flags = if sub + psub + ssub > 0 { "P" } else { "N" };
         format!(
-            "id={} addr={} laddr={} fd=0 name={} age={} idle={} flags={flags} db={} sub={sub} psub={psub} ssub={ssub} multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={} shard={}",
+            "id={} addr={} laddr={} fd=0 name={} age={} idle={} flags={flags} db={} sub={sub} psub={psub} ssub={ssub} multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user={} redir=-1 resp={} lib-name={} lib-ver={} shard={}",
             self.id,
             self.addr,
             self.laddr,
@@ -100,6 +103,7 @@ impl ClientHandle {
             idle_ms / 1000,
             self.db.load(Ordering::Relaxed),
             self.last_cmd.lock().unwrap(),
+            self.user.lock().unwrap(),
             self.resp.load(Ordering::Relaxed),
             lib_name,
             lib_ver,
@@ -146,12 +150,19 @@ pub struct Client {
     pub current: crate::shard::keyspace::Current,
     /// Whether the client may run commands (AUTH done, or no password set).
     pub authenticated: bool,
+    /// The ACL user the client runs as (a snapshot; see [`Client::refresh_user`]).
+    pub user: Arc<crate::config::acl::User>,
+    /// [`Users::generation`](crate::config::acl::Users::generation) of `user`.
+    pub user_gen: u64,
 }
 
 impl Client {
     /// A client context for a new connection.
     pub fn new(handle: Arc<ClientHandle>, shard: Rc<Shard>, server: Arc<ServerState>) -> Client {
         let authenticated = !server.config.runtime.needs_auth();
+        let users = &server.config.runtime.users;
+        let user_gen = users.generation();
+        let user = users.default_user();
         Client {
             handle,
             db: 0,
@@ -171,6 +182,32 @@ impl Client {
             pubsub: None,
             current: ("", ""),
             authenticated,
+            user,
+            user_gen,
+        }
+    }
+
+    /// Runs as `user` from now on (AUTH, HELLO AUTH).
+    pub fn set_user(&mut self, user: Arc<crate::config::acl::User>) {
+        *self.handle.user.lock().unwrap() = user.name.clone();
+        self.user = user;
+        self.user_gen = self.server.config.runtime.users.generation();
+    }
+
+    /// Re-reads the client's user after an ACL change; false if the user
+    /// was deleted (the connection is then closed, as Redis does).
+    pub fn refresh_user(&mut self) -> bool {
+        let users = &self.server.config.runtime.users;
+        if self.user_gen == users.generation() {
+            return true;
+        }
+        self.user_gen = users.generation();
+        match users.get(&self.user.name) {
+            Some(u) => {
+                self.user = u;
+                true
+            }
+            None => false,
         }
     }
 

@@ -1,6 +1,6 @@
 //! The reference implementation: a real redis-server, and helpers to send
 //! the same commands to it and to DiskDB.
-use super::{err_text, free_port, Server};
+use super::{err_text, free_port, Raw, Server};
 use redis::Value;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -105,4 +105,41 @@ impl Pair {
             "{context}: {cmd:?}\n diskdb: {ours}\n redis:  {theirs}"
         );
     }
+}
+
+/// A command as RESP bytes.
+pub fn resp(args: &[&str]) -> Vec<u8> {
+    let mut v = format!("*{}\r\n", args.len()).into_bytes();
+    for a in args {
+        v.extend_from_slice(format!("${}\r\n{a}\r\n", a.len()).as_bytes());
+    }
+    v
+}
+
+/// Runs `script` on a fresh connection and returns all reply bytes, to be
+/// compared byte for byte with another server's.
+pub fn session(port: u16, script: &[&[&str]]) -> String {
+    let mut raw = Raw::connect(port);
+    let mut req = Vec::new();
+    for c in script {
+        req.extend(resp(c));
+    }
+    req.extend(resp(&["ECHO", "end-of-script"]));
+    raw.send(&req);
+    String::from_utf8_lossy(&raw.read_until(b"$13\r\nend-of-script\r\n")).into_owned()
+}
+
+/// HELLO's reply carries the connection id, which differs between servers.
+pub fn mask_client_id(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(at) = rest.find("$2\r\nid\r\n:") {
+        let start = at + "$2\r\nid\r\n:".len();
+        out.push_str(&rest[..start]);
+        let end = start + rest[start..].find("\r\n").unwrap();
+        out.push('N');
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
 }
