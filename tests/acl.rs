@@ -306,7 +306,13 @@ fn broken_aclfile_stops_startup_with_file_and_line() {
     let tmp = tempfile::tempdir().unwrap();
     let file = write_aclfile(tmp.path(), "user a on nopass\nnot-a-user line\n");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_diskdb"))
-        .args(["--aclfile", &file, "--port", "0", "--dir"])
+        .args([
+            "--aclfile",
+            &file,
+            "--port",
+            &free_port().to_string(),
+            "--dir",
+        ])
         .arg(tmp.path().join("data"))
         .output()
         .unwrap();
