@@ -404,3 +404,29 @@ fn every_command_with_nasty_arguments_gets_a_well_formed_reply() {
         started.elapsed()
     );
 }
+
+/// The `cargo fuzz` target's check (fuzz/fuzz_targets/parse_command_check.rs),
+/// compiled and run here so that the long-run target cannot rot.
+mod fuzz_target {
+    include!("../fuzz/fuzz_targets/parse_command_check.rs");
+}
+
+#[test]
+fn cargo_fuzz_target_check_holds_on_seeded_inputs() {
+    let mut rng = StdRng::seed_from_u64(0xF022_7A6E);
+    let valid = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nhello\r\nPING\r\n*1\r\n$4\r\nQUIT\r\n";
+    for _ in 0..20_000 {
+        let mut data = vec![rng.random::<u8>()];
+        if rng.random_bool(0.5) {
+            let n = rng.random_range(0..64);
+            data.extend((0..n).map(|_| rng.random::<u8>()));
+        } else {
+            data.extend_from_slice(valid);
+            for _ in 0..rng.random_range(0..3) {
+                let at = rng.random_range(1..data.len());
+                data[at] = rng.random();
+            }
+        }
+        fuzz_target::check(&data);
+    }
+}
