@@ -139,7 +139,7 @@ fn unauthenticated_clients_are_limited_like_redis() {
     let redis = start_redis_with(&["--requirepass", "pw"]);
     let diskdb = Server::start(2, &["--requirepass", "pw"]);
     let many: Vec<&str> = std::iter::once("ECHO")
-        .chain(std::iter::repeat("x").take(11))
+        .chain(std::iter::repeat_n("x", 11))
         .collect();
     let big = "y".repeat(20_000);
     for frame in [resp(&many), resp(&["ECHO", &big])] {

@@ -244,11 +244,13 @@ pub async fn lock_if_needed(c: &mut Client, cmd: &Command, args: &[Vec<u8>]) -> 
         return None; // one guarded job on the owner
     }
     if one_shard && first == c.shard.id {
-        let locks = c.shard.locks.borrow();
-        if locks
+        let free = c
+            .shard
+            .locks
+            .borrow()
             .conflict(c.db, keys.iter().map(Vec::as_slice), None)
-            .is_none()
-        {
+            .is_none();
+        if free {
             return None; // runs here without yielding to other commands
         }
     }

@@ -28,7 +28,7 @@ pub fn start_redis() -> RedisServer {
 pub fn start_redis_with(extra: &[&str]) -> RedisServer {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let child = Command::new("redis-server")
+    let mut child = Command::new("redis-server")
         .args(["--port", &port.to_string(), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1"])
         .args(extra)
         .arg("--dir")
@@ -46,6 +46,8 @@ pub fn start_redis_with(extra: &[&str]) -> RedisServer {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("redis-server did not start on port {port}");
 }
 
