@@ -51,7 +51,13 @@ impl Shard {
 
     /// Publishes the keyspace events for a write to `meta_key`.
     pub(super) fn notify_write(&self, meta_key: &[u8], deleted: bool) {
-        let Some(pubsub) = self.pubsub.get() else {
+        let off = self
+            .config
+            .runtime
+            .notify_keyspace_events
+            .load(std::sync::atomic::Ordering::Relaxed)
+            == 0;
+        let Some(pubsub) = self.pubsub.get().filter(|_| !off) else {
             return;
         };
         let Some((db, key)) = split_meta_key(meta_key) else {
