@@ -16,7 +16,9 @@
 //! Without `--keyspace`, `set`/`get` use one key per connection (`k<conn>`).
 //! With `--keyspace N`, every `set`/`get` picks a key from `k0..k{N-1}`
 //! by `--distribution`: `uniform`, or `zipf` (s = 0.99, rank 1 = `k0`, the
-//! hottest). Values are `--value-size` bytes: `x` repeated for the
+//! hottest). `--rb-keys` names the keys `key:%012d` instead, as
+//! redis-benchmark's `-r N` does, so `redis-benchmark -t get -r N` reads
+//! what `load` wrote. Values are `--value-size` bytes: `x` repeated for the
 //! per-connection keys, random bytes (incompressible) for `load` and for
 //! `set` over a keyspace, so disk figures are not flattered by compression.
 
@@ -39,6 +41,16 @@ struct Options {
     keyspace: Option<u64>,
     value_size: usize,
     distribution: String,
+    rb_keys: bool,
+}
+
+/// Name of key number `i` (`k<i>`, or redis-benchmark's `key:%012d`).
+fn key_name(i: u64, rb_keys: bool) -> String {
+    if rb_keys {
+        format!("key:{i:012}")
+    } else {
+        format!("k{i}")
+    }
 }
 
 fn parse_options() -> Options {
@@ -52,6 +64,7 @@ fn parse_options() -> Options {
         keyspace: None,
         value_size: 64,
         distribution: "uniform".into(),
+        rb_keys: false,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -76,6 +89,11 @@ fn parse_options() -> Options {
                     "--distribution is uniform or zipf, got '{v}'"
                 );
                 o.distribution = v
+            }
+            "--rb-keys" => {
+                o.rb_keys = true;
+                i += 1;
+                continue;
             }
             "--bench" => {
                 i += 1;
@@ -134,13 +152,14 @@ fn keyspace_batch(
     n: usize,
     sampler: &Sampler,
     value_size: usize,
+    rb_keys: bool,
     rng: &mut SmallRng,
     out: &mut Vec<u8>,
 ) {
     out.clear();
     let mut value = vec![0u8; value_size];
     for _ in 0..n {
-        let key = format!("k{}", sampler.sample(rng));
+        let key = key_name(sampler.sample(rng), rb_keys);
         match workload {
             "set" => {
                 rng.fill_bytes(&mut value);
@@ -322,6 +341,7 @@ fn main() {
         .map(|id| {
             let (port, workload, pipeline) = (o.port, o.workload.clone(), o.pipeline);
             let (keyspace, value_size, conns) = (o.keyspace, o.value_size, o.conns);
+            let rb_keys = o.rb_keys;
             let sampler = sampler.clone();
             std::thread::spawn(move || {
                 let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
@@ -340,7 +360,10 @@ fn main() {
                         let mut sent = 0;
                         while sent < pipeline && next < n {
                             rng.fill_bytes(&mut value);
-                            resp(&[b"SET", format!("k{next}").as_bytes(), &value], &mut req);
+                            resp(
+                                &[b"SET", key_name(next, rb_keys).as_bytes(), &value],
+                                &mut req,
+                            );
                             next += conns as u64;
                             sent += 1;
                         }
@@ -354,7 +377,9 @@ fn main() {
                 }
                 if let Some(sampler) = sampler {
                     while Instant::now() < deadline {
-                        keyspace_batch(&workload, pipeline, &sampler, value_size, &mut rng, &mut req);
+                        keyspace_batch(
+                            &workload, pipeline, &sampler, value_size, rb_keys, &mut rng, &mut req,
+                        );
                         let t = Instant::now();
                         s.write_all(&req).expect("write to server");
                         read_replies(&mut s, &mut buf, pipeline);
