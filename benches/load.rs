@@ -4,14 +4,27 @@
 //!
 //! ```text
 //! cargo bench --bench load -- --port 6380 --workload exec-cross \
-//!     [--conns 50] [--seconds 5] [--pipeline 1] [--subscribers 0]
+//!     [--conns 50] [--seconds 5] [--pipeline 1] [--subscribers 0] \
+//!     [--keyspace N] [--value-size 64] [--distribution uniform|zipf]
 //! ```
 //! Workloads: `exec-local` (MULTI, INCRBY ×2 on one shard, EXEC),
 //! `exec-cross` (the same with the two keys on different shards),
 //! `publish` (PUBLISH to a channel with `--subscribers` readers),
-//! `set`, `get`, `mset-cross` (MSET of two keys on different shards).
+//! `set`, `get`, `mset-cross` (MSET of two keys on different shards),
+//! `load` (SET each of `k0..k{N-1}` once, pipelined; ends when done).
+//!
+//! Without `--keyspace`, `set`/`get` use one key per connection (`k<conn>`).
+//! With `--keyspace N`, every `set`/`get` picks a key from `k0..k{N-1}`
+//! by `--distribution`: `uniform`, or `zipf` (s = 0.99, rank 1 = `k0`, the
+//! hottest). `--rb-keys` names the keys `key:%012d` instead, as
+//! redis-benchmark's `-r N` does, so `redis-benchmark -t get -r N` reads
+//! what `load` wrote. Values are `--value-size` bytes: `x` repeated for the
+//! per-connection keys, random bytes (incompressible) for `load` and for
+//! `set` over a keyspace, so disk figures are not flattered by compression.
 
 use diskdb::shard::routing::shard_of;
+use rand::rngs::SmallRng;
+use rand::{Rng, RngCore, SeedableRng};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -25,6 +38,19 @@ struct Options {
     seconds: u64,
     pipeline: usize,
     subscribers: usize,
+    keyspace: Option<u64>,
+    value_size: usize,
+    distribution: String,
+    rb_keys: bool,
+}
+
+/// Name of key number `i` (`k<i>`, or redis-benchmark's `key:%012d`).
+fn key_name(i: u64, rb_keys: bool) -> String {
+    if rb_keys {
+        format!("key:{i:012}")
+    } else {
+        format!("k{i}")
+    }
 }
 
 fn parse_options() -> Options {
@@ -35,6 +61,10 @@ fn parse_options() -> Options {
         seconds: 5,
         pipeline: 1,
         subscribers: 0,
+        keyspace: None,
+        value_size: 64,
+        distribution: "uniform".into(),
+        rb_keys: false,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -51,6 +81,20 @@ fn parse_options() -> Options {
             "--seconds" => o.seconds = num(&v),
             "--pipeline" => o.pipeline = num(&v).max(1) as usize,
             "--subscribers" => o.subscribers = num(&v) as usize,
+            "--keyspace" => o.keyspace = Some(num(&v).max(1)),
+            "--value-size" => o.value_size = num(&v) as usize,
+            "--distribution" => {
+                assert!(
+                    v == "uniform" || v == "zipf",
+                    "--distribution is uniform or zipf, got '{v}'"
+                );
+                o.distribution = v
+            }
+            "--rb-keys" => {
+                o.rb_keys = true;
+                i += 1;
+                continue;
+            }
             "--bench" => {
                 i += 1;
                 continue;
@@ -59,7 +103,72 @@ fn parse_options() -> Options {
         }
         i += 2;
     }
+    if o.workload == "load" {
+        assert!(o.keyspace.is_some(), "the load workload needs --keyspace N");
+    }
     o
+}
+
+/// Picks key indexes in `0..n`: uniform, or Zipf(s) by inverse CDF
+/// (binary search over the cumulative weights of ranks 1..=n).
+#[derive(Clone)]
+enum Sampler {
+    Uniform(u64),
+    Zipf(Arc<Vec<f64>>),
+}
+
+impl Sampler {
+    fn new(n: u64, distribution: &str) -> Sampler {
+        if distribution != "zipf" {
+            return Sampler::Uniform(n);
+        }
+        let s = 0.99;
+        let mut cdf = Vec::with_capacity(n as usize);
+        let mut sum = 0.0;
+        for rank in 1..=n {
+            sum += 1.0 / (rank as f64).powf(s);
+            cdf.push(sum);
+        }
+        for c in &mut cdf {
+            *c /= sum;
+        }
+        Sampler::Zipf(Arc::new(cdf))
+    }
+
+    fn sample(&self, rng: &mut SmallRng) -> u64 {
+        match self {
+            Sampler::Uniform(n) => rng.random_range(0..*n),
+            Sampler::Zipf(cdf) => {
+                let u: f64 = rng.random();
+                (cdf.partition_point(|&c| c < u) as u64).min(cdf.len() as u64 - 1)
+            }
+        }
+    }
+}
+
+/// `n` pipelined SET/GET requests on sampled keys (keyspace mode).
+fn keyspace_batch(
+    workload: &str,
+    n: usize,
+    sampler: &Sampler,
+    value_size: usize,
+    rb_keys: bool,
+    rng: &mut SmallRng,
+    out: &mut Vec<u8>,
+) {
+    out.clear();
+    let mut value = vec![0u8; value_size];
+    for _ in 0..n {
+        let key = key_name(sampler.sample(rng), rb_keys);
+        match workload {
+            "set" => {
+                rng.fill_bytes(&mut value);
+                resp(&[b"SET", key.as_bytes(), &value], out);
+            }
+            "get" => resp(&[b"GET", key.as_bytes()], out),
+            other => panic!("workload {other} does not take --keyspace (use set, get or load)"),
+        }
+    }
 }
 
 fn resp(args: &[&[u8]], out: &mut Vec<u8>) {
@@ -133,7 +242,7 @@ fn key_pair(prefix: &str, cross: bool) -> (String, String) {
 }
 
 /// One unit of work for connection `id`: the request and its reply count.
-fn unit(workload: &str, id: usize) -> (Vec<u8>, usize) {
+fn unit(workload: &str, id: usize, value_size: usize) -> (Vec<u8>, usize) {
     let mut out = Vec::new();
     let n = match workload {
         "exec-local" | "exec-cross" => {
@@ -162,7 +271,7 @@ fn unit(workload: &str, id: usize) -> (Vec<u8>, usize) {
         }
         "set" => {
             resp(
-                &[b"SET", format!("k{id}").as_bytes(), &[b'x'; 64]],
+                &[b"SET", format!("k{id}").as_bytes(), &vec![b'x'; value_size]],
                 &mut out,
             );
             1
@@ -223,22 +332,71 @@ fn main() {
     while ready.load(Ordering::SeqCst) < o.subscribers as u64 {
         std::thread::sleep(Duration::from_millis(10));
     }
+    let sampler = o
+        .keyspace
+        .filter(|_| o.workload != "load")
+        .map(|n| Sampler::new(n, &o.distribution));
     let deadline = Instant::now() + Duration::from_secs(o.seconds);
     let workers: Vec<_> = (0..o.conns)
         .map(|id| {
             let (port, workload, pipeline) = (o.port, o.workload.clone(), o.pipeline);
+            let (keyspace, value_size, conns) = (o.keyspace, o.value_size, o.conns);
+            let rb_keys = o.rb_keys;
+            let sampler = sampler.clone();
             std::thread::spawn(move || {
                 let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
                 s.set_nodelay(true).unwrap();
-                let (one, replies) = unit(&workload, id);
-                let req = one.repeat(pipeline);
+                let mut rng = SmallRng::seed_from_u64(0x5eed ^ (id as u64) << 20);
                 let mut buf = Vec::new();
                 let mut lat = Vec::new();
+                let mut req = Vec::new();
+                if workload == "load" {
+                    // This connection's keys: id, id + conns, id + 2·conns, …
+                    let n = keyspace.unwrap();
+                    let mut value = vec![0u8; value_size];
+                    let mut next = id as u64;
+                    while next < n {
+                        req.clear();
+                        let mut sent = 0;
+                        while sent < pipeline && next < n {
+                            rng.fill_bytes(&mut value);
+                            resp(
+                                &[b"SET", key_name(next, rb_keys).as_bytes(), &value],
+                                &mut req,
+                            );
+                            next += conns as u64;
+                            sent += 1;
+                        }
+                        let t = Instant::now();
+                        s.write_all(&req).expect("write to server");
+                        read_replies(&mut s, &mut buf, sent);
+                        let per_op = t.elapsed().as_micros() as u64 * 1000 / sent as u64;
+                        lat.extend(std::iter::repeat_n(per_op, sent));
+                    }
+                    return lat;
+                }
+                if let Some(sampler) = sampler {
+                    while Instant::now() < deadline {
+                        keyspace_batch(
+                            &workload, pipeline, &sampler, value_size, rb_keys, &mut rng, &mut req,
+                        );
+                        let t = Instant::now();
+                        s.write_all(&req).expect("write to server");
+                        read_replies(&mut s, &mut buf, pipeline);
+                        let per_op = t.elapsed().as_micros() as u64 * 1000 / pipeline as u64;
+                        lat.extend(std::iter::repeat_n(per_op, pipeline));
+                    }
+                    return lat;
+                }
+                let (one, replies) = unit(&workload, id, value_size);
+                let req = one.repeat(pipeline);
                 while Instant::now() < deadline {
                     let t = Instant::now();
                     s.write_all(&req).expect("write to server");
                     read_replies(&mut s, &mut buf, replies * pipeline);
-                    lat.push(t.elapsed().as_micros() as u64 * 1000 / pipeline as u64);
+                    for _ in 0..pipeline {
+                        lat.push(t.elapsed().as_micros() as u64 * 1000 / pipeline as u64);
+                    }
                 }
                 lat
             })
@@ -255,9 +413,10 @@ fn main() {
         let _ = s.join();
     }
     lat.sort_unstable();
-    let ops = lat.len() as f64 * o.pipeline as f64 / secs;
+    // One latency sample per op (a pipelined batch counts each of its ops).
+    let ops = lat.len() as f64 / secs;
     println!(
-        "workload={} conns={} pipeline={} subscribers={} ops/s={:.0} p50={:.3}ms p99={:.3}ms p99.9={:.3}ms deliveries/s={:.0}",
+        "workload={} conns={} pipeline={} subscribers={} ops/s={:.0} p50={:.3}ms p99={:.3}ms p99.9={:.3}ms deliveries/s={:.0} keyspace={} distribution={} value-size={} ops={} seconds={:.1}",
         o.workload,
         o.conns,
         o.pipeline,
@@ -267,5 +426,10 @@ fn main() {
         percentile(&lat, 0.99) / 1000.0,
         percentile(&lat, 0.999) / 1000.0,
         delivered.load(Ordering::Relaxed) as f64 / secs,
+        o.keyspace.map_or("per-conn".to_string(), |n| n.to_string()),
+        o.distribution,
+        o.value_size,
+        lat.len(),
+        secs,
     );
 }
