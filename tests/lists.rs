@@ -2,25 +2,13 @@
 //! errors, lists on both shards, cross-shard moves, blocking pops woken by
 //! other connections, timeouts, durability across kill -9.
 mod common;
-use common::{q, q_err, settle, spawn_command, Raw, Server};
+use common::{q, q_err, query as run, settle, spawn_command, Raw, Server, WRONGTYPE};
 use redis::Value;
 use std::thread;
 use std::time::{Duration, Instant};
 
-const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
-
 fn server() -> Server {
     Server::start(2, &[])
-}
-
-/// Runs a command expected to succeed and converts its reply.
-fn run<T: redis::FromRedisValue>(c: &mut redis::Connection, args: &[&str]) -> T {
-    let mut cmd = redis::cmd(args[0]);
-    for a in &args[1..] {
-        cmd.arg(*a);
-    }
-    cmd.query(c)
-        .unwrap_or_else(|e| panic!("{args:?} failed: {e}"))
 }
 
 fn range(c: &mut redis::Connection, key: &str) -> Vec<String> {

@@ -1,21 +1,11 @@
 //! Sorted-set commands against the real server (two shards): every
 //! command, errors, cross-shard algebra, large sets, durability, RESP3.
 mod common;
-use common::{q_err, Raw, Server};
-use redis::{FromRedisValue, Value};
+use common::{q_err, query as run, Raw, Server, WRONGTYPE};
+use redis::Value;
 
 fn server() -> Server {
     Server::start(2, &[])
-}
-
-/// Runs a command and converts the reply.
-fn run<T: FromRedisValue>(c: &mut redis::Connection, args: &[&str]) -> T {
-    let mut cmd = redis::cmd(args[0]);
-    for a in &args[1..] {
-        cmd.arg(*a);
-    }
-    cmd.query(c)
-        .unwrap_or_else(|e| panic!("{args:?} failed: {e}"))
 }
 
 fn int(c: &mut redis::Connection, args: &[&str]) -> i64 {
@@ -29,8 +19,6 @@ fn strs(c: &mut redis::Connection, args: &[&str]) -> Vec<String> {
 fn opt(c: &mut redis::Connection, args: &[&str]) -> Option<String> {
     run(c, args)
 }
-
-const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
 
 #[test]
 fn zadd_flags_and_errors() {

@@ -80,7 +80,8 @@ pub struct TxCtx {
     pub id: TxId,
     coordinator: Rc<Shard>,
     held: BTreeMap<usize, Vec<DbKey>>,
-    /// Shards that ran work of this operation.
+    /// Shards that ran work of this operation (for an abandoned operation,
+    /// whose last pieces of work may not have answered yet).
     touched: RefCell<BTreeSet<usize>>,
     /// Each shard's captured writes, deposited as its work finishes.
     parts: Parts,
@@ -429,9 +430,11 @@ pub async fn commit(ctx: &TxCtx) {
     ctx.done.set(true);
     let coord = ctx.coordinator.clone();
     let id = ctx.id;
-    let mut shards: BTreeSet<usize> = ctx.held.keys().copied().collect();
-    shards.extend(ctx.touched.borrow().iter().copied());
+    // every piece of work has answered, so its writes are in `parts`: only
+    // shards holding keys or with a part need a commit message
     let mut parts = ctx.take_parts();
+    let mut shards: BTreeSet<usize> = ctx.held.keys().copied().collect();
+    shards.extend(parts.keys().copied());
     let intent = parts.len() >= 2;
     if intent {
         let list: Vec<(usize, Vec<u8>)> = parts.iter().map(|(s, b)| (*s, b.clone())).collect();
