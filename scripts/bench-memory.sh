@@ -8,7 +8,7 @@
 # throughput over the loaded keys (redis-benchmark -t get -r N, P=1 and P=16,
 # plus the harness's uniform GET with p99).
 #
-#   [N=1000000] [D=1024] [SHARDS=n] [SECS=5] scripts/bench-memory.sh
+#   [N=1000000] [D=1024] [SHARDS=n] [SECS=5] [DISKDB_FLAGS="--hot-cache-size 128MB"] scripts/bench-memory.sh
 #
 # Needs about 2 × N × D bytes of free disk under $TMPDIR (default /tmp).
 set -euo pipefail
@@ -25,7 +25,7 @@ work=$(mktemp -d); dpid=; rpid=
 trap 'kill $dpid $rpid 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 dport=$((20000 + RANDOM % 10000)); rport=$((dport + 1))
 mkdir -p "$work/redis"
-taskset -c "$CPUS" "$BIN" --port $dport --dir "$work/diskdb" --shards "$SHARDS" --loglevel warn & dpid=$!
+taskset -c "$CPUS" "$BIN" --port $dport --dir "$work/diskdb" --shards "$SHARDS" --loglevel warn ${DISKDB_FLAGS:-} & dpid=$!
 taskset -c "$CPUS" redis-server --port $rport --dir "$work/redis" --save "" --appendonly yes --appendfsync everysec --logfile "$work/redis.log" & rpid=$!
 for p in $dport $rport; do
   for _ in $(seq 100); do redis-cli -p "$p" ping >/dev/null 2>&1 && break; sleep 0.1; done
@@ -64,4 +64,4 @@ r=$(taskset -c "$CPUS" "$LOAD" --port $rport --workload get --keyspace "$N" --rb
 printf "%-28s %12s %12s %8s\n" "harness uniform ops/s" "$(echo "$d" | field ops/s)" "$(echo "$r" | field ops/s)" "$(ratio "$(echo "$d" | field ops/s)" "$(echo "$r" | field ops/s)")"
 printf "%-28s %12s %12s\n" "harness uniform p99" "$(echo "$d" | field p99)" "$(echo "$r" | field p99)"
 printf "%-28s %12s %12s\n" "RSS MB after GETs" "$(mb $(( $(rss_kb $dpid) * 1024 )))" "$(mb $(( $(rss_kb $rpid) * 1024 )))"
-echo "(N=$N D=$D raw=$(mb $raw) MB cpus=$CPUS shards=$SHARDS; DiskDB defaults: block cache 256MB, hot cache 64MB, write buffers 128MB, lz4; redis appendonly yes everysec, no RDB)"
+echo "(N=$N D=$D raw=$(mb $raw) MB cpus=$CPUS shards=$SHARDS; DiskDB defaults${DISKDB_FLAGS:+ with $DISKDB_FLAGS} (see --help), lz4; redis appendonly yes everysec, no RDB)"

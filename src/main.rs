@@ -4,6 +4,12 @@ use clap::Parser;
 use diskdb::config::{ByteSize, Compression, Config, FileConfig, Millis, Overrides, SyncPolicy};
 use std::path::PathBuf;
 
+/// jemalloc for Rust and (unprefixed) for RocksDB's C++ allocations: less
+/// fragmentation under block-cache churn and cheaper small allocations than
+/// glibc's malloc (figures in benches/RESULTS.md).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// A Redis-compatible server that keeps every byte on disk in RocksDB.
 #[derive(Parser, Debug)]
 #[command(
@@ -69,9 +75,15 @@ struct Cli {
     /// Block compression: lz4, snappy, zstd, none [default: lz4].
     #[arg(long, value_parser = parse_compression, help_heading = "Storage")]
     compression: Option<Compression>,
-    /// Shared block cache size, e.g. 256MB [default: 256MB].
+    /// Block cache shared by all shards, memtables included, e.g. 1GB [default: 128MB].
     #[arg(long, value_parser = parse_size, help_heading = "Tuning")]
     block_cache_size: Option<ByteSize>,
+    /// Memtable budget shared by all shards, charged to the block cache [default: 64MB].
+    #[arg(long, value_parser = parse_size, help_heading = "Tuning")]
+    write_buffer_size: Option<ByteSize>,
+    /// Hot-key cache (decoded records, split between shards), e.g. 512MB [default: 128MB].
+    #[arg(long, value_parser = parse_size, help_heading = "Tuning")]
+    hot_cache_size: Option<ByteSize>,
     /// WAL fsync policy: always, everysec, no [default: everysec].
     #[arg(long, value_parser = parse_sync, help_heading = "Durability")]
     sync: Option<SyncPolicy>,
@@ -120,6 +132,8 @@ fn main() {
         sync_interval: cli.sync_interval,
         compression: cli.compression,
         block_cache_size: cli.block_cache_size,
+        write_buffer_size: cli.write_buffer_size,
+        hot_cache_size: cli.hot_cache_size,
         maxclients: cli.maxclients,
         enable_debug_command: cli.enable_debug_command,
         requirepass: cli.requirepass,

@@ -51,20 +51,20 @@ fi
 block=$(( mem * 30 / 100 ))
 hot=$(( mem * 10 / 100 ))
 wb=$(( 64 * 1048576 * shards ))
-[ "$wb" -le $(( mem / 10 )) ] || wb=$(( mem / 10 ))
+[ "$wb" -le $(( block / 3 )) ] || wb=$(( block / 3 ))
 log=$(( wb * 3 ))
 
 echo "diskdb:"
-echo "  ${taskset}diskdb --shards $shards --block-cache-size $(mb $block)"
+echo "  ${taskset}diskdb --shards $shards --block-cache-size $(mb $block) --hot-cache-size $(mb $hot) --write-buffer-size $(mb $wb)"
 if [ -n "$taskset" ]; then
   say "--shards $shards, CPUs $nodes-$(( cpus - 1 ))" "one shard per core, leaving core(s) 0-$(( nodes - 1 )) for the NIC's IRQs"
 else
   say "--shards $shards" "one shard (executor + RocksDB) per core"
 fi
-say "--block-cache-size $(mb $block)" "~30% of RAM for compressed blocks, shared by all shards"
-echo "  diskdb.conf, storage: / persistence: sections"
-say "hot_cache_size: $(mb $hot)" "~10% of RAM for decoded hot keys, split between shards"
-say "write_buffer_size: $(mb $wb)" "64 MB of memtables per shard, at most 10% of RAM"
+say "--block-cache-size $(mb $block)" "~30% of RAM for uncompressed blocks of all shards, memtables included"
+say "--hot-cache-size $(mb $hot)" "~10% of RAM for decoded hot keys, split between shards"
+say "--write-buffer-size $(mb $wb)" "64 MB of memtables per shard, at most a third of the block cache"
+echo "  diskdb.conf, persistence: section"
 say "max_log_size: $(mb $log)" "3 × write_buffer_size: WAL size that forces a flush"
 if [ "$nodes" -gt 1 ]; then
   say "(one diskdb per NUMA node, or numactl --interleave=all)" "$nodes NUMA nodes: keep each shard's memory near its core"

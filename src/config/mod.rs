@@ -364,6 +364,15 @@ pub struct Runtime {
     pub checkpoint_keep: AtomicU64,
 }
 
+/// Default RocksDB block cache shared by all shards (benches/RESULTS.md,
+/// "Memory budget", has the measurements behind the three defaults).
+pub const DEFAULT_BLOCK_CACHE_SIZE: u64 = 128 << 20;
+/// Default memtable budget shared by all shards (charged to the block
+/// cache, so it is part of the block cache's size, not on top of it).
+pub const DEFAULT_WRITE_BUFFER_SIZE: u64 = 64 << 20;
+/// Default hot-key cache, split between shards.
+pub const DEFAULT_HOT_CACHE_SIZE: u64 = 128 << 20;
+
 /// Index of the pubsub class in [`Runtime::obuf_limits`] (normal = 0, replica = 1).
 pub const OBUF_PUBSUB: usize = 2;
 
@@ -470,6 +479,10 @@ pub struct Overrides {
     pub compression: Option<Compression>,
     /// --block-cache-size
     pub block_cache_size: Option<ByteSize>,
+    /// --write-buffer-size
+    pub write_buffer_size: Option<ByteSize>,
+    /// --hot-cache-size
+    pub hot_cache_size: Option<ByteSize>,
     /// --maxclients
     pub maxclients: Option<u64>,
     /// --enable-debug-command
@@ -566,9 +579,15 @@ impl Config {
             block_cache_size: o
                 .block_cache_size
                 .or(f.storage.block_cache_size)
-                .map_or(256 << 20, |s| s.0),
-            write_buffer_size: f.storage.write_buffer_size.map_or(128 << 20, |s| s.0),
-            hot_cache_size: f.storage.hot_cache_size.map_or(64 << 20, |s| s.0),
+                .map_or(DEFAULT_BLOCK_CACHE_SIZE, |s| s.0),
+            write_buffer_size: o
+                .write_buffer_size
+                .or(f.storage.write_buffer_size)
+                .map_or(DEFAULT_WRITE_BUFFER_SIZE, |s| s.0),
+            hot_cache_size: o
+                .hot_cache_size
+                .or(f.storage.hot_cache_size)
+                .map_or(DEFAULT_HOT_CACHE_SIZE, |s| s.0),
             config_file: path,
             enable_debug_command: debug,
             runtime: Runtime {

@@ -58,12 +58,17 @@ impl<'a> Db<'a> {
                     .engine
                     .get(Cf::Meta, &mk)
                     .map_err(|e| storage_error(key, e))?;
-                let Some(raw) = raw else { return Ok(None) };
-                let raw: std::rc::Rc<[u8]> = raw.into();
+                // absent keys are cached too (as an empty record, which no
+                // meta record encodes to): every write of a key passes
+                // through put/delete, which replace the entry
+                let raw: std::rc::Rc<[u8]> = raw.map_or_else(|| std::rc::Rc::from([]), Into::into);
                 self.shard.hot.borrow_mut().insert(mk, raw.clone());
                 raw
             }
         };
+        if raw.is_empty() {
+            return Ok(None);
+        }
         let meta = Meta::decode(&raw).ok_or_else(|| storage_error(key, "corrupt meta record"))?;
         Ok((!meta.is_expired(crate::util::now_ms())).then_some(meta))
     }

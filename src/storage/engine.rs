@@ -114,6 +114,10 @@ impl Engine {
         // After a crash or power loss the WAL may end in a torn, unsynced
         // record: replay up to it (RocksDB's default, stated explicitly).
         db_opts.set_wal_recovery_mode(DBRecoveryMode::PointInTime);
+        // Only the shard's own thread writes: skip the concurrent
+        // memtable insert path and the write thread's spinning.
+        db_opts.set_allow_concurrent_memtable_write(false);
+        db_opts.set_enable_write_thread_adaptive_yield(false);
 
         let cf_opts = |cf: Cf| {
             let mut o = Options::default();
@@ -129,6 +133,12 @@ impl Engine {
             // and flush each one as soon as it is full.
             o.set_max_write_buffer_number(4);
             o.set_min_write_buffer_number_to_merge(1);
+            if matches!(cf, Cf::Meta | Cf::Data) {
+                // point reads of keys that are not in the memtable (most of
+                // them, once the data outgrows it) skip the skiplist search
+                o.set_memtable_prefix_bloom_ratio(0.05);
+                o.set_memtable_whole_key_filtering(true);
+            }
             if matches!(cf, Cf::Data | Cf::ZScore) {
                 let s = slot.clone();
                 o.set_compaction_filter(

@@ -1,75 +1,118 @@
-//! The hot set in memory: a per-shard LRU of encoded meta records (for
+//! The hot set in memory: a per-shard cache of encoded meta records (for
 //! strings, the value itself), so repeated reads of hot keys skip RocksDB.
 //! Write-through: every staged put refreshes the entry, every delete drops
 //! it; a failed write or a flush clears the whole cache.
+//!
+//! Eviction is S3-FIFO (the `quick_cache` crate) rather than LRU: a hit only
+//! bumps a counter instead of relinking a list, which measured 10-17% of a
+//! shard's CPU under pipelined GET/INCR with LRU, and a one-off scan cannot
+//! flush the frequently used keys out.
 
-use lru::LruCache;
+use quick_cache::unsync::Cache;
+use quick_cache::{OptionsBuilder, Weighter};
 use std::rc::Rc;
 
-/// Bytes charged per entry on top of key and value (map + list overhead).
+/// Bytes charged per entry on top of its two allocations (table slot,
+/// slab entry, S3-FIFO bookkeeping).
 const ENTRY_OVERHEAD: usize = 64;
 
-/// A size-bounded LRU from meta key to encoded meta record.
+/// Expected bytes per entry, to pre-size the table.
+const TYPICAL_ENTRY: usize = 512;
+
+/// What the allocator really hands out for `n` bytes: jemalloc rounds a
+/// request up to one of four size classes per power of two. Charging this
+/// keeps the cache's RSS within its budget (1 KB values sit in 1,280-byte
+/// blocks; charging only the bytes let a 128 MB cache use 174 MB).
+fn allocated(n: usize) -> usize {
+    if n <= 16 {
+        return 16;
+    }
+    let spacing = (n.next_power_of_two() / 8).max(16);
+    n.div_ceil(spacing) * spacing
+}
+
+/// The bytes an entry costs: key vector, reference-counted value (two
+/// counters before the bytes) and overhead.
+fn cost(key: &[u8], value: &[u8]) -> usize {
+    allocated(key.len()) + allocated(value.len() + 16) + ENTRY_OVERHEAD
+}
+
+/// Charges each entry what it occupies in memory.
+#[derive(Clone)]
+struct ByteCost;
+
+impl Weighter<Vec<u8>, Rc<[u8]>> for ByteCost {
+    fn weight(&self, key: &Vec<u8>, value: &Rc<[u8]>) -> u64 {
+        cost(key, value) as u64
+    }
+}
+
+type Inner = Cache<
+    Vec<u8>,
+    Rc<[u8]>,
+    ByteCost,
+    ahash::RandomState,
+    quick_cache::unsync::DefaultLifecycle<Vec<u8>, Rc<[u8]>>,
+>;
+
+/// A size-bounded cache from meta key to encoded meta record.
 pub struct HotCache {
-    map: LruCache<Vec<u8>, Rc<[u8]>>,
-    bytes: usize,
+    map: Option<Inner>,
     capacity: usize,
 }
 
 impl HotCache {
     /// An empty cache holding at most `capacity` bytes (0 disables it).
     pub fn new(capacity: usize) -> HotCache {
-        HotCache {
-            map: LruCache::unbounded(),
-            bytes: 0,
-            capacity,
-        }
+        let map = (capacity > 0).then(|| {
+            let options = OptionsBuilder::new()
+                .estimated_items_capacity((capacity / TYPICAL_ENTRY).max(16))
+                .weight_capacity(capacity as u64)
+                .build()
+                .expect("valid hot cache options");
+            Cache::with_options(
+                options,
+                ByteCost,
+                ahash::RandomState::new(),
+                Default::default(),
+            )
+        });
+        HotCache { map, capacity }
     }
 
-    fn cost(key: &[u8], value: &[u8]) -> usize {
-        key.len() + value.len() + ENTRY_OVERHEAD
-    }
-
-    /// The cached record of a meta key, marking it recently used.
+    /// The cached record of a meta key, counting the hit.
     pub fn get(&mut self, key: &[u8]) -> Option<Rc<[u8]>> {
-        self.map.get(key).cloned()
+        self.map.as_ref()?.get(key).cloned()
     }
 
-    /// Caches a record, evicting the least recently used beyond capacity.
+    /// Caches a record, evicting others beyond capacity. A record larger
+    /// than an eighth of the cache is not kept (nor is an older copy).
     pub fn insert(&mut self, key: Vec<u8>, value: Rc<[u8]>) {
-        let cost = Self::cost(&key, &value);
-        if cost > self.capacity / 8 {
-            self.remove(&key);
+        let Some(map) = self.map.as_mut() else { return };
+        if cost(&key, &value) > self.capacity / 8 {
+            map.remove(key.as_slice());
             return;
         }
-        self.bytes += cost;
-        if let Some((k, old)) = self.map.push(key, value) {
-            self.bytes -= Self::cost(&k, &old);
-        }
-        while self.bytes > self.capacity {
-            match self.map.pop_lru() {
-                Some((k, v)) => self.bytes -= Self::cost(&k, &v),
-                None => break,
-            }
-        }
+        map.insert(key, value);
     }
 
     /// Drops a key.
     pub fn remove(&mut self, key: &[u8]) {
-        if let Some(v) = self.map.pop(key) {
-            self.bytes -= Self::cost(key, &v);
+        if let Some(map) = self.map.as_mut() {
+            map.remove(key);
         }
     }
 
     /// Drops everything.
     pub fn clear(&mut self) {
-        self.map.clear();
-        self.bytes = 0;
+        if let Some(map) = self.map.as_mut() {
+            map.clear();
+        }
     }
 
     /// Bytes currently charged.
     pub fn used(&self) -> usize {
-        self.bytes
+        self.map.as_ref().map_or(0, |m| m.weight() as usize)
     }
 }
 
@@ -78,17 +121,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn evicts_least_recently_used_within_budget() {
-        let mut c = HotCache::new(1000);
-        for i in 0..20u8 {
-            c.insert(vec![i], Rc::from(vec![0u8; 36]));
+    fn charges_allocator_size_classes() {
+        assert_eq!(allocated(1), 16);
+        assert_eq!(allocated(1024), 1024);
+        assert_eq!(allocated(1040), 1280);
+        assert_eq!(allocated(100), 112);
+        assert_eq!(allocated(4097), 5120);
+    }
+
+    #[test]
+    fn evicts_within_budget_and_keeps_frequent_keys() {
+        let mut c = HotCache::new(100_000);
+        let key = |i: u32| i.to_be_bytes().to_vec();
+        c.insert(b"hot".to_vec(), Rc::from(vec![1u8; 36]));
+        for i in 0..5_000 {
+            c.insert(key(i), Rc::from(vec![0u8; 36]));
+            assert!(c.get(b"hot").is_some(), "a key read all along stays");
         }
-        assert!(c.used() <= 1000);
-        assert!(c.get(&[0]).is_none(), "oldest evicted");
-        assert!(c.get(&[19]).is_some());
-        c.remove(&[19]);
-        assert!(c.get(&[19]).is_none());
+        assert!(c.used() <= 100_000);
+        let kept = (0..5_000).filter(|&i| c.get(&key(i)).is_some()).count();
+        assert!(kept > 100 && kept < 1_000, "{kept} of 5,000 kept");
+        assert!(c.get(&key(4_999)).is_some(), "the newest key is cached");
+        c.insert(b"big".to_vec(), Rc::from(vec![0u8; 20_000]));
+        assert!(c.get(b"big").is_none(), "larger than an eighth: not kept");
+        c.remove(&key(4_999));
+        assert!(c.get(&key(4_999)).is_none());
         c.clear();
         assert_eq!(c.used(), 0);
+        assert!(HotCache::new(0).get(b"hot").is_none());
     }
 }
