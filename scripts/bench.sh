@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side redis-benchmark: DiskDB vs redis-server (appendonly yes,
-# appendfsync everysec), same machine, same CPU set, one run. Prints a table
+# appendfsync everysec), same machine, same CPU set, one run (the servers
+# are benchmarked one after the other, never at once). Prints a table
 # of ops/s and the DiskDB/Redis ratio for each command and pipeline depth.
 #
 #   [SYNC=always|everysec] [SHARDS=n] scripts/bench.sh [-n requests] [-c clients] [-d size] [-t tests] [-P "1 16"]
@@ -38,7 +39,11 @@ bench() { # port pipe -> "test ops" lines
 printf "%-16s %4s %12s %12s %7s\n" test P diskdb redis ratio
 for P in $PIPES; do
   redis-cli -p $dport flushall >/dev/null; redis-cli -p $rport flushall >/dev/null
-  paste -d' ' <(bench $dport "$P") <(bench $rport "$P") |
+  # one server at a time: run side by side, the two benchmarks would share
+  # the CPUs and each server would get about half of them
+  bench $dport "$P" > "$work/diskdb.txt"
+  bench $rport "$P" > "$work/redis.txt"
+  paste -d' ' "$work/diskdb.txt" "$work/redis.txt" |
     awk -v P="$P" '{ printf "%-16s %4s %12.0f %12.0f %7.2f\n", $1, P, $2, $4, ($4>0 ? $2/$4 : 0) }'
 done
 echo "(requests=$N clients=$C size=$D cpus=$CPUS shards=$SHARDS; DiskDB sync=$SYNC, redis appendonly yes appendfsync $SYNC)"

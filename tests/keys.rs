@@ -415,3 +415,77 @@ fn object_encoding_and_type() {
         "ERR unknown subcommand 'FOO'. Try OBJECT HELP."
     );
 }
+
+/// The hot cache also remembers absent keys; every way of creating a key
+/// (on its own shard or from another one, atomically with other keys, by
+/// rename or by a transaction) must replace that memory.
+#[test]
+fn keys_read_as_absent_then_created_are_seen() {
+    use common::{bulk, int, query};
+    let s = Server::start(2, &[]);
+    let mut c = s.conn();
+    let _: () = c.set("src", "v").unwrap();
+    let _: () = c.sadd("set1", "m").unwrap();
+    // (name, how to create it, the reply of GET/TYPE afterwards)
+    let creators: Vec<(String, Vec<String>)> = (0..8)
+        .map(|i| {
+            let k = format!("fresh{i}");
+            let how: Vec<String> = match i {
+                0 => vec!["SET".into(), k.clone(), "v".into()],
+                1 => vec![
+                    "MSET".into(),
+                    k.clone(),
+                    "v".into(),
+                    "other{x}".into(),
+                    "w".into(),
+                ],
+                2 => vec!["COPY".into(), "src".into(), k.clone()],
+                3 => vec!["INCR".into(), k.clone()],
+                4 => vec!["APPEND".into(), k.clone(), "v".into()],
+                5 => vec!["SMOVE".into(), "set1".into(), k.clone(), "m".into()],
+                6 => vec!["SETNX".into(), k.clone(), "v".into()],
+                _ => vec!["GETSET".into(), k.clone(), "v".into()],
+            };
+            (k, how)
+        })
+        .collect();
+    for (k, how) in &creators {
+        // read it as absent through every kind of lookup first
+        assert_eq!(bulk(&mut c, &["GET", k]), None);
+        assert_eq!(int(&mut c, &["EXISTS", k]), 0);
+        let t: String = query(&mut c, &["TYPE", k]);
+        assert_eq!(t, "none");
+        let args: Vec<&str> = how.iter().map(|s| s.as_str()).collect();
+        let _: redis::Value = query(&mut c, &args);
+        assert_eq!(int(&mut c, &["EXISTS", k]), 1, "{how:?}");
+    }
+    // RENAME onto a key read as absent, and MULTI/EXEC
+    assert_eq!(int(&mut c, &["EXISTS", "restored"]), 0);
+    let _: () = c.set("restored", "v").unwrap();
+    assert_eq!(bulk(&mut c, &["GET", "renamed"]), None);
+    let _: () = query(&mut c, &["RENAME", "restored", "renamed"]);
+    assert_eq!(bulk(&mut c, &["GET", "renamed"]).as_deref(), Some("v"));
+    assert_eq!(bulk(&mut c, &["GET", "restored"]), None);
+    assert_eq!(bulk(&mut c, &["GET", "in-tx"]), None);
+    let _: redis::Value = redis::pipe()
+        .atomic()
+        .cmd("SET")
+        .arg("in-tx")
+        .arg("1")
+        .cmd("SET")
+        .arg("in-tx-2")
+        .arg("2")
+        .query(&mut c)
+        .unwrap();
+    assert_eq!(bulk(&mut c, &["GET", "in-tx"]).as_deref(), Some("1"));
+    // deleted keys read as absent again, and come back when set again
+    let _: () = query(&mut c, &["DEL", "renamed"]);
+    assert_eq!(bulk(&mut c, &["GET", "renamed"]), None);
+    let _: () = c.set("renamed", "again").unwrap();
+    assert_eq!(bulk(&mut c, &["GET", "renamed"]).as_deref(), Some("again"));
+    // FLUSHALL forgets, then keys read as absent can be created once more
+    let _: () = query(&mut c, &["FLUSHALL"]);
+    assert_eq!(bulk(&mut c, &["GET", "fresh0"]), None);
+    let _: () = c.set("fresh0", "back").unwrap();
+    assert_eq!(bulk(&mut c, &["GET", "fresh0"]).as_deref(), Some("back"));
+}
