@@ -19,7 +19,7 @@ SECS=${SECS:-10}; CONNS=${CONNS:-50}; SHARDS=${SHARDS:-$(nproc)}; CPUS="0-$(( $(
 scripts/setup.sh test >/dev/null
 . scripts/env.sh
 cargo build --release --bin diskdb --bench load 2>&1 | tail -1
-BIN="$CARGO_TARGET_DIR/release/diskdb"
+BIN="${BIN:-$CARGO_TARGET_DIR/release/diskdb}"
 # shellcheck disable=SC2010  # cargo names the bench binary load-<hash>, next to load-<hash>.d
 LOAD=$(ls -t "$CARGO_TARGET_DIR"/release/deps/load-* | grep -v '\.d$' | head -1)
 work=$(mktemp -d); dpid=

@@ -4,7 +4,7 @@
 use super::compaction::{filter_sub_key, DbSlot};
 use crate::config::{Compression, Config};
 use rocksdb::{
-    BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor, DBCompressionType,
+    BlockBasedIndexType, BlockBasedOptions, Cache, DataBlockIndexType, ColumnFamily, ColumnFamilyDescriptor, DBCompressionType,
     DBRecoveryMode, Options, WriteBatch, WriteBufferManager, WriteOptions, DB,
 };
 use std::path::{Path, PathBuf};
@@ -124,8 +124,23 @@ impl Engine {
             let mut table = BlockBasedOptions::default();
             table.set_block_cache(&shared.cache);
             table.set_bloom_filter(10.0, false);
+            // Index and filter blocks live in the block cache (bounded
+            // memory), partitioned into 4 KB pieces under a pinned top
+            // level: a lookup that misses the cache reads one small
+            // partition. With one index block per SST (hundreds of KB for
+            // 1 KB values), evicted indexes were re-read and LZ4-decoded on
+            // every miss: 38% of a shard's CPU under HSET at P=16.
+            table.set_index_type(BlockBasedIndexType::TwoLevelIndexSearch);
+            table.set_partition_filters(true);
+            table.set_metadata_block_size(4096);
             table.set_cache_index_and_filter_blocks(true);
+            table.set_cache_index_and_filter_blocks_with_high_priority(true);
+            table.set_pin_top_level_index_and_filter(true);
             table.set_pin_l0_filter_and_index_blocks_in_cache(true);
+            // a hash index inside each data block: point reads skip the
+            // block's binary search
+            table.set_data_block_index_type(DataBlockIndexType::BinaryAndHash);
+            table.set_data_block_hash_ratio(0.75);
             o.set_block_based_table_factory(&table);
             o.set_compression_type(compression_type(config.compression));
             o.set_level_compaction_dynamic_level_bytes(true);
