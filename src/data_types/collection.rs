@@ -16,6 +16,9 @@ pub struct Collection {
     /// Whether the key existed before this command.
     pub existed: bool,
     prefix: Vec<u8>,
+    /// The meta record as read (`None` for a new collection): an unchanged
+    /// record is not written again.
+    stored: Option<Meta>,
 }
 
 impl Collection {
@@ -40,6 +43,7 @@ impl<'a> Db<'a> {
         Ok(self.lookup_kind(key, kind)?.map(|meta| Collection {
             prefix: sub_key_prefix(self.index, key, meta.version),
             key: key.to_vec(),
+            stored: Some(meta.clone()),
             meta,
             existed: true,
         }))
@@ -62,6 +66,7 @@ impl<'a> Db<'a> {
                 payload: Vec::new(),
             },
             existed: false,
+            stored: None,
         })
     }
 
@@ -91,12 +96,20 @@ impl<'a> Db<'a> {
     }
 
     /// Stages the collection's meta record; an empty collection is deleted
-    /// (its sub-keys are left to the compaction filter).
+    /// (its sub-keys are left to the compaction filter). A record the
+    /// command left as it was (HSET or ZADD overwriting, LSET) is not
+    /// written again, but the key still counts as modified (WATCH,
+    /// keyspace events).
     pub fn stage_meta(&self, batch: &mut WriteBatch, c: &Collection) {
         if c.meta.size == 0 {
             if c.existed {
                 self.delete(batch, &c.key);
             }
+        } else if c.stored.as_ref() == Some(&c.meta) {
+            self.shard.touched(
+                &crate::storage::encoding::meta_key(self.index, &c.key),
+                false,
+            );
         } else {
             self.put(batch, &c.key, &c.meta);
         }

@@ -4,8 +4,9 @@
 use super::compaction::{filter_sub_key, DbSlot};
 use crate::config::{Compression, Config};
 use rocksdb::{
-    BlockBasedIndexType, BlockBasedOptions, Cache, DataBlockIndexType, ColumnFamily, ColumnFamilyDescriptor, DBCompressionType,
-    DBRecoveryMode, Options, WriteBatch, WriteBufferManager, WriteOptions, DB,
+    BlockBasedIndexType, BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor,
+    DBCompressionType, DBRecoveryMode, DataBlockIndexType, Options, WriteBatch, WriteBufferManager,
+    WriteOptions, DB,
 };
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicPtr, Ordering};
