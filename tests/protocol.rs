@@ -22,7 +22,7 @@ fn pipeline_of_1000_commands() {
     let mut req = Vec::new();
     let mut expect = Vec::new();
     for i in 0..1000 {
-        req.extend_from_slice(format!("*2\r\n$4\r\nINCR\r\n$3\r\nctr\r\n").as_bytes());
+        req.extend_from_slice("*2\r\n$4\r\nINCR\r\n$3\r\nctr\r\n".to_string().as_bytes());
         expect.extend_from_slice(format!(":{}\r\n", i + 1).as_bytes());
     }
     raw.roundtrip(&req, &expect);

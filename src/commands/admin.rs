@@ -85,7 +85,7 @@ fn slowlog(c: &mut Client, a: Args) -> BoxFuture<'_> {
                 .into_iter()
                 .flatten()
                 .collect();
-                all.sort_by(|x, y| y.id.cmp(&x.id));
+                all.sort_by_key(|e| std::cmp::Reverse(e.id));
                 if count >= 0 {
                     all.truncate(count as usize);
                 }
@@ -269,7 +269,7 @@ fn memory(c: &mut Client, a: Args) -> BoxFuture<'_> {
                         seen += 1;
                         seen < limit
                     });
-                    let per = if seen == 0 { 0 } else { bytes / seen };
+                    let per = bytes.checked_div(seen).unwrap_or(0);
                     Reply::Int(base + (per as u64 * meta.size) as i64)
                 })
                 .await

@@ -133,7 +133,7 @@ fn kill_matching(c: &mut Client, a: &[Vec<u8>]) -> Reply {
             None => Reply::err("ERR No such client"),
         };
     }
-    if a.len() % 2 != 0 {
+    if !a.len().is_multiple_of(2) {
         return syntax_error();
     }
     let (mut id, mut addr, mut laddr, mut skipme) = (None, None, None, true);

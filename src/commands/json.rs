@@ -619,7 +619,7 @@ fn merge(db: &Db, a: &[Vec<u8>]) -> Reply {
 /// memory (later triplets see earlier ones), then all documents are written
 /// in one batch, so an error writes nothing on this shard.
 fn mset(db: &Db, a: &[Vec<u8>]) -> Reply {
-    if (a.len() - 1) % 3 != 0 {
+    if !(a.len() - 1).is_multiple_of(3) {
         return arity_error("json.mset");
     }
     let mut docs: Vec<(&[u8], Option<JsonDoc>)> = Vec::new();

@@ -362,7 +362,7 @@ fn config(c: &mut Client, a: Args) -> BoxFuture<'_> {
                         .collect(),
                 )
             }
-            "set" if a.len() >= 4 && a.len() % 2 == 0 => {
+            "set" if a.len() >= 4 && a.len().is_multiple_of(2) => {
                 for kv in a[2..].chunks(2) {
                     let (k, v) = (
                         String::from_utf8_lossy(&kv[0]),

@@ -340,7 +340,7 @@ fn mget(db: &Db, a: &[Vec<u8>]) -> Reply {
 }
 
 fn mset(db: &Db, a: &[Vec<u8>]) -> Reply {
-    if a.len() % 2 == 0 {
+    if a.len().is_multiple_of(2) {
         return super::arity_error(String::from_utf8_lossy(&a[0]).to_ascii_lowercase().as_str());
     }
     let mut batch = rocksdb::WriteBatch::default();
@@ -353,7 +353,7 @@ fn mset(db: &Db, a: &[Vec<u8>]) -> Reply {
 
 fn msetnx(client: &mut Client, a: Args) -> BoxFuture<'_> {
     Box::pin(async move {
-        if a.len() % 2 == 0 {
+        if a.len().is_multiple_of(2) {
             return super::arity_error("msetnx");
         }
         let keys: Vec<Vec<u8>> = a[1..].iter().step_by(2).cloned().collect();
@@ -466,7 +466,7 @@ fn strlen(db: &Db, a: &[Vec<u8>]) -> Reply {
 pub fn clamp_range(start: i64, end: i64, len: i64) -> Option<(usize, usize)> {
     let norm = |i: i64| if i < 0 { (len + i).max(0) } else { i };
     let (s, e) = (norm(start), norm(end).min(len - 1));
-    (len > 0 && s <= e && s < len).then(|| (s as usize, e as usize))
+    (len > 0 && s <= e && s < len).then_some((s as usize, e as usize))
 }
 
 fn getrange(db: &Db, a: &[Vec<u8>]) -> Reply {

@@ -306,17 +306,13 @@ pub fn run(config: Config) -> Result<(), String> {
     for id in 0..shards {
         let (stop_tx, stop_rx) = futures_channel::oneshot::channel::<()>();
         stops.push(stop_tx);
-        let placement = if pinned {
-            Placement::Fixed(cpus[id])
-        } else {
-            Placement::Unbound
-        };
+        let cpu = cpus.get(id).copied().filter(|_| pinned);
+        let placement = cpu.map_or(Placement::Unbound, Placement::Fixed);
         log::info!(
             "shard {id}: {} RocksDB at {}",
-            if pinned {
-                format!("pinned to cpu {},", cpus[id])
-            } else {
-                "unpinned (more shards than cpus),".into()
+            match cpu {
+                Some(c) => format!("pinned to cpu {c},"),
+                None => "unpinned (more shards than cpus),".into(),
             },
             config.dir.join(format!("shard-{id}")).display()
         );

@@ -204,7 +204,7 @@ impl JsonPath {
     pub fn find<'a>(&self, root: &'a Value) -> Vec<(Location, &'a Value)> {
         let mut out = Vec::new();
         walk(&self.segs, root, root, &mut Vec::new(), &mut |loc, v| {
-            out.push((loc.iter().map(StepRef::to_owned).collect(), v))
+            out.push((loc.iter().copied().map(StepRef::to_owned).collect(), v))
         });
         out
     }
@@ -294,8 +294,8 @@ enum StepRef<'a> {
 }
 
 impl StepRef<'_> {
-    fn to_owned(&self) -> Step {
-        match *self {
+    fn to_owned(self) -> Step {
+        match self {
             StepRef::Key(k) => Step::Key(k.to_string()),
             StepRef::Index(i) => Step::Index(i),
         }
@@ -381,10 +381,8 @@ fn walk<'a>(
                 }
             }
         }
-        (Seg::Filter(e), _) => {
-            if test(e, node, root) {
-                walk(rest, node, root, loc, emit);
-            }
+        (Seg::Filter(e), _) if test(e, node, root) => {
+            walk(rest, node, root, loc, emit);
         }
         _ => {}
     }
