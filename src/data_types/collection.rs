@@ -78,6 +78,14 @@ impl<'a> Db<'a> {
             .map_err(|e| storage_error(&c.key, e))
     }
 
+    /// Whether a sub-key exists (its value is not copied).
+    pub fn has_sub(&self, cf: Cf, c: &Collection, sub: &[u8]) -> Result<bool> {
+        self.shard
+            .engine
+            .contains(cf, &c.sub_key(sub))
+            .map_err(|e| storage_error(&c.key, e))
+    }
+
     /// Stages a sub-key write.
     pub fn put_sub(
         &self,
@@ -202,8 +210,7 @@ impl<'a> Db<'a> {
         let mut batch = WriteBatch::default();
         let mut fresh = std::collections::HashSet::new();
         for (sub, value) in items {
-            let known =
-                fresh.contains(sub) || (c.existed && self.get_sub(Cf::Data, &c, sub)?.is_some());
+            let known = fresh.contains(sub) || (c.existed && self.has_sub(Cf::Data, &c, sub)?);
             if !known {
                 fresh.insert(sub);
             }
@@ -228,7 +235,7 @@ impl<'a> Db<'a> {
         let mut batch = WriteBatch::default();
         let mut gone = std::collections::HashSet::new();
         for sub in subs {
-            if !gone.contains(sub) && self.get_sub(Cf::Data, &c, sub)?.is_some() {
+            if !gone.contains(sub) && self.has_sub(Cf::Data, &c, sub)? {
                 self.del_sub(&mut batch, Cf::Data, &c, sub);
                 gone.insert(sub);
             }

@@ -35,7 +35,7 @@ impl<'a> Db<'a> {
     /// Sets a field only if it does not exist; returns whether it was set.
     pub fn hash_set_nx(&self, key: &[u8], field: &[u8], value: &[u8]) -> Result<bool> {
         let mut c = self.open_or_create(key, Kind::Hash)?;
-        if c.existed && self.get_sub(Cf::Data, &c, field)?.is_some() {
+        if c.existed && self.has_sub(Cf::Data, &c, field)? {
             return Ok(false);
         }
         let mut batch = WriteBatch::default();

@@ -111,7 +111,7 @@ impl<'a> Db<'a> {
         };
         members
             .iter()
-            .map(|m| Ok(self.get_sub(Cf::Data, &c, m)?.is_some()))
+            .map(|m| self.has_sub(Cf::Data, &c, m))
             .collect()
     }
 
@@ -182,16 +182,16 @@ impl<'a> Db<'a> {
             return Ok(false);
         };
         if src == dst {
-            return Ok(self.get_sub(Cf::Data, &from, member)?.is_some());
+            return self.has_sub(Cf::Data, &from, member);
         }
         let mut to = self.open_or_create(dst, Kind::Set)?;
-        if self.get_sub(Cf::Data, &from, member)?.is_none() {
+        if !self.has_sub(Cf::Data, &from, member)? {
             return Ok(false);
         }
         let mut batch = WriteBatch::default();
         self.del_sub(&mut batch, Cf::Data, &from, member);
         from.meta.size -= 1;
-        if !(to.existed && self.get_sub(Cf::Data, &to, member)?.is_some()) {
+        if !(to.existed && self.has_sub(Cf::Data, &to, member)?) {
             self.put_sub(&mut batch, Cf::Data, &to, member, b"");
             to.meta.size += 1;
         }
@@ -280,7 +280,7 @@ impl<'a> Db<'a> {
             }
             let mut pass = true;
             for c in &sets {
-                if self.get_sub(Cf::Data, c, &m)?.is_some() != (keep == Keep::InAll) {
+                if self.has_sub(Cf::Data, c, &m)? != (keep == Keep::InAll) {
                     pass = false;
                     break;
                 }

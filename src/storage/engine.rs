@@ -198,6 +198,14 @@ impl Engine {
         self.db.get_cf(self.cf(cf), key).map_err(|e| e.to_string())
     }
 
+    /// Whether a key exists, without copying its value out of RocksDB.
+    pub fn contains(&self, cf: Cf, key: &[u8]) -> Result<bool, String> {
+        self.db
+            .get_pinned_cf(self.cf(cf), key)
+            .map(|v| v.is_some())
+            .map_err(|e| e.to_string())
+    }
+
     /// Applies a batch atomically. With `no_slowdown`, a write that RocksDB
     /// would delay fails with [`WriteError::Stalled`] instead of blocking.
     pub fn write(&self, batch: WriteBatch, wal: bool, no_slowdown: bool) -> Result<(), WriteError> {
