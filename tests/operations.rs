@@ -1,6 +1,6 @@
 //! Observability and admin commands: INFO sections, SLOWLOG, LATENCY,
 //! MONITOR, CLIENT PAUSE/REPLY/NO-EVICT, MEMORY USAGE, DEBUG, redis-cli
-//! --stat / --latency.
+//! --stat / --latency, RocksDB thread placement.
 mod common;
 use common::{q_err, Raw, Server};
 use redis::Commands;
@@ -360,4 +360,41 @@ fn redis_cli_stat_latency_and_info() {
         info.contains("redis_version:7.0.15") && info.contains("# Keyspace"),
         "{info}"
     );
+}
+
+/// RocksDB's flush and compaction threads are started from the unpinned
+/// main thread: one compaction thread per shard, none confined to the core
+/// of the shard that happened to open its database first.
+#[test]
+fn rocksdb_background_threads_are_not_pinned_to_a_shard() {
+    let s = Server::start(2, &[]);
+    let pid = s.child.as_ref().expect("server running").id();
+    let allowed = |task: &std::path::Path| -> String {
+        let status = std::fs::read_to_string(task.join("status")).unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
+            .unwrap_or("")
+            .trim()
+            .to_string()
+    };
+    let process = allowed(std::path::Path::new(&format!("/proc/{pid}")));
+    let mut compaction_threads = 0;
+    let mut flush_threads = 0;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap() {
+        let task = task.unwrap().path();
+        let name = std::fs::read_to_string(task.join("comm")).unwrap_or_default();
+        let name = name.trim();
+        if !name.starts_with("rocksdb:") {
+            continue;
+        }
+        assert_eq!(allowed(&task), process, "{name} runs on the process's CPUs");
+        match name {
+            "rocksdb:low" => compaction_threads += 1,
+            "rocksdb:high" => flush_threads += 1,
+            _ => {}
+        }
+    }
+    assert_eq!(compaction_threads, 2, "one compaction thread per shard");
+    assert!(flush_threads >= 1);
 }

@@ -45,6 +45,7 @@ impl Cf {
 pub struct SharedResources {
     cache: Cache,
     write_buffers: WriteBufferManager,
+    env: Option<rocksdb::Env>,
 }
 
 // SAFETY: RocksDB's Cache and WriteBufferManager are thread-safe C++ objects;
@@ -64,6 +65,7 @@ impl SharedResources {
         SharedResources {
             cache,
             write_buffers,
+            env: background_threads(config.shards),
         }
     }
 
@@ -71,6 +73,27 @@ impl SharedResources {
     pub fn cache_usage(&self) -> usize {
         self.cache.get_usage()
     }
+}
+
+/// Starts RocksDB's flush and compaction threads now, from the calling
+/// (unpinned) thread: a thread inherits its creator's CPU affinity, and
+/// RocksDB otherwise starts them lazily from the first shard executor that
+/// opens a database, which pinned every shard's flushes and compactions to
+/// that shard's core (and sized the pools for one database: one compaction
+/// thread for all shards). One compaction thread per shard, one flush
+/// thread per two.
+fn background_threads(shards: usize) -> Option<rocksdb::Env> {
+    let mut env = match rocksdb::Env::new() {
+        Ok(env) => env,
+        Err(e) => {
+            log::warn!("RocksDB background threads left to RocksDB: {e}");
+            return None;
+        }
+    };
+    let shards = shards.max(1) as i32;
+    env.set_background_threads(shards);
+    env.set_high_priority_background_threads((shards + 1) / 2);
+    Some(env)
 }
 
 /// Error from a write: a stall (retry later) or a real failure.
@@ -106,6 +129,9 @@ impl Engine {
         db_opts.create_if_missing(true);
         db_opts.create_missing_column_families(true);
         db_opts.set_write_buffer_manager(&shared.write_buffers);
+        if let Some(env) = &shared.env {
+            db_opts.set_env(env);
+        }
         db_opts.set_max_total_wal_size(config.max_log_size);
         db_opts.set_max_background_jobs(2);
         db_opts.set_keep_log_file_num(3);
