@@ -234,7 +234,7 @@ fn zadd_apply(db: &Db, key: &[u8], f: ZaddFlags, pairs: &[Vec<u8>]) -> Reply {
     let mut w = tri!(db.zset_write(key));
     let (mut added, mut updated, mut processed) = (0, 0, 0);
     let mut last = 0.0;
-    if w.z.existed || !f.xx {
+    if w.z.existed() || !f.xx {
         for (p, &score) in pairs.chunks(2).zip(&scores) {
             let member = &p[1];
             let current = tri!(w.score(member));
@@ -281,7 +281,7 @@ fn zadd_apply(db: &Db, key: &[u8], f: ZaddFlags, pairs: &[Vec<u8>]) -> Reply {
 fn zrem(db: &Db, a: &[Vec<u8>]) -> Reply {
     let mut w = tri!(db.zset_write(&a[1]));
     let mut removed = 0;
-    if w.z.existed {
+    if w.z.existed() {
         for m in &a[2..] {
             if let Some(s) = tri!(w.score(m)) {
                 w.remove(m, s);
@@ -530,7 +530,7 @@ fn remove_range(db: &Db, a: &[Vec<u8>], by: By) -> Reply {
         By::Lex => Range::Lex(tri!(parse_lex_range(&a[2], &a[3]))),
     };
     let mut w = tri!(db.zset_write(&a[1]));
-    if !w.z.existed {
+    if !w.z.existed() {
         return Reply::Int(0);
     }
     let mut doomed = Vec::new();
@@ -563,7 +563,7 @@ fn zremrangebylex(db: &Db, a: &[Vec<u8>]) -> Reply {
 /// blocking variants.
 fn pop(db: &Db, key: &[u8], max: bool, count: u64) -> Result<Option<Vec<Entry>>> {
     let mut w = db.zset_write(key)?;
-    if !w.z.existed {
+    if !w.z.existed() {
         return Ok(None);
     }
     let mut out = Vec::new();

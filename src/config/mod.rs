@@ -365,7 +365,8 @@ pub struct Runtime {
 }
 
 /// Default RocksDB block cache shared by all shards (benches/RESULTS.md,
-/// "Memory budget", has the measurements behind the three defaults).
+/// "Memory and disk footprint", has the measurements behind the three
+/// defaults).
 pub const DEFAULT_BLOCK_CACHE_SIZE: u64 = 128 << 20;
 /// Default memtable budget shared by all shards (charged to the block
 /// cache, so it is part of the block cache's size, not on top of it).

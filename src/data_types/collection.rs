@@ -13,8 +13,6 @@ pub struct Collection {
     pub key: Vec<u8>,
     /// Its meta record (size, version, expiry, type extras).
     pub meta: Meta,
-    /// Whether the key existed before this command.
-    pub existed: bool,
     prefix: Vec<u8>,
     /// The meta record as read (`None` for a new collection): an unchanged
     /// record is not written again.
@@ -22,6 +20,11 @@ pub struct Collection {
 }
 
 impl Collection {
+    /// Whether the key existed before this command.
+    pub fn existed(&self) -> bool {
+        self.stored.is_some()
+    }
+
     /// Full sub-key for `sub`.
     pub fn sub_key(&self, sub: &[u8]) -> Vec<u8> {
         let mut k = Vec::with_capacity(self.prefix.len() + sub.len());
@@ -45,7 +48,6 @@ impl<'a> Db<'a> {
             key: key.to_vec(),
             stored: Some(meta.clone()),
             meta,
-            existed: true,
         }))
     }
 
@@ -65,7 +67,6 @@ impl<'a> Db<'a> {
                 size: 0,
                 payload: Vec::new(),
             },
-            existed: false,
             stored: None,
         })
     }
@@ -110,7 +111,7 @@ impl<'a> Db<'a> {
     /// keyspace events).
     pub fn stage_meta(&self, batch: &mut WriteBatch, c: &Collection) {
         if c.meta.size == 0 {
-            if c.existed {
+            if c.existed() {
                 self.delete(batch, &c.key);
             }
         } else if c.stored.as_ref() == Some(&c.meta) {
@@ -210,7 +211,7 @@ impl<'a> Db<'a> {
         let mut batch = WriteBatch::default();
         let mut fresh = std::collections::HashSet::new();
         for (sub, value) in items {
-            let known = fresh.contains(sub) || (c.existed && self.has_sub(Cf::Data, &c, sub)?);
+            let known = fresh.contains(sub) || (c.existed() && self.has_sub(Cf::Data, &c, sub)?);
             if !known {
                 fresh.insert(sub);
             }

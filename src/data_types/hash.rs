@@ -35,7 +35,7 @@ impl<'a> Db<'a> {
     /// Sets a field only if it does not exist; returns whether it was set.
     pub fn hash_set_nx(&self, key: &[u8], field: &[u8], value: &[u8]) -> Result<bool> {
         let mut c = self.open_or_create(key, Kind::Hash)?;
-        if c.existed && self.has_sub(Cf::Data, &c, field)? {
+        if c.existed() && self.has_sub(Cf::Data, &c, field)? {
             return Ok(false);
         }
         let mut batch = WriteBatch::default();
@@ -74,7 +74,7 @@ impl<'a> Db<'a> {
         update: impl FnOnce(Option<&[u8]>) -> Result<(Vec<u8>, T)>,
     ) -> Result<T> {
         let mut c = self.open_or_create(key, Kind::Hash)?;
-        let old = if c.existed {
+        let old = if c.existed() {
             self.get_sub(Cf::Data, &c, field)?
         } else {
             None

@@ -59,7 +59,7 @@ pub struct List {
 impl List {
     fn new(coll: Collection) -> List {
         let p = &coll.meta.payload;
-        let (head, tail) = if coll.existed && p.len() >= 16 {
+        let (head, tail) = if coll.existed() && p.len() >= 16 {
             let head = u64::from_be_bytes(p[..8].try_into().unwrap());
             (head, u64::from_be_bytes(p[8..16].try_into().unwrap()))
         } else {

@@ -191,7 +191,7 @@ impl<'a> Db<'a> {
         let mut batch = WriteBatch::default();
         self.del_sub(&mut batch, Cf::Data, &from, member);
         from.meta.size -= 1;
-        if !(to.existed && self.has_sub(Cf::Data, &to, member)?) {
+        if !(to.existed() && self.has_sub(Cf::Data, &to, member)?) {
             self.put_sub(&mut batch, Cf::Data, &to, member, b"");
             to.meta.size += 1;
         }

@@ -249,7 +249,7 @@ impl Stream {
 
     /// Whether the key existed before this command.
     pub fn existed(&self) -> bool {
-        self.coll.existed
+        self.coll.existed()
     }
 
     /// The user key.

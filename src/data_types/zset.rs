@@ -552,7 +552,7 @@ impl<'a> ZWrite<'a> {
     pub fn score(&self, member: &[u8]) -> Result<Option<f64>> {
         match self.pending.get(member) {
             Some(s) => Ok(*s),
-            None if self.z.existed => self.db.zset_score(&self.z, member),
+            None if self.z.existed() => self.db.zset_score(&self.z, member),
             None => Ok(None),
         }
     }
