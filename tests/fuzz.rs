@@ -321,17 +321,6 @@ fn nasty_arg(rng: &mut StdRng) -> Vec<u8> {
     }
 }
 
-/// The RESP encoding of a command.
-fn encode(args: &[Vec<u8>]) -> Vec<u8> {
-    let mut out = format!("*{}\r\n", args.len()).into_bytes();
-    for a in args {
-        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
-    }
-    out
-}
-
 /// Names of every command, from `COMMAND` over the wire.
 fn command_names(port: u16) -> Vec<String> {
     let mut r = BufReader::new(Raw::connect(port).s);
@@ -389,7 +378,7 @@ fn every_command_with_nasty_arguments_gets_a_well_formed_reply() {
                     .collect::<Vec<_>>()
             );
             r.get_mut()
-                .write_all(&encode(&args))
+                .write_all(&common::reference::resp(&args))
                 .unwrap_or_else(|e| panic!("{e} sending {context}"));
             if let Err(e) = read_reply(&mut r) {
                 panic!("{e} reading the reply to {context}");

@@ -4,7 +4,7 @@
 //! half-applied after kill -9.
 
 mod common;
-use common::reference::start_redis;
+use common::reference::{session, start_redis};
 use common::*;
 use diskdb::shard::routing::shard_of;
 use rand::{Rng, SeedableRng};
@@ -19,26 +19,6 @@ fn keys_on(prefix: &str, shard: usize, count: usize) -> Vec<String> {
         .filter(|k| shard_of(k.as_bytes(), 2) == shard)
         .take(count)
         .collect()
-}
-
-fn resp(args: &[&str]) -> Vec<u8> {
-    let mut v = format!("*{}\r\n", args.len()).into_bytes();
-    for a in args {
-        v.extend_from_slice(format!("${}\r\n{a}\r\n", a.len()).as_bytes());
-    }
-    v
-}
-
-/// Sends `script` on one connection and returns every reply byte.
-fn session(port: u16, script: &[Vec<&str>]) -> String {
-    let mut raw = Raw::connect(port);
-    let mut req = Vec::new();
-    for c in script {
-        req.extend(resp(c));
-    }
-    req.extend(resp(&["ECHO", "end-of-script"]));
-    raw.send(&req);
-    String::from_utf8_lossy(&raw.read_until(b"$13\r\nend-of-script\r\n")).into_owned()
 }
 
 #[test]

@@ -4,6 +4,7 @@
 //! to a declared length before its bytes arrived.
 
 use super::parser::{parse_command, ParseError, MAX_INLINE_LEN};
+use super::Reply;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -166,12 +167,8 @@ fn random_bytes(rng: &mut StdRng, max: usize) -> Vec<u8> {
 
 /// The RESP multibulk encoding of `args`.
 fn encode(args: &[Vec<u8>]) -> Vec<u8> {
-    let mut out = format!("*{}\r\n", args.len()).into_bytes();
-    for a in args {
-        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
-    }
+    let mut out = Vec::new();
+    Reply::Array(args.iter().cloned().map(Reply::Bulk).collect()).encode(2, &mut out);
     out
 }
 

@@ -110,21 +110,24 @@ impl Pair {
 }
 
 /// A command as RESP bytes.
-pub fn resp(args: &[&str]) -> Vec<u8> {
+pub fn resp<A: AsRef<[u8]>>(args: &[A]) -> Vec<u8> {
     let mut v = format!("*{}\r\n", args.len()).into_bytes();
     for a in args {
-        v.extend_from_slice(format!("${}\r\n{a}\r\n", a.len()).as_bytes());
+        let a = a.as_ref();
+        v.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+        v.extend_from_slice(a);
+        v.extend_from_slice(b"\r\n");
     }
     v
 }
 
 /// Runs `script` on a fresh connection and returns all reply bytes, to be
 /// compared byte for byte with another server's.
-pub fn session(port: u16, script: &[&[&str]]) -> String {
+pub fn session<'s, C: AsRef<[&'s str]>>(port: u16, script: &[C]) -> String {
     let mut raw = Raw::connect(port);
     let mut req = Vec::new();
     for c in script {
-        req.extend(resp(c));
+        req.extend(resp(c.as_ref()));
     }
     req.extend(resp(&["ECHO", "end-of-script"]));
     raw.send(&req);
