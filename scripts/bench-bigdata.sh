@@ -16,12 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${N:-400000}; D=${D:-1024}; CACHE=${CACHE:-32MB}; HOT=${HOT:-4MB}; WB=${WB:-32MB}
 SECS=${SECS:-10}; CONNS=${CONNS:-50}; SHARDS=${SHARDS:-$(nproc)}; CPUS="0-$(( $(nproc) - 1 ))"
-scripts/setup.sh test >/dev/null
-. scripts/env.sh
-cargo build --release --bin diskdb --bench load 2>&1 | tail -1
-BIN="${BIN:-$CARGO_TARGET_DIR/release/diskdb}"
-# shellcheck disable=SC2010  # cargo names the bench binary load-<hash>, next to load-<hash>.d
-LOAD=$(ls -t "$CARGO_TARGET_DIR"/release/deps/load-* | grep -v '\.d$' | head -1)
+. scripts/bench-lib.sh
 work=$(mktemp -d); dpid=
 trap 'kill $dpid 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 port=$((20000 + RANDOM % 10000))

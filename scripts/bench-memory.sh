@@ -15,12 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${N:-1000000}; D=${D:-1024}; SECS=${SECS:-5}; GETS=${GETS:-200000}
 SHARDS=${SHARDS:-$(nproc)}; CPUS="0-$(( $(nproc) - 1 ))"
-scripts/setup.sh test >/dev/null
-. scripts/env.sh
-cargo build --release --bin diskdb --bench load 2>&1 | tail -1
-BIN="$CARGO_TARGET_DIR/release/diskdb"
-# shellcheck disable=SC2010  # cargo names the bench binary load-<hash>, next to load-<hash>.d
-LOAD=$(ls -t "$CARGO_TARGET_DIR"/release/deps/load-* | grep -v '\.d$' | head -1)
+. scripts/bench-lib.sh
 work=$(mktemp -d); dpid=; rpid=
 trap 'kill $dpid $rpid 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 dport=$((20000 + RANDOM % 10000)); rport=$((dport + 1))

@@ -12,13 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SHARDS_LIST=${SHARDS_LIST:-"1 2"}; CPUS=${CPUS:-"0-$(( $(nproc) - 1 ))"}
 N=100000; C=50; D=1024; TESTS="set,get"; PIPES="1 16"
-while getopts "n:c:d:t:P:" o; do
-  case $o in n) N=$OPTARG;; c) C=$OPTARG;; d) D=$OPTARG;; t) TESTS=$OPTARG;; P) PIPES=$OPTARG;; *) exit 2;; esac
-done
-scripts/setup.sh test >/dev/null
-. scripts/env.sh
-cargo build --release --bin diskdb 2>&1 | tail -1
-BIN="$CARGO_TARGET_DIR/release/diskdb"
+. scripts/bench-lib.sh
+bench_options "$@"
 work=$(mktemp -d); dpid=
 trap 'kill $dpid 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 csv() { awk -F',' 'NR>1 {gsub(/"/,"",$1); gsub(/"/,"",$2); gsub(/ /,"_",$1); print $1, $2}'; }

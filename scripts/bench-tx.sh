@@ -7,11 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-3}; SHARDS=${SHARDS:-$(nproc)}; CPUS="0-$(( $(nproc) - 1 ))"
-scripts/setup.sh test >/dev/null
-. scripts/env.sh
-cargo build --release --bin diskdb --bench load 2>&1 | tail -1
-BIN="$CARGO_TARGET_DIR/release/diskdb"
-LOAD=$(ls -t "$CARGO_TARGET_DIR"/release/deps/load-* | grep -v '\.d$' | head -1)
+. scripts/bench-lib.sh
 work=$(mktemp -d); trap 'kill $dpid $rpid 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 dport=$((20000 + RANDOM % 10000)); rport=$((dport + 1))
 taskset -c "$CPUS" "$BIN" --port $dport --dir "$work/diskdb" --shards "$SHARDS" --loglevel warn & dpid=$!

@@ -11,13 +11,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SHARDS=${SHARDS:-$(nproc)}; SYNC=${SYNC:-everysec}; N=100000; C=50; D=1024; TESTS="set,get,incr"; PIPES="1 16"; CPUS="0-$(( $(nproc) - 1 ))"
-while getopts "n:c:d:t:P:" o; do
-  case $o in n) N=$OPTARG;; c) C=$OPTARG;; d) D=$OPTARG;; t) TESTS=$OPTARG;; P) PIPES=$OPTARG;; *) exit 2;; esac
-done
-scripts/setup.sh test >/dev/null
-. scripts/env.sh
-cargo build --release --bin diskdb 2>&1 | tail -1
-BIN="$CARGO_TARGET_DIR/release/diskdb"
+. scripts/bench-lib.sh
+bench_options "$@"
 work=$(mktemp -d); trap 'kill $dpid $rpid 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 dport=$((20000 + RANDOM % 10000)); rport=$((dport + 1))
 taskset -c "$CPUS" "$BIN" --port $dport --dir "$work/diskdb" --shards "$SHARDS" --sync "$SYNC" --loglevel warn & dpid=$!
