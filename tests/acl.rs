@@ -104,10 +104,7 @@ fn acl_management_matches_redis_server() {
 fn acl_cat_lists_redis_categories() {
     let redis = start_redis();
     let diskdb = Server::start(2, &[]);
-    let mut theirs = redis::Client::open(format!("redis://127.0.0.1:{}/", redis.port))
-        .unwrap()
-        .get_connection()
-        .unwrap();
+    let mut theirs = redis.conn();
     let mut ours = diskdb.conn();
     let want: Vec<String> = query(&mut theirs, &["ACL", "CAT"]);
     let mut got: Vec<String> = query(&mut ours, &["ACL", "CAT"]);

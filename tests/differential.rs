@@ -117,10 +117,7 @@ fn ttl_class(reply: &str) -> String {
 fn random_sequences_match_redis_server() {
     let redis_srv = start_redis();
     let ours = Server::start(2, &[]);
-    let mut theirs_con = redis::Client::open(format!("redis://127.0.0.1:{}/", redis_srv.port))
-        .unwrap()
-        .get_connection()
-        .unwrap();
+    let mut theirs_con = redis_srv.conn();
     let mut ours_con = ours.conn();
     let mut compared = 0;
     for seed in 0..20u64 {
@@ -162,10 +159,7 @@ fn random_sequences_match_redis_server() {
 fn error_replies_match_redis_server() {
     let redis_srv = start_redis();
     let ours = Server::start(2, &[]);
-    let mut a = redis::Client::open(format!("redis://127.0.0.1:{}/", redis_srv.port))
-        .unwrap()
-        .get_connection()
-        .unwrap();
+    let mut a = redis_srv.conn();
     let mut b = ours.conn();
     let cases: &[&[&str]] = &[
         &["GET"],

@@ -386,8 +386,7 @@ fn a_subscriber_that_never_reads_is_cut_off() {
 fn config_keyspace_events_and_output_buffer_limits_match_redis() {
     let redis = start_redis();
     let ours = Server::start(1, &[]);
-    let theirs = redis::Client::open(format!("redis://127.0.0.1:{}/", redis.port)).unwrap();
-    let mut conns = [ours.conn(), theirs.get_connection().unwrap()];
+    let mut conns = [ours.conn(), redis.conn()];
     let script: &[&[&str]] = &[
         &["CONFIG", "GET", "notify-keyspace-events"],
         &["CONFIG", "SET", "notify-keyspace-events", "KEA"],
@@ -451,10 +450,7 @@ fn command_shape(c: &mut redis::Connection, name: &str) -> String {
 fn command_table_matches_redis() {
     let redis = start_redis();
     let ours = Server::start(1, &[]);
-    let mut theirs = redis::Client::open(format!("redis://127.0.0.1:{}/", redis.port))
-        .unwrap()
-        .get_connection()
-        .unwrap();
+    let mut theirs = redis.conn();
     let mut mine = ours.conn();
     // (COMMAND INFO PUBSUB closes the connection in redis-server 7.0.15)
     for name in [

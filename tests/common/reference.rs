@@ -12,6 +12,16 @@ pub struct RedisServer {
     _dir: tempfile::TempDir,
 }
 
+impl RedisServer {
+    /// A new connection to it.
+    pub fn conn(&self) -> redis::Connection {
+        redis::Client::open(format!("redis://127.0.0.1:{}/", self.port))
+            .unwrap()
+            .get_connection()
+            .unwrap()
+    }
+}
+
 impl Drop for RedisServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -81,10 +91,7 @@ impl Pair {
     pub fn start() -> Pair {
         let redis = start_redis();
         let diskdb = Server::start(2, &[]);
-        let theirs = redis::Client::open(format!("redis://127.0.0.1:{}/", redis.port))
-            .unwrap()
-            .get_connection()
-            .unwrap();
+        let theirs = redis.conn();
         let ours = diskdb.conn();
         Pair {
             redis,
