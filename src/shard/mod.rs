@@ -319,16 +319,18 @@ impl Shard {
         }
     }
 
-    /// Like [`make_durable_now`](Self::make_durable_now), but under `always`
-    /// first lets every connection of this event-loop turn write, so one
-    /// fsync covers them all (group commit).
+    /// Like [`make_durable_now`](Self::make_durable_now), but first lets
+    /// every connection of this event-loop turn write, so one WAL write
+    /// (under `always`, one fsync) covers them all (group commit).
     pub async fn make_durable(&self) {
-        if self.write_seq.get() <= self.flushed_seq.get() && !self.wal_dirty() {
+        let pending = match self.sync_always() {
+            true => self.wal_dirty(),
+            false => self.write_seq.get() > self.flushed_seq.get(),
+        };
+        if !pending {
             return;
         }
-        if self.sync_always() {
-            futures_lite::future::yield_now().await;
-        }
+        futures_lite::future::yield_now().await;
         self.make_durable_now();
     }
 
