@@ -306,6 +306,10 @@ impl SleepNotifier {
     }
 
     pub(crate) fn notify(&self, force: bool) {
+        // DiskDB patch (vendor/README.md): pairs with the fence the sleeping
+        // executor issues after setting `should_notify`, so either it sees
+        // the queued waker or this sees the flag.
+        std::sync::atomic::fence(Ordering::SeqCst);
         if self
             .should_notify
             .compare_exchange(true, false, Ordering::Relaxed, Ordering::Relaxed)
