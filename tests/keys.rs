@@ -489,3 +489,56 @@ fn keys_read_as_absent_then_created_are_seen() {
     let _: () = c.set("fresh0", "back").unwrap();
     assert_eq!(bulk(&mut c, &["GET", "fresh0"]).as_deref(), Some("back"));
 }
+
+/// GETs of keys owned by the other shard are served by the connection's
+/// core from the owner's RocksDB when nothing of the connection is in
+/// flight; in a pipeline, a GET after a SET of the same key must still see
+/// that SET, and every GET counts as a keyspace hit or miss.
+#[test]
+fn gets_of_other_shards_keys_see_every_earlier_write() {
+    use common::{info_field, int, query};
+    let s = Server::start(2, &[]);
+    let mut c = s.conn();
+    let mut other = s.conn();
+    // pipelined SET k v; GET k over keys of both shards
+    let mut p = redis::pipe();
+    for i in 0..400 {
+        p.cmd("SET").arg(format!("rw{i}")).arg(format!("v{i}"));
+        p.cmd("GET").arg(format!("rw{i}"));
+    }
+    let replies: Vec<redis::Value> = p.query(&mut c).unwrap();
+    for i in 0..400 {
+        let got: String = redis::from_redis_value(&replies[2 * i + 1]).unwrap();
+        assert_eq!(got, format!("v{i}"), "pipelined GET rw{i} after its SET");
+    }
+    // one command at a time, writes from another connection, every type
+    for i in 0..100 {
+        let k = format!("seq{i}");
+        let _: () = other.set(&k, i).unwrap();
+        assert_eq!(query::<i64>(&mut c, &["GET", &k]), i);
+        let _: () = other.del(&k).unwrap();
+        assert_eq!(common::bulk(&mut c, &["GET", &k]), None);
+        let _: () = other.rpush(&k, "x").unwrap();
+        assert!(q_err(&mut c, &["GET", &k]).starts_with("WRONGTYPE"));
+        let _: () = other.set(&k, "short-lived").unwrap();
+        let _: () = other.pexpire(&k, 1).unwrap();
+    }
+    std::thread::sleep(Duration::from_millis(5));
+    for i in 0..100 {
+        assert_eq!(common::bulk(&mut c, &["GET", &format!("seq{i}")]), None);
+    }
+    // hits and misses, whichever core answers
+    let stat =
+        |c: &mut redis::Connection, f: &str| -> i64 { info_field(c, f).unwrap().parse().unwrap() };
+    let (hits, misses) = (
+        stat(&mut c, "keyspace_hits"),
+        stat(&mut c, "keyspace_misses"),
+    );
+    for i in 0..50 {
+        let _: Option<String> = c.get(format!("rw{i}")).unwrap();
+        let _: Option<String> = c.get(format!("absent{i}")).unwrap();
+    }
+    assert_eq!(stat(&mut c, "keyspace_hits") - hits, 50);
+    assert_eq!(stat(&mut c, "keyspace_misses") - misses, 50);
+    assert_eq!(int(&mut c, &["EXISTS", "rw1"]), 1);
+}

@@ -458,6 +458,17 @@ fn multi_shard_commands_are_atomic_for_readers() {
             .query(&mut c)
             .unwrap();
         assert_eq!(n1 + n2, 20, "SMOVE seen half-applied");
+        // one GET at a time, so one of each pair is served by the other
+        // core reading the owner's RocksDB (shard::peer): whichever key is
+        // read second can only be as new as the first or newer
+        for (first, second) in [(&k1, &k2), (&k2, &k1)] {
+            let a: u64 = query(&mut c, &["GET", first]);
+            let b: u64 = query(&mut c, &["GET", second]);
+            assert!(
+                b >= a,
+                "MSET seen half-applied by single GETs: {a} then {b}"
+            );
+        }
         checks += 1;
     }
     stop.store(true, Ordering::Relaxed);

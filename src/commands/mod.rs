@@ -36,6 +36,9 @@ use std::time::Instant;
 pub type Args = Vec<Vec<u8>>;
 /// A handler that runs on the shard owning its keys.
 pub type KeyedFn = fn(&Db, &[Vec<u8>]) -> Reply;
+/// A read-only single-key command served from another shard's RocksDB
+/// without a hop (`shard::peer`); same reply as its [`KeyedFn`].
+pub type PeerReadFn = fn(&crate::data_types::PeerDb, &[Vec<u8>]) -> Reply;
 /// A connection-level handler that needs no other shard.
 pub type ConnFn = fn(&mut Client, &[Vec<u8>]) -> Reply;
 /// A future returned by a coordinator handler.
@@ -90,6 +93,8 @@ pub struct Command {
     pub group: &'static str,
     /// Execution strategy.
     pub exec: Exec,
+    /// For a `Keyed` read: how another core may serve it without a hop.
+    pub peer_read: Option<PeerReadFn>,
 }
 
 /// Builds a table entry; `keys` is (first, last, step).
@@ -110,10 +115,17 @@ pub const fn cmd(
         step: keys.2,
         group,
         exec,
+        peer_read: None,
     }
 }
 
 impl Command {
+    /// Lets a core that does not own the key serve this read itself.
+    pub const fn read_on_peer(mut self, f: PeerReadFn) -> Command {
+        self.peer_read = Some(f);
+        self
+    }
+
     /// Whether `n` arguments (name included) satisfy the arity.
     pub fn arity_ok(&self, n: usize) -> bool {
         let n = n as i32;
@@ -318,6 +330,11 @@ pub fn start(client: &mut Client, args: Args) -> Started {
 /// operation holding its key; inside one, its writes are captured.
 fn run_keyed(client: &mut Client, cmd: &'static Command, f: KeyedFn, args: Args) -> Started {
     let owner = shard_of(&args[cmd.first_key as usize], client.shard.shard_count());
+    if owner != client.shard.id && client.nothing_in_flight && client.tx.is_none() {
+        if let Some(reply) = read_on_peer(client, cmd, owner, &args) {
+            return Started::Ready(reply);
+        }
+    }
     let db = client.db;
     let who = client.handle.clone();
     let tx = client.tx.as_ref().map(|t| t.capture_on(owner));
@@ -358,6 +375,36 @@ fn run_keyed(client: &mut Client, cmd: &'static Command, f: KeyedFn, args: Args)
         client.send_batched(owner, crate::shard::Shard::guarded(db, keys, me, job));
         Started::InFlight(Box::pin(reply))
     }
+}
+
+/// Serves a read of another shard's key from this core when the command
+/// allows it and the owner holds no key locks (`shard::peer`); `None`:
+/// send it to the owner.
+fn read_on_peer(
+    client: &Client,
+    cmd: &'static Command,
+    owner: usize,
+    args: &Args,
+) -> Option<Reply> {
+    let read = cmd.peer_read?;
+    let view = client.shard.mesh.peer(owner)?;
+    let t = Instant::now();
+    let (reply, counts) = view.read(|reader| {
+        let db = crate::data_types::PeerDb {
+            reader,
+            index: client.db,
+            counts: Default::default(),
+        };
+        (read(&db, args), db.counts)
+    })?;
+    let st = &client.shard.stats;
+    incr(&st.keyspace_hits, counts.keyspace_hits.get());
+    incr(&st.keyspace_misses, counts.keyspace_misses.get());
+    let usec = t.elapsed().as_micros() as u64;
+    let rt = &client.shard.config.runtime;
+    let mut observe = client.shard.observe.borrow_mut();
+    observe.record(cmd, args, usec, &reply, &client.handle, rt);
+    Some(reply)
 }
 
 fn rejected(client: &Client, cmd: Option<&'static Command>, reply: Reply) -> Reply {

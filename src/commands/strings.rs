@@ -2,7 +2,7 @@
 
 use super::{cmd, not_integer, syntax_error, Args, BoxFuture, Command, Exec::*, Merge};
 use crate::data_types::string::MAX_STRING;
-use crate::data_types::{Db, Result};
+use crate::data_types::{Db, PeerDb, Result};
 use crate::protocol::Reply;
 use crate::server::client::Client;
 use crate::storage::encoding::{Kind, Meta};
@@ -11,7 +11,7 @@ use crate::util::num::{format_incr_float, parse_f64, parse_i64};
 
 /// The string family.
 pub static COMMANDS: &[Command] = &[
-    cmd("get", 2, "readonly fast", (1, 1, 1), "string", Keyed(get)),
+    cmd("get", 2, "readonly fast", (1, 1, 1), "string", Keyed(get)).read_on_peer(get_on_peer),
     cmd("set", -3, "write denyoom", (1, 1, 1), "string", Keyed(set)),
     cmd(
         "setnx",
@@ -173,6 +173,10 @@ pub(crate) use tri;
 
 fn get(db: &Db, a: &[Vec<u8>]) -> Reply {
     Reply::opt_bulk(tri!(db.get_string(&a[1])).map(|m| m.payload))
+}
+
+fn get_on_peer(db: &PeerDb, a: &[Vec<u8>]) -> Reply {
+    Reply::opt_bulk(tri!(db.lookup_kind(&a[1], Kind::String)).map(|m| m.payload))
 }
 
 /// Expiry options shared by SET, GETEX, SETEX and friends.

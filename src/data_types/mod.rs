@@ -31,6 +31,59 @@ pub fn storage_error(key: &[u8], e: impl std::fmt::Display) -> Reply {
     ))
 }
 
+/// Decodes a raw meta record (empty: absent); expired keys read as absent.
+fn live_meta(key: &[u8], raw: &[u8]) -> Result<Option<Meta>> {
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    let meta = Meta::decode(raw).ok_or_else(|| storage_error(key, "corrupt meta record"))?;
+    Ok((!meta.is_expired(crate::util::now_ms())).then_some(meta))
+}
+
+/// Counts a read as a keyspace hit or miss.
+fn counted(stats: &crate::shard::ShardStats, m: Option<Meta>) -> Result<Option<Meta>> {
+    let c = match m {
+        Some(_) => &stats.keyspace_hits,
+        None => &stats.keyspace_misses,
+    };
+    incr(c, 1);
+    Ok(m)
+}
+
+/// A key that must be of `kind`: WRONGTYPE otherwise.
+fn of_kind(m: Option<Meta>, kind: Kind) -> Result<Option<Meta>> {
+    match m {
+        Some(m) if m.kind != kind => Err(Reply::err(WRONGTYPE)),
+        other => Ok(other),
+    }
+}
+
+/// One logical database of another shard, read from this core without a
+/// hop (see `shard::peer`): meta records only, straight from RocksDB. Its
+/// keyspace hits and misses are counted here, for the caller to add to
+/// its shard's counters if the read stands.
+pub struct PeerDb<'a> {
+    /// The other shard's RocksDB.
+    pub reader: &'a crate::storage::engine::PeerReader,
+    /// SELECT index (0–15).
+    pub index: u8,
+    /// Keyspace hits and misses of the reads made.
+    pub counts: crate::shard::ShardStats,
+}
+
+impl PeerDb<'_> {
+    /// Reads a key that must be of `kind` (WRONGTYPE otherwise), counting
+    /// a keyspace hit or miss; like [`Db::lookup_kind`].
+    pub fn lookup_kind(&self, key: &[u8], kind: Kind) -> Result<Option<Meta>> {
+        let raw = match self.reader.get(Cf::Meta, &meta_key(self.index, key)) {
+            Some(r) => r.map_err(|e| storage_error(key, e))?,
+            None => return Err(storage_error(key, "shard closed")),
+        };
+        let m = live_meta(key, raw.as_deref().unwrap_or_default())?;
+        of_kind(counted(&self.counts, m)?, kind)
+    }
+}
+
 /// One logical database on one shard.
 #[derive(Clone, Copy)]
 pub struct Db<'a> {
@@ -66,34 +119,17 @@ impl<'a> Db<'a> {
                 raw
             }
         };
-        if raw.is_empty() {
-            return Ok(None);
-        }
-        let meta = Meta::decode(&raw).ok_or_else(|| storage_error(key, "corrupt meta record"))?;
-        Ok((!meta.is_expired(crate::util::now_ms())).then_some(meta))
+        live_meta(key, &raw)
     }
 
     /// Like [`lookup`](Self::lookup), counting a keyspace hit or miss.
     pub fn lookup_read(&self, key: &[u8]) -> Result<Option<Meta>> {
-        let m = self.lookup(key)?;
-        let st = &self.shard.stats;
-        incr(
-            if m.is_some() {
-                &st.keyspace_hits
-            } else {
-                &st.keyspace_misses
-            },
-            1,
-        );
-        Ok(m)
+        counted(&self.shard.stats, self.lookup(key)?)
     }
 
     /// Reads a key that must be of `kind` (WRONGTYPE otherwise).
     pub fn lookup_kind(&self, key: &[u8], kind: Kind) -> Result<Option<Meta>> {
-        match self.lookup_read(key)? {
-            Some(m) if m.kind != kind => Err(Reply::err(WRONGTYPE)),
-            other => Ok(other),
-        }
+        of_kind(self.lookup_read(key)?, kind)
     }
 
     /// Stages a meta record (and its TTL index entry) in `batch`.

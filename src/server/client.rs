@@ -128,6 +128,10 @@ pub struct Client {
     pub close_after_reply: bool,
     /// Shards with jobs queued by this connection but not yet woken.
     pub unwoken: Vec<usize>,
+    /// None of this connection's commands is still running on a shard:
+    /// a read may then be served from another shard's RocksDB directly
+    /// (set by the connection loop before each command).
+    pub nothing_in_flight: bool,
     /// Set by MONITOR: the feed of every command the server runs.
     pub monitor: Option<futures_channel::mpsc::UnboundedReceiver<Vec<u8>>>,
     /// CLIENT REPLY OFF.
@@ -171,6 +175,7 @@ impl Client {
             server,
             close_after_reply: false,
             unwoken: Vec::new(),
+            nothing_in_flight: false,
             monitor: None,
             reply_off: false,
             reply_skip: 0,

@@ -247,7 +247,10 @@ async fn run_command(
             glommio::timer::sleep(wait.min(Duration::from_millis(10))).await;
         }
     }
-    match commands::start(client, args) {
+    client.nothing_in_flight = pending.is_empty();
+    let started = commands::start(client, args);
+    client.nothing_in_flight = false;
+    match started {
         Started::Ready(_) if !client.reply_allowed() => {}
         Started::Ready(r) if pending.is_empty() => r.encode(client.resp, out),
         Started::Ready(r) => pending.push_back(Pending::Ready(r)),

@@ -11,6 +11,8 @@
 
 use super::mesh::{Completion, Job};
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
 
 /// Identifies one multi-shard operation (unique per process run).
 pub type TxId = u64;
@@ -57,14 +59,51 @@ pub struct Released {
     pub run: Vec<(TxId, Vec<DbKey>, Job)>,
 }
 
+/// What other cores can see of a shard's lock table: whether any key is
+/// held, and a counter that moves on every change. A read of the shard's
+/// data from another core is valid when no key was held and the counter
+/// did not move around it (see [`LockWatch::unlocked_during`]).
+#[derive(Default)]
+pub struct LockWatch {
+    held: AtomicUsize,
+    changes: AtomicU64,
+}
+
+impl LockWatch {
+    /// Runs `read` and returns its result if no key was locked on the shard
+    /// at any time during it; `None` means: ask the shard instead.
+    pub fn unlocked_during<T>(&self, read: impl FnOnce() -> T) -> Option<T> {
+        let before = self.changes.load(Ordering::SeqCst);
+        if self.held.load(Ordering::SeqCst) != 0 {
+            return None;
+        }
+        let out = read();
+        (self.changes.load(Ordering::SeqCst) == before).then_some(out)
+    }
+
+    /// Publishes a change: `held` first, so a reader that sees the new
+    /// count of changes also sees the keys held (locks are taken before
+    /// the writes they guard and released after them).
+    fn changed(&self, held: usize) {
+        self.held.store(held, Ordering::SeqCst);
+        self.changes.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
 /// The lock table of one shard.
 #[derive(Default)]
 pub struct Locks {
     keys: HashMap<DbKey, KeyLock>,
     acquiring: HashMap<TxId, Acquiring>,
+    watch: Arc<LockWatch>,
 }
 
 impl Locks {
+    /// The view of this table that other cores read.
+    pub fn watch(&self) -> Arc<LockWatch> {
+        self.watch.clone()
+    }
+
     /// Whether no key is locked (the fast path: nothing to check).
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()
@@ -131,6 +170,7 @@ impl Locks {
                 }
             }
         }
+        self.watch.changed(self.keys.len());
         if missing == 0 {
             return Some(on_grant);
         }
@@ -185,6 +225,7 @@ impl Locks {
                 }
             }
         }
+        self.watch.changed(self.keys.len());
         out
     }
 }
@@ -208,6 +249,26 @@ mod tests {
                 c2.fetch_add(1, Ordering::SeqCst);
             }),
         )
+    }
+
+    #[test]
+    fn reads_from_other_cores_stand_only_while_no_key_is_held() {
+        let mut l = Locks::default();
+        let w = l.watch();
+        assert_eq!(w.unlocked_during(|| 1), Some(1));
+        let (_, g) = counter();
+        assert!(l.acquire(7, vec![key("a")], OnGrant::Notify(g)).is_some());
+        assert_eq!(w.unlocked_during(|| 2), None, "a key is held");
+        l.release(7, &[key("a")]);
+        assert_eq!(w.unlocked_during(|| 3), Some(3));
+        // a lock taken (and even released again) while the read runs
+        let read = w.unlocked_during(|| {
+            let (_, g) = counter();
+            l.acquire(8, vec![key("b")], OnGrant::Notify(g));
+            l.release(8, &[key("b")]);
+        });
+        assert_eq!(read, None, "the table changed during the read");
+        assert_eq!(w.unlocked_during(|| 4), Some(4));
     }
 
     #[test]

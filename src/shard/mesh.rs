@@ -2,12 +2,13 @@
 //! the owning executor parks on, so an idle shard sleeps and a busy one
 //! drains its inbox in batches.
 
+use super::peer::PeerView;
 use super::Shard;
 use atomic_waker::AtomicWaker;
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::task::Poll;
 
 /// What a job leaves to do once the shard has made its writes durable:
@@ -36,6 +37,8 @@ pub struct Mesh {
     pub wal_failures: AtomicU64,
     /// Shards still finishing interrupted multi-shard operations at startup.
     pub recovering: std::sync::atomic::AtomicUsize,
+    /// Each shard's data as other cores may read it, set once it opened.
+    peers: Vec<OnceLock<PeerView>>,
 }
 
 impl Mesh {
@@ -57,7 +60,18 @@ impl Mesh {
             next_tx: AtomicU64::new(crate::util::now_ms() << 20),
             wal_failures: AtomicU64::new(0),
             recovering: std::sync::atomic::AtomicUsize::new(shards),
+            peers: (0..shards).map(|_| OnceLock::new()).collect(),
         }
+    }
+
+    /// Publishes what other cores may read of `shard` (once, at open).
+    pub fn publish_peer(&self, shard: usize, view: PeerView) {
+        let _ = self.peers[shard].set(view);
+    }
+
+    /// What this core may read of `shard` without a hop, once it opened.
+    pub fn peer(&self, shard: usize) -> Option<&PeerView> {
+        self.peers.get(shard)?.get()
     }
 
     /// A fresh id for a multi-shard operation.

@@ -6,6 +6,7 @@ pub mod keyspace;
 pub mod locks;
 pub mod mesh;
 pub mod observe;
+pub mod peer;
 pub mod pubsub;
 pub mod routing;
 pub mod transaction;
@@ -139,6 +140,8 @@ impl Shard {
         let path = config.dir.join(format!("shard-{id}"));
         let engine = Engine::open(&path, &config, &shared)?;
         let hot_capacity = (config.hot_cache_size / config.shards.max(1) as u64) as usize;
+        let locks = locks::Locks::default();
+        mesh.publish_peer(id, peer::PeerView::new(engine.peer_reader(), locks.watch()));
         Ok(Shard {
             id,
             engine,
@@ -148,7 +151,7 @@ impl Shard {
             stats: ShardStats::default(),
             scan_cursors: RefCell::default(),
             blocked: RefCell::default(),
-            locks: RefCell::default(),
+            locks: RefCell::new(locks),
             capturing: Cell::new(0),
             captured: RefCell::default(),
             watchers: RefCell::default(),

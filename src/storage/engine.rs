@@ -107,7 +107,7 @@ pub enum WriteError {
 
 /// A shard's RocksDB.
 pub struct Engine {
-    db: Box<DB>,
+    db: Arc<DB>,
     slot: DbSlot,
     path: PathBuf,
 }
@@ -193,8 +193,8 @@ impl Engine {
         let cfs: Vec<_> = Cf::ALL.iter().map(|&cf| cf_opts(cf)).collect();
         let db = DB::open_cf_descriptors(&db_opts, path, cfs)
             .map_err(|e| format!("cannot open RocksDB at {}: {e}", path.display()))?;
-        let db = Box::new(db);
-        slot.store(&*db as *const DB as *mut DB, Ordering::Release);
+        let db = Arc::new(db);
+        slot.store(Arc::as_ptr(&db) as *mut DB, Ordering::Release);
         Ok(Engine {
             db,
             slot,
@@ -217,6 +217,13 @@ impl Engine {
     /// The underlying RocksDB handle (iterators, properties, checkpoints).
     pub fn db(&self) -> &DB {
         &self.db
+    }
+
+    /// A handle other threads use for point reads while the shard runs.
+    pub fn peer_reader(&self) -> PeerReader {
+        PeerReader {
+            db: Arc::downgrade(&self.db),
+        }
     }
 
     /// Point read.
@@ -332,6 +339,23 @@ fn parse_sum_write_amp(stats: &str) -> Option<f64> {
     let col = header.split_whitespace().position(|t| t == "W-Amp")? + 1;
     let sum = stats.lines().find(|l| l.trim_start().starts_with("Sum"))?;
     sum.split_whitespace().nth(col)?.parse().ok()
+}
+
+/// Point reads of a shard's RocksDB from another thread. RocksDB is safe
+/// to read concurrently; what a read may see is the caller's concern (see
+/// `shard::peer`). Holds no reference: once the shard closes its RocksDB,
+/// reads return `None`.
+pub struct PeerReader {
+    db: std::sync::Weak<DB>,
+}
+
+impl PeerReader {
+    /// Point read; `None` if the shard has closed its RocksDB.
+    pub fn get(&self, cf: Cf, key: &[u8]) -> Option<Result<Option<Vec<u8>>, String>> {
+        let db = self.db.upgrade()?;
+        let cf = db.cf_handle(cf.name())?;
+        Some(db.get_cf(cf, key).map_err(|e| e.to_string()))
+    }
 }
 
 impl Drop for Engine {

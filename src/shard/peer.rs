@@ -1,0 +1,34 @@
+//! Reads one core serves from another shard's RocksDB without a hop.
+//!
+//! A single-key read such as GET on a key owned by another shard would
+//! otherwise cost two cross-core wake-ups (there and back). RocksDB is safe
+//! to read from any thread, and every write a shard makes is in RocksDB
+//! (the hot-key cache is write-through), so the connection's core can read
+//! the record itself, provided the read cannot observe a multi-shard
+//! operation half done: it is used only while the owner holds no key locks
+//! (checked before and after, see [`LockWatch`]). The connection makes such
+//! a read only with none of its own commands in flight, so it also sees its
+//! own earlier writes.
+
+use super::locks::LockWatch;
+use crate::storage::engine::PeerReader;
+use std::sync::Arc;
+
+/// What other cores may read of one shard.
+pub struct PeerView {
+    reader: PeerReader,
+    locks: Arc<LockWatch>,
+}
+
+impl PeerView {
+    /// A view of a shard's RocksDB and lock table.
+    pub fn new(reader: PeerReader, locks: Arc<LockWatch>) -> PeerView {
+        PeerView { reader, locks }
+    }
+
+    /// Runs `read` against the shard's RocksDB; `None` if the shard held a
+    /// key lock at any moment of it (or has closed): then ask the shard.
+    pub fn read<T>(&self, read: impl FnOnce(&PeerReader) -> T) -> Option<T> {
+        self.locks.unlocked_during(|| read(&self.reader))
+    }
+}
