@@ -27,7 +27,8 @@ impl PeerView {
     }
 
     /// Runs `read` against the shard's RocksDB; `None` if the shard held a
-    /// key lock at any moment of it (or has closed): then ask the shard.
+    /// key lock at any moment of it: then ask the shard. (Once the shard
+    /// has closed its RocksDB, at shutdown, reads find nothing to read.)
     pub fn read<T>(&self, read: impl FnOnce(&PeerReader) -> T) -> Option<T> {
         self.locks.unlocked_during(|| read(&self.reader))
     }
