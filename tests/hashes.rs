@@ -36,6 +36,11 @@ fn set_get_delete() {
         assert_eq!(bulk(&mut c, &["HGET", key, "c"]).as_deref(), Some("4"));
         assert_eq!(bulk(&mut c, &["HGET", key, "zz"]), None);
         assert_eq!(int(&mut c, &["HLEN", key]), 3);
+        // fields already holding the value are not rewritten; a field
+        // given twice ends with its last value, even the one it had
+        assert_eq!(int(&mut c, &["HSET", key, "b", "2", "b", "9", "b", "2"]), 0);
+        assert_eq!(int(&mut c, &["HSET", key, "b", "7", "b", "2"]), 0);
+        assert_eq!(bulk(&mut c, &["HGET", key, "b"]).as_deref(), Some("2"));
         assert_eq!(
             entries(&mut c, key),
             pairs(&[("a", "x"), ("b", "2"), ("c", "4")])

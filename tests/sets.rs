@@ -18,6 +18,7 @@ fn add_remove_query() {
     for key in ["foo", "bar"] {
         assert_eq!(int(&mut c, &["SADD", key, "a", "b", "a", "c"]), 3);
         assert_eq!(int(&mut c, &["SADD", key, "a", "d"]), 1);
+        assert_eq!(int(&mut c, &["SADD", key, "d", "b", "d"]), 0);
         assert_eq!(int(&mut c, &["SCARD", key]), 4);
         assert_eq!(members(&mut c, key), ["a", "b", "c", "d"]);
         assert_eq!(int(&mut c, &["SISMEMBER", key, "a"]), 1);

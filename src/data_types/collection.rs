@@ -87,6 +87,20 @@ impl<'a> Db<'a> {
             .map_err(|e| storage_error(&c.key, e))
     }
 
+    /// Whether a sub-key holds `value` (`None`: absent).
+    pub fn sub_holds(
+        &self,
+        cf: Cf,
+        c: &Collection,
+        sub: &[u8],
+        value: &[u8],
+    ) -> Result<Option<bool>> {
+        self.shard
+            .engine
+            .holds(cf, &c.sub_key(sub), value)
+            .map_err(|e| storage_error(&c.key, e))
+    }
+
     /// Stages a sub-key write.
     pub fn put_sub(
         &self,
@@ -200,7 +214,9 @@ const SHAPE_SAMPLES: usize = 16;
 impl<'a> Db<'a> {
     /// Adds or overwrites `(sub-key, value)` pairs in the `data` CF of the
     /// collection at `key` (created if absent), in one batch. Returns how
-    /// many sub-keys are new (a repeated sub-key counts once).
+    /// many sub-keys are new (a repeated sub-key counts once). A sub-key
+    /// that already holds its value is not written again (SADD of a
+    /// member, HSET of an unchanged field).
     pub fn upsert_subs<'s>(
         &self,
         key: &[u8],
@@ -209,17 +225,26 @@ impl<'a> Db<'a> {
     ) -> Result<u64> {
         let mut c = self.open_or_create(key, kind)?;
         let mut batch = WriteBatch::default();
-        let mut fresh = std::collections::HashSet::new();
+        // a sub-key given twice is looked up once; the last value wins
+        let mut seen = std::collections::HashSet::new();
+        let mut added = 0;
         for (sub, value) in items {
-            let known = fresh.contains(sub) || (c.existed() && self.has_sub(Cf::Data, &c, sub)?);
-            if !known {
-                fresh.insert(sub);
+            if seen.insert(sub) {
+                let stored = match c.existed() {
+                    true => self.sub_holds(Cf::Data, &c, sub, value)?,
+                    false => None,
+                };
+                match stored {
+                    Some(true) => continue,
+                    Some(false) => {}
+                    None => added += 1,
+                }
             }
             self.put_sub(&mut batch, Cf::Data, &c, sub, value);
         }
-        c.meta.size += fresh.len() as u64;
+        c.meta.size += added;
         self.commit(batch, &c)?;
-        Ok(fresh.len() as u64)
+        Ok(added)
     }
 
     /// Removes sub-keys from the `data` CF of the collection at `key`,

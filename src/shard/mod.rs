@@ -184,6 +184,9 @@ impl Shard {
     /// enough to copy cheaply is first tried with `no_slowdown`, so a RocksDB
     /// write stall is counted and logged; then the write waits it out.
     pub fn write(&self, batch: WriteBatch) -> Result<(), String> {
+        if batch.is_empty() {
+            return Ok(()); // e.g. SADD of members already there
+        }
         if self.capturing.get() != 0 {
             return self.capture_write(batch);
         }

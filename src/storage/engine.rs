@@ -239,6 +239,15 @@ impl Engine {
             .map_err(|e| e.to_string())
     }
 
+    /// Whether a key holds exactly `value` (`None`: absent), compared
+    /// without copying the stored value out of RocksDB.
+    pub fn holds(&self, cf: Cf, key: &[u8], value: &[u8]) -> Result<Option<bool>, String> {
+        self.db
+            .get_pinned_cf(self.cf(cf), key)
+            .map(|v| v.map(|v| *v == *value))
+            .map_err(|e| e.to_string())
+    }
+
     /// Applies a batch atomically. With `no_slowdown`, a write that RocksDB
     /// would delay fails with [`WriteError::Stalled`] instead of blocking.
     pub fn write(&self, batch: WriteBatch, wal: bool, no_slowdown: bool) -> Result<(), WriteError> {
