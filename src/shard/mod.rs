@@ -125,6 +125,8 @@ pub struct Shard {
     synced_seq: Cell<u64>,
     /// Time of the last WAL fsync (ms since epoch).
     pub last_sync_ms: Cell<u64>,
+    /// When a write stall was last logged, and the stall count then.
+    stall_logged: Cell<(u64, u64)>,
     /// (ms since epoch, commands) samples for instantaneous_ops_per_sec.
     ops_samples: RefCell<VecDeque<(u64, u64)>>,
 }
@@ -164,6 +166,7 @@ impl Shard {
             flushed_seq: Cell::new(0),
             synced_seq: Cell::new(0),
             last_sync_ms: Cell::new(crate::util::now_ms()),
+            stall_logged: Cell::new((0, 0)),
             ops_samples: RefCell::default(),
         })
     }
@@ -196,16 +199,7 @@ impl Shard {
             match self.engine.write(batch, wal, true) {
                 Err(WriteError::Stalled) => {
                     incr(&self.stats.write_stalls, 1);
-                    let e = &self.engine;
-                    log::warn!(
-                        "shard {}: RocksDB write stall, waiting: pending compaction {} bytes, {} running compactions, {} running flushes, {} immutable memtables, write stopped={}",
-                        self.id,
-                        e.property_sum("rocksdb.estimate-pending-compaction-bytes"),
-                        e.db().property_int_value("rocksdb.num-running-compactions").ok().flatten().unwrap_or(0),
-                        e.db().property_int_value("rocksdb.num-running-flushes").ok().flatten().unwrap_or(0),
-                        e.property_sum("rocksdb.num-immutable-mem-table"),
-                        e.property_sum("rocksdb.is-write-stopped"),
-                    );
+                    self.log_stall();
                     self.engine.write(retry, wal, false)
                 }
                 other => other,
@@ -233,6 +227,31 @@ impl Shard {
                 Err(e)
             }
         }
+    }
+
+    /// Logs RocksDB's state when a write stalls, at most once a second
+    /// (a stall delays every write, and each would log otherwise), with
+    /// the number of stalled writes since the last line.
+    fn log_stall(&self) {
+        let now = crate::util::now_ms();
+        let (last_ms, logged) = self.stall_logged.get();
+        if now < last_ms + 1000 {
+            return;
+        }
+        let stalls = self.stats.write_stalls.get();
+        self.stall_logged.set((now, stalls));
+        let e = &self.engine;
+        let int = |p: &str| e.db().property_int_value(p).ok().flatten().unwrap_or(0);
+        log::warn!(
+            "shard {}: RocksDB write stall ({} stalled writes since the last report), waiting: pending compaction {} bytes, {} running compactions, {} running flushes, {} immutable memtables, write stopped={}",
+            self.id,
+            stalls - logged,
+            e.property_sum("rocksdb.estimate-pending-compaction-bytes"),
+            int("rocksdb.num-running-compactions"),
+            int("rocksdb.num-running-flushes"),
+            e.property_sum("rocksdb.num-immutable-mem-table"),
+            e.property_sum("rocksdb.is-write-stopped"),
+        );
     }
 
     /// Records that a key (by meta key) is being modified: WATCHing
