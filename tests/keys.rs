@@ -490,12 +490,13 @@ fn keys_read_as_absent_then_created_are_seen() {
     assert_eq!(bulk(&mut c, &["GET", "fresh0"]).as_deref(), Some("back"));
 }
 
-/// GETs of keys owned by the other shard are served by the connection's
-/// core from the owner's RocksDB when nothing of the connection is in
-/// flight; in a pipeline, a GET after a SET of the same key must still see
-/// that SET, and every GET counts as a keyspace hit or miss.
+/// Reads of keys owned by the other shard (GET, STRLEN, TYPE, TTL, PTTL,
+/// EXPIRETIME, PEXPIRETIME) are served by the connection's core from the
+/// owner's RocksDB when nothing of the connection is in flight; in a
+/// pipeline, a GET after a SET of the same key must still see that SET,
+/// and every GET counts as a keyspace hit or miss.
 #[test]
-fn gets_of_other_shards_keys_see_every_earlier_write() {
+fn reads_of_other_shards_keys_see_every_earlier_write() {
     use common::{info_field, int, query};
     let s = Server::start(2, &[]);
     let mut c = s.conn();
@@ -516,10 +517,27 @@ fn gets_of_other_shards_keys_see_every_earlier_write() {
         let k = format!("seq{i}");
         let _: () = other.set(&k, i).unwrap();
         assert_eq!(query::<i64>(&mut c, &["GET", &k]), i);
+        assert_eq!(int(&mut c, &["STRLEN", &k]), i.to_string().len() as i64);
+        assert_eq!(
+            common::bulk(&mut c, &["TYPE", &k]).as_deref(),
+            Some("string")
+        );
+        assert_eq!(int(&mut c, &["TTL", &k]), -1);
+        let _: () = other.pexpire(&k, 100_000).unwrap();
+        let pttl = int(&mut c, &["PTTL", &k]);
+        assert!(pttl > 90_000 && pttl <= 100_000, "PTTL {pttl}");
+        assert!((99..=100).contains(&int(&mut c, &["TTL", &k])));
+        let at = int(&mut c, &["PEXPIRETIME", &k]);
+        assert_eq!(int(&mut c, &["EXPIRETIME", &k]), at / 1000);
         let _: () = other.del(&k).unwrap();
         assert_eq!(common::bulk(&mut c, &["GET", &k]), None);
+        assert_eq!(int(&mut c, &["TTL", &k]), -2);
+        assert_eq!(int(&mut c, &["STRLEN", &k]), 0);
+        assert_eq!(common::bulk(&mut c, &["TYPE", &k]).as_deref(), Some("none"));
         let _: () = other.rpush(&k, "x").unwrap();
         assert!(q_err(&mut c, &["GET", &k]).starts_with("WRONGTYPE"));
+        assert!(q_err(&mut c, &["STRLEN", &k]).starts_with("WRONGTYPE"));
+        assert_eq!(common::bulk(&mut c, &["TYPE", &k]).as_deref(), Some("list"));
         let _: () = other.set(&k, "short-lived").unwrap();
         let _: () = other.pexpire(&k, 1).unwrap();
     }

@@ -5,7 +5,7 @@ use super::{
     cmd, not_integer, on_every_shard, on_owner, on_shard, syntax_error, Args, BoxFuture, Command,
     Exec::*, Merge,
 };
-use crate::data_types::{Db, Dump};
+use crate::data_types::{Db, Dump, MetaRead};
 use crate::protocol::Reply;
 use crate::server::client::Client;
 use crate::shard::routing::shard_of;
@@ -48,14 +48,7 @@ pub static COMMANDS: &[Command] = &[
         "generic",
         Fanout(exists, Merge::Sum),
     ),
-    cmd(
-        "type",
-        2,
-        "readonly fast",
-        (1, 1, 1),
-        "generic",
-        Keyed(type_),
-    ),
+    meta_read!("type", "generic", type_),
     cmd(
         "keys",
         2,
@@ -122,24 +115,10 @@ pub static COMMANDS: &[Command] = &[
         "generic",
         Keyed(expire),
     ),
-    cmd("ttl", 2, "readonly fast", (1, 1, 1), "generic", Keyed(ttl)),
-    cmd("pttl", 2, "readonly fast", (1, 1, 1), "generic", Keyed(ttl)),
-    cmd(
-        "expiretime",
-        2,
-        "readonly fast",
-        (1, 1, 1),
-        "generic",
-        Keyed(ttl),
-    ),
-    cmd(
-        "pexpiretime",
-        2,
-        "readonly fast",
-        (1, 1, 1),
-        "generic",
-        Keyed(ttl),
-    ),
+    meta_read!("ttl", "generic", ttl),
+    meta_read!("pttl", "generic", ttl),
+    meta_read!("expiretime", "generic", ttl),
+    meta_read!("pexpiretime", "generic", ttl),
     cmd(
         "persist",
         2,
@@ -185,7 +164,7 @@ pub async fn count_existing(client: &Client, keys: Vec<Vec<u8>>) -> Reply {
     }
 }
 
-fn type_(db: &Db, a: &[Vec<u8>]) -> Reply {
+fn type_(db: &impl MetaRead, a: &[Vec<u8>]) -> Reply {
     Reply::Simple(
         tri!(db.lookup(&a[1]))
             .map_or("none", |m| m.kind.type_name())
@@ -496,7 +475,7 @@ fn expire(db: &Db, a: &[Vec<u8>]) -> Reply {
     Reply::Int(1)
 }
 
-fn ttl(db: &Db, a: &[Vec<u8>]) -> Reply {
+fn ttl(db: &impl MetaRead, a: &[Vec<u8>]) -> Reply {
     let name = name_of(a);
     let Some(m) = tri!(db.lookup_read(&a[1])) else {
         return Reply::Int(-2);

@@ -2,6 +2,24 @@
 //! (name, arity, flags, key positions, how to execute); the table drives
 //! arity errors, routing to the owning shard, fan-out and COMMAND replies.
 
+/// Table entry of a one-key read (`NAME key`) that needs only the key's
+/// meta record: it runs on the owner like any keyed command, and another
+/// core may serve it from the owner's RocksDB (`Command::read_on_peer`).
+/// `$f` is written against `data_types::MetaRead`.
+macro_rules! meta_read {
+    ($name:expr, $group:expr, $f:ident) => {
+        super::cmd(
+            $name,
+            2,
+            "readonly fast",
+            (1, 1, 1),
+            $group,
+            super::Exec::Keyed(|db, a| $f(db, a)),
+        )
+        .read_on_peer(|db, a| $f(db, a))
+    };
+}
+
 pub mod acl;
 pub mod admin;
 pub mod auth;

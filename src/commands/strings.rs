@@ -2,7 +2,7 @@
 
 use super::{cmd, not_integer, syntax_error, Args, BoxFuture, Command, Exec::*, Merge};
 use crate::data_types::string::MAX_STRING;
-use crate::data_types::{Db, PeerDb, Result};
+use crate::data_types::{Db, MetaRead, Result};
 use crate::protocol::Reply;
 use crate::server::client::Client;
 use crate::storage::encoding::{Kind, Meta};
@@ -11,7 +11,7 @@ use crate::util::num::{format_incr_float, parse_f64, parse_i64};
 
 /// The string family.
 pub static COMMANDS: &[Command] = &[
-    cmd("get", 2, "readonly fast", (1, 1, 1), "string", Keyed(get)).read_on_peer(get_on_peer),
+    meta_read!("get", "string", get),
     cmd("set", -3, "write denyoom", (1, 1, 1), "string", Keyed(set)),
     cmd(
         "setnx",
@@ -126,14 +126,7 @@ pub static COMMANDS: &[Command] = &[
         "string",
         Keyed(append),
     ),
-    cmd(
-        "strlen",
-        2,
-        "readonly fast",
-        (1, 1, 1),
-        "string",
-        Keyed(strlen),
-    ),
+    meta_read!("strlen", "string", strlen),
     cmd(
         "getrange",
         4,
@@ -171,11 +164,7 @@ macro_rules! tri {
 }
 pub(crate) use tri;
 
-fn get(db: &Db, a: &[Vec<u8>]) -> Reply {
-    Reply::opt_bulk(tri!(db.get_string(&a[1])).map(|m| m.payload))
-}
-
-fn get_on_peer(db: &PeerDb, a: &[Vec<u8>]) -> Reply {
+fn get(db: &impl MetaRead, a: &[Vec<u8>]) -> Reply {
     Reply::opt_bulk(tri!(db.lookup_kind(&a[1], Kind::String)).map(|m| m.payload))
 }
 
@@ -461,8 +450,9 @@ fn append(db: &Db, a: &[Vec<u8>]) -> Reply {
     Reply::Int(len)
 }
 
-fn strlen(db: &Db, a: &[Vec<u8>]) -> Reply {
-    Reply::Int(tri!(db.get_string(&a[1])).map_or(0, |m| m.payload.len() as i64))
+fn strlen(db: &impl MetaRead, a: &[Vec<u8>]) -> Reply {
+    let m = tri!(db.lookup_kind(&a[1], Kind::String));
+    Reply::Int(m.map_or(0, |m| m.payload.len() as i64))
 }
 
 /// Resolves Redis's inclusive, possibly negative [start, end] range over a

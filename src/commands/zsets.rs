@@ -10,6 +10,7 @@ use super::{
     cmd, not_integer, on_owner, on_shard, syntax_error, Args, BoxFuture, Command, Exec::*,
 };
 use crate::data_types::zset::{Entry, LexBound, LexRange, Limit, Range, ScoreRange};
+use crate::data_types::MetaRead;
 use crate::data_types::{Db, Result, WRONGTYPE};
 use crate::protocol::Reply;
 use crate::server::client::Client;

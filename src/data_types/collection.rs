@@ -2,7 +2,7 @@
 //! stream): a meta record with a version and a size, and sub-keys in the
 //! `data`/`zscore` CFs under `db · slot · keylen · key · version`.
 
-use super::{storage_error, Db, Result};
+use super::{storage_error, Db, MetaRead, Result};
 use crate::storage::encoding::{sub_key_prefix, Kind, Meta};
 use crate::storage::Cf;
 use rocksdb::WriteBatch;

@@ -4,7 +4,7 @@
 //! value-level operations of the JSON family (arithmetic, array edits, merge
 //! patch, formatting) live here too, independent of paths and replies.
 
-use super::{storage_error, Db, Result};
+use super::{storage_error, Db, MetaRead, Result};
 use crate::protocol::Reply;
 use crate::storage::encoding::{Kind, Meta};
 use rocksdb::WriteBatch;

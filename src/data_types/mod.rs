@@ -40,21 +40,45 @@ fn live_meta(key: &[u8], raw: &[u8]) -> Result<Option<Meta>> {
     Ok((!meta.is_expired(crate::util::now_ms())).then_some(meta))
 }
 
-/// Counts a read as a keyspace hit or miss.
-fn counted(stats: &crate::shard::ShardStats, m: Option<Meta>) -> Result<Option<Meta>> {
-    let c = match m {
-        Some(_) => &stats.keyspace_hits,
-        None => &stats.keyspace_misses,
-    };
-    incr(c, 1);
-    Ok(m)
+/// Meta-record reads that a shard's own [`Db`] and another core's
+/// [`PeerDb`] both offer, so one read-only handler can serve either.
+pub trait MetaRead {
+    /// Reads a key's meta record; expired keys read as absent.
+    fn lookup(&self, key: &[u8]) -> Result<Option<Meta>>;
+
+    /// Where keyspace hits and misses are counted.
+    fn stats(&self) -> &crate::shard::ShardStats;
+
+    /// Like [`lookup`](Self::lookup), counting a keyspace hit or miss.
+    fn lookup_read(&self, key: &[u8]) -> Result<Option<Meta>> {
+        let m = self.lookup(key)?;
+        let st = self.stats();
+        incr(
+            match m {
+                Some(_) => &st.keyspace_hits,
+                None => &st.keyspace_misses,
+            },
+            1,
+        );
+        Ok(m)
+    }
+
+    /// Reads a key that must be of `kind` (WRONGTYPE otherwise).
+    fn lookup_kind(&self, key: &[u8], kind: Kind) -> Result<Option<Meta>> {
+        match self.lookup_read(key)? {
+            Some(m) if m.kind != kind => Err(Reply::err(WRONGTYPE)),
+            other => Ok(other),
+        }
+    }
 }
 
-/// A key that must be of `kind`: WRONGTYPE otherwise.
-fn of_kind(m: Option<Meta>, kind: Kind) -> Result<Option<Meta>> {
-    match m {
-        Some(m) if m.kind != kind => Err(Reply::err(WRONGTYPE)),
-        other => Ok(other),
+impl MetaRead for Db<'_> {
+    fn lookup(&self, key: &[u8]) -> Result<Option<Meta>> {
+        Db::lookup(self, key)
+    }
+
+    fn stats(&self) -> &crate::shard::ShardStats {
+        &self.shard.stats
     }
 }
 
@@ -71,16 +95,19 @@ pub struct PeerDb<'a> {
     pub counts: crate::shard::ShardStats,
 }
 
-impl PeerDb<'_> {
-    /// Reads a key that must be of `kind` (WRONGTYPE otherwise), counting
-    /// a keyspace hit or miss; like [`Db::lookup_kind`].
-    pub fn lookup_kind(&self, key: &[u8], kind: Kind) -> Result<Option<Meta>> {
-        let raw = match self.reader.get(Cf::Meta, &meta_key(self.index, key)) {
-            Some(r) => r.map_err(|e| storage_error(key, e))?,
-            None => return Err(storage_error(key, "shard closed")),
-        };
-        let m = live_meta(key, raw.as_deref().unwrap_or_default())?;
-        of_kind(counted(&self.counts, m)?, kind)
+impl MetaRead for PeerDb<'_> {
+    fn lookup(&self, key: &[u8]) -> Result<Option<Meta>> {
+        match self.reader.get(Cf::Meta, &meta_key(self.index, key)) {
+            Some(raw) => {
+                let raw = raw.map_err(|e| storage_error(key, e))?;
+                live_meta(key, raw.as_deref().unwrap_or_default())
+            }
+            None => Err(storage_error(key, "shard closed")),
+        }
+    }
+
+    fn stats(&self) -> &crate::shard::ShardStats {
+        &self.counts
     }
 }
 
@@ -120,16 +147,6 @@ impl<'a> Db<'a> {
             }
         };
         live_meta(key, &raw)
-    }
-
-    /// Like [`lookup`](Self::lookup), counting a keyspace hit or miss.
-    pub fn lookup_read(&self, key: &[u8]) -> Result<Option<Meta>> {
-        counted(&self.shard.stats, self.lookup(key)?)
-    }
-
-    /// Reads a key that must be of `kind` (WRONGTYPE otherwise).
-    pub fn lookup_kind(&self, key: &[u8], kind: Kind) -> Result<Option<Meta>> {
-        of_kind(self.lookup_read(key)?, kind)
     }
 
     /// Stages a meta record (and its TTL index entry) in `batch`.

@@ -1,6 +1,6 @@
 //! Strings: the value lives inline in the key's meta record.
 
-use super::{Db, Result};
+use super::{Db, MetaRead, Result};
 use crate::storage::encoding::{Kind, Meta};
 
 /// Largest string value (Redis's `proto-max-bulk-len`).
