@@ -460,7 +460,14 @@ fn dockerfile_is_multistage_nonroot_with_volume_port_and_healthcheck() {
     for gone in ["target", ".git", "data", "dist"] {
         assert!(ignore.contains(&gone), "{gone} not in .dockerignore");
     }
-    for kept in ["src", "Cargo.toml", "Cargo.lock", ".cargo", "benches", "vendor"] {
+    for kept in [
+        "src",
+        "Cargo.toml",
+        "Cargo.lock",
+        ".cargo",
+        "benches",
+        "vendor",
+    ] {
         assert!(
             !ignore
                 .iter()

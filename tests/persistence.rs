@@ -301,10 +301,15 @@ fn stopped_server_with_ssts(keys: usize) -> Server {
 
 /// Overwrites 64 bytes in the middle of a file.
 fn scribble(path: &std::path::Path) {
-    use std::io::{Seek, SeekFrom, Write};
     let len = std::fs::metadata(path).unwrap().len();
+    scribble_at(path, len / 2);
+}
+
+/// Overwrites 64 bytes of a file from `offset` on.
+fn scribble_at(path: &std::path::Path, offset: u64) {
+    use std::io::{Seek, SeekFrom, Write};
     let mut f = std::fs::OpenOptions::new().write(true).open(path).unwrap();
-    f.seek(SeekFrom::Start(len / 2)).unwrap();
+    f.seek(SeekFrom::Start(offset)).unwrap();
     f.write_all(&[0xA5; 64]).unwrap();
     f.sync_all().unwrap();
 }
@@ -330,7 +335,11 @@ fn corrupt_rocksdb_manifest_is_a_startup_error_naming_the_shard() {
     let shard1 = s.data_dir().join("shard-1");
     let current = std::fs::read_to_string(shard1.join("CURRENT")).unwrap();
     let manifest = shard1.join(current.trim());
-    scribble(&manifest);
+    // damage the first records: RocksDB takes a damaged *last* record for
+    // a write torn by a crash and opens without it, so the middle of a
+    // small MANIFEST (a few hundred bytes) can be a tolerated tail
+    assert!(std::fs::metadata(&manifest).unwrap().len() > 128);
+    scribble_at(&manifest, 16);
     match start_or_fail(s.data_dir(), 2) {
         Err(err) => {
             let shard = s.data_dir().join("shard-1");
