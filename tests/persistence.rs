@@ -272,7 +272,9 @@ fn start_or_fail_as(
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
             return Ok((child, port));
         }
-        std::thread::sleep(std::time::Duration::from_millis(20));
+        // poll often: a server that fails to start must never accept a
+        // connection, not even briefly before it exits
+        std::thread::sleep(std::time::Duration::from_millis(1));
     }
     let _ = child.kill();
     let _ = child.wait();

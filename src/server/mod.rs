@@ -161,9 +161,14 @@ struct Startup {
     mesh: Arc<Mesh>,
     shared: SharedResources,
     state: Arc<ServerState>,
-    /// Each shard reports Ok(id) once its RocksDB is open and its port bound.
+    /// Each shard reports twice: Ok(id) once its RocksDB is open, then
+    /// again once its ports are bound (or the error that stopped it).
     ready: std::sync::mpsc::Sender<Result<usize, String>>,
-    /// Released once every shard is ready (or startup failed).
+    /// Released once every shard has opened its RocksDB: no shard listens
+    /// before then, so a server that fails to open never accepts a
+    /// connection (not even into the kernel's backlog).
+    opened: Arc<std::sync::Barrier>,
+    /// Released once every shard is bound (or startup failed).
     go: Arc<std::sync::Barrier>,
     /// Plain listen address (`None`: TLS only).
     addr: Option<String>,
@@ -214,6 +219,8 @@ fn spawn_shard(
                     return;
                 }
             };
+            let _ = s.ready.send(Ok(id));
+            s.opened.wait();
             let listeners = match bind(s.addr.as_deref(), s.tls.as_ref()) {
                 Ok(l) => l,
                 Err(e) => {
@@ -300,6 +307,7 @@ pub fn run(config: Config) -> Result<(), String> {
     let cpus = allowed_cpus();
     let pinned = shards <= cpus.len();
     let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<usize, String>>();
+    let opened = Arc::new(std::sync::Barrier::new(shards + 1));
     let go = Arc::new(std::sync::Barrier::new(shards + 1));
     let mut stops = Vec::new();
     let mut handles = Vec::new();
@@ -322,6 +330,7 @@ pub fn run(config: Config) -> Result<(), String> {
             shared: shared.clone(),
             state: state.clone(),
             ready: ready_tx.clone(),
+            opened: opened.clone(),
             go: go.clone(),
             addr: plain.clone(),
             tls: tls.clone(),
@@ -329,14 +338,25 @@ pub fn run(config: Config) -> Result<(), String> {
         handles.push(spawn_shard(id, placement, startup, stop_rx)?);
     }
     drop(ready_tx);
-    let mut failure = None;
-    for _ in 0..shards {
-        match ready_rx.recv() {
-            Ok(Ok(id)) => log::debug!("shard {id} ready"),
-            Ok(Err(e)) => failure = failure.or(Some(e)),
-            Err(_) => failure = failure.or(Some("a shard executor exited during startup (see the error logged above; io_uring may need a higher locked-memory limit)".into())),
+    // each shard's first report of `n`: all must succeed to go on
+    let first_failure = |n: usize, what: &str| {
+        let mut failure = None;
+        for _ in 0..n {
+            match ready_rx.recv() {
+                Ok(Ok(id)) => log::debug!("shard {id} {what}"),
+                Ok(Err(e)) => failure = failure.or(Some(e)),
+                Err(_) => failure = failure.or(Some("a shard executor exited during startup (see the error logged above; io_uring may need a higher locked-memory limit)".to_string())),
+            }
         }
+        failure
+    };
+    if let Some(e) = first_failure(shards, "opened") {
+        // nothing listens yet; the opened shards wait at the barrier until
+        // the process exits
+        return Err(e);
     }
+    opened.wait();
+    let failure = first_failure(shards, "bound");
     let stop_all = |stops: Vec<futures_channel::oneshot::Sender<()>>| {
         stops.into_iter().for_each(|s| {
             let _ = s.send(());
