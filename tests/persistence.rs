@@ -101,6 +101,64 @@ fn shard_count_mismatch_is_a_startup_error() {
     );
 }
 
+/// Runs the binary with `args` until it exits (at most 20 s) and returns
+/// its stderr; panics if it is still running then.
+fn run_to_failure(args: &[&str], dir: &std::path::Path) -> String {
+    use std::io::Read;
+    let mut child = Command::new(binary())
+        .args(args)
+        .arg("--dir")
+        .arg(dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::time::Instant::now() < deadline {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(!status.success(), "exited with success");
+            let mut err = String::new();
+            let mut stderr = child.stderr.take().unwrap();
+            stderr.read_to_string(&mut err).unwrap();
+            return err;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("{args:?} kept running next to the first server");
+}
+
+#[test]
+fn second_server_on_a_port_or_data_dir_is_a_startup_error() {
+    let s = Server::start(2, &[]);
+    let mut c = s.conn();
+    let _: () = c.set("owner", "first").unwrap();
+    // same port, another directory: SO_REUSEPORT must not let it share
+    let other = tempfile::tempdir().unwrap();
+    let port = s.port.to_string();
+    let err = run_to_failure(&["--port", &port, "--shards", "2"], other.path());
+    assert!(
+        err.contains(&format!(":{port}")) && err.contains("another server is listening"),
+        "{err}"
+    );
+    // same directory, another port: RocksDB's lock file refuses it
+    let err = run_to_failure(
+        &["--port", &free_port().to_string(), "--shards", "2"],
+        s.data_dir(),
+    );
+    assert!(
+        err.contains("shard-") && err.contains("another server running on this data directory"),
+        "{err}"
+    );
+    // the first server keeps every connection and its data
+    for _ in 0..20 {
+        let mut c = s.conn();
+        let v: String = c.get("owner").unwrap();
+        assert_eq!(v, "first");
+    }
+}
+
 #[test]
 fn invalid_config_names_key_and_line() {
     let tmp = tempfile::tempdir().unwrap();

@@ -199,6 +199,23 @@ fn bind(
     })
 }
 
+/// Fails if another process already listens on `addr`. The shards bind
+/// with SO_REUSEPORT, which the kernel grants to any process of the same
+/// user: without this check a second server on the port would start and
+/// take a share of the connections, as redis-server refuses to do. A plain
+/// bind (no SO_REUSEPORT) conflicts with every listener; it is closed again
+/// before the shards bind.
+fn check_port_free(addr: &str) -> Result<(), String> {
+    std::net::TcpListener::bind(addr).map(drop).map_err(|e| {
+        let why = if e.kind() == std::io::ErrorKind::AddrInUse {
+            " (another server is listening on this port)"
+        } else {
+            ""
+        };
+        format!("cannot listen on {addr}: {e}{why}")
+    })
+}
+
 /// Starts the executor of shard `id` on `placement`.
 fn spawn_shard(
     id: usize,
@@ -354,6 +371,10 @@ pub fn run(config: Config) -> Result<(), String> {
         // nothing listens yet; the opened shards wait at the barrier until
         // the process exits
         return Err(e);
+    }
+    for a in [plain.as_deref(), tls.as_ref().map(|(a, _)| a.as_str())] {
+        // the opened shards wait at the barrier until the process exits
+        a.map(check_port_free).transpose()?;
     }
     opened.wait();
     let failure = first_failure(shards, "bound");

@@ -191,8 +191,16 @@ impl Engine {
             ColumnFamilyDescriptor::new(cf.name(), o)
         };
         let cfs: Vec<_> = Cf::ALL.iter().map(|&cf| cf_opts(cf)).collect();
-        let db = DB::open_cf_descriptors(&db_opts, path, cfs)
-            .map_err(|e| format!("cannot open RocksDB at {}: {e}", path.display()))?;
+        let db = DB::open_cf_descriptors(&db_opts, path, cfs).map_err(|e| {
+            let e = e.to_string();
+            // RocksDB holds an advisory lock on <dir>/LOCK while open
+            let why = if e.contains("lock file") {
+                " (is another server running on this data directory?)"
+            } else {
+                ""
+            };
+            format!("cannot open RocksDB at {}: {e}{why}", path.display())
+        })?;
         let db = Arc::new(db);
         slot.store(Arc::as_ptr(&db) as *mut DB, Ordering::Release);
         Ok(Engine {
