@@ -72,6 +72,10 @@ struct Cli {
     /// Number of shards, one per core [default: number of cores].
     #[arg(long, help_heading = "Tuning")]
     shards: Option<usize>,
+    /// Move a connection whose commands all go to another core's keys to
+    /// that core: yes or no [default: yes].
+    #[arg(long, value_name = "yes|no", value_parser = parse_yes_no, help_heading = "Tuning")]
+    connection_affinity: Option<bool>,
     /// Block compression: lz4, snappy, zstd, none [default: lz4].
     #[arg(long, value_parser = parse_compression, help_heading = "Storage")]
     compression: Option<Compression>,
@@ -127,6 +131,7 @@ fn main() {
         port: cli.port,
         dir: cli.dir,
         shards: cli.shards,
+        connection_affinity: cli.connection_affinity,
         loglevel: cli.loglevel,
         sync: cli.sync,
         sync_interval: cli.sync_interval,

@@ -157,6 +157,8 @@ pub struct ServerSection {
     pub port: Option<u16>,
     /// Number of shards (one executor and one RocksDB each).
     pub shards: Option<usize>,
+    /// Move a connection to the core owning the keys it works on.
+    pub connection_affinity: Option<bool>,
     /// Maximum simultaneous clients.
     pub maxclients: Option<u64>,
     /// Close idle clients after this many seconds (0 = never).
@@ -433,6 +435,8 @@ pub struct Config {
     pub dir: PathBuf,
     /// Number of shards.
     pub shards: usize,
+    /// Connections move to the core owning their keys (`server::handoff`).
+    pub connection_affinity: bool,
     /// Log level name.
     pub loglevel: String,
     /// Whether writes go to the WAL.
@@ -470,6 +474,8 @@ pub struct Overrides {
     pub dir: Option<PathBuf>,
     /// --shards
     pub shards: Option<usize>,
+    /// --connection-affinity
+    pub connection_affinity: Option<bool>,
     /// --loglevel
     pub loglevel: Option<String>,
     /// --sync
@@ -570,6 +576,10 @@ impl Config {
                 .or(f.storage.dir)
                 .unwrap_or_else(|| PathBuf::from("./data")),
             shards,
+            connection_affinity: o
+                .connection_affinity
+                .or(f.server.connection_affinity)
+                .unwrap_or(true),
             loglevel,
             wal_enabled: f.persistence.wal_enabled.unwrap_or(true),
             compression: o

@@ -76,6 +76,11 @@ pub static PARAMS: &[Param] = &[
         set: None,
     },
     Param {
+        name: "connection-affinity",
+        get: |c| yes_no(c.connection_affinity),
+        set: None,
+    },
+    Param {
         name: "databases",
         get: |_| "16".into(),
         set: None,

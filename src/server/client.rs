@@ -6,7 +6,7 @@ use crate::shard::mesh::Mesh;
 use crate::shard::Shard;
 use atomic_waker::AtomicWaker;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -18,8 +18,8 @@ pub struct ClientHandle {
     pub addr: String,
     /// Local address `ip:port`.
     pub laddr: String,
-    /// Shard (core) the connection lives on.
-    pub shard: usize,
+    /// Shard (core) the connection lives on (it may move: `handoff`).
+    pub shard: AtomicUsize,
     /// When the connection was accepted.
     pub created: Instant,
     /// CLIENT SETNAME.
@@ -51,7 +51,7 @@ impl ClientHandle {
             id,
             addr,
             laddr,
-            shard,
+            shard: AtomicUsize::new(shard),
             created: Instant::now(),
             name: Mutex::new(String::new()),
             lib: Mutex::new((String::new(), String::new())),
@@ -107,7 +107,7 @@ impl ClientHandle {
             self.resp.load(Ordering::Relaxed),
             lib_name,
             lib_ver,
-            self.shard,
+            self.shard.load(Ordering::Relaxed),
         )
     }
 }
@@ -158,6 +158,8 @@ pub struct Client {
     pub user: Arc<crate::config::acl::User>,
     /// [`Users::generation`](crate::config::acl::Users::generation) of `user`.
     pub user_gen: u64,
+    /// Where the connection's keyed commands went lately (`handoff`).
+    pub affinity: super::handoff::Affinity,
 }
 
 impl Client {
@@ -189,6 +191,7 @@ impl Client {
             authenticated,
             user,
             user_gen,
+            affinity: Default::default(),
         }
     }
 

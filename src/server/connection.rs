@@ -2,6 +2,7 @@
 //! order, make writes durable per the sync policy, write all replies at once.
 
 use super::client::{Client, ClientHandle};
+use super::handoff;
 use super::subscriber;
 use super::tls::Stream;
 use super::ServerState;
@@ -69,15 +70,37 @@ pub async fn serve(mut stream: Stream, shard: Rc<Shard>, server: Arc<ServerState
         .lock()
         .unwrap()
         .insert(handle.id, handle.clone());
-    let mut client = Client::new(handle.clone(), shard, server.clone());
-    let killed = handle.clone();
-    futures_lite::future::or(run(&mut stream, &mut client), async move {
-        killed.wait_killed().await
-    })
-    .await;
+    let client = Client::new(handle, shard, server);
+    serve_client(stream, client, Vec::with_capacity(READ_CHUNK)).await;
+}
+
+/// Serves a registered client until it closes, is killed or moves to
+/// another core (`handoff`); `inbuf` holds input not yet executed.
+pub async fn serve_client(mut stream: Stream, mut client: Client, mut inbuf: Vec<u8>) {
+    loop {
+        let killed = client.handle.clone();
+        let moving = futures_lite::future::or(run(&mut stream, &mut client, inbuf), async move {
+            killed.wait_killed().await;
+            None
+        })
+        .await;
+        let Some((to, rest)) = moving else { break };
+        match handoff::send(client, stream, rest, to) {
+            Ok(()) => return,
+            Err(stay) => {
+                (client, stream, inbuf) = *stay;
+                client.affinity = Default::default();
+            }
+        }
+    }
     crate::commands::transactions::unwatch_all(&mut client);
     subscriber::leave_all(&mut client);
-    server.clients.lock().unwrap().remove(&handle.id);
+    client
+        .server
+        .clients
+        .lock()
+        .unwrap()
+        .remove(&client.handle.id);
     let _ = stream.close().await;
 }
 
@@ -143,8 +166,13 @@ enum Flow {
     Gone,
 }
 
-async fn run(stream: &mut Stream, client: &mut Client) {
-    let mut inbuf: Vec<u8> = Vec::with_capacity(READ_CHUNK);
+/// Serves turns until the connection ends (`None`) or should move to the
+/// shard that owns its keys (the shard and the input not yet executed).
+async fn run(
+    stream: &mut Stream,
+    client: &mut Client,
+    mut inbuf: Vec<u8>,
+) -> Option<(usize, Vec<u8>)> {
     let mut out: Vec<u8> = Vec::with_capacity(READ_CHUNK);
     let mut pending: VecDeque<Pending> = VecDeque::new();
     let mut chunk = vec![0u8; READ_CHUNK];
@@ -157,9 +185,14 @@ async fn run(stream: &mut Stream, client: &mut Client) {
             .tcp()
             .set_read_timeout((timeout > 0).then(|| Duration::from_secs(timeout)));
         let n = match subscriber::read(stream, client, &mut chunk).await {
-            Ok(0) | Err(_) => return,
+            Ok(0) | Err(_) => return None,
             Ok(n) => n,
         };
+        if client.handle.killed.load(Ordering::SeqCst) {
+            // CLIENT KILL ran on another core before this input was read:
+            // like redis-server, run nothing more for a killed client
+            return None;
+        }
         inbuf.extend_from_slice(&chunk[..n]);
         incr(&client.shard.stats.net_input_bytes, n as u64);
         let wal_failures = client.mesh().wal_failures.load(Ordering::SeqCst);
@@ -186,11 +219,11 @@ async fn run(stream: &mut Stream, client: &mut Client) {
                         client.shard.make_durable().await;
                         if !durable(client, wal_failures, &mut out) {
                             let _ = stream.send(&out).await;
-                            return;
+                            return None;
                         }
                         incr(&client.shard.stats.net_output_bytes, out.len() as u64);
                         if stream.send(&out).await.is_err() {
-                            return;
+                            return None;
                         }
                         out.clear();
                     }
@@ -205,27 +238,31 @@ async fn run(stream: &mut Stream, client: &mut Client) {
             }
         }
         if matches!(flow, Flow::Gone) {
-            return;
+            return None;
         }
         inbuf.drain(..used);
         drain(client, &mut pending, &mut out).await;
         client.shard.make_durable().await;
         if !durable(client, wal_failures, &mut out) {
             let _ = stream.send(&out).await;
-            return;
+            return None;
         }
         if !out.is_empty() {
             incr(&client.shard.stats.net_output_bytes, out.len() as u64);
             if stream.send(&out).await.is_err() {
-                return;
+                return None;
             }
             out.clear();
         }
         if matches!(flow, Flow::Close) {
-            return;
+            return None;
         }
         if let Some(feed) = client.monitor.take() {
-            return monitor_mode(stream, feed).await;
+            monitor_mode(stream, feed).await;
+            return None;
+        }
+        if let Some(to) = handoff::after_turn(client, stream) {
+            return Some((to, inbuf));
         }
     }
 }

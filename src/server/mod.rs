@@ -3,6 +3,7 @@
 
 pub mod client;
 pub mod connection;
+pub mod handoff;
 pub mod subscriber;
 pub mod tls;
 
@@ -229,7 +230,9 @@ fn spawn_shard(
             let shard = match Shard::open(id, s.config, s.mesh, s.shared) {
                 Ok(shard) => {
                     let _ = shard.pubsub.set(s.state.pubsub.clone());
-                    Rc::new(shard)
+                    let shard = Rc::new(shard);
+                    shard.set_rc();
+                    shard
                 }
                 Err(e) => {
                     let _ = s.ready.send(Err(e));

@@ -129,6 +129,8 @@ pub struct Shard {
     stall_logged: Cell<(u64, u64)>,
     /// (ms since epoch, commands) samples for instantaneous_ops_per_sec.
     ops_samples: RefCell<VecDeque<(u64, u64)>>,
+    /// The executor's own reference to this shard (see [`Shard::rc`]).
+    me: std::cell::OnceCell<std::rc::Weak<Shard>>,
 }
 
 impl Shard {
@@ -168,7 +170,19 @@ impl Shard {
             last_sync_ms: Cell::new(crate::util::now_ms()),
             stall_logged: Cell::new((0, 0)),
             ops_samples: RefCell::default(),
+            me: std::cell::OnceCell::new(),
         })
+    }
+
+    /// Shares the shard as its executor holds it, so a job from another
+    /// core can start a task here (e.g. serve a connection that moved).
+    pub fn rc(&self) -> Option<Rc<Shard>> {
+        self.me.get().and_then(std::rc::Weak::upgrade)
+    }
+
+    /// Records the executor's reference, once, for [`rc`](Self::rc).
+    pub fn set_rc(self: &Rc<Self>) {
+        let _ = self.me.set(Rc::downgrade(self));
     }
 
     /// Number of shards in the server.

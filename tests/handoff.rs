@@ -1,0 +1,192 @@
+//! Connections that work on one shard's keys move to that shard's core
+//! (`server::handoff`): replies stay in order and complete, the client
+//! keeps its id, name, database, user and protocol, and a connection with
+//! keys everywhere, a deep pipeline or state bound to its core stays.
+
+mod common;
+use common::*;
+use diskdb::shard::routing::shard_of;
+
+/// A key owned by shard `shard` of 2.
+fn key_on(prefix: &str, shard: usize) -> String {
+    (0..)
+        .map(|i| format!("{prefix}{i}"))
+        .find(|k| shard_of(k.as_bytes(), 2) == shard)
+        .unwrap()
+}
+
+/// The `field=` value of the connection's CLIENT INFO line.
+fn client_info(c: &mut redis::Connection, field: &str) -> String {
+    let info: String = query(c, &["CLIENT", "INFO"]);
+    info.split_whitespace()
+        .find_map(|kv| kv.strip_prefix(&format!("{field}=")))
+        .unwrap_or_else(|| panic!("no {field} in {info}"))
+        .to_string()
+}
+
+fn shard_here(c: &mut redis::Connection) -> usize {
+    client_info(c, "shard").parse().unwrap()
+}
+
+/// RESP for `INCR key`.
+fn incr_cmd(key: &str) -> Vec<u8> {
+    format!("*2\r\n$4\r\nINCR\r\n${}\r\n{key}\r\n", key.len()).into_bytes()
+}
+
+#[test]
+fn a_connection_moves_to_the_shard_of_its_keys_and_keeps_its_state() {
+    let s = Server::start(2, &[]);
+    let mut c = s.conn();
+    let _: () = query(&mut c, &["SELECT", "3"]);
+    let _: () = query(&mut c, &["CLIENT", "SETNAME", "mover"]);
+    let id = client_info(&mut c, "id");
+    let start = shard_here(&mut c);
+    let key = key_on("counter", 1 - start);
+    for i in 1..=200 {
+        assert_eq!(int(&mut c, &["INCR", &key]), i);
+    }
+    assert_eq!(shard_here(&mut c), 1 - start, "did not move");
+    assert_eq!(client_info(&mut c, "id"), id);
+    assert_eq!(client_info(&mut c, "name"), "mover");
+    assert_eq!(client_info(&mut c, "db"), "3");
+    // still in database 3, as another connection sees it
+    let mut other = s.conn();
+    let _: () = query(&mut other, &["SELECT", "3"]);
+    assert_eq!(bulk(&mut other, &["GET", &key]).as_deref(), Some("200"));
+    assert_eq!(bulk(&mut other, &["GET", "nothing"]), None);
+    // one entry per client in CLIENT LIST, the moved one on its new shard
+    let list: String = query(&mut other, &["CLIENT", "LIST"]);
+    let lines: Vec<&str> = list.lines().filter(|l| l.contains("name=mover")).collect();
+    assert_eq!(lines.len(), 1, "{list}");
+    assert!(lines[0].contains(&format!("shard={}", 1 - start)), "{list}");
+}
+
+#[test]
+fn a_command_split_across_the_move_is_served_whole() {
+    let s = Server::start(2, &[]);
+    for attempt in 0..2 {
+        let mut raw = Raw::connect(s.port);
+        raw.send(b"CLIENT INFO\r\n");
+        let info = String::from_utf8(raw.read_until(b"\n\r\n")).unwrap();
+        let start: usize = info
+            .split_whitespace()
+            .find_map(|kv| kv.strip_prefix("shard="))
+            .unwrap()
+            .parse()
+            .unwrap();
+        let key = key_on(&format!("split{attempt}-"), 1 - start);
+        // turns of one command each: the move happens after the reply that
+        // completes the streak, with the start of the next command already
+        // read; the rest of it arrives at the new core
+        let streak = 64;
+        for i in 1..=streak + 10 {
+            let mut req = incr_cmd(&key);
+            let (head, tail) = if i == streak {
+                let next = incr_cmd(&key);
+                req.extend_from_slice(&next[..9]);
+                (req, next[9..].to_vec())
+            } else if i == streak + 1 {
+                continue; // sent in two parts around the move
+            } else {
+                (req, Vec::new())
+            };
+            raw.send(&head);
+            let want = format!(":{i}\r\n");
+            assert_eq!(raw.read_n(want.len()), want.as_bytes(), "reply {i}");
+            if !tail.is_empty() {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                raw.send(&tail);
+                let want = format!(":{}\r\n", i + 1);
+                assert_eq!(raw.read_n(want.len()), want.as_bytes(), "reply {}", i + 1);
+            }
+        }
+        raw.send(b"CLIENT INFO\r\n");
+        let info = String::from_utf8(raw.read_until(b"\n\r\n")).unwrap();
+        assert!(
+            info.contains(&format!("shard={}", 1 - start)),
+            "did not move: {info}"
+        );
+        let mut c = s.conn();
+        assert_eq!(bulk(&mut c, &["GET", &key]).as_deref(), Some("74"));
+    }
+}
+
+#[test]
+fn connections_with_keys_everywhere_or_pipelines_or_watches_stay() {
+    let s = Server::start(2, &[]);
+    // keys on both shards, alternating
+    let mut c = s.conn();
+    let start = shard_here(&mut c);
+    let (a, b) = (key_on("a", 0), key_on("b", 1));
+    for i in 1..=200 {
+        assert_eq!(
+            int(&mut c, &["INCR", if i % 2 == 0 { &a } else { &b }]),
+            (i + 1) / 2
+        );
+    }
+    assert_eq!(shard_here(&mut c), start);
+    // deep pipelines on the other shard's key
+    let mut c = s.conn();
+    let start = shard_here(&mut c);
+    let key = key_on("piped", 1 - start);
+    for round in 0..20 {
+        let mut p = redis::pipe();
+        for _ in 0..16 {
+            p.cmd("INCR").arg(&key);
+        }
+        let got: Vec<i64> = p.query(&mut c).unwrap();
+        assert_eq!(got.last(), Some(&(16 * (round + 1))));
+    }
+    assert_eq!(shard_here(&mut c), start);
+    // a WATCH ties the connection to its core until EXEC
+    let mut c = s.conn();
+    let start = shard_here(&mut c);
+    let (watched, counter) = (key_on("watched", 1 - start), key_on("count", 1 - start));
+    let _: () = query(&mut c, &["WATCH", &watched]);
+    for i in 1..=200 {
+        assert_eq!(int(&mut c, &["INCR", &counter]), i);
+    }
+    assert_eq!(shard_here(&mut c), start);
+    let _: () = query(&mut c, &["MULTI"]);
+    let _: () = query(&mut c, &["SET", &watched, "v"]);
+    let done: Vec<String> = query(&mut c, &["EXEC"]);
+    assert_eq!(done, ["OK"]);
+}
+
+#[test]
+fn moving_can_be_turned_off() {
+    let s = Server::start(2, &["--connection-affinity", "no"]);
+    let mut c = s.conn();
+    let got: Vec<String> = query(&mut c, &["CONFIG", "GET", "connection-affinity"]);
+    assert_eq!(got, ["connection-affinity", "no"]);
+    let start = shard_here(&mut c);
+    let key = key_on("k", 1 - start);
+    for i in 1..=200 {
+        assert_eq!(int(&mut c, &["INCR", &key]), i);
+    }
+    assert_eq!(shard_here(&mut c), start);
+}
+
+#[test]
+fn a_moved_client_can_be_killed_and_authenticated_state_moves() {
+    let s = Server::start(2, &["--requirepass", "pw"]);
+    let mut c = s.conn();
+    let _: () = query(&mut c, &["AUTH", "pw"]);
+    let start = shard_here(&mut c);
+    let id = client_info(&mut c, "id");
+    let key = key_on("k", 1 - start);
+    for i in 1..=100 {
+        assert_eq!(int(&mut c, &["INCR", &key]), i);
+    }
+    assert_eq!(shard_here(&mut c), 1 - start);
+    // still authenticated after the move
+    assert_eq!(int(&mut c, &["INCR", &key]), 101);
+    let mut admin = s.conn();
+    let _: () = query(&mut admin, &["AUTH", "pw"]);
+    assert_eq!(int(&mut admin, &["CLIENT", "KILL", "ID", &id]), 1);
+    let r: redis::RedisResult<i64> = cmd(&["INCR", &key]).query(&mut c);
+    assert!(r.is_err(), "killed client still served: {r:?}");
+    let list: String = query(&mut admin, &["CLIENT", "LIST"]);
+    assert!(!list.contains(&format!("id={id} ")), "{list}");
+    assert_eq!(bulk(&mut admin, &["GET", &key]).as_deref(), Some("101"));
+}
