@@ -1,7 +1,8 @@
 //! Connections that work on one shard's keys move to that shard's core
 //! (`server::handoff`): replies stay in order and complete, the client
 //! keeps its id, name, database, user and protocol, and a connection with
-//! keys everywhere, a deep pipeline or state bound to its core stays.
+//! keys everywhere, a deep pipeline, slow commands or state bound to its
+//! core stays.
 
 mod common;
 use common::*;
@@ -136,6 +137,18 @@ fn connections_with_keys_everywhere_or_pipelines_or_watches_stay() {
         }
         let got: Vec<i64> = p.query(&mut c).unwrap();
         assert_eq!(got.last(), Some(&(16 * (round + 1))));
+    }
+    assert_eq!(shard_here(&mut c), start);
+    // slow commands (not `fast`) on one key of the other shard
+    let mut c = s.conn();
+    let start = shard_here(&mut c);
+    let key = key_on("range", 1 - start);
+    assert_eq!(int(&mut c, &["RPUSH", &key, "a", "b", "c"]), 3);
+    for _ in 0..200 {
+        assert_eq!(
+            strings(&mut c, &["LRANGE", &key, "0", "-1"]),
+            ["a", "b", "c"]
+        );
     }
     assert_eq!(shard_here(&mut c), start);
     // a WATCH ties the connection to its core until EXEC

@@ -12,6 +12,12 @@
 //! the owner's executor goes on serving it. Keys spread over the shards
 //! never make such a streak, so those connections stay where they are.
 //!
+//! Only commands Redis flags `fast` make a streak. A range read or another
+//! slow command costs the owner far more than the hop, and the split is
+//! better as it is: the owner executes while the connection's core reads
+//! and writes the socket (measured with 2 shards at `-P 1`, ZRANGE of 10
+//! members on one key: 0.70 of redis-server without moving, 0.59 with).
+//!
 //! Only a connection with nothing in progress moves: plain TCP (a TLS
 //! session's state stays on its core), every reply written, no
 //! transaction, WATCH, subscription, MONITOR or blocking command.
@@ -45,10 +51,13 @@ pub struct Affinity {
 }
 
 impl Affinity {
-    /// Counts a keyed command owned by `shard`.
-    pub fn record(&mut self, shard: usize) {
+    /// Counts a keyed command owned by `shard`; one that is not `fast`
+    /// (Redis's flag: constant or logarithmic time) breaks the streak.
+    pub fn record(&mut self, shard: usize, fast: bool) {
         self.this_turn += 1;
-        if self.shard == shard {
+        if !fast {
+            self.streak = 0;
+        } else if self.shard == shard {
             self.streak = self.streak.saturating_add(1);
         } else {
             self.shard = shard;
