@@ -164,7 +164,10 @@ pub fn send(client: Client, stream: Stream, inbuf: Vec<u8>, to: usize) -> Result
                 Some(shard) => {
                     glommio::spawn_local(resume(handoff, shard)).detach();
                 }
-                None => log::warn!("shard {to} is stopping: dropped a moving connection"),
+                None => {
+                    log::warn!("shard {to} is stopping: closed a moving connection");
+                    handoff.server.clients.lock().unwrap().remove(&handoff.handle.id);
+                }
             }
             Box::new(|| {})
         }),
