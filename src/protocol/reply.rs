@@ -1,6 +1,5 @@
 //! Protocol-independent replies and their RESP2/RESP3 encodings.
 
-use std::io::Write;
 
 /// A reply to one command. Handlers build these; the connection encodes them
 /// for the client's protocol version (`HELLO 2` / `HELLO 3`).
@@ -78,7 +77,7 @@ impl Reply {
             Reply::Error(s) => line(out, b'-', s.as_bytes()),
             Reply::Int(n) => {
                 out.push(b':');
-                out.extend_from_slice(itoa(*n).as_bytes());
+                out.extend_from_slice(itoa::Buffer::new().format(*n).as_bytes());
                 out.extend_from_slice(b"\r\n");
             }
             Reply::Bulk(b) => bulk(out, b),
@@ -153,13 +152,10 @@ fn format_double_resp3(d: f64) -> String {
     }
 }
 
-fn itoa(n: i64) -> String {
-    n.to_string()
-}
-
 fn header(out: &mut Vec<u8>, tag: u8, len: usize) {
     out.push(tag);
-    let _ = write!(out, "{len}\r\n");
+    out.extend_from_slice(itoa::Buffer::new().format(len).as_bytes());
+    out.extend_from_slice(b"\r\n");
 }
 
 fn line(out: &mut Vec<u8>, tag: u8, s: &[u8]) {
