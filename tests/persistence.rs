@@ -160,6 +160,33 @@ fn second_server_on_a_port_or_data_dir_is_a_startup_error() {
 }
 
 #[test]
+fn restarts_on_its_port_right_after_a_shutdown_with_clients() {
+    // closing its clients' connections leaves them in TIME_WAIT on the
+    // server's port: a restart must not take them for another server
+    let mut s = Server::start(2, &[]);
+    let port = s.port;
+    let conns: Vec<_> = (0..8)
+        .map(|i| {
+            let mut c = s.conn();
+            let _: () = c.set(format!("k{i}"), i).unwrap();
+            c
+        })
+        .collect();
+    assert_eq!(s.terminate(), Some(0));
+    drop(conns);
+    let (mut child, _) = start_or_fail_on(&[], port, s.data_dir(), 2)
+        .unwrap_or_else(|e| panic!("restart on port {port} failed: {e}"));
+    let mut c = redis::Client::open(format!("redis://127.0.0.1:{port}/"))
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    let v: i64 = c.get("k7").unwrap();
+    assert_eq!(v, 7);
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
 fn invalid_config_names_key_and_line() {
     let tmp = tempfile::tempdir().unwrap();
     let conf = tmp.path().join("diskdb.conf");
@@ -291,8 +318,17 @@ fn start_or_fail_as(
     dir: &std::path::Path,
     shards: usize,
 ) -> Result<(std::process::Child, u16), String> {
+    start_or_fail_on(wrapper, free_port(), dir, shards)
+}
+
+/// [`start_or_fail_as`] on a given port.
+fn start_or_fail_on(
+    wrapper: &[&str],
+    port: u16,
+    dir: &std::path::Path,
+    shards: usize,
+) -> Result<(std::process::Child, u16), String> {
     use std::io::Read;
-    let port = free_port();
     let mut command = match wrapper.split_first() {
         Some((prog, args)) => {
             let mut c = Command::new(prog);

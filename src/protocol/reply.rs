@@ -1,6 +1,5 @@
 //! Protocol-independent replies and their RESP2/RESP3 encodings.
 
-
 /// A reply to one command. Handlers build these; the connection encodes them
 /// for the client's protocol version (`HELLO 2` / `HELLO 3`).
 #[derive(Debug, Clone, PartialEq)]

@@ -166,7 +166,12 @@ pub fn send(client: Client, stream: Stream, inbuf: Vec<u8>, to: usize) -> Result
                 }
                 None => {
                     log::warn!("shard {to} is stopping: closed a moving connection");
-                    handoff.server.clients.lock().unwrap().remove(&handoff.handle.id);
+                    handoff
+                        .server
+                        .clients
+                        .lock()
+                        .unwrap()
+                        .remove(&handoff.handle.id);
                 }
             }
             Box::new(|| {})

@@ -188,9 +188,7 @@ fn bind(
     addr: Option<&str>,
     tls: Option<&(String, Arc<rustls::ServerConfig>)>,
 ) -> Result<Listeners, String> {
-    let listen = |a: &str| {
-        glommio::net::TcpListener::bind(a).map_err(|e| format!("cannot listen on {a}: {e}"))
-    };
+    let listen = |a: &str| listen_on(a).map_err(|e| format!("cannot listen on {a}: {e}"));
     Ok(Listeners {
         plain: addr.map(listen).transpose()?,
         tls: match tls {
@@ -200,21 +198,70 @@ fn bind(
     })
 }
 
+/// A listening socket on `addr` for this executor: SO_REUSEPORT, so every
+/// shard binds the same port and the kernel spreads connections, and
+/// SO_REUSEADDR, which accepted connections inherit, so their TIME_WAIT
+/// remains never block a restart on the port (as redis-server sets it).
+fn listen_on(addr: &str) -> std::io::Result<glommio::net::TcpListener> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    use std::net::ToSocketAddrs;
+    use std::os::fd::{FromRawFd, IntoRawFd};
+    let addr = addr
+        .to_socket_addrs()?
+        .next()
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "no address"))?;
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_reuse_address(true)?;
+    socket.set_reuse_port(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(1024)?;
+    // SAFETY: a bound, listening socket whose descriptor the listener takes over
+    Ok(unsafe { glommio::net::TcpListener::from_raw_fd(socket.into_raw_fd()) })
+}
+
+/// Whether a socket on this machine is in LISTEN state on `port`
+/// (/proc/net/tcp and tcp6; `false` if they cannot be read).
+fn someone_listens_on(port: u16) -> bool {
+    let port_hex = format!(":{port:04X}");
+    ["/proc/net/tcp", "/proc/net/tcp6"].iter().any(|table| {
+        std::fs::read_to_string(table).is_ok_and(|t| {
+            t.lines().skip(1).any(|line| {
+                let mut fields = line.split_whitespace().skip(1);
+                let local = fields.next().unwrap_or("");
+                let state = fields.nth(1).unwrap_or("");
+                local.ends_with(&port_hex) && state == "0A"
+            })
+        })
+    })
+}
+
 /// Fails if another process already listens on `addr`. The shards bind
 /// with SO_REUSEPORT, which the kernel grants to any process of the same
 /// user: without this check a second server on the port would start and
 /// take a share of the connections, as redis-server refuses to do. A plain
 /// bind (no SO_REUSEPORT) conflicts with every listener; it is closed again
 /// before the shards bind.
+///
+/// A plain bind also fails on connections of an earlier server left in
+/// TIME_WAIT whose sockets lacked SO_REUSEADDR; only a socket in LISTEN
+/// state on the port counts as another server.
 fn check_port_free(addr: &str) -> Result<(), String> {
-    std::net::TcpListener::bind(addr).map(drop).map_err(|e| {
-        let why = if e.kind() == std::io::ErrorKind::AddrInUse {
-            " (another server is listening on this port)"
-        } else {
-            ""
-        };
-        format!("cannot listen on {addr}: {e}{why}")
-    })
+    match std::net::TcpListener::bind(addr) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+            let port = addr.rsplit(':').next().and_then(|p| p.parse().ok());
+            match port {
+                Some(port) if !someone_listens_on(port) => {
+                    log::debug!("{addr} is held only by closed connections");
+                    Ok(())
+                }
+                _ => Err(format!(
+                    "cannot listen on {addr}: {e} (another server is listening on this port)"
+                )),
+            }
+        }
+        Err(e) => Err(format!("cannot listen on {addr}: {e}")),
+    }
 }
 
 /// Starts the executor of shard `id` on `placement`.
