@@ -203,3 +203,50 @@ fn a_moved_client_can_be_killed_and_authenticated_state_moves() {
     assert!(!list.contains(&format!("id={id} ")), "{list}");
     assert_eq!(bulk(&mut admin, &["GET", &key]).as_deref(), Some("101"));
 }
+
+#[test]
+fn many_connections_moving_at_once_lose_and_duplicate_nothing() {
+    let s = Server::start(2, &[]);
+    let port = s.port;
+    let workers: Vec<_> = (0..16)
+        .map(|w| {
+            std::thread::spawn(move || {
+                let url = format!("redis://127.0.0.1:{port}/");
+                let mut c = redis::Client::open(url).unwrap().get_connection().unwrap();
+                let key = key_on(&format!("w{w}-"), w % 2);
+                let list = format!("{{{key}}}list");
+                for i in 1..=300i64 {
+                    assert_eq!(int(&mut c, &["INCR", &key]), i);
+                    assert_eq!(int(&mut c, &["RPUSH", &list, &i.to_string()]), i);
+                    if i % 50 == 0 {
+                        // a pipeline now and then, replies in order
+                        let mut p = redis::pipe();
+                        p.cmd("GET").arg(&key).cmd("LLEN").arg(&list);
+                        let (v, n): (i64, i64) = p.query(&mut c).unwrap();
+                        assert_eq!((v, n), (i, i));
+                    }
+                }
+                (key, list, shard_here(&mut c))
+            })
+        })
+        .collect();
+    let mut c = s.conn();
+    for (w, h) in workers.into_iter().enumerate() {
+        let (key, list, shard) = h.join().unwrap();
+        assert_eq!(shard, w % 2, "worker {w} did not end on its keys' shard");
+        assert_eq!(bulk(&mut c, &["GET", &key]).as_deref(), Some("300"));
+        let items: Vec<String> = query(&mut c, &["LRANGE", &list, "0", "-1"]);
+        let want: Vec<String> = (1..=300).map(|i| i.to_string()).collect();
+        assert_eq!(items, want);
+    }
+    // the workers' connections are gone once the server saw them close
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let list: String = query(&mut c, &["CLIENT", "LIST"]);
+        if list.lines().count() == 1 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{list}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
