@@ -538,6 +538,22 @@ fn reads_of_other_shards_keys_see_every_earlier_write() {
         assert!(q_err(&mut c, &["GET", &k]).starts_with("WRONGTYPE"));
         assert!(q_err(&mut c, &["STRLEN", &k]).starts_with("WRONGTYPE"));
         assert_eq!(common::bulk(&mut c, &["TYPE", &k]).as_deref(), Some("list"));
+        // collection sizes from the meta record
+        let (h, st, z) = (format!("h{i}"), format!("s{i}"), format!("z{i}"));
+        for n in 1..=3 {
+            let f = format!("f{n}");
+            assert_eq!(int(&mut other, &["HSET", &h, &f, "v"]), 1);
+            assert_eq!(int(&mut c, &["HLEN", &h]), n);
+            assert_eq!(int(&mut other, &["SADD", &st, &f]), 1);
+            assert_eq!(int(&mut c, &["SCARD", &st]), n);
+            assert_eq!(int(&mut other, &["ZADD", &z, "1", &f]), 1);
+            assert_eq!(int(&mut c, &["ZCARD", &z]), n);
+        }
+        let _: () = other.del(&[&h, &st, &z]).unwrap();
+        for (cmd, key) in [("HLEN", &h), ("SCARD", &st), ("ZCARD", &z)] {
+            assert_eq!(int(&mut c, &[cmd, key]), 0);
+            assert!(q_err(&mut c, &[cmd, &k]).starts_with("WRONGTYPE"));
+        }
         let _: () = other.set(&k, "short-lived").unwrap();
         let _: () = other.pexpire(&k, 1).unwrap();
     }

@@ -2,7 +2,7 @@
 
 use super::strings::tri;
 use super::{cmd, not_integer, on_owner, syntax_error, Args, BoxFuture, Command, Exec::*};
-use crate::data_types::{Db, Result};
+use crate::data_types::{Db, MetaRead, Result};
 use crate::protocol::Reply;
 use crate::server::client::Client;
 use crate::storage::encoding::Kind;
@@ -46,7 +46,7 @@ pub static COMMANDS: &[Command] = &[
         Keyed(hmget),
     ),
     cmd("hdel", -3, "write fast", (1, 1, 1), "hash", Keyed(hdel)),
-    cmd("hlen", 2, "readonly fast", (1, 1, 1), "hash", Keyed(hlen)),
+    meta_read!("hlen", "hash", hlen),
     cmd(
         "hstrlen",
         3,
@@ -128,8 +128,8 @@ fn hdel(db: &Db, a: &[Vec<u8>]) -> Reply {
     Reply::Int(tri!(db.hash_del(&a[1], &a[2..])) as i64)
 }
 
-fn hlen(db: &Db, a: &[Vec<u8>]) -> Reply {
-    Reply::Int(tri!(db.hash_len(&a[1])) as i64)
+fn hlen(db: &impl MetaRead, a: &[Vec<u8>]) -> Reply {
+    Reply::Int(tri!(db.size_of(&a[1], Kind::Hash)) as i64)
 }
 
 fn hstrlen(db: &Db, a: &[Vec<u8>]) -> Reply {

@@ -11,7 +11,7 @@ use super::hashes::{parse_random_count, scan_collection};
 use super::strings::tri;
 use super::{cmd, on_owner, on_shard, syntax_error, Args, BoxFuture, Command, Exec::*};
 use crate::data_types::set::{Member, Plan, SetOp};
-use crate::data_types::{Db, Result};
+use crate::data_types::{Db, MetaRead, Result};
 use crate::protocol::Reply;
 use crate::server::client::Client;
 use crate::shard::routing::shard_of;
@@ -48,7 +48,7 @@ pub static COMMANDS: &[Command] = &[
         Keyed(smismember),
     ),
     cmd("smembers", 2, "readonly", (1, 1, 1), "set", Keyed(smembers)),
-    cmd("scard", 2, "readonly fast", (1, 1, 1), "set", Keyed(scard)),
+    meta_read!("scard", "set", scard),
     cmd("spop", -2, "write fast", (1, 1, 1), "set", Keyed(spop)),
     cmd(
         "srandmember",
@@ -122,8 +122,8 @@ fn smembers(db: &Db, a: &[Vec<u8>]) -> Reply {
     members_reply(tri!(db.set_members(&a[1])))
 }
 
-fn scard(db: &Db, a: &[Vec<u8>]) -> Reply {
-    Reply::Int(tri!(db.set_card(&a[1])) as i64)
+fn scard(db: &impl MetaRead, a: &[Vec<u8>]) -> Reply {
+    Reply::Int(tri!(db.size_of(&a[1], Kind::Set)) as i64)
 }
 
 fn spop(db: &Db, a: &[Vec<u8>]) -> Reply {

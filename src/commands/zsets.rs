@@ -37,7 +37,7 @@ pub static COMMANDS: &[Command] = &[
     cmd("zrem", -3, "write fast", (1, 1, 1), G, Keyed(zrem)),
     cmd("zscore", 3, "readonly fast", (1, 1, 1), G, Keyed(zscore)),
     cmd("zmscore", -3, "readonly fast", (1, 1, 1), G, Keyed(zmscore)),
-    cmd("zcard", 2, "readonly fast", (1, 1, 1), G, Keyed(zcard)),
+    meta_read!("zcard", G, zcard),
     cmd("zcount", 4, "readonly fast", (1, 1, 1), G, Keyed(zcount)),
     cmd("zlexcount", 4, "readonly fast", (1, 1, 1), G, Keyed(zlexcount)),
     cmd("zrank", 3, "readonly fast", (1, 1, 1), G, Keyed(zrank)),
@@ -313,8 +313,8 @@ fn zmscore(db: &Db, a: &[Vec<u8>]) -> Reply {
     Reply::Array(out)
 }
 
-fn zcard(db: &Db, a: &[Vec<u8>]) -> Reply {
-    Reply::Int(tri!(db.open_zset(&a[1])).map_or(0, |z| z.meta.size as i64))
+fn zcard(db: &impl MetaRead, a: &[Vec<u8>]) -> Reply {
+    Reply::Int(tri!(db.size_of(&a[1], Kind::ZSet)) as i64)
 }
 
 /// Number of entries of `range` in the set at `key`.
