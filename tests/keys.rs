@@ -539,7 +539,12 @@ fn reads_of_other_shards_keys_see_every_earlier_write() {
         assert!(q_err(&mut c, &["STRLEN", &k]).starts_with("WRONGTYPE"));
         assert_eq!(common::bulk(&mut c, &["TYPE", &k]).as_deref(), Some("list"));
         // collection sizes from the meta record
-        let (h, st, z) = (format!("h{i}"), format!("s{i}"), format!("z{i}"));
+        let (h, st, z, l) = (
+            format!("h{i}"),
+            format!("s{i}"),
+            format!("z{i}"),
+            format!("l{i}"),
+        );
         for n in 1..=3 {
             let f = format!("f{n}");
             assert_eq!(int(&mut other, &["HSET", &h, &f, "v"]), 1);
@@ -548,11 +553,20 @@ fn reads_of_other_shards_keys_see_every_earlier_write() {
             assert_eq!(int(&mut c, &["SCARD", &st]), n);
             assert_eq!(int(&mut other, &["ZADD", &z, "1", &f]), 1);
             assert_eq!(int(&mut c, &["ZCARD", &z]), n);
+            assert_eq!(int(&mut other, &["LPUSH", &l, &f]), n);
+            assert_eq!(int(&mut c, &["LLEN", &l]), n);
         }
-        let _: () = other.del(&[&h, &st, &z]).unwrap();
-        for (cmd, key) in [("HLEN", &h), ("SCARD", &st), ("ZCARD", &z)] {
+        assert_eq!(
+            common::bulk(&mut other, &["RPOP", &l]).as_deref(),
+            Some("f1")
+        );
+        assert_eq!(int(&mut c, &["LLEN", &l]), 2);
+        let _: () = other.del(&[&h, &st, &z, &l]).unwrap();
+        let string = format!("str{i}");
+        let _: () = other.set(&string, "x").unwrap();
+        for (cmd, key) in [("HLEN", &h), ("SCARD", &st), ("ZCARD", &z), ("LLEN", &l)] {
             assert_eq!(int(&mut c, &[cmd, key]), 0);
-            assert!(q_err(&mut c, &[cmd, &k]).starts_with("WRONGTYPE"));
+            assert!(q_err(&mut c, &[cmd, &string]).starts_with("WRONGTYPE"));
         }
         let _: () = other.set(&k, "short-lived").unwrap();
         let _: () = other.pexpire(&k, 1).unwrap();

@@ -13,7 +13,7 @@ use super::{
     arity_error, cmd, not_integer, on_shard, syntax_error, Args, BoxFuture, Command, Exec::*,
 };
 use crate::data_types::list::End;
-use crate::data_types::{Db, Result};
+use crate::data_types::{Db, MetaRead, Result};
 use crate::protocol::Reply;
 use crate::server::client::Client;
 use crate::shard::blocking::{block_on_keys, parse_timeout, Serve};
@@ -34,7 +34,7 @@ pub static COMMANDS: &[Command] = &[
     cmd("rpushx", -3, "write denyoom fast", (1, 1, 1), G, Keyed(push)),
     cmd("lpop", -2, "write fast", (1, 1, 1), G, Keyed(pop)),
     cmd("rpop", -2, "write fast", (1, 1, 1), G, Keyed(pop)),
-    cmd("llen", 2, "readonly fast", (1, 1, 1), G, Keyed(llen)),
+    meta_read!("llen", G, llen),
     cmd("lrange", 4, "readonly", (1, 1, 1), G, Keyed(lrange)),
     cmd("lindex", 3, "readonly", (1, 1, 1), G, Keyed(lindex)),
     cmd("lset", 4, "write denyoom", (1, 1, 1), G, Keyed(lset)),
@@ -140,8 +140,8 @@ fn pop(db: &Db, a: &[Vec<u8>]) -> Reply {
     }
 }
 
-fn llen(db: &Db, a: &[Vec<u8>]) -> Reply {
-    Reply::Int(tri!(db.open_list(&a[1])).map_or(0, |l| l.len()) as i64)
+fn llen(db: &impl MetaRead, a: &[Vec<u8>]) -> Reply {
+    Reply::Int(tri!(db.size_of(&a[1], Kind::List)) as i64)
 }
 
 fn lrange(db: &Db, a: &[Vec<u8>]) -> Reply {

@@ -71,8 +71,8 @@ pub trait MetaRead {
         }
     }
 
-    /// Members of the hash, set or sorted set at `key`, as its meta record
-    /// counts them (0 if absent; WRONGTYPE for another type).
+    /// Elements of the hash, set, sorted set or list at `key`, as its meta
+    /// record counts them (0 if absent; WRONGTYPE for another type).
     fn size_of(&self, key: &[u8], kind: Kind) -> Result<u64> {
         Ok(self.lookup_kind(key, kind)?.map_or(0, |m| m.size))
     }
