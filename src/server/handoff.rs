@@ -54,7 +54,7 @@ impl Affinity {
     /// Counts a keyed command owned by `shard`; one that is not `fast`
     /// (Redis's flag: constant or logarithmic time) breaks the streak.
     pub fn record(&mut self, shard: usize, fast: bool) {
-        self.this_turn += 1;
+        self.this_turn = self.this_turn.saturating_add(1);
         if !fast {
             self.streak = 0;
         } else if self.shard == shard {
@@ -123,8 +123,9 @@ pub fn send(client: Client, stream: Stream, inbuf: Vec<u8>, to: usize) -> Result
     let Stream::Plain(tcp) = &stream else {
         return Err(Box::new((client, stream, inbuf)));
     };
-    // SAFETY: the descriptor is valid while `tcp` lives; dup gives a new one
-    let fd = unsafe { libc::dup(tcp.as_raw_fd()) };
+    // SAFETY: the descriptor is valid while `tcp` lives; this duplicates it
+    // (close-on-exec, like the listeners' sockets)
+    let fd = unsafe { libc::fcntl(tcp.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 0) };
     if fd < 0 {
         log::debug!(
             "client {}: cannot move to shard {to}: {}",

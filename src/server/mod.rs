@@ -220,19 +220,24 @@ fn listen_on(addr: &str) -> std::io::Result<glommio::net::TcpListener> {
 }
 
 /// Whether a socket on this machine is in LISTEN state on `port`
-/// (/proc/net/tcp and tcp6; `false` if they cannot be read).
-fn someone_listens_on(port: u16) -> bool {
+/// (/proc/net/tcp and tcp6; `None` if neither can be read).
+fn someone_listens_on(port: u16) -> Option<bool> {
     let port_hex = format!(":{port:04X}");
-    ["/proc/net/tcp", "/proc/net/tcp6"].iter().any(|table| {
-        std::fs::read_to_string(table).is_ok_and(|t| {
-            t.lines().skip(1).any(|line| {
-                let mut fields = line.split_whitespace().skip(1);
-                let local = fields.next().unwrap_or("");
-                let state = fields.nth(1).unwrap_or("");
-                local.ends_with(&port_hex) && state == "0A"
-            })
+    let tables: Vec<String> = ["/proc/net/tcp", "/proc/net/tcp6"]
+        .iter()
+        .filter_map(|t| std::fs::read_to_string(t).ok())
+        .collect();
+    if tables.is_empty() {
+        return None;
+    }
+    Some(tables.iter().any(|t| {
+        t.lines().skip(1).any(|line| {
+            let mut fields = line.split_whitespace().skip(1);
+            let local = fields.next().unwrap_or("");
+            let state = fields.nth(1).unwrap_or("");
+            local.ends_with(&port_hex) && state == "0A"
         })
-    })
+    }))
 }
 
 /// Fails if another process already listens on `addr`. The shards bind
@@ -244,14 +249,16 @@ fn someone_listens_on(port: u16) -> bool {
 ///
 /// A plain bind also fails on connections of an earlier server left in
 /// TIME_WAIT whose sockets lacked SO_REUSEADDR; only a socket in LISTEN
-/// state on the port counts as another server.
+/// state on the port counts as another server (if /proc/net cannot be
+/// read, the port counts as taken). Two servers started at the same
+/// instant can both pass this check; it guards against the usual case.
 fn check_port_free(addr: &str) -> Result<(), String> {
     match std::net::TcpListener::bind(addr) {
         Ok(_) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
             let port = addr.rsplit(':').next().and_then(|p| p.parse().ok());
             match port {
-                Some(port) if !someone_listens_on(port) => {
+                Some(port) if someone_listens_on(port) == Some(false) => {
                     log::debug!("{addr} is held only by closed connections");
                     Ok(())
                 }
