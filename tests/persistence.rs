@@ -101,10 +101,21 @@ fn shard_count_mismatch_is_a_startup_error() {
     );
 }
 
+/// The stderr of a server that exited (it must have failed); `None` while
+/// it runs.
+fn failure_text(child: &mut std::process::Child) -> Option<String> {
+    use std::io::Read;
+    let status = child.try_wait().unwrap()?;
+    assert!(!status.success(), "exited with success");
+    let mut err = String::new();
+    let mut stderr = child.stderr.take().unwrap();
+    stderr.read_to_string(&mut err).unwrap();
+    Some(err)
+}
+
 /// Runs the binary with `args` until it exits (at most 20 s) and returns
 /// its stderr; panics if it is still running then.
 fn run_to_failure(args: &[&str], dir: &std::path::Path) -> String {
-    use std::io::Read;
     let mut child = Command::new(binary())
         .args(args)
         .arg("--dir")
@@ -115,11 +126,7 @@ fn run_to_failure(args: &[&str], dir: &std::path::Path) -> String {
         .unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while std::time::Instant::now() < deadline {
-        if let Some(status) = child.try_wait().unwrap() {
-            assert!(!status.success(), "exited with success");
-            let mut err = String::new();
-            let mut stderr = child.stderr.take().unwrap();
-            stderr.read_to_string(&mut err).unwrap();
+        if let Some(err) = failure_text(&mut child) {
             return err;
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
@@ -328,7 +335,6 @@ fn start_or_fail_on(
     dir: &std::path::Path,
     shards: usize,
 ) -> Result<(std::process::Child, u16), String> {
-    use std::io::Read;
     let mut command = match wrapper.split_first() {
         Some((prog, args)) => {
             let mut c = Command::new(prog);
@@ -352,15 +358,7 @@ fn start_or_fail_on(
         .unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while std::time::Instant::now() < deadline {
-        if let Ok(Some(status)) = child.try_wait() {
-            assert!(!status.success(), "exited with success");
-            let mut err = String::new();
-            child
-                .stderr
-                .take()
-                .unwrap()
-                .read_to_string(&mut err)
-                .unwrap();
+        if let Some(err) = failure_text(&mut child) {
             return Err(err);
         }
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
