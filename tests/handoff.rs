@@ -250,3 +250,29 @@ fn many_connections_moving_at_once_lose_and_duplicate_nothing() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
+
+#[test]
+fn one_hot_key_gathers_at_most_twice_a_fair_share_of_connections() {
+    let s = Server::start(4, &[]);
+    let key = (0..)
+        .map(|i| format!("hot{i}"))
+        .find(|k| shard_of(k.as_bytes(), 4) == 2)
+        .unwrap();
+    let mut observer = s.conn();
+    let mut workers: Vec<_> = (0..12).map(|_| s.conn()).collect();
+    let on_owner = |c: &mut redis::Connection| {
+        let list: String = query(c, &["CLIENT", "LIST"]);
+        list.lines().filter(|l| l.ends_with(" shard=2")).count()
+    };
+    let before = on_owner(&mut observer);
+    let mut n = 0;
+    for w in workers.iter_mut() {
+        for _ in 0..100 {
+            n += 1;
+            assert_eq!(int(w, &["INCR", &key]), n);
+        }
+    }
+    // 13 connections over 4 shards: at most 2 * 13 / 4 = 6 on one core,
+    // unless the kernel had already put more there
+    assert_eq!(on_owner(&mut observer), before.max(6));
+}

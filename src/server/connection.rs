@@ -77,6 +77,7 @@ pub async fn serve(mut stream: Stream, shard: Rc<Shard>, server: Arc<ServerState
 /// Serves a registered client until it closes, is killed or moves to
 /// another core (`handoff`); `inbuf` holds input not yet executed.
 pub async fn serve_client(mut stream: Stream, mut client: Client, mut inbuf: Vec<u8>) {
+    let _counted = handoff::Served::new(client.mesh().clone(), client.shard.id);
     loop {
         let killed = client.handle.clone();
         let moving = futures_lite::future::or(run(&mut stream, &mut client, inbuf), async move {

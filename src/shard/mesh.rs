@@ -39,6 +39,8 @@ pub struct Mesh {
     pub recovering: std::sync::atomic::AtomicUsize,
     /// Each shard's data as other cores may read it, set once it opened.
     peers: Vec<OnceLock<PeerView>>,
+    /// Client connections each core serves (`server::handoff` reads them).
+    pub connections: Vec<std::sync::atomic::AtomicUsize>,
 }
 
 impl Mesh {
@@ -61,6 +63,7 @@ impl Mesh {
             wal_failures: AtomicU64::new(0),
             recovering: std::sync::atomic::AtomicUsize::new(shards),
             peers: (0..shards).map(|_| OnceLock::new()).collect(),
+            connections: (0..shards).map(|_| Default::default()).collect(),
         }
     }
 
