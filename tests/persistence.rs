@@ -113,17 +113,31 @@ fn failure_text(child: &mut std::process::Child) -> Option<String> {
     Some(err)
 }
 
-/// Runs the binary with `args` until it exits (at most 20 s) and returns
-/// its stderr; panics if it is still running then.
-fn run_to_failure(args: &[&str], dir: &std::path::Path) -> String {
-    let mut child = Command::new(binary())
+/// Starts the server binary (through `wrapper`, e.g. setpriv, if given)
+/// with `args` on data directory `dir`, its stderr captured.
+fn spawn_server(wrapper: &[&str], args: &[&str], dir: &std::path::Path) -> std::process::Child {
+    let mut command = match wrapper.split_first() {
+        Some((prog, pre)) => {
+            let mut c = Command::new(prog);
+            c.args(pre).arg(binary());
+            c
+        }
+        None => Command::new(binary()),
+    };
+    command
         .args(args)
         .arg("--dir")
         .arg(dir)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+/// Runs the binary with `args` until it exits (at most 20 s) and returns
+/// its stderr; panics if it is still running then.
+fn run_to_failure(args: &[&str], dir: &std::path::Path) -> String {
+    let mut child = spawn_server(&[], args, dir);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while std::time::Instant::now() < deadline {
         if let Some(err) = failure_text(&mut child) {
@@ -335,27 +349,9 @@ fn start_or_fail_on(
     dir: &std::path::Path,
     shards: usize,
 ) -> Result<(std::process::Child, u16), String> {
-    let mut command = match wrapper.split_first() {
-        Some((prog, args)) => {
-            let mut c = Command::new(prog);
-            c.args(args).arg(binary());
-            c
-        }
-        None => Command::new(binary()),
-    };
-    let mut child = command
-        .args([
-            "--port",
-            &port.to_string(),
-            "--shards",
-            &shards.to_string(),
-            "--dir",
-        ])
-        .arg(dir)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let (port_arg, shards_arg) = (port.to_string(), shards.to_string());
+    let args = ["--port", &port_arg, "--shards", &shards_arg];
+    let mut child = spawn_server(wrapper, &args, dir);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while std::time::Instant::now() < deadline {
         if let Some(err) = failure_text(&mut child) {
