@@ -113,6 +113,30 @@ pub struct Command {
     pub exec: Exec,
     /// For a `Keyed` read: how another core may serve it without a hop.
     pub peer_read: Option<PeerReadFn>,
+    /// Has the `fast` flag (checked on every keyed command, so found once).
+    pub fast: bool,
+}
+
+/// Whether the space-separated `flags` contain `word`, at compile time.
+const fn has_word(flags: &str, word: &str) -> bool {
+    let (f, w) = (flags.as_bytes(), word.as_bytes());
+    let mut start = 0;
+    while start + w.len() <= f.len() {
+        let mut i = 0;
+        while i < w.len() && f[start + i] == w[i] {
+            i += 1;
+        }
+        let ends = start + i == f.len() || f[start + i] == b' ';
+        if i == w.len() && ends {
+            return true;
+        }
+        // on to the next word
+        while start < f.len() && f[start] != b' ' {
+            start += 1;
+        }
+        start += 1;
+    }
+    false
 }
 
 /// Builds a table entry; `keys` is (first, last, step).
@@ -134,6 +158,7 @@ pub const fn cmd(
         group,
         exec,
         peer_read: None,
+        fast: has_word(flags, "fast"),
     }
 }
 
@@ -348,7 +373,7 @@ pub fn start(client: &mut Client, args: Args) -> Started {
 /// operation holding its key; inside one, its writes are captured.
 fn run_keyed(client: &mut Client, cmd: &'static Command, f: KeyedFn, args: Args) -> Started {
     let owner = shard_of(&args[cmd.first_key as usize], client.shard.shard_count());
-    client.affinity.record(owner, cmd.has_flag("fast"));
+    client.affinity.record(owner, cmd.fast);
     if owner != client.shard.id && client.nothing_in_flight && client.tx.is_none() {
         if let Some(reply) = read_on_peer(client, cmd, owner, &args) {
             return Started::Ready(reply);
@@ -702,5 +727,18 @@ fn merge_replies(merge: Merge, parts: Vec<Reply>, order: &[Vec<usize>]) -> Reply
             }
             Reply::Array(out)
         }
+    }
+}
+
+#[cfg(test)]
+mod flag_tests {
+    #[test]
+    fn the_fast_flag_is_found_as_a_whole_word_once() {
+        for c in super::all_commands() {
+            assert_eq!(c.fast, c.has_flag("fast"), "{}", c.name);
+        }
+        assert!(super::has_word("write fast", "fast"));
+        assert!(!super::has_word("write fastish", "fast"));
+        assert!(!super::has_word("", "fast"));
     }
 }
