@@ -590,3 +590,186 @@ fn reads_of_other_shards_keys_see_every_earlier_write() {
     assert_eq!(stat(&mut c, "keyspace_misses") - misses, 50);
     assert_eq!(int(&mut c, &["EXISTS", "rw1"]), 1);
 }
+
+/// A way to replace a collection: its name, the commands, and reads with
+/// the replies they must get.
+type Step<'a> = (
+    &'a str,
+    &'a [&'a [&'a str]],
+    &'a [(&'a [&'a str], Option<&'a str>)],
+);
+
+/// Hash fields, set members and sorted-set scores are cached in memory
+/// once read (`storage::hot`). Each way a key's collection can be
+/// replaced, emptied or moved must show in the next read of a field that
+/// was cached before it.
+#[test]
+fn cached_fields_follow_every_way_a_collection_is_replaced() {
+    use common::{bulk, int};
+    let s = Server::start(2, &[]);
+    let mut c = s.conn();
+    let mut run = |args: &[&str]| {
+        if let Err(e) = common::cmd(args).query::<redis::Value>(&mut c) {
+            panic!("{args:?}: {e}");
+        }
+    };
+    // "foo" and "bar" live on different shards
+    let steps: &[Step] = &[
+        (
+            "DEL, then re-created",
+            &[
+                &["HSET", "foo", "f", "1"],
+                &["HGET", "foo", "f"],
+                &["DEL", "foo"],
+                &["HSET", "foo", "g", "2"],
+            ],
+            &[
+                (&["HGET", "foo", "f"], None),
+                (&["HGET", "foo", "g"], Some("2")),
+            ],
+        ),
+        (
+            "one field deleted, one changed",
+            &[
+                &["HSET", "foo", "f", "1", "g", "1"],
+                &["HGET", "foo", "f"],
+                &["HGET", "foo", "g"],
+                &["HDEL", "foo", "f"],
+                &["HINCRBY", "foo", "g", "5"],
+            ],
+            &[
+                (&["HGET", "foo", "f"], None),
+                (&["HGET", "foo", "g"], Some("6")),
+            ],
+        ),
+        (
+            "emptied, then re-created",
+            &[
+                &["SADD", "foo", "a"],
+                &["SISMEMBER", "foo", "a"],
+                &["SREM", "foo", "a"],
+                &["SADD", "foo", "b"],
+            ],
+            &[
+                (&["SISMEMBER", "foo", "a"], Some("0")),
+                (&["SISMEMBER", "foo", "b"], Some("1")),
+            ],
+        ),
+        (
+            "RENAME over it (across shards)",
+            &[
+                &["HSET", "foo", "f", "old"],
+                &["HSET", "bar", "f", "new"],
+                &["HGET", "foo", "f"],
+                &["RENAME", "bar", "foo"],
+            ],
+            &[
+                (&["HGET", "foo", "f"], Some("new")),
+                (&["HGET", "bar", "f"], None),
+            ],
+        ),
+        (
+            "COPY REPLACE over it",
+            &[
+                &["ZADD", "bar", "1", "m"],
+                &["ZSCORE", "bar", "m"],
+                &["ZADD", "foo", "7", "m"],
+                &["COPY", "foo", "bar", "REPLACE"],
+                &["DEL", "foo"],
+            ],
+            &[(&["ZSCORE", "bar", "m"], Some("7"))],
+        ),
+        (
+            "a *STORE over it",
+            &[
+                &["ZADD", "bar", "1", "m"],
+                &["ZSCORE", "bar", "m"],
+                &["ZADD", "{bar}w", "5", "q"],
+                &["ZUNIONSTORE", "bar", "1", "{bar}w"],
+            ],
+            &[
+                (&["ZSCORE", "bar", "m"], None),
+                (&["ZSCORE", "bar", "q"], Some("5")),
+            ],
+        ),
+        (
+            "SMOVE out of it (across shards)",
+            &[
+                &["SADD", "foo", "m"],
+                &["SISMEMBER", "foo", "m"],
+                &["SISMEMBER", "bar", "m"],
+                &["SMOVE", "foo", "bar", "m"],
+            ],
+            &[
+                (&["SISMEMBER", "foo", "m"], Some("0")),
+                (&["SISMEMBER", "bar", "m"], Some("1")),
+            ],
+        ),
+        (
+            "a string in between",
+            &[
+                &["HSET", "foo", "f", "1"],
+                &["HGET", "foo", "f"],
+                &["SET", "foo", "s"],
+                &["DEL", "foo"],
+                &["SADD", "foo", "f"],
+            ],
+            &[
+                (&["SISMEMBER", "foo", "f"], Some("1")),
+                (&["TYPE", "foo"], Some("set")),
+            ],
+        ),
+        (
+            "MULTI/EXEC writing one field three times",
+            &[
+                &["HSET", "foo", "f", "0"],
+                &["HGET", "foo", "f"],
+                &["MULTI"],
+                &["HSET", "foo", "f", "1"],
+                &["HDEL", "foo", "f"],
+                &["HSET", "foo", "f", "2"],
+                &["EXEC"],
+            ],
+            &[(&["HGET", "foo", "f"], Some("2"))],
+        ),
+        (
+            "FLUSHDB",
+            &[
+                &["ZADD", "foo", "1", "m"],
+                &["ZSCORE", "foo", "m"],
+                &["FLUSHDB"],
+                &["ZADD", "foo", "2", "n"],
+            ],
+            &[
+                (&["ZSCORE", "foo", "m"], None),
+                (&["ZSCORE", "foo", "n"], Some("2")),
+            ],
+        ),
+    ];
+    for (way, setup, checks) in steps {
+        run(&["FLUSHALL"]);
+        for args in *setup {
+            run(args);
+        }
+        for (args, want) in *checks {
+            let mut c = s.conn();
+            assert_eq!(bulk(&mut c, args).as_deref(), *want, "{way}: {args:?}");
+        }
+    }
+    // expiry, which needs a wait
+    let mut c = s.conn();
+    int(&mut c, &["HSET", "bar", "f", "1"]);
+    assert_eq!(bulk(&mut c, &["HGET", "bar", "f"]).as_deref(), Some("1"));
+    int(&mut c, &["PEXPIRE", "bar", "30"]);
+    std::thread::sleep(Duration::from_millis(80));
+    int(&mut c, &["HSET", "bar", "g", "2"]);
+    assert_eq!(
+        bulk(&mut c, &["HGET", "bar", "f"]),
+        None,
+        "expired, re-created"
+    );
+    assert_eq!(int(&mut c, &["HLEN", "bar"]), 1);
+    // no command left a staged write unapplied (which would clear the cache)
+    let dropped = common::info_field(&mut c, "hot_cache_dropped_batches");
+    assert_eq!(dropped.as_deref(), Some("0"));
+}

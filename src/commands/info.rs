@@ -24,6 +24,7 @@ struct ShardFigures {
     sst_bytes: u64,
     memtable_bytes: u64,
     hot_cache_bytes: u64,
+    hot_cache_dropped: u64,
     ops_per_sec: u64,
     blocked: u64,
     pending_compaction_bytes: u64,
@@ -68,6 +69,7 @@ fn shard_figures(db: &Db, with_keyspace: bool) -> ShardFigures {
         sst_bytes: prop("rocksdb.total-sst-files-size"),
         memtable_bytes: prop("rocksdb.cur-size-all-mem-tables"),
         hot_cache_bytes: s.hot.borrow().used() as u64,
+        hot_cache_dropped: s.hot.borrow().dropped_batches(),
         ops_per_sec: s.ops_per_sec(),
         blocked: s.blocked.borrow().len() as u64,
         pending_compaction_bytes: prop("rocksdb.estimate-pending-compaction-bytes"),
@@ -254,6 +256,10 @@ fn memory(x: &Ctx) -> Vec<String> {
         format!("memtables_used:{}", x.sum(|f| f.memtable_bytes)),
         format!("hot_cache_used:{}", x.sum(|f| f.hot_cache_bytes)),
         format!("hot_cache_capacity:{}", cfg.hot_cache_size),
+        format!(
+            "hot_cache_dropped_batches:{}",
+            x.sum(|f| f.hot_cache_dropped)
+        ),
         "maxmemory:0".into(),
         "maxmemory_policy:noeviction".into(),
     ];

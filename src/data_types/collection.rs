@@ -37,6 +37,54 @@ impl Collection {
     pub fn prefix(&self) -> &[u8] {
         &self.prefix
     }
+
+    /// The hot-cache key of a sub-key: [`SUB_ENTRY_TAG`] then the RocksDB
+    /// key. Only hash fields, set members and sorted-set scores (the
+    /// `data` CF of those types) are cached: every write of theirs passes
+    /// through `put_sub`/`del_sub`, and a new version of a key has new
+    /// sub-keys. Lists and streams also write ranges, so they are not.
+    fn cache_key(&self, cf: Cf, sub: &[u8]) -> Option<Vec<u8>> {
+        if cf != Cf::Data || !matches!(self.meta.kind, Kind::Hash | Kind::Set | Kind::ZSet) {
+            return None;
+        }
+        let mut k = Vec::with_capacity(1 + self.prefix.len() + sub.len());
+        k.push(SUB_ENTRY_TAG);
+        k.extend_from_slice(&self.prefix);
+        k.extend_from_slice(sub);
+        Some(k)
+    }
+}
+
+/// First byte of a sub-key's hot-cache key. Meta keys start with a
+/// database index (0–15), so the two kinds of entry never collide.
+const SUB_ENTRY_TAG: u8 = 0xff;
+
+/// First byte of a cached sub-key entry: the sub-key exists, and its value
+/// follows. [`ABSENT`] alone: it does not exist.
+const PRESENT: u8 = 1;
+const ABSENT: u8 = 0;
+
+/// A cached sub-key entry for `value` (`None`: absent).
+fn sub_entry(value: Option<&[u8]>) -> std::rc::Rc<[u8]> {
+    match value {
+        Some(v) => {
+            let mut e = Vec::with_capacity(1 + v.len());
+            e.push(PRESENT);
+            e.extend_from_slice(v);
+            e.into()
+        }
+        None => std::rc::Rc::from([ABSENT]),
+    }
+}
+
+/// The value of a cached sub-key (its entry without the first byte).
+struct SubValue(std::rc::Rc<[u8]>);
+
+impl std::ops::Deref for SubValue {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.0[1..]
+    }
 }
 
 impl<'a> Db<'a> {
@@ -73,6 +121,9 @@ impl<'a> Db<'a> {
 
     /// Point read of a sub-key.
     pub fn get_sub(&self, cf: Cf, c: &Collection, sub: &[u8]) -> Result<Option<Vec<u8>>> {
+        if let Some(k) = c.cache_key(cf, sub) {
+            return Ok(self.cached_sub(c, k)?.map(|v| v.to_vec()));
+        }
         self.shard
             .engine
             .get(cf, &c.sub_key(sub))
@@ -81,6 +132,9 @@ impl<'a> Db<'a> {
 
     /// Whether a sub-key exists (its value is not copied).
     pub fn has_sub(&self, cf: Cf, c: &Collection, sub: &[u8]) -> Result<bool> {
+        if let Some(k) = c.cache_key(cf, sub) {
+            return Ok(self.cached_sub(c, k)?.is_some());
+        }
         self.shard
             .engine
             .contains(cf, &c.sub_key(sub))
@@ -95,10 +149,33 @@ impl<'a> Db<'a> {
         sub: &[u8],
         value: &[u8],
     ) -> Result<Option<bool>> {
+        if let Some(k) = c.cache_key(cf, sub) {
+            return Ok(self.cached_sub(c, k)?.map(|v| *v == *value));
+        }
         self.shard
             .engine
             .holds(cf, &c.sub_key(sub), value)
             .map_err(|e| storage_error(&c.key, e))
+    }
+
+    /// A cached sub-key's value (see [`Collection::cache_key`]), read from
+    /// RocksDB and cached on a miss; absent sub-keys are cached too.
+    fn cached_sub(&self, c: &Collection, key: Vec<u8>) -> Result<Option<SubValue>> {
+        let cached = self.shard.hot.borrow_mut().get(&key);
+        let entry = match cached {
+            Some(entry) => entry,
+            None => {
+                let stored = self
+                    .shard
+                    .engine
+                    .get(Cf::Data, &key[1..])
+                    .map_err(|e| storage_error(&c.key, e))?;
+                let entry = sub_entry(stored.as_deref());
+                self.shard.hot.borrow_mut().insert(key, entry.clone());
+                entry
+            }
+        };
+        Ok((entry[0] == PRESENT).then_some(SubValue(entry)))
     }
 
     /// Stages a sub-key write.
@@ -110,12 +187,26 @@ impl<'a> Db<'a> {
         sub: &[u8],
         value: &[u8],
     ) {
-        batch.put_cf(self.shard.engine.cf(cf), c.sub_key(sub), value);
+        let handle = self.shard.engine.cf(cf);
+        match c.cache_key(cf, sub) {
+            Some(k) => {
+                batch.put_cf(handle, &k[1..], value);
+                self.shard.hot.borrow_mut().stage(k, sub_entry(Some(value)));
+            }
+            None => batch.put_cf(handle, c.sub_key(sub), value),
+        }
     }
 
     /// Stages a sub-key deletion.
     pub fn del_sub(&self, batch: &mut WriteBatch, cf: Cf, c: &Collection, sub: &[u8]) {
-        batch.delete_cf(self.shard.engine.cf(cf), c.sub_key(sub));
+        let handle = self.shard.engine.cf(cf);
+        match c.cache_key(cf, sub) {
+            Some(k) => {
+                batch.delete_cf(handle, &k[1..]);
+                self.shard.hot.borrow_mut().stage(k, sub_entry(None));
+            }
+            None => batch.delete_cf(handle, c.sub_key(sub)),
+        }
     }
 
     /// Stages the collection's meta record; an empty collection is deleted

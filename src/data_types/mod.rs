@@ -162,7 +162,7 @@ impl<'a> Db<'a> {
         let encoded: std::rc::Rc<[u8]> = meta.encode().into();
         batch.put_cf(e.cf(Cf::Meta), &mk, &encoded);
         self.shard.touched(&mk, false);
-        self.shard.hot.borrow_mut().insert(mk, encoded);
+        self.shard.hot.borrow_mut().stage(mk, encoded);
         if meta.expire_at != 0 {
             batch.put_cf(
                 e.cf(Cf::Expire),

@@ -41,11 +41,21 @@ pub fn event_for(name: &'static str, group: &str) -> (char, &'static str) {
 
 impl Shard {
     /// Runs `f` as part of command `current` (the source of the events its
-    /// writes raise).
+    /// writes raise). When the outermost command ends, a batch it staged
+    /// but never wrote clears the hot cache (`storage::hot`).
     pub fn run_as<T>(&self, current: Current, f: impl FnOnce() -> T) -> T {
         let outer = self.current.replace(current);
+        self.nesting.set(self.nesting.get() + 1);
         let out = f();
+        self.nesting.set(self.nesting.get() - 1);
         self.current.set(outer);
+        if self.nesting.get() == 0 && self.hot.borrow_mut().settle() {
+            log::warn!(
+                "shard {}: {} staged a write it did not apply; hot cache cleared",
+                self.id,
+                current.0
+            );
+        }
         out
     }
 

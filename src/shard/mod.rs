@@ -114,6 +114,8 @@ pub struct Shard {
     captured: RefCell<HashMap<locks::TxId, Vec<u8>>>,
     /// The command running now, for keyspace events.
     current: Cell<keyspace::Current>,
+    /// How many `run_as` calls are open (commands nest in EXEC and scripts).
+    nesting: Cell<u32>,
     /// Where keyspace events go (unset in tools that open a shard alone).
     pub pubsub: std::cell::OnceCell<Arc<pubsub::PubSub>>,
     /// WATCHed keys (meta key → the watching clients' dirty flags).
@@ -160,6 +162,7 @@ impl Shard {
             captured: RefCell::default(),
             watchers: RefCell::default(),
             current: Cell::new(("", "")),
+            nesting: Cell::new(0),
             pubsub: std::cell::OnceCell::new(),
             observe: RefCell::default(),
             hot: RefCell::new(crate::storage::hot::HotCache::new(hot_capacity)),
@@ -205,7 +208,13 @@ impl Shard {
             return Ok(()); // e.g. SADD of members already there
         }
         if self.capturing.get() != 0 {
-            return self.capture_write(batch);
+            let res = self.capture_write(batch);
+            match res {
+                Ok(()) => self.hot.borrow_mut().written(),
+                // the cache may hold staged values that never reached disk
+                Err(_) => self.hot.borrow_mut().clear(),
+            }
+            return res;
         }
         let wal = self.config.wal_enabled;
         let res = if batch.size_in_bytes() <= STALL_PROBE_MAX_BATCH {
@@ -224,6 +233,7 @@ impl Shard {
         match res {
             Ok(()) => {
                 self.write_seq.set(self.write_seq.get() + 1);
+                self.hot.borrow_mut().written();
                 Ok(())
             }
             Err(WriteError::Stalled) => {

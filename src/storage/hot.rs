@@ -1,7 +1,15 @@
 //! The hot set in memory: a per-shard cache of encoded meta records (for
-//! strings, the value itself), so repeated reads of hot keys skip RocksDB.
+//! strings, the value itself) and of hash fields, set members and
+//! sorted-set scores, so repeated reads of hot keys skip RocksDB.
 //! Write-through: every staged put refreshes the entry, every delete drops
-//! it; a failed write or a flush clears the whole cache.
+//! (or replaces) it; a failed write or a flush clears the whole cache.
+//!
+//! Entries are updated when a write is staged, not when its batch reaches
+//! RocksDB, so a command reads its own staged writes and the cache never
+//! lags behind the disk. Every batch is written within the command that
+//! staged it; if one is dropped instead (a read error halfway through a
+//! command), [`HotCache::settle`] at the end of the command finds staged
+//! entries no write took and clears the cache.
 //!
 //! Eviction is S3-FIFO (the `quick_cache` crate) rather than LRU: a hit only
 //! bumps a counter instead of relinking a list, which measured 10-17% of a
@@ -59,6 +67,10 @@ type Inner = Cache<
 pub struct HotCache {
     map: Option<Inner>,
     capacity: usize,
+    /// Entries staged since the last write reached RocksDB.
+    unwritten: u64,
+    /// Times [`settle`](HotCache::settle) found a dropped batch.
+    dropped: u64,
 }
 
 impl HotCache {
@@ -77,7 +89,12 @@ impl HotCache {
                 Default::default(),
             )
         });
-        HotCache { map, capacity }
+        HotCache {
+            map,
+            capacity,
+            unwritten: 0,
+            dropped: 0,
+        }
     }
 
     /// The cached record of a meta key, counting the hit.
@@ -96,6 +113,34 @@ impl HotCache {
         map.insert(key, value);
     }
 
+    /// Caches the record of a write being staged (see the module doc).
+    pub fn stage(&mut self, key: Vec<u8>, value: Rc<[u8]>) {
+        self.unwritten += 1;
+        self.insert(key, value);
+    }
+
+    /// A batch reached RocksDB: what was staged is on disk.
+    pub fn written(&mut self) {
+        self.unwritten = 0;
+    }
+
+    /// End of a command: entries staged for a batch that was never written
+    /// would show data the disk does not have, so the cache is cleared.
+    /// Returns whether that happened.
+    pub fn settle(&mut self) -> bool {
+        if self.unwritten == 0 {
+            return false;
+        }
+        self.dropped += 1;
+        self.clear();
+        true
+    }
+
+    /// How many commands dropped a staged batch (each cleared the cache).
+    pub fn dropped_batches(&self) -> u64 {
+        self.dropped
+    }
+
     /// Drops a key.
     pub fn remove(&mut self, key: &[u8]) {
         if let Some(map) = self.map.as_mut() {
@@ -105,6 +150,7 @@ impl HotCache {
 
     /// Drops everything.
     pub fn clear(&mut self) {
+        self.unwritten = 0;
         if let Some(map) = self.map.as_mut() {
             map.clear();
         }
@@ -149,5 +195,21 @@ mod tests {
         c.clear();
         assert_eq!(c.used(), 0);
         assert!(HotCache::new(0).get(b"hot").is_none());
+    }
+
+    #[test]
+    fn a_staged_entry_no_write_took_clears_the_cache() {
+        let mut c = HotCache::new(100_000);
+        c.insert(b"read".to_vec(), Rc::from(vec![1u8]));
+        c.stage(b"staged".to_vec(), Rc::from(vec![2u8]));
+        assert!(c.get(b"staged").is_some(), "a command sees its own staging");
+        c.written();
+        assert!(!c.settle(), "written: nothing to undo");
+        assert!(c.get(b"staged").is_some() && c.get(b"read").is_some());
+        c.stage(b"dropped".to_vec(), Rc::from(vec![3u8]));
+        assert!(c.settle(), "never written: cleared");
+        assert!(c.get(b"dropped").is_none() && c.get(b"read").is_none());
+        assert_eq!(c.dropped_batches(), 1);
+        assert!(!c.settle());
     }
 }
