@@ -31,7 +31,7 @@ fn int(r: &mut StdRng, lo: i64, hi: i64) -> String {
 fn random_command(r: &mut StdRng) -> Vec<String> {
     let s = |x: &str| x.to_string();
     let k = key(r);
-    match r.random_range(0..36) {
+    match r.random_range(0..38) {
         0 => vec![s("SET"), k, value(r)],
         1 => {
             let mut v = vec![s("SET"), k, value(r)];
@@ -100,6 +100,12 @@ fn random_command(r: &mut StdRng) -> Vec<String> {
             ["PERSIST", "EX", "FOO"][r.random_range(0..3)].to_string(),
             s("500"),
         ],
+        35 => vec![
+            s("MOVE"),
+            k,
+            ["1", "1", "0", "16", "x"][r.random_range(0..5)].to_string(),
+        ],
+        36 => vec![s("SELECT"), int(r, 0, 2)],
         _ => vec![s("DECR"), k],
     }
 }
@@ -185,6 +191,12 @@ fn error_replies_match_redis_server() {
         &["SCAN", "x"],
         &["COPY", "k", "k"],
         &["RENAME", "missing", "x"],
+        &["MOVE", "k", "0"],
+        &["MOVE", "k", "16"],
+        &["MOVE", "k", "-1"],
+        &["MOVE", "k", "x"],
+        &["MOVE", "k"],
+        &["MOVE", "missing", "1"],
     ];
     let _ = run(&mut a, &["SET".into(), "k".into(), "v".into()]);
     let _ = run(&mut b, &["SET".into(), "k".into(), "v".into()]);

@@ -733,6 +733,19 @@ fn cached_fields_follow_every_way_a_collection_is_replaced() {
             &[(&["HGET", "foo", "f"], Some("2"))],
         ),
         (
+            "MOVE to another database",
+            &[
+                &["SADD", "foo", "x"],
+                &["SISMEMBER", "foo", "x"],
+                &["MOVE", "foo", "1"],
+                &["SADD", "foo", "y"],
+            ],
+            &[
+                (&["SISMEMBER", "foo", "x"], Some("0")),
+                (&["SISMEMBER", "foo", "y"], Some("1")),
+            ],
+        ),
+        (
             "FLUSHDB",
             &[
                 &["ZADD", "foo", "1", "m"],
@@ -772,4 +785,64 @@ fn cached_fields_follow_every_way_a_collection_is_replaced() {
     // no command left a staged write unapplied (which would clear the cache)
     let dropped = common::info_field(&mut c, "hot_cache_dropped_batches");
     assert_eq!(dropped.as_deref(), Some("0"));
+}
+
+/// MOVE: to another database with the TTL, never over an existing key,
+/// inside MULTI, and Redis's errors.
+#[test]
+fn move_between_databases() {
+    use common::{bulk, int};
+    let s = Server::start(2, &[]);
+    let mut c = s.conn();
+    let mut db1 = s.conn();
+    common::q(&mut db1, &["SELECT", "1"]);
+    for key in ["foo", "bar"] {
+        common::q(&mut c, &["SET", key, "v", "EX", "100"]);
+        assert_eq!(int(&mut c, &["MOVE", key, "1"]), 1);
+        assert_eq!(int(&mut c, &["EXISTS", key]), 0);
+        assert_eq!(bulk(&mut db1, &["GET", key]).as_deref(), Some("v"));
+        let ttl = int(&mut db1, &["TTL", key]);
+        assert!((1..=100).contains(&ttl), "TTL kept: {ttl}");
+        assert_eq!(int(&mut c, &["MOVE", key, "1"]), 0, "gone from db 0");
+        // the destination holds the key already: nothing moves
+        int(&mut c, &["HSET", key, "f", "1"]);
+        assert_eq!(int(&mut c, &["MOVE", key, "1"]), 0);
+        assert_eq!(bulk(&mut c, &["HGET", key, "f"]).as_deref(), Some("1"));
+        assert_eq!(bulk(&mut db1, &["GET", key]).as_deref(), Some("v"));
+        // a collection moves whole, and back
+        assert_eq!(int(&mut db1, &["DEL", key]), 1);
+        assert_eq!(int(&mut c, &["MOVE", key, "1"]), 1);
+        assert_eq!(bulk(&mut db1, &["HGET", key, "f"]).as_deref(), Some("1"));
+        assert_eq!(int(&mut db1, &["MOVE", key, "0"]), 1);
+        assert_eq!(bulk(&mut c, &["HGET", key, "f"]).as_deref(), Some("1"));
+        assert_eq!(int(&mut db1, &["EXISTS", key]), 0);
+    }
+    let replies: Vec<redis::Value> = redis::pipe()
+        .atomic()
+        .cmd("MOVE")
+        .arg("foo")
+        .arg(1)
+        .cmd("EXISTS")
+        .arg("foo")
+        .query(&mut c)
+        .unwrap();
+    assert_eq!(replies, vec![redis::Value::Int(1), redis::Value::Int(0)]);
+    assert_eq!(int(&mut db1, &["EXISTS", "foo"]), 1);
+    for (args, want) in [
+        (
+            &["MOVE", "foo", "0"][..],
+            "ERR source and destination objects are the same",
+        ),
+        (&["MOVE", "foo", "16"], "ERR DB index is out of range"),
+        (
+            &["MOVE", "foo", "x"],
+            "ERR value is not an integer or out of range",
+        ),
+        (
+            &["MOVE", "foo"],
+            "ERR wrong number of arguments for 'move' command",
+        ),
+    ] {
+        assert_eq!(q_err(&mut c, args), want, "{args:?}");
+    }
 }

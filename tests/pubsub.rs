@@ -605,6 +605,16 @@ fn keyspace_notifications_follow_notify_keyspace_events() {
         expect(k, "set");
         expect(k, "expired");
     }
+    // the source and destination of RENAME (across shards), COPY and MOVE
+    query::<()>(&mut c, &["RENAME", &keys[0], &keys[1]]);
+    expect(&keys[0], "rename_from");
+    expect(&keys[1], "rename_to");
+    int(&mut c, &["COPY", &keys[1], "copied"]);
+    expect("copied", "copy_to");
+    int(&mut c, &["MOVE", &keys[1], "1"]);
+    expect(&keys[1], "move_from");
+    want.insert(format!("__keyspace@1__:{} move_to", keys[1]));
+    want.insert(format!("__keyevent@1__:move_to {}", keys[1]));
     let deadline = Instant::now() + Duration::from_secs(5);
     let mut got = std::collections::BTreeSet::new();
     while got.len() < want.len() && Instant::now() < deadline {

@@ -83,6 +83,7 @@ pub static COMMANDS: &[Command] = &[
         "generic",
         Coord(copy),
     ),
+    cmd("move", 3, "write fast", (1, 1, 1), "generic", Coord(move_)),
     cmd(
         "expire",
         -3,
@@ -405,6 +406,26 @@ fn copy(client: &mut Client, a: Args) -> BoxFuture<'_> {
             return Reply::err("ERR source and destination objects are the same");
         }
         match transfer(client, a[1].clone(), a[2].clone(), dst_db, replace, false).await {
+            Ok(done) => Reply::Int(done as i64),
+            Err(e) if e == Reply::err("ERR no such key") => Reply::Int(0),
+            Err(e) => e,
+        }
+    })
+}
+
+/// MOVE key db: moves a key (with its TTL) to another database of the
+/// same shard, unless the destination already has it.
+fn move_(client: &mut Client, a: Args) -> BoxFuture<'_> {
+    Box::pin(async move {
+        let dst_db = match parse_i64(&a[2]) {
+            Some(n) if (0..16).contains(&n) => n as u8,
+            Some(_) => return Reply::err("ERR DB index is out of range"),
+            None => return not_integer(),
+        };
+        if dst_db == client.db {
+            return Reply::err("ERR source and destination objects are the same");
+        }
+        match transfer(client, a[1].clone(), a[1].clone(), dst_db, false, true).await {
             Ok(done) => Reply::Int(done as i64),
             Err(e) if e == Reply::err("ERR no such key") => Reply::Int(0),
             Err(e) => e,

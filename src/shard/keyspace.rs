@@ -9,9 +9,15 @@ use crate::storage::encoding::split_meta_key;
 /// The command being executed on a shard: (name, family), for events.
 pub type Current = (&'static str, &'static str);
 
-/// Event name and class letter for a write by command `name` of `group`.
-pub fn event_for(name: &'static str, group: &str) -> (char, &'static str) {
+/// Event name and class letter for a write by command `name` of `group`
+/// (`deleted`: the write removes the key).
+pub fn event_for(name: &'static str, group: &str, deleted: bool) -> (char, &'static str) {
     let event = match name {
+        "rename" | "renamenx" if deleted => "rename_from",
+        "rename" | "renamenx" => "rename_to",
+        "move" if deleted => "move_from",
+        "move" => "move_to",
+        "copy" => "copy_to",
         "incr" | "decr" | "incrby" | "decrby" => "incrby",
         "setex" | "psetex" | "setnx" | "getset" | "mset" | "msetnx" => "set",
         "unlink" | "getdel" => "del",
@@ -26,7 +32,11 @@ pub fn event_for(name: &'static str, group: &str) -> (char, &'static str) {
         other => other,
     };
     let class = match (event, group) {
-        ("del" | "expire" | "persist" | "rename" | "copy" | "move" | "restore", _) => 'g',
+        (
+            "del" | "expire" | "persist" | "rename_from" | "rename_to" | "copy_to" | "move_from"
+            | "move_to" | "restore",
+            _,
+        ) => 'g',
         (_, "string" | "bitmap") => '$',
         (_, "list") => 'l',
         (_, "hash") => 'h',
@@ -74,7 +84,7 @@ impl Shard {
             return;
         };
         let (name, group) = self.current.get();
-        let (class, event) = event_for(name, group);
+        let (class, event) = event_for(name, group, deleted);
         pubsub.keyspace_event(class, event, db, key);
         if deleted && class != 'g' && class != 'x' {
             // a collection emptied by the command is removed: Redis says so
@@ -89,13 +99,18 @@ mod tests {
 
     #[test]
     fn events_follow_redis_names() {
-        assert_eq!(event_for("incr", "string"), ('$', "incrby"));
-        assert_eq!(event_for("set", "string"), ('$', "set"));
-        assert_eq!(event_for("del", "generic"), ('g', "del"));
-        assert_eq!(event_for("pexpire", "generic"), ('g', "expire"));
-        assert_eq!(event_for("lpush", "list"), ('l', "lpush"));
-        assert_eq!(event_for("zadd", "sorted-set"), ('z', "zadd"));
-        assert_eq!(event_for("expired", ""), ('x', "expired"));
-        assert_eq!(event_for("json.set", "json"), ('d', "json.set"));
+        assert_eq!(event_for("incr", "string", false), ('$', "incrby"));
+        assert_eq!(event_for("set", "string", false), ('$', "set"));
+        assert_eq!(event_for("del", "generic", false), ('g', "del"));
+        assert_eq!(event_for("pexpire", "generic", false), ('g', "expire"));
+        assert_eq!(event_for("lpush", "list", false), ('l', "lpush"));
+        assert_eq!(event_for("zadd", "sorted-set", false), ('z', "zadd"));
+        assert_eq!(event_for("expired", "", false), ('x', "expired"));
+        assert_eq!(event_for("json.set", "json", false), ('d', "json.set"));
+        assert_eq!(event_for("rename", "generic", true), ('g', "rename_from"));
+        assert_eq!(event_for("renamenx", "generic", false), ('g', "rename_to"));
+        assert_eq!(event_for("move", "generic", true), ('g', "move_from"));
+        assert_eq!(event_for("move", "generic", false), ('g', "move_to"));
+        assert_eq!(event_for("copy", "generic", false), ('g', "copy_to"));
     }
 }
