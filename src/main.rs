@@ -88,6 +88,10 @@ struct Cli {
     /// Hot-key cache (decoded records, split between shards), e.g. 512MB [default: 128MB].
     #[arg(long, value_parser = parse_size, help_heading = "Tuning")]
     hot_cache_size: Option<ByteSize>,
+    /// Run RocksDB compactions at the lowest CPU priority (nice 19), so they
+    /// use what the shards leave: yes or no [default: yes].
+    #[arg(long, value_name = "yes|no", value_parser = parse_yes_no, help_heading = "Tuning")]
+    low_priority_compaction: Option<bool>,
     /// WAL fsync policy: always, everysec, no [default: everysec].
     #[arg(long, value_parser = parse_sync, help_heading = "Durability")]
     sync: Option<SyncPolicy>,
@@ -139,6 +143,7 @@ fn main() {
         block_cache_size: cli.block_cache_size,
         write_buffer_size: cli.write_buffer_size,
         hot_cache_size: cli.hot_cache_size,
+        low_priority_compaction: cli.low_priority_compaction,
         maxclients: cli.maxclients,
         enable_debug_command: cli.enable_debug_command,
         requirepass: cli.requirepass,

@@ -398,3 +398,83 @@ fn rocksdb_background_threads_are_not_pinned_to_a_shard() {
     assert_eq!(compaction_threads, 2, "one compaction thread per shard");
     assert!(flush_threads >= 1);
 }
+
+/// Nice values of the server's RocksDB threads, by thread name.
+fn rocksdb_thread_nice(pid: u32) -> Vec<(String, i64)> {
+    let mut out = Vec::new();
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap() {
+        let task = task.unwrap().path();
+        let name = std::fs::read_to_string(task.join("comm")).unwrap_or_default();
+        let stat = std::fs::read_to_string(task.join("stat")).unwrap_or_default();
+        // fields after "(comm)": state is field 3, nice field 19
+        let nice = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(16))
+            .and_then(|n| n.parse().ok());
+        if let (true, Some(nice)) = (name.starts_with("rocksdb:"), nice) {
+            out.push((name.trim().to_string(), nice));
+        }
+    }
+    out
+}
+
+/// Compactions run at nice 19 (they take what the shards leave), flushes
+/// at normal priority; `--low-priority-compaction no` keeps both normal.
+/// RocksDB lowers a thread's priority when it picks up its first job, so
+/// the test writes enough through 1 MB memtables to cause compactions.
+#[test]
+fn compactions_run_at_low_cpu_priority() {
+    for (flag, want_low) in [("yes", true), ("no", false)] {
+        let s = Server::start(
+            2,
+            &[
+                "--write-buffer-size",
+                "1MB",
+                "--low-priority-compaction",
+                flag,
+            ],
+        );
+        let mut c = s.conn();
+        let value = "v".repeat(4096);
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        let mut round = 0;
+        let niced = loop {
+            let mut pipe = redis::pipe();
+            for i in 0..500 {
+                pipe.cmd("SET")
+                    .arg(format!("k{round}:{i}"))
+                    .arg(&value)
+                    .ignore();
+            }
+            pipe.query::<()>(&mut c).unwrap();
+            round += 1;
+            let threads = rocksdb_thread_nice(s.child.as_ref().unwrap().id());
+            for (name, nice) in &threads {
+                let allowed = if name == "rocksdb:low" && want_low {
+                    19
+                } else {
+                    0
+                };
+                assert!(
+                    *nice == 0 || *nice == allowed,
+                    "{name} at nice {nice}, flag {flag}"
+                );
+            }
+            let niced = threads.iter().any(|(n, v)| n == "rocksdb:low" && *v == 19);
+            if niced || (!want_low && round >= 20) || std::time::Instant::now() > deadline {
+                break niced;
+            }
+        };
+        assert_eq!(
+            niced, want_low,
+            "flag {flag}: a compaction thread at nice 19 after {round} rounds"
+        );
+        assert_eq!(
+            common::q(&mut c, &["CONFIG", "GET", "low-priority-compaction"]),
+            redis::Value::Array(vec![
+                redis::Value::BulkString(b"low-priority-compaction".to_vec()),
+                redis::Value::BulkString(flag.as_bytes().to_vec()),
+            ])
+        );
+    }
+}

@@ -187,6 +187,8 @@ pub struct StorageSection {
     pub write_buffer_size: Option<ByteSize>,
     /// In-process cache of hot keys, split between shards.
     pub hot_cache_size: Option<ByteSize>,
+    /// Compactions at the lowest CPU priority.
+    pub low_priority_compaction: Option<bool>,
 }
 
 /// The `persistence:` section.
@@ -451,6 +453,8 @@ pub struct Config {
     pub write_buffer_size: u64,
     /// Hot-key cache budget, split between shards.
     pub hot_cache_size: u64,
+    /// RocksDB compaction threads run at nice 19 (`storage::engine`).
+    pub low_priority_compaction: bool,
     /// Path of the config file, if any.
     pub config_file: Option<PathBuf>,
     /// DEBUG command: no | yes | local.
@@ -490,6 +494,8 @@ pub struct Overrides {
     pub write_buffer_size: Option<ByteSize>,
     /// --hot-cache-size
     pub hot_cache_size: Option<ByteSize>,
+    /// --low-priority-compaction
+    pub low_priority_compaction: Option<bool>,
     /// --maxclients
     pub maxclients: Option<u64>,
     /// --enable-debug-command
@@ -599,6 +605,10 @@ impl Config {
                 .hot_cache_size
                 .or(f.storage.hot_cache_size)
                 .map_or(DEFAULT_HOT_CACHE_SIZE, |s| s.0),
+            low_priority_compaction: o
+                .low_priority_compaction
+                .or(f.storage.low_priority_compaction)
+                .unwrap_or(true),
             config_file: path,
             enable_debug_command: debug,
             runtime: Runtime {

@@ -133,6 +133,11 @@ pub static PARAMS: &[Param] = &[
         set: None,
     },
     Param {
+        name: "low-priority-compaction",
+        get: |c| yes_no(c.low_priority_compaction),
+        set: None,
+    },
+    Param {
         name: "enable-debug-command",
         get: |c| c.enable_debug_command.clone(),
         set: None,

@@ -65,7 +65,7 @@ impl SharedResources {
         SharedResources {
             cache,
             write_buffers,
-            env: background_threads(config.shards),
+            env: background_threads(config.shards, config.low_priority_compaction),
         }
     }
 
@@ -81,8 +81,8 @@ impl SharedResources {
 /// opens a database, which pinned every shard's flushes and compactions to
 /// that shard's core (and sized the pools for one database: one compaction
 /// thread for all shards). One compaction thread per shard, one flush
-/// thread per two.
-fn background_threads(shards: usize) -> Option<rocksdb::Env> {
+/// thread per two; compactions at nice 19 unless configured otherwise.
+fn background_threads(shards: usize, low_priority_compaction: bool) -> Option<rocksdb::Env> {
     let mut env = match rocksdb::Env::new() {
         Ok(env) => env,
         Err(e) => {
@@ -93,6 +93,11 @@ fn background_threads(shards: usize) -> Option<rocksdb::Env> {
     let shards = shards.max(1) as i32;
     env.set_background_threads(shards);
     env.set_high_priority_background_threads((shards + 1) / 2);
+    if low_priority_compaction {
+        // Compactions (the low-priority pool) take the CPU time the shards
+        // leave; flushes keep normal priority so memtables keep draining.
+        env.lower_thread_pool_cpu_priority();
+    }
     Some(env)
 }
 
