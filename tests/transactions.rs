@@ -476,3 +476,78 @@ fn multi_shard_commands_are_atomic_for_readers() {
     println!("{writes} rounds of MSET/RENAME/SMOVE, {checks} consistent checks");
     assert!(writes > 50 && checks > 50);
 }
+
+/// A transaction whose keys all live on one shard runs there as one job,
+/// its commands applied one after the other. Reads that another core
+/// serves from that shard's RocksDB (GET, HGET, … of a key on another
+/// shard, without a hop) must not see it half done: after reading the
+/// value its first command wrote, a reader must see what its last one
+/// wrote.
+#[test]
+fn one_shard_transactions_are_atomic_for_reads_from_other_cores() {
+    let s = Server::start(2, &["--connection-affinity", "no"]);
+    let keys = keys_on("iso:", 0, 3);
+    let (a, b, h) = (keys[0].clone(), keys[1].clone(), keys[2].clone());
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let (port, stop, a, b, h) = (s.port, stop.clone(), a.clone(), b.clone(), h.clone());
+        std::thread::spawn(move || {
+            let url = format!("redis://127.0.0.1:{port}/");
+            let mut c = redis::Client::open(url).unwrap().get_connection().unwrap();
+            let mut n = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                n += 1;
+                let mut p = redis::pipe();
+                p.atomic()
+                    .cmd("SET")
+                    .arg(&a)
+                    .arg(n)
+                    .cmd("HSET")
+                    .arg(&h)
+                    .arg("f")
+                    .arg(n);
+                p.cmd("SET").arg(&b).arg(n);
+                p.query::<()>(&mut c).unwrap();
+            }
+            n
+        })
+    };
+    let bad = Arc::new(AtomicU64::new(0));
+    let mut readers = Vec::new();
+    for _ in 0..4 {
+        let (port, stop, bad) = (s.port, stop.clone(), bad.clone());
+        let (a, b, h) = (a.clone(), b.clone(), h.clone());
+        readers.push(std::thread::spawn(move || {
+            let url = format!("redis://127.0.0.1:{port}/");
+            let mut c = redis::Client::open(url).unwrap().get_connection().unwrap();
+            let mut reads = 0u64;
+            let get = |c: &mut redis::Connection, args: &[&str]| -> u64 {
+                query::<Option<u64>>(c, args).unwrap_or(0)
+            };
+            while !stop.load(Ordering::Relaxed) {
+                let first = get(&mut c, &["GET", &a]);
+                let middle = get(&mut c, &["HGET", &h, "f"]);
+                let last = get(&mut c, &["GET", &b]);
+                if middle < first || last < middle {
+                    bad.fetch_add(1, Ordering::Relaxed);
+                }
+                reads += 1;
+            }
+            reads
+        }));
+    }
+    std::thread::sleep(Duration::from_secs(3));
+    stop.store(true, Ordering::Relaxed);
+    let transactions = writer.join().unwrap();
+    let reads: u64 = readers.into_iter().map(|r| r.join().unwrap()).sum();
+    println!("{transactions} transactions, {reads} reads of three keys");
+    assert!(
+        transactions > 100 && reads > 100,
+        "{transactions} transactions, {reads} reads"
+    );
+    assert_eq!(
+        bad.load(Ordering::Relaxed),
+        0,
+        "a reader saw a transaction half done"
+    );
+}

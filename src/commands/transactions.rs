@@ -375,21 +375,25 @@ async fn exec_on_one_shard(c: &mut Client, queued: &[Args], keys: &[DbKey]) -> O
         if dirty.load(Ordering::SeqCst) {
             return Reply::NilArray;
         }
-        let mut out = Vec::with_capacity(queued.len());
-        for (args, (cmd, f)) in queued.iter().zip(cmds) {
-            let t = std::time::Instant::now();
-            let r = s.run_as((cmd.name, cmd.group), || {
-                s.with_capture(id, || f(&crate::data_types::Db::new(s, db), args))
-            });
-            let usec = t.elapsed().as_micros() as u64;
-            s.observe
-                .borrow_mut()
-                .record(cmd, args, usec, &r, &who, &s.config.runtime);
-            out.push(r);
-        }
-        // no locks were taken: the completion has nobody to answer
-        s.commit_part(id, None, false, &[])();
-        Reply::Array(out)
+        // each command applies its writes as it runs: other cores must not
+        // read the shard between the first and the last
+        s.exclusive(|| {
+            let mut out = Vec::with_capacity(queued.len());
+            for (args, (cmd, f)) in queued.iter().zip(cmds) {
+                let t = std::time::Instant::now();
+                let r = s.run_as((cmd.name, cmd.group), || {
+                    s.with_capture(id, || f(&crate::data_types::Db::new(s, db), args))
+                });
+                let usec = t.elapsed().as_micros() as u64;
+                s.observe
+                    .borrow_mut()
+                    .record(cmd, args, usec, &r, &who, &s.config.runtime);
+                out.push(r);
+            }
+            // no locks were taken: the completion has nobody to answer
+            s.commit_part(id, None, false, &[])();
+            Reply::Array(out)
+        })
     };
     let keys = keys.iter().map(|(_, k)| k.clone()).collect();
     Some(super::guarded_on_shard(c, owner, keys, run).await)

@@ -60,12 +60,15 @@ pub struct Released {
 }
 
 /// What other cores can see of a shard's lock table: whether any key is
-/// held, and a counter that moves on every change. A read of the shard's
-/// data from another core is valid when no key was held and the counter
-/// did not move around it (see [`LockWatch::unlocked_during`]).
+/// held (or the shard is applying several writes that must look like one),
+/// and a counter that moves on every change. A read of the shard's data
+/// from another core is valid when nothing was held and the counter did
+/// not move around it (see [`LockWatch::unlocked_during`]).
 #[derive(Default)]
 pub struct LockWatch {
     held: AtomicUsize,
+    /// Open [`exclusive`](LockWatch::exclusive) sections.
+    exclusive: AtomicUsize,
     changes: AtomicU64,
 }
 
@@ -74,11 +77,23 @@ impl LockWatch {
     /// at any time during it; `None` means: ask the shard instead.
     pub fn unlocked_during<T>(&self, read: impl FnOnce() -> T) -> Option<T> {
         let before = self.changes.load(Ordering::SeqCst);
-        if self.held.load(Ordering::SeqCst) != 0 {
+        if self.held.load(Ordering::SeqCst) != 0 || self.exclusive.load(Ordering::SeqCst) != 0 {
             return None;
         }
         let out = read();
         (self.changes.load(Ordering::SeqCst) == before).then_some(out)
+    }
+
+    /// Runs `apply` (on the shard's thread) with reads from other cores
+    /// refused, as if every key were locked: for work that writes several
+    /// batches which must appear at once (a transaction run as one job).
+    pub fn exclusive<T>(&self, apply: impl FnOnce() -> T) -> T {
+        self.exclusive.fetch_add(1, Ordering::SeqCst);
+        self.changes.fetch_add(1, Ordering::SeqCst);
+        let out = apply();
+        self.changes.fetch_add(1, Ordering::SeqCst);
+        self.exclusive.fetch_sub(1, Ordering::SeqCst);
+        out
     }
 
     /// Publishes a change: `held` first, so a reader that sees the new

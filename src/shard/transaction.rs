@@ -278,6 +278,14 @@ impl Shard {
         }
     }
 
+    /// Runs `apply`, which writes several batches, so that other cores
+    /// cannot read this shard's data until all of them are in (see
+    /// [`LockWatch::exclusive`](super::locks::LockWatch::exclusive)).
+    pub fn exclusive<T>(&self, apply: impl FnOnce() -> T) -> T {
+        let watch = self.locks.borrow().watch();
+        watch.exclusive(apply)
+    }
+
     /// Wraps `job` so that it waits while one of `keys` is held by an
     /// operation other than `me` (see `run_guarded`).
     pub fn guarded(db: u8, keys: Vec<Vec<u8>>, me: Option<TxId>, job: Job) -> Job {
