@@ -555,6 +555,41 @@ fn reads_of_other_shards_keys_see_every_earlier_write() {
             assert_eq!(int(&mut c, &["ZCARD", &z]), n);
             assert_eq!(int(&mut other, &["LPUSH", &l, &f]), n);
             assert_eq!(int(&mut c, &["LLEN", &l]), n);
+            // one field, member or score (meta record, then the sub-key)
+            let value = format!("v{i}.{n}");
+            assert_eq!(int(&mut other, &["HSET", &h, &f, &value]), 0);
+            assert_eq!(common::bulk(&mut c, &["HGET", &h, &f]), Some(value.clone()));
+            assert_eq!(int(&mut c, &["HSTRLEN", &h, &f]), value.len() as i64);
+            assert_eq!(int(&mut c, &["HEXISTS", &h, &f]), 1);
+            assert_eq!(int(&mut other, &["HDEL", &h, &f]), 1);
+            assert_eq!(common::bulk(&mut c, &["HGET", &h, &f]), None);
+            assert_eq!(int(&mut c, &["HEXISTS", &h, &f]), 0);
+            assert_eq!(int(&mut c, &["HSTRLEN", &h, &f]), 0);
+            assert_eq!(int(&mut other, &["HSET", &h, &f, "v"]), 1);
+            assert_eq!(int(&mut c, &["SISMEMBER", &st, &f]), 1);
+            assert_eq!(int(&mut c, &["SISMEMBER", &st, "nope"]), 0);
+            assert_eq!(
+                common::bulk(&mut other, &["ZINCRBY", &z, "1.5", &f]).as_deref(),
+                Some("2.5")
+            );
+            assert_eq!(
+                common::bulk(&mut c, &["ZSCORE", &z, &f]).as_deref(),
+                Some("2.5")
+            );
+        }
+        // a re-created collection shows none of the old one's fields
+        let _: () = other.del(&[&h, &st, &z]).unwrap();
+        assert_eq!(int(&mut other, &["HSET", &h, "other", "v"]), 1);
+        assert_eq!(int(&mut other, &["SADD", &st, "other"]), 1);
+        assert_eq!(int(&mut other, &["ZADD", &z, "1", "other"]), 1);
+        assert_eq!(common::bulk(&mut c, &["HGET", &h, "f1"]), None);
+        assert_eq!(int(&mut c, &["SISMEMBER", &st, "f1"]), 0);
+        assert_eq!(common::bulk(&mut c, &["ZSCORE", &z, "f1"]), None);
+        for n in 1..=3 {
+            let f = format!("f{n}");
+            assert_eq!(int(&mut other, &["HSET", &h, &f, "v"]), 1);
+            assert_eq!(int(&mut other, &["SADD", &st, &f]), 1);
+            assert_eq!(int(&mut other, &["ZADD", &z, "1", &f]), 1);
         }
         assert_eq!(
             common::bulk(&mut other, &["RPOP", &l]).as_deref(),
@@ -568,6 +603,11 @@ fn reads_of_other_shards_keys_see_every_earlier_write() {
             assert_eq!(int(&mut c, &[cmd, key]), 0);
             assert!(q_err(&mut c, &[cmd, &string]).starts_with("WRONGTYPE"));
         }
+        for cmd in ["HGET", "HEXISTS", "HSTRLEN", "SISMEMBER", "ZSCORE"] {
+            assert!(q_err(&mut c, &[cmd, &string, "f1"]).starts_with("WRONGTYPE"));
+        }
+        assert_eq!(common::bulk(&mut c, &["HGET", &h, "f1"]), None);
+        assert_eq!(common::bulk(&mut c, &["ZSCORE", &z, "f1"]), None);
         let _: () = other.set(&k, "short-lived").unwrap();
         let _: () = other.pexpire(&k, 1).unwrap();
     }

@@ -36,7 +36,7 @@ pub static COMMANDS: &[Command] = &[
         "hash",
         Keyed(hsetnx),
     ),
-    cmd("hget", 3, "readonly fast", (1, 1, 1), "hash", Keyed(hget)),
+    meta_read!("hget", 3, "hash", hget),
     cmd(
         "hmget",
         -3,
@@ -47,22 +47,8 @@ pub static COMMANDS: &[Command] = &[
     ),
     cmd("hdel", -3, "write fast", (1, 1, 1), "hash", Keyed(hdel)),
     meta_read!("hlen", "hash", hlen),
-    cmd(
-        "hstrlen",
-        3,
-        "readonly fast",
-        (1, 1, 1),
-        "hash",
-        Keyed(hstrlen),
-    ),
-    cmd(
-        "hexists",
-        3,
-        "readonly fast",
-        (1, 1, 1),
-        "hash",
-        Keyed(hexists),
-    ),
+    meta_read!("hstrlen", 3, "hash", hstrlen),
+    meta_read!("hexists", 3, "hash", hexists),
     cmd("hgetall", 2, "readonly", (1, 1, 1), "hash", Keyed(hgetall)),
     cmd("hkeys", 2, "readonly", (1, 1, 1), "hash", Keyed(hkeys)),
     cmd("hvals", 2, "readonly", (1, 1, 1), "hash", Keyed(hvals)),
@@ -115,8 +101,8 @@ fn hsetnx(db: &Db, a: &[Vec<u8>]) -> Reply {
     Reply::Int(tri!(db.hash_set_nx(&a[1], &a[2], &a[3])) as i64)
 }
 
-fn hget(db: &Db, a: &[Vec<u8>]) -> Reply {
-    Reply::opt_bulk(tri!(db.hash_get(&a[1], &a[2..])).pop().flatten())
+fn hget(db: &impl MetaRead, a: &[Vec<u8>]) -> Reply {
+    Reply::opt_bulk(tri!(db.sub_value(&a[1], Kind::Hash, &a[2])))
 }
 
 fn hmget(db: &Db, a: &[Vec<u8>]) -> Reply {
@@ -132,14 +118,13 @@ fn hlen(db: &impl MetaRead, a: &[Vec<u8>]) -> Reply {
     Reply::Int(tri!(db.size_of(&a[1], Kind::Hash)) as i64)
 }
 
-fn hstrlen(db: &Db, a: &[Vec<u8>]) -> Reply {
-    let value = tri!(db.hash_get(&a[1], &a[2..])).pop().flatten();
+fn hstrlen(db: &impl MetaRead, a: &[Vec<u8>]) -> Reply {
+    let value = tri!(db.sub_value(&a[1], Kind::Hash, &a[2]));
     Reply::Int(value.map_or(0, |v| v.len() as i64))
 }
 
-fn hexists(db: &Db, a: &[Vec<u8>]) -> Reply {
-    let value = tri!(db.hash_get(&a[1], &a[2..])).pop().flatten();
-    Reply::Int(value.is_some() as i64)
+fn hexists(db: &impl MetaRead, a: &[Vec<u8>]) -> Reply {
+    Reply::Int(tri!(db.sub_value(&a[1], Kind::Hash, &a[2])).is_some() as i64)
 }
 
 fn hgetall(db: &Db, a: &[Vec<u8>]) -> Reply {

@@ -8,9 +8,12 @@
 /// `$f` is written against `data_types::MetaRead`.
 macro_rules! meta_read {
     ($name:expr, $group:expr, $f:ident) => {
+        meta_read!($name, 2, $group, $f)
+    };
+    ($name:expr, $arity:expr, $group:expr, $f:ident) => {
         super::cmd(
             $name,
-            2,
+            $arity,
             "readonly fast",
             (1, 1, 1),
             $group,

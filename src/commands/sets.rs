@@ -31,14 +31,7 @@ pub static COMMANDS: &[Command] = &[
         Keyed(sadd),
     ),
     cmd("srem", -3, "write fast", (1, 1, 1), "set", Keyed(srem)),
-    cmd(
-        "sismember",
-        3,
-        "readonly fast",
-        (1, 1, 1),
-        "set",
-        Keyed(sismember),
-    ),
+    meta_read!("sismember", 3, "set", sismember),
     cmd(
         "smismember",
         -3,
@@ -109,8 +102,8 @@ fn srem(db: &Db, a: &[Vec<u8>]) -> Reply {
     Reply::Int(tri!(db.set_remove(&a[1], &a[2..])) as i64)
 }
 
-fn sismember(db: &Db, a: &[Vec<u8>]) -> Reply {
-    Reply::Int(tri!(db.set_contains(&a[1], &a[2..]))[0] as i64)
+fn sismember(db: &impl MetaRead, a: &[Vec<u8>]) -> Reply {
+    Reply::Int(tri!(db.sub_value(&a[1], Kind::Set, &a[2])).is_some() as i64)
 }
 
 fn smismember(db: &Db, a: &[Vec<u8>]) -> Reply {

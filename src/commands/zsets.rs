@@ -35,7 +35,7 @@ pub static COMMANDS: &[Command] = &[
     cmd("zadd", -4, "write denyoom fast", (1, 1, 1), G, Keyed(zadd)),
     cmd("zincrby", 4, "write denyoom fast", (1, 1, 1), G, Keyed(zincrby)),
     cmd("zrem", -3, "write fast", (1, 1, 1), G, Keyed(zrem)),
-    cmd("zscore", 3, "readonly fast", (1, 1, 1), G, Keyed(zscore)),
+    meta_read!("zscore", 3, G, zscore),
     cmd("zmscore", -3, "readonly fast", (1, 1, 1), G, Keyed(zmscore)),
     meta_read!("zcard", G, zcard),
     cmd("zcount", 4, "readonly fast", (1, 1, 1), G, Keyed(zcount)),
@@ -294,11 +294,9 @@ fn zrem(db: &Db, a: &[Vec<u8>]) -> Reply {
     Reply::Int(removed)
 }
 
-fn zscore(db: &Db, a: &[Vec<u8>]) -> Reply {
-    match tri!(db.open_zset(&a[1])) {
-        Some(z) => score_reply(tri!(db.zset_score(&z, &a[2]))),
-        None => Reply::Nil,
-    }
+fn zscore(db: &impl MetaRead, a: &[Vec<u8>]) -> Reply {
+    let value = tri!(db.sub_value(&a[1], Kind::ZSet, &a[2]));
+    score_reply(value.and_then(|v| crate::data_types::zset::member_score(&v)))
 }
 
 fn zmscore(db: &Db, a: &[Vec<u8>]) -> Reply {

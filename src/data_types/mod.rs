@@ -76,11 +76,24 @@ pub trait MetaRead {
     fn size_of(&self, key: &[u8], kind: Kind) -> Result<u64> {
         Ok(self.lookup_kind(key, kind)?.map_or(0, |m| m.size))
     }
+
+    /// The value of one sub-key of the hash, set or sorted set at `key` (a
+    /// field's value, a member's empty record, a member's encoded score);
+    /// `None` if the key or the sub-key is absent, WRONGTYPE for another
+    /// type.
+    fn sub_value(&self, key: &[u8], kind: Kind, sub: &[u8]) -> Result<Option<Vec<u8>>>;
 }
 
 impl MetaRead for Db<'_> {
     fn lookup(&self, key: &[u8]) -> Result<Option<Meta>> {
         Db::lookup(self, key)
+    }
+
+    fn sub_value(&self, key: &[u8], kind: Kind, sub: &[u8]) -> Result<Option<Vec<u8>>> {
+        match self.open_collection(key, kind)? {
+            Some(c) => self.get_sub(Cf::Data, &c, sub),
+            None => Ok(None),
+        }
     }
 
     fn stats(&self) -> &crate::shard::ShardStats {
@@ -108,6 +121,23 @@ impl MetaRead for PeerDb<'_> {
                 let raw = raw.map_err(|e| storage_error(key, e))?;
                 live_meta(key, raw.as_deref().unwrap_or_default())
             }
+            None => Err(storage_error(key, "shard closed")),
+        }
+    }
+
+    /// Two reads, the meta record and then the sub-key of the version it
+    /// names, yet as good as one: a version's sub-keys are only written
+    /// while it is the key's current version (a new collection gets a new
+    /// version), so the second read returns the sub-key as it was at some
+    /// moment between the two reads.
+    fn sub_value(&self, key: &[u8], kind: Kind, sub: &[u8]) -> Result<Option<Vec<u8>>> {
+        let Some(meta) = self.lookup_kind(key, kind)? else {
+            return Ok(None);
+        };
+        let mut k = crate::storage::encoding::sub_key_prefix(self.index, key, meta.version);
+        k.extend_from_slice(sub);
+        match self.reader.get(Cf::Data, &k) {
+            Some(value) => value.map_err(|e| storage_error(key, e)),
             None => Err(storage_error(key, "shard closed")),
         }
     }

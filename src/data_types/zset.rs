@@ -173,8 +173,8 @@ fn score_value(score: f64) -> [u8; 8] {
     score.to_bits().to_be_bytes()
 }
 
-/// Inverse of [`score_value`].
-fn parse_score_value(v: &[u8]) -> Option<f64> {
+/// A member's score from its `data` CF value (inverse of [`score_value`]).
+pub fn member_score(v: &[u8]) -> Option<f64> {
     Some(f64::from_bits(u64::from_be_bytes(
         v.get(..8)?.try_into().ok()?,
     )))
@@ -209,7 +209,7 @@ impl<'a> Db<'a> {
     pub fn zset_score(&self, z: &Collection, member: &[u8]) -> Result<Option<f64>> {
         Ok(self
             .get_sub(Cf::Data, z, member)?
-            .and_then(|v| parse_score_value(&v)))
+            .and_then(|v| member_score(&v)))
     }
 
     /// Visits entries in score order (or reverse) from `start`; the visitor
@@ -474,7 +474,7 @@ impl<'a> Db<'a> {
                 next = Some(m.to_vec());
                 return false;
             }
-            if let Some(s) = parse_score_value(v) {
+            if let Some(s) = member_score(v) {
                 out.push((m.to_vec(), s));
             }
             true

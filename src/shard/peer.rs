@@ -1,6 +1,6 @@
 //! Reads one core serves from another shard's RocksDB without a hop.
 //!
-//! A single-record read such as GET on a key owned by another shard would
+//! A read such as GET on a key owned by another shard would
 //! otherwise cost two cross-core wake-ups (there and back). RocksDB is safe
 //! to read from any thread, and every write a shard makes is in RocksDB
 //! (the hot-key cache is write-through), so the connection's core can read
