@@ -2,10 +2,11 @@
 //! (name, arity, flags, key positions, how to execute); the table drives
 //! arity errors, routing to the owning shard, fan-out and COMMAND replies.
 
-/// Table entry of a one-key read (`NAME key`) that needs only the key's
-/// meta record: it runs on the owner like any keyed command, and another
-/// core may serve it from the owner's RocksDB (`Command::read_on_peer`).
-/// `$f` is written against `data_types::MetaRead`.
+/// Table entry of a one-key read (`NAME key`, or with an arity: `NAME key
+/// field`) that needs only the key's meta record and at most one sub-key:
+/// it runs on the owner like any keyed command, and another core may serve
+/// it from the owner's RocksDB (`Command::read_on_peer`). `$f` is written
+/// against `data_types::MetaRead`.
 macro_rules! meta_read {
     ($name:expr, $group:expr, $f:ident) => {
         meta_read!($name, 2, $group, $f)
