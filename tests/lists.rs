@@ -835,3 +835,61 @@ fn rename_into_a_key_wakes_blocked_clients() {
         Some(("bar".to_string(), "moved".to_string()))
     );
 }
+
+/// A push that a blocked BLPOP takes at once never shows the element to
+/// other clients, as in Redis (which serves blocked clients right after
+/// the command). LLEN from another core reads the owner's RocksDB without
+/// a hop, so it must not read between the push and the pop.
+#[test]
+fn a_push_taken_by_a_blocked_pop_is_never_seen() {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use std::sync::Arc;
+    let s = Server::start(2, &["--connection-affinity", "no"]);
+    let key = (0..)
+        .map(|i| format!("queue{i}"))
+        .find(|k| diskdb::shard::routing::shard_of(k.as_bytes(), 2) == 0)
+        .unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let (seen, reads) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let mut pollers = Vec::new();
+    for _ in 0..4 {
+        let (mut c, key, stop) = (s.conn(), key.clone(), stop.clone());
+        let (seen, reads) = (seen.clone(), reads.clone());
+        pollers.push(thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                if run::<i64>(&mut c, &["LLEN", &key]) != 0 {
+                    seen.fetch_add(1, Ordering::Relaxed);
+                }
+                reads.fetch_add(1, Ordering::Relaxed);
+            }
+        }));
+    }
+    let waiter = {
+        let (mut c, key) = (s.conn(), key.clone());
+        thread::spawn(move || {
+            for _ in 0..500 {
+                let got: (String, String) =
+                    redis::cmd("BLPOP").arg(&key).arg(0).query(&mut c).unwrap();
+                assert_eq!(got.1, "x");
+            }
+        })
+    };
+    let mut c = s.conn();
+    for _ in 0..500 {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while common::info_field(&mut c, "blocked_clients").as_deref() != Some("1") {
+            assert!(Instant::now() < deadline, "BLPOP never blocked");
+        }
+        run::<i64>(&mut c, &["LPUSH", &key, "x"]);
+    }
+    waiter.join().unwrap();
+    stop.store(true, Ordering::Relaxed);
+    pollers.into_iter().for_each(|p| p.join().unwrap());
+    let reads = reads.load(Ordering::Relaxed);
+    assert!(reads > 500, "{reads} reads");
+    assert_eq!(
+        seen.load(Ordering::Relaxed),
+        0,
+        "LLEN saw a pushed element in {reads} reads"
+    );
+}

@@ -52,11 +52,18 @@ pub fn event_for(name: &'static str, group: &str, deleted: bool) -> (char, &'sta
 impl Shard {
     /// Runs `f` as part of command `current` (the source of the events its
     /// writes raise). When the outermost command ends, a batch it staged
-    /// but never wrote clears the hot cache (`storage::hot`).
+    /// but never wrote clears the hot cache (`storage::hot`). While clients
+    /// are blocked on this shard, a command may serve them after its own
+    /// write (a push, then the blocked pop): other cores must not read in
+    /// between, so the command runs as one exclusive section.
     pub fn run_as<T>(&self, current: Current, f: impl FnOnce() -> T) -> T {
         let outer = self.current.replace(current);
         self.nesting.set(self.nesting.get() + 1);
-        let out = f();
+        let out = if self.nesting.get() == 1 && !self.blocked.borrow().is_empty() {
+            self.exclusive(f)
+        } else {
+            f()
+        };
         self.nesting.set(self.nesting.get() - 1);
         self.current.set(outer);
         if self.nesting.get() == 0 && self.hot.borrow_mut().settle() {
