@@ -553,3 +553,36 @@ fn read_only_data_dir_is_a_startup_error() {
         }
     }
 }
+
+/// Under everysec the WAL is fsynced every sync interval (by glommio's
+/// blocking thread, beside the shard): the count of fsyncs grows and the
+/// last one stays recent while writes go on.
+#[test]
+fn everysec_fsyncs_every_interval_under_writes() {
+    use common::info_field;
+    let s = Server::start(2, &["--sync-interval", "50ms"]);
+    let mut c = s.conn();
+    let syncs =
+        |c: &mut redis::Connection| -> u64 { info_field(c, "wal_syncs").unwrap().parse().unwrap() };
+    let before = syncs(&mut c);
+    let start = std::time::Instant::now();
+    let mut i = 0;
+    while start.elapsed() < std::time::Duration::from_millis(800) {
+        let _: () = c.set(format!("w{i}"), i).unwrap();
+        i += 1;
+        if i % 200 == 0 {
+            let age: u64 = info_field(&mut c, "wal_last_sync_age_ms")
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!(age < 1000, "last WAL fsync {age} ms ago");
+        }
+    }
+    let after = syncs(&mut c);
+    assert!(
+        after >= before + 5,
+        "{} fsyncs in 800 ms at a 50 ms interval",
+        after - before
+    );
+    assert_eq!(c.get::<_, i64>("w0").unwrap(), 0);
+}

@@ -279,6 +279,15 @@ impl Engine {
         self.db.flush_wal(sync).map_err(|e| e.to_string())
     }
 
+    /// Fsyncs the WAL from any thread, beside the shard's writes (RocksDB
+    /// locks the WAL writer for `manual_wal_flush` databases); what
+    /// [`flush_wal`](Self::flush_wal) handed to the OS before is on disk
+    /// when it returns.
+    pub fn wal_syncer(&self) -> impl FnOnce() -> Result<(), String> + Send + 'static {
+        let db = self.db.clone();
+        move || db.flush_wal(true).map_err(|e| e.to_string())
+    }
+
     /// Bytes in the shard's write-ahead log files.
     pub fn wal_bytes(&self) -> u64 {
         std::fs::read_dir(&self.path)
