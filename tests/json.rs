@@ -617,6 +617,26 @@ fn mget_and_mset_across_shards() {
         q_err(&mut c, &["JSON.MGET", "foo"]),
         "ERR wrong number of arguments for 'json.mget' command"
     );
+    // a document too deep for the last key: nothing is written, the first
+    // key keeps its value, and nothing was staged for the failed command
+    let deep = format!("{}{}", "[".repeat(127), "]".repeat(127));
+    assert_eq!(
+        text(&mut c, &["JSON.MSET", "{t}a", "$", "0", "{t}b", "$", "{}"]),
+        "OK"
+    );
+    assert_eq!(
+        q_err(
+            &mut c,
+            &["JSON.MSET", "{t}a", "$", "1", "{t}b", "$.x", &deep]
+        ),
+        "ERR recursion limit exceeded"
+    );
+    assert_eq!(text(&mut c, &["JSON.GET", "{t}a"]), "0");
+    assert_eq!(text(&mut c, &["JSON.GET", "{t}b"]), "{}");
+    assert_eq!(
+        common::info_field(&mut c, "hot_cache_dropped_batches").as_deref(),
+        Some("0")
+    );
 }
 
 #[test]

@@ -653,11 +653,17 @@ fn mset(db: &Db, a: &[Vec<u8>]) -> Reply {
             None => *doc = Some(JsonDoc::new(value)),
         }
     }
-    let mut batch = rocksdb::WriteBatch::default();
+    // every document is encoded (which can fail: too deep) before any is
+    // staged, so an error leaves nothing half staged
+    let mut encoded = Vec::with_capacity(docs.len());
     for (key, doc) in &docs {
         if let Some(doc) = doc {
-            tri!(db.put_json(&mut batch, key, doc));
+            encoded.push((key, tri!(doc.to_meta())));
         }
+    }
+    let mut batch = rocksdb::WriteBatch::default();
+    for (key, meta) in &encoded {
+        db.put(&mut batch, key, meta);
     }
     tri!(db.write(batch));
     Reply::ok()

@@ -7,7 +7,6 @@
 use super::{storage_error, Db, MetaRead, Result};
 use crate::protocol::Reply;
 use crate::storage::encoding::{Kind, Meta};
-use rocksdb::WriteBatch;
 use serde_json::{Map, Number, Value};
 
 /// Deepest nesting of arrays and objects a document may have: serde_json
@@ -60,12 +59,6 @@ impl Db<'_> {
             value,
             expire_at: meta.expire_at,
         }))
-    }
-
-    /// Stages writing a document (with its TTL) in `batch`.
-    pub fn put_json(&self, batch: &mut WriteBatch, key: &[u8], doc: &JsonDoc) -> Result<()> {
-        self.put(batch, key, &doc.to_meta()?);
-        Ok(())
     }
 
     /// Writes a document (with its TTL).
