@@ -886,3 +886,64 @@ fn move_between_databases() {
         assert_eq!(q_err(&mut c, args), want, "{args:?}");
     }
 }
+
+/// MOVE locks its key in the destination database too. A MOVE that runs
+/// as a multi-shard operation (its connection on another core) writes the
+/// destination, then its commit writes the same batch again later; a
+/// client that wrote the key in between saw its write undone. Here movers
+/// fill `k` in db 0 and move it to db 1, and one client deletes and
+/// re-creates it in db 1: once that client's SADD returned, nothing else
+/// can change `k` in db 1 (MOVE refuses an existing key), so its SCARD
+/// and SMEMBERS must agree.
+#[test]
+fn move_locks_the_destination_key() {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use std::sync::Arc;
+    let s = Server::start(2, &["--connection-affinity", "no"]);
+    let stop = Arc::new(AtomicBool::new(false));
+    let bad = Arc::new(AtomicU64::new(0));
+    let mut movers = Vec::new();
+    for _ in 0..4 {
+        let (mut c, stop) = (s.conn(), stop.clone());
+        movers.push(std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                common::int(&mut c, &["SADD", "k", "a", "c"]);
+                common::int(&mut c, &["MOVE", "k", "1"]);
+            }
+        }));
+    }
+    let mut writers = Vec::new();
+    for _ in 0..1 {
+        let (stop, bad) = (stop.clone(), bad.clone());
+        let mut c = s.conn();
+        writers.push(std::thread::spawn(move || {
+            common::q(&mut c, &["SELECT", "1"]);
+            let mut rounds = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                common::int(&mut c, &["DEL", "k"]);
+                common::int(&mut c, &["SADD", "k", "b"]);
+                let card = common::int(&mut c, &["SCARD", "k"]);
+                let members = common::sorted(&mut c, &["SMEMBERS", "k"]);
+                if card != members.len() as i64 {
+                    bad.fetch_add(1, Ordering::Relaxed);
+                }
+                rounds += 1;
+            }
+            rounds
+        }));
+    }
+    std::thread::sleep(Duration::from_secs(3));
+    stop.store(true, Ordering::Relaxed);
+    movers.into_iter().for_each(|m| m.join().unwrap());
+    let rounds: u64 = writers.into_iter().map(|w| w.join().unwrap()).sum();
+    assert!(rounds > 100, "{rounds} rounds");
+    assert_eq!(
+        bad.load(Ordering::Relaxed),
+        0,
+        "SCARD and SMEMBERS disagreed"
+    );
+    let mut c = s.conn();
+    common::q(&mut c, &["SELECT", "1"]);
+    let members = common::sorted(&mut c, &["SMEMBERS", "k"]);
+    assert_eq!(common::int(&mut c, &["SCARD", "k"]), members.len() as i64);
+}

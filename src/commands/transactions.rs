@@ -223,6 +223,39 @@ pub fn keys_of(cmd: &Command, args: &[Vec<u8>]) -> Vec<Vec<u8>> {
     keys
 }
 
+/// The keys a command run in database `db` writes or reads, with their
+/// databases: [`keys_of`] in `db`, except that MOVE's key and the
+/// destination of COPY … DB n live in the other database.
+pub fn db_keys_of(db: u8, cmd: &Command, args: &[Vec<u8>]) -> Vec<DbKey> {
+    let mut keys: Vec<DbKey> = keys_of(cmd, args).into_iter().map(|k| (db, k)).collect();
+    let db_arg = |a: &[u8]| {
+        std::str::from_utf8(a)
+            .ok()?
+            .parse::<u8>()
+            .ok()
+            .filter(|d| *d < 16)
+    };
+    match cmd.name {
+        "move" => {
+            if let Some(dst) = args.get(2).and_then(|a| db_arg(a)) {
+                keys.push((dst, args[1].clone()));
+            }
+        }
+        "copy" => {
+            let at = args
+                .iter()
+                .skip(3)
+                .position(|a| a.eq_ignore_ascii_case(b"db"));
+            let dst = at.and_then(|i| args.get(3 + i + 1)).and_then(|a| db_arg(a));
+            if let (Some(dst), Some(k)) = (dst, keys.get_mut(1)) {
+                k.0 = dst;
+            }
+        }
+        _ => {}
+    }
+    keys
+}
+
 /// For a command outside a transaction whose keys span shards (or sit on
 /// another shard's locked keys), takes its keys' locks so it runs
 /// atomically; `None` when it can run as is.
@@ -233,29 +266,26 @@ pub async fn lock_if_needed(c: &mut Client, cmd: &Command, args: &[Vec<u8>]) -> 
     {
         return None;
     }
-    let keys = keys_of(cmd, args);
+    let keys = db_keys_of(c.db, cmd, args);
     if keys.is_empty() {
         return None;
     }
     let n = c.shard.shard_count();
-    let first = shard_of(&keys[0], n);
-    let one_shard = keys.iter().all(|k| shard_of(k, n) == first);
+    let first = shard_of(&keys[0].1, n);
+    let one_shard = keys.iter().all(|(_, k)| shard_of(k, n) == first);
     if one_shard && matches!(cmd.exec, Fanout(..)) {
         return None; // one guarded job on the owner
     }
     if one_shard && first == c.shard.id {
-        let free = c
-            .shard
-            .locks
-            .borrow()
-            .conflict(c.db, keys.iter().map(Vec::as_slice), None)
-            .is_none();
+        let locks = c.shard.locks.borrow();
+        let free = keys
+            .iter()
+            .all(|(d, k)| locks.conflict(*d, [k.as_slice()], None).is_none());
         if free {
             return None; // runs here without yielding to other commands
         }
     }
-    let db = c.db;
-    Some(transaction::begin(&c.shard, keys.into_iter().map(|k| (db, k)).collect()).await)
+    Some(transaction::begin(&c.shard, keys).await)
 }
 
 /// The keys a transaction will touch, with the database each is in
@@ -276,7 +306,7 @@ fn transaction_keys(c: &Client, queued: &[Args]) -> Vec<DbKey> {
             }
             continue;
         }
-        keys.extend(keys_of(cmd, args).into_iter().map(|k| (db, k)));
+        keys.extend(db_keys_of(db, cmd, args));
     }
     keys
 }
