@@ -197,6 +197,12 @@ fn error_replies_match_redis_server() {
         &["MOVE", "k", "x"],
         &["MOVE", "k"],
         &["MOVE", "missing", "1"],
+        &["MOVE", "k", "4294967296"],
+        &["MOVE", "k", "-2147483649"],
+        &["MOVE", "k", "2147483647"],
+        &["COPY", "k", "j", "DB", "4294967296"],
+        &["COPY", "k", "j", "DB", "x"],
+        &["SELECT", "4294967296"],
     ];
     let _ = run(&mut a, &["SET".into(), "k".into(), "v".into()]);
     let _ = run(&mut b, &["SET".into(), "k".into(), "v".into()]);

@@ -391,10 +391,9 @@ fn copy(client: &mut Client, a: Args) -> BoxFuture<'_> {
             match String::from_utf8_lossy(&a[i]).to_ascii_lowercase().as_str() {
                 "replace" => replace = true,
                 "db" if i + 1 < a.len() => {
-                    match parse_i64(&a[i + 1]) {
-                        Some(n) if (0..16).contains(&n) => dst_db = n as u8,
-                        Some(_) => return Reply::err("ERR DB index is out of range"),
-                        None => return not_integer(),
+                    match super::parse_db_index(&a[i + 1]) {
+                        Ok(n) => dst_db = n,
+                        Err(e) => return e,
                     }
                     i += 1;
                 }
@@ -417,10 +416,9 @@ fn copy(client: &mut Client, a: Args) -> BoxFuture<'_> {
 /// same shard, unless the destination already has it.
 fn move_(client: &mut Client, a: Args) -> BoxFuture<'_> {
     Box::pin(async move {
-        let dst_db = match parse_i64(&a[2]) {
-            Some(n) if (0..16).contains(&n) => n as u8,
-            Some(_) => return Reply::err("ERR DB index is out of range"),
-            None => return not_integer(),
+        let dst_db = match super::parse_db_index(&a[2]) {
+            Ok(n) => n,
+            Err(e) => return e,
         };
         if dst_db == client.db {
             return Reply::err("ERR source and destination objects are the same");

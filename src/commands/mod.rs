@@ -266,6 +266,19 @@ pub fn not_integer() -> Reply {
 }
 
 /// A lower-cased argument (option and subcommand names).
+/// A database index argument (SELECT, MOVE, COPY … DB), with Redis's
+/// errors: not an integer, outside a C int, or not one of the 16.
+pub fn parse_db_index(a: &[u8]) -> Result<u8, Reply> {
+    match crate::util::num::parse_i64(a) {
+        None => Err(not_integer()),
+        Some(n) if i32::try_from(n).is_err() => Err(Reply::err(
+            "ERR value is out of range, value must between -2147483648 and 2147483647",
+        )),
+        Some(n @ 0..=15) => Ok(n as u8),
+        Some(_) => Err(Reply::err("ERR DB index is out of range")),
+    }
+}
+
 pub fn lower(b: &[u8]) -> String {
     String::from_utf8_lossy(b).to_ascii_lowercase()
 }

@@ -2,7 +2,7 @@
 //! CONFIG, INFO, DBSIZE, FLUSHDB/FLUSHALL, TIME, SHUTDOWN.
 
 use super::{
-    all_commands, arity_error, cmd, lookup, lower, not_integer, on_every_shard, syntax_error,
+    all_commands, arity_error, cmd, lookup, lower, on_every_shard, syntax_error,
     unknown_subcommand, Args, BoxFuture, Command, Exec::*, Merge,
 };
 use crate::config::registry;
@@ -192,13 +192,12 @@ fn hello(c: &mut Client, a: &[Vec<u8>]) -> Reply {
 }
 
 fn select(c: &mut Client, a: &[Vec<u8>]) -> Reply {
-    match parse_i64(&a[1]) {
-        Some(n @ 0..=15) => {
-            c.select(n as u8);
+    match super::parse_db_index(&a[1]) {
+        Ok(n) => {
+            c.select(n);
             Reply::ok()
         }
-        Some(_) => Reply::err("ERR DB index is out of range"),
-        None => not_integer(),
+        Err(e) => e,
     }
 }
 
