@@ -129,16 +129,28 @@ impl MetaRead for PeerDb<'_> {
     /// names, yet as good as one: a version's sub-keys are only written
     /// while it is the key's current version (a new collection gets a new
     /// version), so the second read returns the sub-key as it was at some
-    /// moment between the two reads.
+    /// moment between the two reads. Once the version is replaced, though,
+    /// compaction may drop its sub-keys, so a sub-key found absent counts
+    /// only if the meta record still names the same version; otherwise
+    /// the read starts over with the new one.
     fn sub_value(&self, key: &[u8], kind: Kind, sub: &[u8]) -> Result<Option<Vec<u8>>> {
-        let Some(meta) = self.lookup_kind(key, kind)? else {
-            return Ok(None);
-        };
-        let mut k = crate::storage::encoding::sub_key_prefix(self.index, key, meta.version);
-        k.extend_from_slice(sub);
-        match self.reader.get(Cf::Data, &k) {
-            Some(value) => value.map_err(|e| storage_error(key, e)),
-            None => Err(storage_error(key, "shard closed")),
+        let mut meta = self.lookup_kind(key, kind)?;
+        loop {
+            let Some(m) = meta else { return Ok(None) };
+            let mut k = crate::storage::encoding::sub_key_prefix(self.index, key, m.version);
+            k.extend_from_slice(sub);
+            let value = match self.reader.get(Cf::Data, &k) {
+                Some(value) => value.map_err(|e| storage_error(key, e))?,
+                None => return Err(storage_error(key, "shard closed")),
+            };
+            if value.is_some() {
+                return Ok(value);
+            }
+            meta = match self.lookup(key)? {
+                Some(now) if now.version == m.version => return Ok(None),
+                Some(now) if now.kind != kind => return Err(Reply::err(WRONGTYPE)),
+                other => other,
+            };
         }
     }
 

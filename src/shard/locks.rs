@@ -88,12 +88,18 @@ impl LockWatch {
     /// refused, as if every key were locked: for work that writes several
     /// batches which must appear at once (a transaction run as one job).
     pub fn exclusive<T>(&self, apply: impl FnOnce() -> T) -> T {
+        /// Ends the section even if `apply` unwinds.
+        struct Section<'a>(&'a LockWatch);
+        impl Drop for Section<'_> {
+            fn drop(&mut self) {
+                self.0.changes.fetch_add(1, Ordering::SeqCst);
+                self.0.exclusive.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
         self.exclusive.fetch_add(1, Ordering::SeqCst);
         self.changes.fetch_add(1, Ordering::SeqCst);
-        let out = apply();
-        self.changes.fetch_add(1, Ordering::SeqCst);
-        self.exclusive.fetch_sub(1, Ordering::SeqCst);
-        out
+        let _section = Section(self);
+        apply()
     }
 
     /// Publishes a change: `held` first, so a reader that sees the new
@@ -284,6 +290,20 @@ mod tests {
         });
         assert_eq!(read, None, "the table changed during the read");
         assert_eq!(w.unlocked_during(|| 4), Some(4));
+    }
+
+    #[test]
+    fn exclusive_sections_refuse_reads_and_end_even_on_panic() {
+        let w = Locks::default().watch();
+        let inside = w.exclusive(|| w.unlocked_during(|| 1));
+        assert_eq!(inside, None, "a read during the section");
+        let across = w.unlocked_during(|| w.exclusive(|| 2));
+        assert_eq!(across, None, "a section during the read");
+        assert_eq!(w.unlocked_during(|| 3), Some(3));
+        let w2 = w.clone();
+        let panicked = std::panic::catch_unwind(move || w2.exclusive(|| panic!("in a section")));
+        assert!(panicked.is_err());
+        assert_eq!(w.unlocked_during(|| 4), Some(4), "the section ended");
     }
 
     #[test]
