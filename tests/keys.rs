@@ -807,6 +807,12 @@ fn cached_fields_follow_every_way_a_collection_is_replaced() {
         for (args, want) in *checks {
             let mut c = s.conn();
             assert_eq!(bulk(&mut c, args).as_deref(), *want, "{way}: {args:?}");
+            // inside MULTI the owner answers (from its hot cache), whichever
+            // core the connection is on
+            let mut p = redis::pipe();
+            p.atomic().add_command(common::cmd(args));
+            let owner: Vec<Option<String>> = p.query(&mut c).unwrap();
+            assert_eq!(owner[0].as_deref(), *want, "{way}: {args:?} in MULTI");
         }
     }
     // expiry, which needs a wait
