@@ -605,6 +605,19 @@ fn keyspace_notifications_follow_notify_keyspace_events() {
         expect(k, "set");
         expect(k, "expired");
     }
+    // a push served to a blocked BLPOP: the pop's event, then the del
+    let waiter = {
+        let mut b = s.conn();
+        std::thread::spawn(move || query::<(String, String)>(&mut b, &["BLPOP", "waited", "0"]))
+    };
+    while common::info_field(&mut c, "blocked_clients").as_deref() != Some("1") {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    int(&mut c, &["RPUSH", "waited", "x"]);
+    assert_eq!(waiter.join().unwrap().1, "x");
+    expect("waited", "rpush");
+    expect("waited", "lpop");
+    expect("waited", "del");
     // the source and destination of RENAME (across shards), COPY and MOVE
     query::<()>(&mut c, &["RENAME", &keys[0], &keys[1]]);
     expect(&keys[0], "rename_from");

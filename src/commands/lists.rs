@@ -398,7 +398,14 @@ impl Serve<Woken> for PopWaiter {
 
     fn serve(&mut self, db: &Db, key: &[u8]) -> Woken {
         let key = [key.to_vec()];
-        Woken::Reply(pop_first(db, &key, self.end, self.shape).unwrap_or(Reply::NilArray))
+        // the pop's keyspace events, not those of the write that woke it
+        let event = match self.end {
+            End::Left => "lpop",
+            End::Right => "rpop",
+        };
+        db.shard.run_as((event, "list"), || {
+            Woken::Reply(pop_first(db, &key, self.end, self.shape).unwrap_or(Reply::NilArray))
+        })
     }
 }
 

@@ -734,7 +734,11 @@ impl Serve<Reply> for PopWaiter {
     }
 
     fn serve(&mut self, db: &Db, key: &[u8]) -> Reply {
-        self.try_pop(db, key).unwrap_or(Reply::NilArray)
+        // the pop's keyspace events, not those of the write that woke it
+        let event = if self.max { "zpopmax" } else { "zpopmin" };
+        db.shard.run_as((event, G), || {
+            self.try_pop(db, key).unwrap_or(Reply::NilArray)
+        })
     }
 }
 
