@@ -114,7 +114,8 @@ pub struct Shard {
     captured: RefCell<HashMap<locks::TxId, Vec<u8>>>,
     /// The command running now, for keyspace events.
     current: Cell<keyspace::Current>,
-    /// How many `run_as` calls are open (commands nest in EXEC and scripts).
+    /// How many `run_as` calls are open (EXEC runs its commands inside its
+    /// job, a served blocked pop inside the waking command).
     nesting: Cell<u32>,
     /// Where keyspace events go (unset in tools that open a shard alone).
     pub pubsub: std::cell::OnceCell<Arc<pubsub::PubSub>>,
