@@ -130,7 +130,8 @@ impl<'a> Db<'a> {
             .map_err(|e| storage_error(&c.key, e))
     }
 
-    /// Whether a sub-key exists (its value is not copied).
+    /// Whether a sub-key exists (read through the hot cache for the types it
+    /// holds; otherwise a pinned read that does not copy the value).
     pub fn has_sub(&self, cf: Cf, c: &Collection, sub: &[u8]) -> Result<bool> {
         if let Some(k) = c.cache_key(cf, sub) {
             return Ok(self.cached_sub(c, k)?.is_some());
