@@ -893,3 +893,133 @@ fn render(v: &Value) -> String {
         other => format!("{other:?}"),
     }
 }
+
+/// Every member and score via ZSCAN (the member → score records, not the
+/// score order), sorted as ZRANGE sorts: by score, then member.
+fn scanned_in_score_order(c: &mut redis::Connection, key: &str) -> Vec<String> {
+    let mut pairs: Vec<(f64, String)> = Vec::new();
+    let mut cursor = "0".to_string();
+    loop {
+        let (next, page): (String, Vec<String>) = run(c, &["ZSCAN", key, &cursor, "COUNT", "500"]);
+        for mp in page.chunks(2) {
+            pairs.push((mp[1].parse().unwrap(), mp[0].clone()));
+        }
+        if next == "0" {
+            break;
+        }
+        cursor = next;
+    }
+    pairs.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+    pairs
+        .into_iter()
+        .flat_map(|(s, m)| [m, s.to_string()])
+        .collect()
+}
+
+fn info_num(c: &mut redis::Connection, field: &str) -> u64 {
+    common::info_field(c, field)
+        .unwrap_or_else(|| panic!("INFO has no {field}"))
+        .parse()
+        .unwrap()
+}
+
+/// A sorted set read by range again and again is held in memory (INFO
+/// hot_sorted_set_loads); every way of changing it must show in its
+/// ranges exactly as in its member records, which are read from RocksDB.
+#[test]
+fn held_sorted_sets_follow_every_change() {
+    let s = Server::start(1, &[]);
+    let mut c = s.conn();
+    let mut args = vec!["ZADD".to_string(), "lb".to_string()];
+    for i in 0..3000 {
+        args.push(((i * 7919) % 1000).to_string());
+        args.push(format!("m{i}"));
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    assert_eq!(int(&mut c, &args), 3000);
+    for _ in 0..4 {
+        assert_eq!(strs(&mut c, &["ZRANGE", "lb", "0", "2"]).len(), 3);
+    }
+    assert_eq!(info_num(&mut c, "hot_sorted_set_loads"), 1);
+    assert_eq!(info_num(&mut c, "hot_sorted_sets"), 1);
+    assert!(info_num(&mut c, "hot_sorted_sets_used") > 3000 * 16);
+
+    let check = |c: &mut redis::Connection, after: &str| {
+        let ranged: Vec<String> = strs(c, &["ZRANGE", "lb", "0", "-1", "WITHSCORES"])
+            .chunks(2)
+            .flat_map(|mp| [mp[0].clone(), mp[1].parse::<f64>().unwrap().to_string()])
+            .collect();
+        assert_eq!(ranged, scanned_in_score_order(c, "lb"), "after {after}");
+        let card = int(c, &["ZCARD", "lb"]) as usize;
+        assert_eq!(ranged.len(), card * 2, "after {after}");
+    };
+    check(&mut c, "loading");
+    let steps: &[&[&str]] = &[
+        &["ZADD", "lb", "5000", "m1", "-3", "new1", "1.5", "new2"],
+        &["ZADD", "lb", "GT", "CH", "1", "m2", "9999", "m3"],
+        &["ZADD", "lb", "LT", "-5", "m4"],
+        &["ZINCRBY", "lb", "0.25", "m5"],
+        &["ZADD", "lb", "INCR", "-100", "m6"],
+        &["ZREM", "lb", "m7", "m8", "nope"],
+        &["ZPOPMIN", "lb", "5"],
+        &["ZPOPMAX", "lb", "3"],
+        &["ZMPOP", "1", "lb", "MIN", "COUNT", "2"],
+        &["BZPOPMAX", "lb", "1"],
+        &["ZREMRANGEBYSCORE", "lb", "100", "(120"],
+        &["ZREMRANGEBYRANK", "lb", "10", "19"],
+        &["ZREMRANGEBYLEX", "lb", "[m10", "[m11"],
+        &["ZRANGESTORE", "copy", "lb", "0", "9"],
+        &["ZUNIONSTORE", "lb", "2", "lb", "copy", "WEIGHTS", "1", "2"],
+    ];
+    for step in steps {
+        let _: Value = run(&mut c, step);
+        check(&mut c, &step.join(" "));
+        for _ in 0..4 {
+            let _: Vec<String> = strs(&mut c, &["ZREVRANGE", "lb", "0", "0"]);
+        }
+    }
+    // a transaction, then the key replaced and deleted: a new version of
+    // the key is a new set, never the one held
+    let _: Value = run(&mut c, &["MULTI"]);
+    let _: Value = run(&mut c, &["ZADD", "lb", "42", "tx1"]);
+    let _: Value = run(&mut c, &["ZREM", "lb", "m100"]);
+    let _: Value = run(&mut c, &["EXEC"]);
+    check(&mut c, "MULTI");
+    let _: Value = run(&mut c, &["DEL", "lb"]);
+    assert!(strs(&mut c, &["ZRANGE", "lb", "0", "-1"]).is_empty());
+    let _: Value = run(&mut c, &["ZADD", "lb", "1", "only"]);
+    assert_eq!(strs(&mut c, &["ZRANGE", "lb", "0", "-1"]), ["only"]);
+    let _: Value = run(&mut c, &["RENAME", "copy", "lb"]);
+    check(&mut c, "RENAME");
+    assert_eq!(int(&mut c, &["ZCARD", "lb"]), 10);
+    let _: Value = run(&mut c, &["FLUSHALL"]);
+    assert_eq!(info_num(&mut c, "hot_sorted_sets"), 0);
+    assert_eq!(int(&mut c, &["ZCARD", "lb"]), 0);
+}
+
+/// With a hot cache too small to hold it, a sorted set is ranged from
+/// RocksDB, never held.
+#[test]
+fn sorted_sets_too_large_to_hold_are_ranged_from_disk() {
+    let s = Server::start(1, &["--hot-cache-size", "64kb"]);
+    let mut c = s.conn();
+    let mut args = vec!["ZADD".to_string(), "big".to_string()];
+    for i in 0..2000 {
+        args.push(i.to_string());
+        args.push(format!("member-{i:06}"));
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    assert_eq!(int(&mut c, &args), 2000);
+    for _ in 0..10 {
+        assert_eq!(
+            strs(&mut c, &["ZRANGE", "big", "0", "1"]),
+            ["member-000000", "member-000001"]
+        );
+    }
+    assert_eq!(info_num(&mut c, "hot_sorted_sets"), 0);
+    assert_eq!(info_num(&mut c, "hot_sorted_set_loads"), 0);
+    assert_eq!(
+        strs(&mut c, &["ZREVRANGE", "big", "0", "0"]),
+        ["member-001999"]
+    );
+}

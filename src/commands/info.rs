@@ -25,6 +25,8 @@ struct ShardFigures {
     memtable_bytes: u64,
     hot_cache_bytes: u64,
     hot_cache_dropped: u64,
+    /// Sorted sets held in memory: (bytes, sets, loads).
+    hot_sorted_sets: (u64, u64, u64),
     ops_per_sec: u64,
     blocked: u64,
     pending_compaction_bytes: u64,
@@ -70,6 +72,10 @@ fn shard_figures(db: &Db, with_keyspace: bool) -> ShardFigures {
         memtable_bytes: prop("rocksdb.cur-size-all-mem-tables"),
         hot_cache_bytes: s.hot.borrow().used() as u64,
         hot_cache_dropped: s.hot.borrow().dropped_batches(),
+        hot_sorted_sets: {
+            let o = &s.hot.borrow().ordered;
+            (o.used() as u64, o.len() as u64, o.loads())
+        },
         ops_per_sec: s.ops_per_sec(),
         blocked: s.blocked.borrow().len() as u64,
         pending_compaction_bytes: prop("rocksdb.estimate-pending-compaction-bytes"),
@@ -260,6 +266,9 @@ fn memory(x: &Ctx) -> Vec<String> {
             "hot_cache_dropped_batches:{}",
             x.sum(|f| f.hot_cache_dropped)
         ),
+        format!("hot_sorted_sets_used:{}", x.sum(|f| f.hot_sorted_sets.0)),
+        format!("hot_sorted_sets:{}", x.sum(|f| f.hot_sorted_sets.1)),
+        format!("hot_sorted_set_loads:{}", x.sum(|f| f.hot_sorted_sets.2)),
         "maxmemory:0".into(),
         "maxmemory_policy:noeviction".into(),
     ];

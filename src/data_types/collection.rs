@@ -4,8 +4,9 @@
 
 use super::{storage_error, Db, MetaRead, Result};
 use crate::storage::encoding::{sub_key_prefix, Kind, Meta};
-use crate::storage::Cf;
+use crate::storage::{ordered, Cf};
 use rocksdb::WriteBatch;
+use std::collections::BTreeSet;
 
 /// A collection being read or changed within one command.
 pub struct Collection {
@@ -196,6 +197,10 @@ impl<'a> Db<'a> {
             }
             None => batch.put_cf(handle, c.sub_key(sub), value),
         }
+        if cf == Cf::ZScore {
+            let mut hot = self.shard.hot.borrow_mut();
+            hot.stage_ordered(&c.prefix, sub, true);
+        }
     }
 
     /// Stages a sub-key deletion.
@@ -207,6 +212,10 @@ impl<'a> Db<'a> {
                 self.shard.hot.borrow_mut().stage(k, sub_entry(None));
             }
             None => batch.delete_cf(handle, c.sub_key(sub)),
+        }
+        if cf == Cf::ZScore {
+            let mut hot = self.shard.hot.borrow_mut();
+            hot.stage_ordered(&c.prefix, sub, false);
         }
     }
 
@@ -240,6 +249,53 @@ impl<'a> Db<'a> {
     /// the sub-key suffix `from` (inclusive; `None` = first/last). The
     /// visitor gets (suffix, value) and returns false to stop.
     pub fn iter_sub(
+        &self,
+        cf: Cf,
+        c: &Collection,
+        from: Option<&[u8]>,
+        reverse: bool,
+        mut visit: impl FnMut(&[u8], &[u8]) -> bool,
+    ) {
+        if cf == Cf::ZScore {
+            if let Some(keys) = self.held_score_order(c) {
+                ordered::walk(&keys, from, reverse, |k| visit(k, b""));
+                return;
+            }
+        }
+        self.iter_stored_sub(cf, c, from, reverse, visit)
+    }
+
+    /// The score order of a sorted set from memory: held already, or
+    /// loaded now if it is read by range often enough and fits (see
+    /// `storage/ordered.rs`).
+    fn held_score_order(&self, c: &Collection) -> Option<ordered::SubKeys> {
+        let mut hot = self.shard.hot.borrow_mut();
+        if let Some(keys) = hot.ordered.get(&c.prefix) {
+            return Some(keys);
+        }
+        // loaded from RocksDB, so not while this command has writes staged
+        if !c.existed() || hot.has_unwritten() || !hot.ordered.wants(&c.prefix) {
+            return None;
+        }
+        let max = hot.ordered.max_set_bytes();
+        drop(hot);
+        let (mut keys, mut bytes, mut fits) = (BTreeSet::new(), 0, true);
+        self.iter_stored_sub(Cf::ZScore, c, None, false, |k, v| {
+            bytes += ordered::sub_key_cost(k);
+            // score-order entries have no value; anything else stays on disk
+            fits = bytes <= max && v.is_empty();
+            if fits {
+                keys.insert(k.into());
+            }
+            fits
+        });
+        let mut hot = self.shard.hot.borrow_mut();
+        hot.ordered.hold(&c.prefix, fits.then_some((keys, bytes)));
+        hot.ordered.get(&c.prefix)
+    }
+
+    /// [`iter_sub`](Self::iter_sub) over RocksDB.
+    fn iter_stored_sub(
         &self,
         cf: Cf,
         c: &Collection,

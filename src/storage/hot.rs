@@ -16,6 +16,7 @@
 //! shard's CPU under pipelined GET/INCR with LRU, and a one-off scan cannot
 //! flush the frequently used keys out.
 
+use super::ordered::OrderedSets;
 use quick_cache::unsync::Cache;
 use quick_cache::{OptionsBuilder, Weighter};
 use std::rc::Rc;
@@ -66,6 +67,9 @@ type Inner = Cache<
 /// A size-bounded cache from meta key to encoded meta record.
 pub struct HotCache {
     map: Option<Inner>,
+    /// Score orders of sorted sets read by range (`ordered.rs`), within
+    /// an eighth of the capacity on top of it.
+    pub ordered: OrderedSets,
     capacity: usize,
     /// Entries staged since the last write reached RocksDB.
     unwritten: u64,
@@ -91,6 +95,7 @@ impl HotCache {
         });
         HotCache {
             map,
+            ordered: OrderedSets::new(capacity / 8),
             capacity,
             unwritten: 0,
             dropped: 0,
@@ -117,6 +122,20 @@ impl HotCache {
     pub fn stage(&mut self, key: Vec<u8>, value: Rc<[u8]>) {
         self.unwritten += 1;
         self.insert(key, value);
+    }
+
+    /// Stages a `zscore` sub-key insert or delete (see
+    /// [`OrderedSets::stage`]); counted like [`stage`](Self::stage) when
+    /// the set is held.
+    pub fn stage_ordered(&mut self, prefix: &[u8], sub: &[u8], present: bool) {
+        if self.ordered.stage(prefix, sub, present) {
+            self.unwritten += 1;
+        }
+    }
+
+    /// Whether entries were staged that no write has taken yet.
+    pub fn has_unwritten(&self) -> bool {
+        self.unwritten > 0
     }
 
     /// A batch reached RocksDB: what was staged is on disk.
@@ -151,6 +170,7 @@ impl HotCache {
     /// Drops everything.
     pub fn clear(&mut self) {
         self.unwritten = 0;
+        self.ordered.clear();
         if let Some(map) = self.map.as_mut() {
             map.clear();
         }

@@ -7,5 +7,6 @@ pub mod encoding;
 pub mod engine;
 pub mod hot;
 pub mod manifest;
+pub mod ordered;
 
 pub use engine::{Cf, Engine, SharedResources};
