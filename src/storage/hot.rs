@@ -32,7 +32,7 @@ const TYPICAL_ENTRY: usize = 512;
 /// request up to one of four size classes per power of two. Charging this
 /// keeps the cache's RSS within its budget (1 KB values sit in 1,280-byte
 /// blocks; charging only the bytes let a 128 MB cache use 174 MB).
-fn allocated(n: usize) -> usize {
+pub fn allocated(n: usize) -> usize {
     if n <= 16 {
         return 16;
     }
@@ -68,7 +68,7 @@ type Inner = Cache<
 pub struct HotCache {
     map: Option<Inner>,
     /// Score orders of sorted sets read by range (`ordered.rs`), within
-    /// an eighth of the capacity on top of it.
+    /// a quarter of the capacity on top of it.
     pub ordered: OrderedSets,
     capacity: usize,
     /// Entries staged since the last write reached RocksDB.
@@ -95,7 +95,7 @@ impl HotCache {
         });
         HotCache {
             map,
-            ordered: OrderedSets::new(capacity / 8),
+            ordered: OrderedSets::new(capacity / 4),
             capacity,
             unwritten: 0,
             dropped: 0,

@@ -35,12 +35,14 @@ const MAX_CANDIDATES: usize = 4096;
 const SET_OVERHEAD: usize = 128;
 
 /// Bytes charged per sub-key on top of its allocation: its slot in a
-/// B-tree node (a boxed slice is 16 bytes) with the nodes' slack.
+/// B-tree node (a boxed slice is 16 bytes; nodes hold 11, about two
+/// thirds full) and the internal nodes, rounded up.
 const SUB_KEY_OVERHEAD: usize = 32;
 
-/// Bytes a held sub-key costs.
+/// Bytes a held sub-key costs (the allocator's size class, as `hot.rs`
+/// charges).
 pub fn sub_key_cost(sub: &[u8]) -> usize {
-    sub.len().next_multiple_of(16) + SUB_KEY_OVERHEAD
+    super::hot::allocated(sub.len()) + SUB_KEY_OVERHEAD
 }
 
 /// One held set and its charged size.
