@@ -167,6 +167,28 @@ fn connections_with_keys_everywhere_or_pipelines_or_watches_stay() {
 }
 
 #[test]
+fn sorted_set_reads_on_one_key_move_the_connection() {
+    // a leaderboard read again and again: held in memory on its owner,
+    // cheaper to read there than to hop to
+    let s = Server::start(2, &[]);
+    let mut c = s.conn();
+    let start = shard_here(&mut c);
+    let key = key_on("board", 1 - start);
+    assert_eq!(
+        int(&mut c, &["ZADD", &key, "3", "c", "1", "a", "2", "b"]),
+        3
+    );
+    for _ in 0..200 {
+        assert_eq!(strings(&mut c, &["ZREVRANGE", &key, "0", "1"]), ["c", "b"]);
+    }
+    assert_eq!(shard_here(&mut c), 1 - start, "did not move");
+    assert_eq!(
+        strings(&mut c, &["ZRANGE", &key, "0", "-1"]),
+        ["a", "b", "c"]
+    );
+}
+
+#[test]
 fn moving_can_be_turned_off() {
     let s = Server::start(2, &["--connection-affinity", "no"]);
     let mut c = s.conn();

@@ -390,7 +390,9 @@ pub fn start(client: &mut Client, args: Args) -> Started {
 /// operation holding its key; inside one, its writes are captured.
 fn run_keyed(client: &mut Client, cmd: &'static Command, f: KeyedFn, args: Args) -> Started {
     let owner = shard_of(&args[cmd.first_key as usize], client.shard.shard_count());
-    client.affinity.record(owner, cmd.fast);
+    client
+        .affinity
+        .record(owner, crate::server::handoff::counts_toward_streak(cmd));
     if owner != client.shard.id && client.nothing_in_flight && client.tx.is_none() {
         if let Some(reply) = read_on_peer(client, cmd, owner, &args) {
             return Started::Ready(reply);
