@@ -20,6 +20,10 @@ fn int(r: &mut StdRng, lo: i64, hi: i64) -> String {
     r.random_range(lo..hi).to_string()
 }
 
+fn s(x: &str) -> String {
+    x.to_string()
+}
+
 fn end(r: &mut StdRng) -> String {
     pick(r, &["LEFT", "RIGHT", "left", "Right"]).to_string()
 }
@@ -202,4 +206,74 @@ fn list_errors_match_redis_server() {
         let cmd: Vec<String> = case.iter().map(|s| s.to_string()).collect();
         pair.same(&cmd, "error case");
     }
+}
+
+/// Queue-like runs: pops in a row at one end (served from the read-ahead
+/// of `storage/list_ends.rs`) mixed with pushes at both ends, pops at the
+/// other end, in-place rewrites (LSET, LINSERT, LREM, LTRIM) and moves, on
+/// one list and a second one; every reply must match redis-server.
+#[test]
+fn runs_of_pops_match_redis_server() {
+    let mut pair = Pair::start();
+    let mut compared = 0;
+    for seed in 0..24u64 {
+        let mut r = StdRng::seed_from_u64(0x9e37 + seed);
+        pair.both(&["FLUSHALL".to_string()]);
+        let mut push = vec![s("RPUSH"), s("q")];
+        push.extend((0..r.random_range(5..60)).map(|i| format!("v{i}")));
+        pair.same(&push, &format!("seed {seed} fill"));
+        for step in 0..200 {
+            let end = pick(&mut r, &["LPOP", "RPOP"]);
+            let cmd: Vec<String> = match r.random_range(0..20) {
+                // a run of single pops at one end
+                0..=9 => {
+                    for _ in 0..r.random_range(1..6) {
+                        pair.same(&[s(end), s("q")], &format!("seed {seed} step {step} run"));
+                        compared += 1;
+                    }
+                    vec![s(end), s("q")]
+                }
+                10 => vec![s(end), s("q"), int(&mut r, 1, 5)],
+                11 | 12 => {
+                    let mut v = vec![s(pick(&mut r, &["LPUSH", "RPUSH"])), s("q")];
+                    v.extend((0..r.random_range(1..8)).map(|i| format!("p{step}-{i}")));
+                    v
+                }
+                13 => vec![s("LSET"), s("q"), int(&mut r, -4, 4), format!("set{step}")],
+                14 => vec![
+                    s("LINSERT"),
+                    s("q"),
+                    s(pick(&mut r, &["BEFORE", "AFTER"])),
+                    format!("v{}", r.random_range(0..60)),
+                    format!("ins{step}"),
+                ],
+                15 => vec![
+                    s("LREM"),
+                    s("q"),
+                    int(&mut r, -2, 3),
+                    format!("v{}", r.random_range(0..60)),
+                ],
+                16 => vec![s("LTRIM"), s("q"), int(&mut r, 0, 3), int(&mut r, -3, -1)],
+                17 => vec![s("RPOPLPUSH"), s("q"), s(pick(&mut r, &["q", "other"]))],
+                18 => vec![
+                    s("LMOVE"),
+                    s(pick(&mut r, &["q", "other"])),
+                    s(pick(&mut r, &["q", "other"])),
+                    s(pick(&mut r, &["LEFT", "RIGHT"])),
+                    s(pick(&mut r, &["LEFT", "RIGHT"])),
+                ],
+                _ => vec![s("LRANGE"), s("q"), s("0"), s("-1")],
+            };
+            pair.same(&cmd, &format!("seed {seed} step {step}"));
+            compared += 1;
+        }
+        for k in ["q", "other"] {
+            let probe = vec![s("LRANGE"), s(k), s("0"), s("-1")];
+            pair.same(&probe, &format!("seed {seed}: final state"));
+        }
+    }
+    let hits = common::info_field(&mut pair.ours, "list_read_ahead_hits");
+    let hits: u64 = hits.expect("INFO list_read_ahead_hits").parse().unwrap();
+    assert!(hits > 100, "only {hits} pops served from read-ahead");
+    eprintln!("differential list runs: {compared} commands compared, {hits} pops read ahead");
 }

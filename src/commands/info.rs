@@ -27,6 +27,8 @@ struct ShardFigures {
     hot_cache_dropped: u64,
     /// Sorted sets held in memory: (bytes, sets, loads).
     hot_sorted_sets: (u64, u64, u64),
+    /// List read-ahead: (bytes, elements popped from it).
+    list_read_ahead: (u64, u64),
     ops_per_sec: u64,
     blocked: u64,
     pending_compaction_bytes: u64,
@@ -75,6 +77,10 @@ fn shard_figures(db: &Db, with_keyspace: bool) -> ShardFigures {
         hot_sorted_sets: {
             let o = &s.hot.borrow().ordered;
             (o.used() as u64, o.len() as u64, o.loads())
+        },
+        list_read_ahead: {
+            let l = &s.hot.borrow().list_ends;
+            (l.used() as u64, l.hits())
         },
         ops_per_sec: s.ops_per_sec(),
         blocked: s.blocked.borrow().len() as u64,
@@ -269,6 +275,8 @@ fn memory(x: &Ctx) -> Vec<String> {
         format!("hot_sorted_sets_used:{}", x.sum(|f| f.hot_sorted_sets.0)),
         format!("hot_sorted_sets:{}", x.sum(|f| f.hot_sorted_sets.1)),
         format!("hot_sorted_set_loads:{}", x.sum(|f| f.hot_sorted_sets.2)),
+        format!("list_read_ahead_used:{}", x.sum(|f| f.list_read_ahead.0)),
+        format!("list_read_ahead_hits:{}", x.sum(|f| f.list_read_ahead.1)),
         "maxmemory:0".into(),
         "maxmemory_policy:noeviction".into(),
     ];

@@ -8,7 +8,8 @@
 //!
 //! Costs, for a list of n elements:
 //! - LPUSH/RPUSH: one write per element; LPOP/RPOP: one read and one
-//!   delete per element (a count pops with one seek).
+//!   delete per element (a count pops with one seek); pops in a run at an
+//!   end read 16 elements ahead with one seek (`storage/list_ends.rs`).
 //! - LLEN: the meta record only. LINDEX/LSET: one point read or write.
 //! - LRANGE: one seek, then the elements returned.
 //! - LPOS: a scan from the chosen end, up to the match or MAXLEN.
@@ -28,6 +29,7 @@ use super::collection::Collection;
 use super::{Db, Result};
 use crate::shard::blocking;
 use crate::storage::encoding::Kind;
+use crate::storage::list_ends::{READ_AHEAD, WINDOW_BYTES};
 use crate::storage::Cf;
 use rocksdb::WriteBatch;
 
@@ -181,10 +183,7 @@ impl List {
         if n == 0 {
             return Ok(Vec::new());
         }
-        let values = match end {
-            End::Left => self.read(db, 0, n, false)?,
-            End::Right => self.read(db, self.len() - 1, n, true)?,
-        };
+        let values = self.take_end(db, end, n)?;
         let n = values.len() as u64;
         match end {
             End::Left => {
@@ -196,11 +195,64 @@ impl List {
                 self.tail -= n;
             }
         }
+        let mut hot = db.shard.hot.borrow_mut();
+        hot.list_ends
+            .keep_within(self.coll.prefix(), self.head, self.tail);
+        Ok(values)
+    }
+
+    /// The `n` (≤ len) elements a pop at `end` takes, in pop order: from
+    /// the end's read-ahead window, then from storage, reading up to
+    /// [`READ_AHEAD`] more for the next pops when pops come in a run
+    /// (`storage/list_ends.rs`).
+    fn take_end(&self, db: &Db, end: End, n: u64) -> Result<Vec<Vec<u8>>> {
+        let right = end == End::Right;
+        let next = if right { self.tail - 1 } else { self.head };
+        let (mut values, run) =
+            db.shard
+                .hot
+                .borrow_mut()
+                .list_ends
+                .take(self.coll.prefix(), right, next, n);
+        let got = values.len() as u64;
+        if got == n {
+            return Ok(values);
+        }
+        let need = n - got;
+        let ahead = if run {
+            READ_AHEAD.min(self.len() - n)
+        } else {
+            0
+        };
+        let pos = if right { self.len() - 1 - got } else { got };
+        if ahead == 0 {
+            values.extend(self.read(db, pos, need, right)?);
+            return Ok(values);
+        }
+        let (mut more, mut extra_bytes) = (Vec::new(), 0);
+        db.iter_sub(Cf::Data, &self.coll, Some(&self.sub(pos)), right, |_, v| {
+            if more.len() as u64 >= need {
+                extra_bytes += v.len();
+                if extra_bytes > WINDOW_BYTES {
+                    return false;
+                }
+            }
+            more.push(v.to_vec());
+            (more.len() as u64) < need + ahead
+        });
+        let extra = more.split_off((need as usize).min(more.len()));
+        values.extend(more);
+        if !extra.is_empty() {
+            let after = if right { next - n } else { next + n };
+            let mut hot = db.shard.hot.borrow_mut();
+            hot.list_ends.put(self.coll.prefix(), right, after, extra);
+        }
         Ok(values)
     }
 
     /// Stages replacing the element at `pos` (< len).
     pub fn set(&self, db: &Db, batch: &mut WriteBatch, pos: u64, value: &[u8]) {
+        self.forget_ends(db);
         db.put_sub(batch, Cf::Data, &self.coll, &self.sub(pos), value);
     }
 
@@ -239,6 +291,7 @@ impl List {
         let (Some(&first), Some(&last)) = (positions.first(), positions.last()) else {
             return Ok(());
         };
+        self.forget_ends(db);
         let (len, m) = (self.len(), positions.len() as u64);
         if len - 1 - first <= last {
             let values = self.read(db, first, len - first, false)?;
@@ -275,6 +328,7 @@ impl List {
     /// Stages keeping only positions `start..=stop` (`start > stop`, or
     /// past the end, empties the list).
     pub fn trim(&mut self, db: &Db, batch: &mut WriteBatch, start: u64, stop: u64) {
+        self.forget_ends(db);
         let len = self.len();
         if start > stop || start >= len {
             // the key goes away; its sub-keys are left to compaction
@@ -286,6 +340,16 @@ impl List {
         self.delete_span(db, batch, 0, start);
         self.tail = self.head + stop + 1;
         self.head += start;
+    }
+
+    /// Drops the read-ahead windows of this list: its elements are being
+    /// rewritten or removed other than by a pop.
+    fn forget_ends(&self, db: &Db) {
+        db.shard
+            .hot
+            .borrow_mut()
+            .list_ends
+            .forget(self.coll.prefix());
     }
 
     /// Stages deleting positions `from..to`.

@@ -16,6 +16,7 @@
 //! shard's CPU under pipelined GET/INCR with LRU, and a one-off scan cannot
 //! flush the frequently used keys out.
 
+use super::list_ends::ListEnds;
 use super::ordered::OrderedSets;
 use quick_cache::unsync::Cache;
 use quick_cache::{OptionsBuilder, Weighter};
@@ -70,6 +71,9 @@ pub struct HotCache {
     /// Score orders of sorted sets read by range (`ordered.rs`), within
     /// a quarter of the capacity on top of it.
     pub ordered: OrderedSets,
+    /// Elements read ahead at the ends of popped lists (`list_ends.rs`),
+    /// within a sixteenth of the capacity on top of it.
+    pub list_ends: ListEnds,
     capacity: usize,
     /// Entries staged since the last write reached RocksDB.
     unwritten: u64,
@@ -96,6 +100,7 @@ impl HotCache {
         HotCache {
             map,
             ordered: OrderedSets::new(capacity / 4),
+            list_ends: ListEnds::new(capacity / 16),
             capacity,
             unwritten: 0,
             dropped: 0,
@@ -171,6 +176,7 @@ impl HotCache {
     pub fn clear(&mut self) {
         self.unwritten = 0;
         self.ordered.clear();
+        self.list_ends.clear();
         if let Some(map) = self.map.as_mut() {
             map.clear();
         }

@@ -6,6 +6,7 @@ pub mod compaction;
 pub mod encoding;
 pub mod engine;
 pub mod hot;
+pub mod list_ends;
 pub mod manifest;
 pub mod ordered;
 
