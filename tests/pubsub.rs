@@ -654,3 +654,48 @@ fn keyspace_notifications_follow_notify_keyspace_events() {
         "no event while disabled: {next:?}"
     );
 }
+
+/// The events of list moves and multi-pops, in order, as redis-server
+/// publishes them: LMOVE and RPOPLPUSH a pop on the source and a push on
+/// the destination (both on the same list too), LMPOP the pop of its end.
+#[test]
+fn list_move_and_multi_pop_events_match_redis() {
+    let redis = start_redis();
+    let ours = Server::start(2, &[]);
+    let script: &[&[&str]] = &[
+        &["RPUSH", "{q}src", "a", "b", "c", "d"],
+        &["LMOVE", "{q}src", "{q}dst", "RIGHT", "LEFT"],
+        &["LMOVE", "{q}src", "{q}dst", "LEFT", "RIGHT"],
+        &["RPOPLPUSH", "{q}src", "{q}src"],
+        &["LMOVE", "{q}dst", "{q}dst", "LEFT", "LEFT"],
+        &["LMPOP", "2", "{q}none", "{q}src", "RIGHT", "COUNT", "5"],
+        &["BLMOVE", "{q}dst", "{q}src", "LEFT", "RIGHT", "0"],
+        &["LPUSHX", "{q}src", "x"],
+        &["RPOPLPUSH", "{q}dst", "{q}src"],
+        &["SET", "done", "1"],
+    ];
+    let events = |port: u16| {
+        let mut c = redis::Client::open(format!("redis://127.0.0.1:{port}/"))
+            .unwrap()
+            .get_connection()
+            .unwrap();
+        query::<()>(&mut c, &["CONFIG", "SET", "notify-keyspace-events", "KEA"]);
+        let mut sub = Conn::open(port);
+        assert_eq!(sub.call(&["PSUBSCRIBE", "__keyspace@0__:*"]).len(), 4);
+        for cmd in script {
+            let _: redis::Value = query(&mut c, cmd);
+        }
+        let mut got = Vec::new();
+        loop {
+            let f = sub.frame();
+            let event = format!("{} {}", f[3], f[4]);
+            if event.ends_with(":done set") {
+                return got;
+            }
+            got.push(event);
+        }
+    };
+    let theirs = events(redis.port);
+    assert!(theirs.len() > 10, "{theirs:?}");
+    assert_eq!(events(ours.port), theirs);
+}

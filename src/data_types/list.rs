@@ -56,6 +56,10 @@ pub struct List {
     head: u64,
     tail: u64,
     grew: bool,
+    /// Keyspace events of the pops and pushes staged, in order (Redis
+    /// names them by end, whatever the command: LMOVE publishes `rpop` on
+    /// its source and `lpush` on its destination).
+    events: Vec<&'static str>,
 }
 
 impl List {
@@ -72,6 +76,7 @@ impl List {
             head,
             tail,
             grew: false,
+            events: Vec::new(),
         }
     }
 
@@ -154,6 +159,10 @@ impl List {
         end: End,
         values: impl IntoIterator<Item = &'v [u8]>,
     ) {
+        self.note_event(match end {
+            End::Left => "lpush",
+            End::Right => "rpush",
+        });
         for v in values {
             let index = match end {
                 End::Left => {
@@ -185,6 +194,10 @@ impl List {
         }
         let values = self.take_end(db, end, n)?;
         let n = values.len() as u64;
+        self.note_event(match end {
+            End::Left => "lpop",
+            End::Right => "rpop",
+        });
         match end {
             End::Left => {
                 self.delete_span(db, batch, 0, n);
@@ -342,6 +355,13 @@ impl List {
         self.head += start;
     }
 
+    /// Records a pop or push event (one per run of the same kind).
+    fn note_event(&mut self, event: &'static str) {
+        if self.events.last() != Some(&event) {
+            self.events.push(event);
+        }
+    }
+
     /// Drops the read-ahead windows of this list: its elements are being
     /// rewritten or removed other than by a pop.
     fn forget_ends(&self, db: &Db) {
@@ -401,7 +421,23 @@ impl<'a> Db<'a> {
     /// lists that grew.
     pub fn commit_lists(&self, mut batch: WriteBatch, lists: &mut [&mut List]) -> Result<()> {
         for l in lists.iter_mut() {
-            l.stage_meta(self, &mut batch);
+            // the meta write publishes the event of the first push or pop
+            // (or the command's own); later ones follow it. Pushes come
+            // first: a move within one list publishes its push, then its
+            // pop, as Redis does.
+            let mut events = std::mem::take(&mut l.events);
+            events.sort_by_key(|e| !e.ends_with("push"));
+            match events.first() {
+                Some(&first) => self
+                    .shard
+                    .naming_events((first, "list"), || l.stage_meta(self, &mut batch)),
+                None => l.stage_meta(self, &mut batch),
+            }
+            let mk = crate::storage::encoding::meta_key(self.index, l.key());
+            for &event in events.iter().skip(1) {
+                self.shard
+                    .naming_events((event, "list"), || self.shard.touched(&mk, false));
+            }
         }
         self.write(batch)?;
         for l in lists.iter().filter(|l| l.grew && !l.is_empty()) {
@@ -459,7 +495,8 @@ impl<'a> Db<'a> {
         let target = dest.as_mut().unwrap_or(&mut source);
         target.push(self, &mut batch, to, [value.as_slice()]);
         match dest.as_mut() {
-            Some(d) => self.commit_lists(batch, &mut [&mut source, d])?,
+            // Redis publishes the destination's push before the source's pop
+            Some(d) => self.commit_lists(batch, &mut [d, &mut source])?,
             None => source.commit(self, batch)?,
         }
         Ok(Some(value))

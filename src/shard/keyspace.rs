@@ -76,6 +76,15 @@ impl Shard {
         out
     }
 
+    /// Runs `f` with the keyspace events of its writes named as `current`
+    /// names them, inside the command running now (LMOVE's pop and push).
+    pub fn naming_events<T>(&self, current: Current, f: impl FnOnce() -> T) -> T {
+        let outer = self.current.replace(current);
+        let out = f();
+        self.current.set(outer);
+        out
+    }
+
     /// Publishes the keyspace events for a write to `meta_key`.
     pub(super) fn notify_write(&self, meta_key: &[u8], deleted: bool) {
         let off = self
