@@ -320,13 +320,8 @@ fn flush_range(shard: &Shard, from: Vec<u8>, to: Vec<u8>) -> Result<()> {
     for cf in [Cf::Meta, Cf::Data, Cf::ZScore] {
         b.delete_range_cf(e.cf(cf), &from, &to);
     }
-    // Meta records are updated in place in the memtable (engine.rs): an
-    // update of a record written before the range deletion would keep the
-    // older sequence number and stay hidden behind it, also when the WAL is
-    // replayed. A fresh memtable holds nothing from before.
     shard
         .write(b)
-        .and_then(|()| e.flush_memtable(Cf::Meta))
         .map_err(|err| Reply::err(format!("ERR flush failed on shard {}: {err}", shard.id)))
 }
 

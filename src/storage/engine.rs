@@ -193,17 +193,11 @@ impl Engine {
                 o.set_write_buffer_size(ZSCORE_WRITE_BUFFER);
             }
             o.set_min_write_buffer_number_to_merge(1);
-            if cf == Cf::Meta {
-                // An overwrite of a same-sized or smaller value (INCR, a
-                // collection's length, SET of equal size) replaces the
-                // memtable entry instead of adding one: the memtable of a
-                // key space under updates stays one entry per key, small
-                // enough to stay in the CPU cache (INCR at -P 16: +10-20%).
-                // It needs single-writer memtables (above) and no
-                // snapshots, which DiskDB does not take; other threads'
-                // point reads lock the entry.
-                o.set_inplace_update_support(true);
-            }
+            // No `inplace_update_support`: an entry updated in place keeps
+            // its old sequence number, so a key written again after a
+            // range deletion (FLUSHDB), or a captured transaction batch
+            // replayed with the WAL after one, stayed hidden behind it
+            // (benches/RESULTS.md, fifth session).
             if matches!(cf, Cf::Meta | Cf::Data) {
                 // point reads of keys that are not in the memtable (most of
                 // them, once the data outgrows it) skip the skiplist search
@@ -296,14 +290,6 @@ impl Engine {
             Err(e) if e.kind() == rocksdb::ErrorKind::Incomplete => Err(WriteError::Stalled),
             Err(e) => Err(WriteError::Failed(e.to_string())),
         }
-    }
-
-    /// Writes a column family's memtable to an SST and starts an empty
-    /// one; returns once it is done.
-    pub fn flush_memtable(&self, cf: Cf) -> Result<(), String> {
-        self.db
-            .flush_cf(self.cf(cf))
-            .map_err(|e| format!("flush of {} in {}: {e}", cf.name(), self.path.display()))
     }
 
     /// Flushes the WAL to the OS and, with `sync`, fsyncs it.
