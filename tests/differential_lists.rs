@@ -272,8 +272,7 @@ fn runs_of_pops_match_redis_server() {
             pair.same(&probe, &format!("seed {seed}: final state"));
         }
     }
-    let hits = common::info_field(&mut pair.ours, "list_read_ahead_hits");
-    let hits: u64 = hits.expect("INFO list_read_ahead_hits").parse().unwrap();
+    let hits = common::info_number(&mut pair.ours, "list_read_ahead_hits");
     assert!(hits > 100, "only {hits} pops served from read-ahead");
     eprintln!("differential list runs: {compared} commands compared, {hits} pops read ahead");
 }

@@ -284,8 +284,7 @@ fn random_zset_sequences_match_redis_server() {
         }
     }
     // the ranges above were also served from sets held in memory
-    let loads = common::info_field(&mut pair.ours, "hot_sorted_set_loads");
-    let loads: u64 = loads.expect("INFO hot_sorted_set_loads").parse().unwrap();
+    let loads = common::info_number(&mut pair.ours, "hot_sorted_set_loads");
     assert!(loads > 0, "no sorted set was held in memory");
     eprintln!(
         "differential (zsets): {compared} commands compared, all identical; {loads} sets held"

@@ -916,13 +916,6 @@ fn scanned_in_score_order(c: &mut redis::Connection, key: &str) -> Vec<String> {
         .collect()
 }
 
-fn info_num(c: &mut redis::Connection, field: &str) -> u64 {
-    common::info_field(c, field)
-        .unwrap_or_else(|| panic!("INFO has no {field}"))
-        .parse()
-        .unwrap()
-}
-
 /// A sorted set read by range again and again is held in memory (INFO
 /// hot_sorted_set_loads); every way of changing it must show in its
 /// ranges exactly as in its member records, which are read from RocksDB.
@@ -940,9 +933,9 @@ fn held_sorted_sets_follow_every_change() {
     for _ in 0..4 {
         assert_eq!(strs(&mut c, &["ZRANGE", "lb", "0", "2"]).len(), 3);
     }
-    assert_eq!(info_num(&mut c, "hot_sorted_set_loads"), 1);
-    assert_eq!(info_num(&mut c, "hot_sorted_sets"), 1);
-    assert!(info_num(&mut c, "hot_sorted_sets_used") > 3000 * 16);
+    assert_eq!(common::info_number(&mut c, "hot_sorted_set_loads"), 1);
+    assert_eq!(common::info_number(&mut c, "hot_sorted_sets"), 1);
+    assert!(common::info_number(&mut c, "hot_sorted_sets_used") > 3000 * 16);
 
     let check = |c: &mut redis::Connection, after: &str| {
         let ranged: Vec<String> = strs(c, &["ZRANGE", "lb", "0", "-1", "WITHSCORES"])
@@ -993,7 +986,7 @@ fn held_sorted_sets_follow_every_change() {
     check(&mut c, "RENAME");
     assert_eq!(int(&mut c, &["ZCARD", "lb"]), 10);
     let _: Value = run(&mut c, &["FLUSHALL"]);
-    assert_eq!(info_num(&mut c, "hot_sorted_sets"), 0);
+    assert_eq!(common::info_number(&mut c, "hot_sorted_sets"), 0);
     assert_eq!(int(&mut c, &["ZCARD", "lb"]), 0);
 }
 
@@ -1016,8 +1009,8 @@ fn sorted_sets_too_large_to_hold_are_ranged_from_disk() {
             ["member-000000", "member-000001"]
         );
     }
-    assert_eq!(info_num(&mut c, "hot_sorted_sets"), 0);
-    assert_eq!(info_num(&mut c, "hot_sorted_set_loads"), 0);
+    assert_eq!(common::info_number(&mut c, "hot_sorted_sets"), 0);
+    assert_eq!(common::info_number(&mut c, "hot_sorted_set_loads"), 0);
     assert_eq!(
         strs(&mut c, &["ZREVRANGE", "big", "0", "0"]),
         ["member-001999"]

@@ -29,7 +29,7 @@ use super::collection::Collection;
 use super::{Db, Result};
 use crate::shard::blocking;
 use crate::storage::encoding::Kind;
-use crate::storage::list_ends::{READ_AHEAD, WINDOW_BYTES};
+use crate::storage::list_ends::{step, READ_AHEAD, WINDOW_BYTES};
 use crate::storage::Cf;
 use rocksdb::WriteBatch;
 
@@ -256,7 +256,7 @@ impl List {
         let extra = more.split_off((need as usize).min(more.len()));
         values.extend(more);
         if !extra.is_empty() {
-            let after = if right { next - n } else { next + n };
+            let after = step(next, right, n);
             let mut hot = db.shard.hot.borrow_mut();
             hot.list_ends.put(self.coll.prefix(), right, after, extra);
         }

@@ -57,15 +57,16 @@ impl Shard {
     /// write (a push, then the blocked pop): other cores must not read in
     /// between, so the command runs as one exclusive section.
     pub fn run_as<T>(&self, current: Current, f: impl FnOnce() -> T) -> T {
-        let outer = self.current.replace(current);
-        self.nesting.set(self.nesting.get() + 1);
-        let out = if self.nesting.get() == 1 && !self.blocked.borrow().is_empty() {
-            self.exclusive(f)
-        } else {
-            f()
-        };
-        self.nesting.set(self.nesting.get() - 1);
-        self.current.set(outer);
+        let out = self.naming_events(current, || {
+            self.nesting.set(self.nesting.get() + 1);
+            let out = if self.nesting.get() == 1 && !self.blocked.borrow().is_empty() {
+                self.exclusive(f)
+            } else {
+                f()
+            };
+            self.nesting.set(self.nesting.get() - 1);
+            out
+        });
         if self.nesting.get() == 0 && self.hot.borrow_mut().settle() {
             log::warn!(
                 "shard {}: {} staged a write it did not apply; hot cache cleared",

@@ -42,14 +42,13 @@ pub struct Window {
     bytes: usize,
 }
 
-impl Window {
-    /// The index `i` steps from `next` towards the other end.
-    fn index(&self, right: bool, i: u64) -> u64 {
-        if right {
-            self.next.wrapping_sub(i)
-        } else {
-            self.next.wrapping_add(i)
-        }
+/// The index `n` places from `index` towards the other end of the list
+/// (down from the tail, up from the head).
+pub fn step(index: u64, right: bool, n: u64) -> u64 {
+    if right {
+        index.wrapping_sub(n)
+    } else {
+        index.wrapping_add(n)
     }
 }
 
@@ -113,31 +112,18 @@ impl ListEnds {
             return (Vec::new(), false);
         };
         let key = (Box::<[u8]>::from(prefix), right);
+        // no elements yet, only where the next pop of a run would be
+        let marker = Window {
+            next: step(next, right, 1),
+            ..Window::default()
+        };
         let Some(mut entry) = windows.get_mut(&key) else {
-            // the first pop at this end: remember where the next would be
-            let after = if right {
-                next.wrapping_sub(1)
-            } else {
-                next.wrapping_add(1)
-            };
-            windows.insert(
-                key,
-                Window {
-                    next: after,
-                    ..Window::default()
-                },
-            );
+            windows.insert(key, marker);
             return (Vec::new(), false);
         };
         let w = &mut *entry;
         if w.next != next {
-            w.values.clear();
-            w.bytes = 0;
-            w.next = if right {
-                next.wrapping_sub(1)
-            } else {
-                next.wrapping_add(1)
-            };
+            *w = marker;
             return (Vec::new(), false);
         }
         let mut out = Vec::new();
@@ -146,7 +132,7 @@ impl ListEnds {
             w.bytes -= v.len() + VALUE_OVERHEAD;
             out.push(v.into_vec());
         }
-        w.next = w.index(right, out.len() as u64);
+        w.next = step(w.next, right, out.len() as u64);
         self.hits += out.len() as u64;
         (out, true)
     }
@@ -183,7 +169,7 @@ impl ListEnds {
             let w = &mut *entry;
             let inside = |i: u64| head <= i && i < tail;
             let keep = (0..w.values.len() as u64)
-                .take_while(|&i| inside(w.index(right, i)))
+                .take_while(|&i| inside(step(w.next, right, i)))
                 .count();
             for v in w.values.drain(keep..) {
                 w.bytes -= v.len() + VALUE_OVERHEAD;

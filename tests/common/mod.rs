@@ -169,6 +169,14 @@ pub fn info_field(c: &mut redis::Connection, field: &str) -> Option<String> {
         .map(|v| v.trim().to_string())
 }
 
+/// A numeric field of INFO; panics if it is missing.
+pub fn info_number(c: &mut redis::Connection, field: &str) -> u64 {
+    info_field(c, field)
+        .unwrap_or_else(|| panic!("INFO has no {field}"))
+        .parse()
+        .unwrap_or_else(|e| panic!("INFO {field}: {e}"))
+}
+
 /// Redis's WRONGTYPE error text.
 pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
 
