@@ -84,6 +84,15 @@ pub static COMMANDS: &[Command] = &[
         Coord(copy),
     ),
     cmd("move", 3, "write fast", (1, 1, 1), "generic", Coord(move_)),
+    cmd("dump", 2, "readonly", (1, 1, 1), "generic", Keyed(dump)),
+    cmd(
+        "restore",
+        -4,
+        "write denyoom",
+        (1, 1, 1),
+        "generic",
+        Keyed(restore),
+    ),
     cmd(
         "expire",
         -3,
@@ -429,6 +438,107 @@ fn move_(client: &mut Client, a: Args) -> BoxFuture<'_> {
             Err(e) => e,
         }
     })
+}
+
+/// DUMP key: the value in Redis's serialization (`protocol::rdb`).
+fn dump(db: &Db, a: &[Vec<u8>]) -> Reply {
+    match tri!(db.portable_value(&a[1])) {
+        Some((value, _)) => Reply::Bulk(crate::protocol::rdb::dump(&value)),
+        None => Reply::Nil,
+    }
+}
+
+/// RESTORE's options: REPLACE, ABSTTL, and IDLETIME/FREQ (checked as
+/// Redis checks them, then ignored: DiskDB evicts nothing).
+struct RestoreOptions {
+    replace: bool,
+    absttl: bool,
+}
+
+fn restore_options(opts: &[Vec<u8>]) -> Result<RestoreOptions, Reply> {
+    let mut o = RestoreOptions {
+        replace: false,
+        absttl: false,
+    };
+    let (mut idle, mut freq) = (false, false);
+    let mut i = 0;
+    while i < opts.len() {
+        let more = i + 1 < opts.len();
+        match String::from_utf8_lossy(&opts[i])
+            .to_ascii_lowercase()
+            .as_str()
+        {
+            "replace" => o.replace = true,
+            "absttl" => o.absttl = true,
+            "idletime" if more && !freq => {
+                let n = parse_i64(&opts[i + 1]).ok_or_else(not_integer)?;
+                if n < 0 {
+                    return Err(Reply::err("ERR Invalid IDLETIME value, must be >= 0"));
+                }
+                (idle, i) = (true, i + 1);
+            }
+            "freq" if more && !idle => {
+                let n = parse_i64(&opts[i + 1]).ok_or_else(not_integer)?;
+                if !(0..=255).contains(&n) {
+                    return Err(Reply::err(
+                        "ERR Invalid FREQ value, must be >= 0 and <= 255",
+                    ));
+                }
+                (freq, i) = (true, i + 1);
+            }
+            _ => return Err(syntax_error()),
+        }
+        i += 1;
+    }
+    Ok(o)
+}
+
+/// RESTORE key ttl payload [REPLACE] [ABSTTL] [IDLETIME s] [FREQ f], with
+/// Redis's checks in Redis's order.
+fn restore(db: &Db, a: &[Vec<u8>]) -> Reply {
+    use crate::protocol::rdb::{restore as decode, PayloadError};
+    let o = tri!(restore_options(&a[4..]));
+    let existed = tri!(db.lookup(&a[1])).is_some();
+    if existed && !o.replace {
+        return Reply::err("BUSYKEY Target key name already exists.");
+    }
+    let Some(ttl) = parse_i64(&a[2]) else {
+        return not_integer();
+    };
+    if ttl < 0 {
+        return Reply::err("ERR Invalid TTL value, must be >= 0");
+    }
+    let value = match decode(&a[3]) {
+        Ok(v) => v,
+        Err(PayloadError::VersionOrChecksum) => {
+            return Reply::err("ERR DUMP payload version or checksum are wrong")
+        }
+        Err(PayloadError::BadFormat(why)) => {
+            log::info!("RESTORE of '{}': {why}", String::from_utf8_lossy(&a[1]));
+            return Reply::err("ERR Bad data format");
+        }
+        Err(PayloadError::Unsupported(what)) => {
+            return Reply::err(format!(
+                "ERR RESTORE of '{}': the payload holds a {what}, which DiskDB does not restore",
+                String::from_utf8_lossy(&a[1])
+            ))
+        }
+    };
+    let now = now_ms() as i64;
+    let expire_at = match (ttl, o.absttl) {
+        (0, _) => 0,
+        (t, true) => t,
+        (t, false) => t.saturating_add(now),
+    };
+    if expire_at != 0 && expire_at <= now {
+        // already expired: only the replaced key goes
+        if existed {
+            tri!(db.delete_keys([a[1].as_slice()]));
+        }
+        return Reply::ok();
+    }
+    tri!(db.restore_portable_value(&a[1], value, expire_at as u64));
+    Reply::ok()
 }
 
 fn expire(db: &Db, a: &[Vec<u8>]) -> Reply {

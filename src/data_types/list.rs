@@ -404,6 +404,26 @@ impl List {
     }
 }
 
+/// The stored form of a list of `values` (not empty), head first, with an
+/// absolute expiry (0: none), for [`Db::stage_restore`].
+pub fn list_dump(values: Vec<Vec<u8>>, expire_at: u64) -> super::Dump {
+    let tail = MIDDLE + values.len() as u64;
+    let mut payload = MIDDLE.to_be_bytes().to_vec();
+    payload.extend_from_slice(&tail.to_be_bytes());
+    let meta = crate::storage::encoding::Meta {
+        kind: Kind::List,
+        expire_at,
+        version: 0,
+        size: values.len() as u64,
+        payload,
+    };
+    let sub_keys = (MIDDLE..)
+        .zip(values)
+        .map(|(i, v)| (Cf::Data, i.to_be_bytes().to_vec(), v))
+        .collect();
+    super::Dump { meta, sub_keys }
+}
+
 impl<'a> Db<'a> {
     /// Opens the list at `key` (`None` if absent, WRONGTYPE for another
     /// type).

@@ -2,6 +2,7 @@
 //! (SELECT index) of one shard; the type modules build on it.
 
 pub mod collection;
+pub mod dump_restore;
 pub mod expiry;
 pub mod hash;
 pub mod json;

@@ -501,20 +501,7 @@ impl<'a> Db<'a> {
             self.delete(batch, key);
             return;
         }
-        let mut sub_keys = Vec::with_capacity(entries.len() * 2);
-        for (m, s) in entries {
-            let s = normalize(*s);
-            sub_keys.push((Cf::Data, m.clone(), score_value(s).to_vec()));
-            sub_keys.push((Cf::ZScore, score_key(s, m), Vec::new()));
-        }
-        let meta = Meta {
-            kind: Kind::ZSet,
-            expire_at: 0,
-            version: 0,
-            size: entries.len() as u64,
-            payload: Vec::new(),
-        };
-        self.stage_restore(batch, key, &Dump { meta, sub_keys });
+        self.stage_restore(batch, key, &zset_dump(entries, 0));
     }
 
     /// Replaces `key` with a sorted set of `entries` (see
@@ -533,6 +520,25 @@ impl<'a> Db<'a> {
         }
         Ok(())
     }
+}
+
+/// The stored form of a sorted set of distinct `entries` (not empty) with
+/// an absolute expiry (0: none), for [`Db::stage_restore`].
+pub fn zset_dump(entries: &[Entry], expire_at: u64) -> Dump {
+    let mut sub_keys = Vec::with_capacity(entries.len() * 2);
+    for (m, s) in entries {
+        let s = normalize(*s);
+        sub_keys.push((Cf::Data, m.clone(), score_value(s).to_vec()));
+        sub_keys.push((Cf::ZScore, score_key(s, m), Vec::new()));
+    }
+    let meta = Meta {
+        kind: Kind::ZSet,
+        expire_at,
+        version: 0,
+        size: entries.len() as u64,
+        payload: Vec::new(),
+    };
+    Dump { meta, sub_keys }
 }
 
 /// Changes to one sorted set within one command, staged in one
