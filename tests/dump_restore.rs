@@ -360,3 +360,54 @@ fn restored_keys_survive_a_restart_and_wake_blocked_clients() {
         );
     }
 }
+
+#[test]
+fn restore_publishes_the_keyspace_events_redis_does() {
+    let redis = start_redis();
+    let diskdb = Server::start(2, &[]);
+    let mut source = redis.conn();
+    let _: () = redis::cmd("RPUSH")
+        .arg("l")
+        .arg("a")
+        .arg("b")
+        .query(&mut source)
+        .unwrap();
+    let payload = dump(&mut source, "l");
+    let events = |port: u16| {
+        let client = redis::Client::open(format!("redis://127.0.0.1:{port}/")).unwrap();
+        let mut c = client.get_connection().unwrap();
+        let _: () = redis::cmd("CONFIG")
+            .arg("SET")
+            .arg("notify-keyspace-events")
+            .arg("KEA")
+            .query(&mut c)
+            .unwrap();
+        let mut listener = client.get_connection().unwrap();
+        listener
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let mut sub = listener.as_pubsub();
+        sub.psubscribe("__keyspace@0__:*").unwrap();
+        for args in [
+            &[&b"RESTORE"[..], b"k", b"0", &payload][..],
+            &[b"RESTORE", b"k", b"5000", &payload, b"REPLACE"],
+            &[b"RESTORE", b"k", b"1000", &payload, b"ABSTTL", b"REPLACE"],
+            &[b"RESTORE", b"k", b"1000", &payload, b"ABSTTL"],
+            &[b"SET", b"done", b"1"],
+        ] {
+            run(&mut c, args);
+        }
+        let mut got = Vec::new();
+        loop {
+            let m = sub.get_message().unwrap();
+            let event: String = m.get_payload().unwrap();
+            if m.get_channel_name().ends_with(":done") {
+                return got;
+            }
+            got.push(format!("{} {event}", m.get_channel_name()));
+        }
+    };
+    let theirs = events(redis.port);
+    assert!(theirs.len() >= 3, "{theirs:?}");
+    assert_eq!(events(diskdb.port), theirs);
+}

@@ -603,6 +603,7 @@ fn keyspace_notifications_follow_notify_keyspace_events() {
     for k in &keys[6..8] {
         query::<()>(&mut c, &["SET", k, "v", "PX", "30"]);
         expect(k, "set");
+        expect(k, "expire"); // Redis follows SET's event with its TTL's
         expect(k, "expired");
     }
     // a push served to a blocked BLPOP: the pop's event, then the del
@@ -697,5 +698,54 @@ fn list_move_and_multi_pop_events_match_redis() {
     };
     let theirs = events(redis.port);
     assert!(theirs.len() > 10, "{theirs:?}");
+    assert_eq!(events(ours.port), theirs);
+}
+
+#[test]
+fn expiry_changing_commands_publish_redis_events() {
+    let redis = start_redis();
+    let ours = Server::start(2, &[]);
+    let script: &[&[&str]] = &[
+        &["SET", "k", "v", "EX", "100"],
+        &["EXPIRE", "k", "-1"],
+        &["SET", "k", "v"],
+        &["GETEX", "k"],
+        &["GETEX", "k", "EX", "100"],
+        &["GETEX", "k", "PERSIST"],
+        &["GETEX", "k", "PERSIST"],
+        &["GETEX", "k", "PXAT", "1"],
+        &["SET", "k2", "v", "PX", "100000"],
+        &["PERSIST", "k2"],
+        &["PEXPIREAT", "k2", "1"],
+        &["SETEX", "k3", "100", "v"],
+        &["EXPIREAT", "k3", "1"],
+        &["SET", "k4", "v", "KEEPTTL"],
+        &["SET", "k4", "w", "GET", "EX", "50"],
+        &["PSETEX", "k4", "9000", "x"],
+        &["SET", "done", "1"],
+    ];
+    let events = |port: u16| {
+        let mut c = redis::Client::open(format!("redis://127.0.0.1:{port}/"))
+            .unwrap()
+            .get_connection()
+            .unwrap();
+        query::<()>(&mut c, &["CONFIG", "SET", "notify-keyspace-events", "KEA"]);
+        let mut sub = Conn::open(port);
+        assert_eq!(sub.call(&["PSUBSCRIBE", "__keyspace@0__:*"]).len(), 4);
+        for cmd in script {
+            let _: redis::Value = query(&mut c, cmd);
+        }
+        let mut got = Vec::new();
+        loop {
+            let f = sub.frame();
+            let event = format!("{} {}", f[3], f[4]);
+            if event.ends_with(":done set") {
+                return got;
+            }
+            got.push(event);
+        }
+    };
+    let theirs = events(redis.port);
+    assert!(theirs.len() > 8, "{theirs:?}");
     assert_eq!(events(ours.port), theirs);
 }

@@ -220,7 +220,7 @@ fn set(db: &Db, a: &[Vec<u8>]) -> Reply {
     }
     if !(nx || xx || want_get || ttl == Ttl::Keep) {
         let expire_at = if let Ttl::At(t) = ttl { t } else { 0 };
-        tri!(db.set_string(&a[1], a[2].clone(), expire_at));
+        tri!(set_announcing_ttl(db, &a[1], a[2].clone(), expire_at));
         return Reply::ok();
     }
     let old = tri!(db.lookup_read(&a[1]));
@@ -246,8 +246,22 @@ fn set(db: &Db, a: &[Vec<u8>]) -> Reply {
         Ttl::Keep => old.as_ref().map_or(0, |m| m.expire_at),
         _ => 0,
     };
-    tri!(db.set_string(&a[1], a[2].clone(), expire_at));
+    if ttl == Ttl::Keep {
+        tri!(db.set_string(&a[1], a[2].clone(), expire_at));
+    } else {
+        tri!(set_announcing_ttl(db, &a[1], a[2].clone(), expire_at));
+    }
     old_value()
+}
+
+/// Writes a string with a new expiry (0: none); a TTL is announced with an
+/// `expire` event after `set`, as Redis does for SET EX/PX, SETEX, PSETEX.
+fn set_announcing_ttl(db: &Db, key: &[u8], value: Vec<u8>, expire_at: u64) -> Result<()> {
+    db.set_string(key, value, expire_at)?;
+    if expire_at != 0 {
+        db.announce(key, ("expire", "generic"));
+    }
+    Ok(())
 }
 
 fn setnx(db: &Db, a: &[Vec<u8>]) -> Reply {
@@ -260,7 +274,7 @@ fn setnx(db: &Db, a: &[Vec<u8>]) -> Reply {
 
 fn set_with_expire(db: &Db, a: &[Vec<u8>], unit: &str, name: &str) -> Reply {
     let at = tri!(parse_expire(unit, &a[2], name));
-    tri!(db.set_string(&a[1], a[3].clone(), at));
+    tri!(set_announcing_ttl(db, &a[1], a[3].clone(), at));
     Reply::ok()
 }
 
@@ -311,11 +325,15 @@ fn getex(db: &Db, a: &[Vec<u8>]) -> Reply {
         _ => m.expire_at,
     };
     if new_expire != m.expire_at {
+        // Redis names these events after the TTL change, not GETEX
+        let shard = db.shard;
         if new_expire != 0 && new_expire <= now_ms() {
-            tri!(db.delete_keys([a[1].as_slice()]));
+            let del = || db.delete_keys([a[1].as_slice()]);
+            tri!(shard.naming_events(("del", "generic"), del));
         } else {
             m.expire_at = new_expire;
-            tri!(db.set(&a[1], &m));
+            let event = if new_expire == 0 { "persist" } else { "expire" };
+            tri!(shard.naming_events((event, "generic"), || db.set(&a[1], &m)));
         }
     }
     Reply::Bulk(value)

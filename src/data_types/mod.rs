@@ -234,6 +234,14 @@ impl<'a> Db<'a> {
         })
     }
 
+    /// Publishes one more keyspace event for a key the command just wrote
+    /// (Redis's SET with a TTL follows `set` with `expire`).
+    pub fn announce(&self, key: &[u8], event: crate::shard::keyspace::Current) {
+        let mk = meta_key(self.index, key);
+        self.shard
+            .naming_events(event, || self.shard.touched(&mk, false));
+    }
+
     /// Writes a single meta record.
     pub fn set(&self, key: &[u8], meta: &Meta) -> Result<()> {
         let mut b = WriteBatch::default();

@@ -21,6 +21,8 @@ pub fn event_for(name: &'static str, group: &str, deleted: bool) -> (char, &'sta
         "incr" | "decr" | "incrby" | "decrby" => "incrby",
         "setex" | "psetex" | "setnx" | "getset" | "mset" | "msetnx" => "set",
         "unlink" | "getdel" => "del",
+        // an expiry in the past (or a RESTORE already expired) deletes
+        "expire" | "pexpire" | "expireat" | "pexpireat" | "restore" if deleted => "del",
         "expire" | "pexpire" | "expireat" | "pexpireat" => "expire",
         "hmset" | "hsetnx" => "hset",
         "blpop" => "lpop",
@@ -120,6 +122,8 @@ mod tests {
         assert_eq!(event_for("set", "string", false), ('$', "set"));
         assert_eq!(event_for("del", "generic", false), ('g', "del"));
         assert_eq!(event_for("pexpire", "generic", false), ('g', "expire"));
+        assert_eq!(event_for("pexpire", "generic", true), ('g', "del"));
+        assert_eq!(event_for("restore", "generic", true), ('g', "del"));
         assert_eq!(event_for("lpush", "list", false), ('l', "lpush"));
         assert_eq!(event_for("zadd", "sorted-set", false), ('z', "zadd"));
         assert_eq!(event_for("expired", "", false), ('x', "expired"));
