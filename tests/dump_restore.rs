@@ -211,6 +211,8 @@ fn ttls_replace_and_errors_match_redis() {
     let mut newer = payload.clone();
     let n = newer.len();
     newer[n - 10] = 99;
+    let mut unsummed = payload.clone();
+    unsummed[n - 8..].fill(0);
     let far = b"99999999999999";
     let past = b"1000";
     let script: Vec<Vec<&[u8]>> = vec![
@@ -222,6 +224,7 @@ fn ttls_replace_and_errors_match_redis() {
         vec![b"RESTORE", b"k", b"ten", &payload],
         vec![b"RESTORE", b"k", b"0", &corrupt],
         vec![b"RESTORE", b"k", b"0", &newer],
+        vec![b"RESTORE", b"k", b"0", &unsummed],
         vec![b"RESTORE", b"k", b"0", b"short"],
         vec![b"RESTORE", b"k", b"0", &payload, b"IDLETIME", b"-1"],
         vec![b"RESTORE", b"k", b"0", &payload, b"IDLETIME", b"x"],

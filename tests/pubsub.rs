@@ -711,6 +711,8 @@ fn expiry_changing_commands_publish_redis_events() {
         &["SET", "k", "v"],
         &["GETEX", "k"],
         &["GETEX", "k", "EX", "100"],
+        &["GETEX", "k", "PXAT", "99999999999999"],
+        &["GETEX", "k", "PXAT", "99999999999999"],
         &["GETEX", "k", "PERSIST"],
         &["GETEX", "k", "PERSIST"],
         &["GETEX", "k", "PXAT", "1"],

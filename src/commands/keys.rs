@@ -517,6 +517,15 @@ fn restore(db: &Db, a: &[Vec<u8>]) -> Reply {
             log::info!("RESTORE of '{}': {why}", String::from_utf8_lossy(&a[1]));
             return Reply::err("ERR Bad data format");
         }
+        Err(PayloadError::TooLarge) => {
+            return Reply::err(format!(
+                "ERR RESTORE of '{}': the value decodes to more than {} elements or {} MB, \
+                 DiskDB's limit for one RESTORE",
+                String::from_utf8_lossy(&a[1]),
+                crate::protocol::rdb::MAX_ELEMENTS,
+                crate::protocol::rdb::MAX_DECODED_BYTES >> 20
+            ))
+        }
         Err(PayloadError::Unsupported(what)) => {
             return Reply::err(format!(
                 "ERR RESTORE of '{}': the payload holds a {what}, which DiskDB does not restore",

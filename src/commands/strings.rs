@@ -319,22 +319,23 @@ fn getex(db: &Db, a: &[Vec<u8>]) -> Reply {
         return Reply::Nil;
     };
     let value = m.payload.clone();
-    let new_expire = match ttl {
-        Ttl::Persist => 0,
-        Ttl::At(t) => t,
-        _ => m.expire_at,
-    };
-    if new_expire != m.expire_at {
-        // Redis names these events after the TTL change, not GETEX
-        let shard = db.shard;
-        if new_expire != 0 && new_expire <= now_ms() {
+    // Redis names these events after the TTL change, not GETEX; an expiry
+    // is set (and announced) again even when it is unchanged
+    let shard = db.shard;
+    match ttl {
+        Ttl::At(t) if t <= now_ms() => {
             let del = || db.delete_keys([a[1].as_slice()]);
             tri!(shard.naming_events(("del", "generic"), del));
-        } else {
-            m.expire_at = new_expire;
-            let event = if new_expire == 0 { "persist" } else { "expire" };
-            tri!(shard.naming_events((event, "generic"), || db.set(&a[1], &m)));
         }
+        Ttl::At(t) => {
+            m.expire_at = t;
+            tri!(shard.naming_events(("expire", "generic"), || db.set(&a[1], &m)));
+        }
+        Ttl::Persist if m.expire_at != 0 => {
+            m.expire_at = 0;
+            tri!(shard.naming_events(("persist", "generic"), || db.set(&a[1], &m)));
+        }
+        _ => {}
     }
     Reply::Bulk(value)
 }

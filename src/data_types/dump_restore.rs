@@ -3,7 +3,7 @@
 
 use super::list::list_dump;
 use super::zset::zset_dump;
-use super::{Db, Dump, Result};
+use super::{Db, Dump, MetaRead, Result};
 use crate::protocol::rdb::Value;
 use crate::protocol::Reply;
 use crate::shard::blocking::wake;
@@ -16,7 +16,7 @@ impl Db<'_> {
     /// key does not exist. Streams and JSON documents have no portable
     /// form here: an error names the key.
     pub fn portable_value(&self, key: &[u8]) -> Result<Option<(Value, u64)>> {
-        let Some(meta) = self.lookup(key)? else {
+        let Some(meta) = self.lookup_read(key)? else {
             return Ok(None);
         };
         let value = match meta.kind {

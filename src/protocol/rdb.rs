@@ -35,6 +35,45 @@ pub enum PayloadError {
     BadFormat(String),
     /// A valid Redis type DiskDB does not restore (its name).
     Unsupported(&'static str),
+    /// More elements or bytes than one RESTORE may decode (see
+    /// [`MAX_ELEMENTS`], [`MAX_DECODED_BYTES`]).
+    TooLarge,
+}
+
+/// The most elements one payload may decode to. A payload holds small
+/// integers in 2 bytes of a listpack and LZF shrinks repeats up to ~90
+/// times, so a 300 KB payload can carry 13 million elements, which Redis
+/// keeps in 15 MB but a RocksDB batch of sub-keys needs about 130 bytes
+/// each for: the limit bounds a RESTORE to a few hundred MB.
+pub const MAX_ELEMENTS: usize = 1 << 21;
+
+/// The most bytes one payload may decode to (Redis's largest string).
+pub const MAX_DECODED_BYTES: usize = 512 << 20;
+
+/// What one payload may still decode to.
+struct Budget {
+    elements: std::cell::Cell<usize>,
+    bytes: std::cell::Cell<usize>,
+}
+
+impl Budget {
+    fn new() -> Budget {
+        Budget {
+            elements: MAX_ELEMENTS.into(),
+            bytes: MAX_DECODED_BYTES.into(),
+        }
+    }
+
+    /// Accounts for decoded elements and bytes, before they are built.
+    fn spend(&self, elements: usize, bytes: usize) -> Result<(), PayloadError> {
+        let (e, b) = (self.elements.get(), self.bytes.get());
+        if elements > e || bytes > b {
+            return Err(PayloadError::TooLarge);
+        }
+        self.elements.set(e - elements);
+        self.bytes.set(b - bytes);
+        Ok(())
+    }
 }
 
 /// The RDB version DUMP writes: the plain encodings it uses are those of
@@ -111,12 +150,11 @@ pub fn restore(payload: &[u8]) -> Result<Value, PayloadError> {
     let (body, footer) = payload.split_at(payload.len() - 10);
     let version = u16::from_le_bytes([footer[0], footer[1]]);
     let crc = u64::from_le_bytes(footer[2..].try_into().expect("8 bytes"));
-    // a zero checksum means "not computed" to Redis too
-    if version > NEWEST_VERSION || (crc != 0 && crc != CRC.checksum(&payload[..payload.len() - 8]))
-    {
+    if version > NEWEST_VERSION || crc != CRC.checksum(&payload[..payload.len() - 8]) {
         return Err(PayloadError::VersionOrChecksum);
     }
-    let mut r = Reader { buf: body, pos: 0 };
+    let budget = Budget::new();
+    let mut r = Reader::new(body, &budget);
     let value = r.object()?;
     if r.pos != body.len() {
         return Err(bad("bytes left after the value"));
@@ -177,12 +215,21 @@ enum Len {
     Special(u8),
 }
 
-struct Reader<'a> {
+struct Reader<'a, 'b> {
     buf: &'a [u8],
     pos: usize,
+    budget: &'b Budget,
 }
 
-impl<'a> Reader<'a> {
+impl<'a, 'b> Reader<'a, 'b> {
+    fn new(buf: &'a [u8], budget: &'b Budget) -> Self {
+        Reader {
+            buf,
+            pos: 0,
+            budget,
+        }
+    }
+
     fn take(&mut self, n: usize) -> Result<&'a [u8], PayloadError> {
         let end = self
             .pos
@@ -232,10 +279,13 @@ impl<'a> Reader<'a> {
     }
 
     fn string(&mut self) -> Result<Vec<u8>, PayloadError> {
+        self.budget.spend(1, 0)?;
         match self.len()? {
             Len::Plain(n) => {
                 let n = usize::try_from(n).map_err(|_| bad("length too large"))?;
-                Ok(self.take(n)?.to_vec())
+                let s = self.take(n)?;
+                self.budget.spend(0, n)?;
+                Ok(s.to_vec())
             }
             Len::Special(0) => Ok(int_text(self.byte()? as i8 as i64)),
             Len::Special(1) => Ok(int_text(i16::from_le_bytes(self.array()?) as i64)),
@@ -243,7 +293,9 @@ impl<'a> Reader<'a> {
             Len::Special(3) => {
                 let compressed = self.plain_len()?;
                 let len = self.plain_len()?;
-                lzf_decompress(self.take(compressed)?, len)
+                let input = self.take(compressed)?;
+                self.budget.spend(0, len)?;
+                lzf_decompress(input, len)
             }
             Len::Special(_) => Err(bad("unknown string encoding")),
         }
@@ -294,11 +346,11 @@ impl<'a> Reader<'a> {
                     .collect::<Result<_, _>>()?;
                 Value::ZSet(entries)
             }
-            LIST_ZIPLIST => Value::List(ziplist(&self.string()?)?),
+            LIST_ZIPLIST => Value::List(ziplist(&self.string()?, self.budget)?),
             LIST_QUICKLIST => {
                 let mut items = Vec::new();
                 for _ in 0..self.count(1)? {
-                    items.extend(ziplist(&self.string()?)?);
+                    items.extend(ziplist(&self.string()?, self.budget)?);
                 }
                 Value::List(items)
             }
@@ -309,29 +361,29 @@ impl<'a> Reader<'a> {
                     let node = self.string()?;
                     match container {
                         1 => items.push(node), // a plain node: one large element
-                        2 => items.extend(listpack(&node)?),
+                        2 => items.extend(listpack(&node, self.budget)?),
                         _ => return Err(bad("unknown quicklist container")),
                     }
                 }
                 Value::List(items)
             }
-            SET_INTSET => Value::Set(intset(&self.string()?)?),
-            SET_LISTPACK => Value::Set(listpack(&self.string()?)?),
+            SET_INTSET => Value::Set(intset(&self.string()?, self.budget)?),
+            SET_LISTPACK => Value::Set(listpack(&self.string()?, self.budget)?),
             HASH_ZIPLIST | HASH_LISTPACK => {
                 let blob = self.string()?;
                 let flat = if kind == HASH_ZIPLIST {
-                    ziplist(&blob)?
+                    ziplist(&blob, self.budget)?
                 } else {
-                    listpack(&blob)?
+                    listpack(&blob, self.budget)?
                 };
                 Value::Hash(pairs(flat)?)
             }
             ZSET_ZIPLIST | ZSET_LISTPACK => {
                 let blob = self.string()?;
                 let flat = if kind == ZSET_ZIPLIST {
-                    ziplist(&blob)?
+                    ziplist(&blob, self.budget)?
                 } else {
-                    listpack(&blob)?
+                    listpack(&blob, self.budget)?
                 };
                 let entries = pairs(flat)?
                     .into_iter()
@@ -373,7 +425,8 @@ fn lzf_decompress(input: &[u8], len: usize) -> Result<Vec<u8>, PayloadError> {
         return Err(bad("LZF length out of proportion"));
     }
     let corrupt = || bad("corrupt LZF data");
-    let mut out = Vec::with_capacity(len);
+    // grown as it decodes: a forged length reserves nothing
+    let mut out = Vec::with_capacity(len.min(input.len().saturating_mul(4)));
     let mut i = 0;
     while i < input.len() {
         let ctrl = input[i] as usize;
@@ -409,12 +462,13 @@ fn lzf_decompress(input: &[u8], len: usize) -> Result<Vec<u8>, PayloadError> {
 }
 
 /// The elements of a ziplist (Redis < 7 small lists, hashes, sorted sets).
-fn ziplist(blob: &[u8]) -> Result<Vec<Vec<u8>>, PayloadError> {
+fn ziplist(blob: &[u8], budget: &Budget) -> Result<Vec<Vec<u8>>, PayloadError> {
     let corrupt = || bad("corrupt ziplist");
     if blob.len() < 11 || u32::from_le_bytes(blob[..4].try_into().unwrap()) as usize != blob.len() {
         return Err(corrupt());
     }
-    let mut r = Reader { buf: blob, pos: 10 };
+    let mut r = Reader::new(blob, budget);
+    r.pos = 10;
     let mut items = Vec::new();
     loop {
         let first = r.byte()?;
@@ -448,6 +502,7 @@ fn ziplist(blob: &[u8]) -> Result<Vec<Vec<u8>>, PayloadError> {
                 _ => return Err(corrupt()),
             }),
         };
+        budget.spend(1, item.len())?;
         items.push(item);
     }
     if r.pos != blob.len() {
@@ -458,12 +513,13 @@ fn ziplist(blob: &[u8]) -> Result<Vec<Vec<u8>>, PayloadError> {
 
 /// The elements of a listpack (Redis 7's small lists, sets, hashes and
 /// sorted sets).
-fn listpack(blob: &[u8]) -> Result<Vec<Vec<u8>>, PayloadError> {
+fn listpack(blob: &[u8], budget: &Budget) -> Result<Vec<Vec<u8>>, PayloadError> {
     let corrupt = || bad("corrupt listpack");
     if blob.len() < 7 || u32::from_le_bytes(blob[..4].try_into().unwrap()) as usize != blob.len() {
         return Err(corrupt());
     }
-    let mut r = Reader { buf: blob, pos: 6 };
+    let mut r = Reader::new(blob, budget);
+    r.pos = 6;
     let mut items = Vec::new();
     loop {
         let start = r.pos;
@@ -503,6 +559,7 @@ fn listpack(blob: &[u8]) -> Result<Vec<Vec<u8>>, PayloadError> {
             _ => 5,
         };
         r.take(backlen)?;
+        budget.spend(1, item.len())?;
         items.push(item);
     }
     if r.pos != blob.len() {
@@ -512,7 +569,7 @@ fn listpack(blob: &[u8]) -> Result<Vec<Vec<u8>>, PayloadError> {
 }
 
 /// The members of an intset (a small set of integers).
-fn intset(blob: &[u8]) -> Result<Vec<Vec<u8>>, PayloadError> {
+fn intset(blob: &[u8], budget: &Budget) -> Result<Vec<Vec<u8>>, PayloadError> {
     let corrupt = || bad("corrupt intset");
     if blob.len() < 8 {
         return Err(corrupt());
@@ -523,6 +580,7 @@ fn intset(blob: &[u8]) -> Result<Vec<Vec<u8>>, PayloadError> {
     if !matches!(width, 2 | 4 | 8) || size != Some(blob.len()) {
         return Err(corrupt());
     }
+    budget.spend(n, n * 20)?;
     Ok(blob[8..]
         .chunks_exact(width)
         .map(|c| {
@@ -598,6 +656,11 @@ mod tests {
         newer[n - 10] = 13;
         assert_eq!(restore(&newer), Err(PayloadError::VersionOrChecksum));
         assert_eq!(restore(b"short"), Err(PayloadError::VersionOrChecksum));
+        // Redis checks DUMP payloads' checksums always, zero included
+        let mut unsummed = dump(&Value::String(b"x".to_vec()));
+        let n = unsummed.len();
+        unsummed[n - 8..].fill(0);
+        assert_eq!(restore(&unsummed), Err(PayloadError::VersionOrChecksum));
     }
 
     #[test]
@@ -667,6 +730,36 @@ mod tests {
         assert!(decoded > 0);
     }
 
+    /// A small payload of many tiny elements (a listpack of 1-byte ints,
+    /// which LZF would shrink further) is refused before it is built.
+    #[test]
+    fn payloads_decoding_to_too_many_elements_are_refused() {
+        let seal = |body: Vec<u8>| {
+            let mut p = body;
+            p.extend_from_slice(&WRITTEN_VERSION.to_le_bytes());
+            let crc = CRC.checksum(&p);
+            p.extend_from_slice(&crc.to_le_bytes());
+            p
+        };
+        let quicklist = |n: usize| {
+            let mut lp = vec![0u8; 6];
+            for _ in 0..n {
+                lp.extend_from_slice(&[0x01, 0x01]); // the int 1, backlen 1
+            }
+            lp.push(0xff);
+            let total = lp.len() as u32;
+            lp[..4].copy_from_slice(&total.to_le_bytes());
+            let mut body = vec![LIST_QUICKLIST_2, 1, 2];
+            put_string(&mut body, &lp);
+            seal(body)
+        };
+        assert!(matches!(restore(&quicklist(1000)), Ok(Value::List(l)) if l.len() == 1000));
+        assert_eq!(
+            restore(&quicklist(MAX_ELEMENTS)),
+            Err(PayloadError::TooLarge)
+        );
+    }
+
     #[test]
     fn ziplists_of_every_entry_kind() {
         // strings of 6-bit, 14-bit lengths; ints of 4 bits, 8, 16, 24, 32, 64
@@ -700,6 +793,6 @@ mod tests {
             i32::MIN.to_string().into_bytes(),
             b"1".to_vec(),
         ];
-        assert_eq!(ziplist(&blob), Ok(want));
+        assert_eq!(ziplist(&blob, &Budget::new()), Ok(want));
     }
 }
