@@ -675,30 +675,9 @@ fn list_move_and_multi_pop_events_match_redis() {
         &["RPOPLPUSH", "{q}dst", "{q}src"],
         &["SET", "done", "1"],
     ];
-    let events = |port: u16| {
-        let mut c = redis::Client::open(format!("redis://127.0.0.1:{port}/"))
-            .unwrap()
-            .get_connection()
-            .unwrap();
-        query::<()>(&mut c, &["CONFIG", "SET", "notify-keyspace-events", "KEA"]);
-        let mut sub = Conn::open(port);
-        assert_eq!(sub.call(&["PSUBSCRIBE", "__keyspace@0__:*"]).len(), 4);
-        for cmd in script {
-            let _: redis::Value = query(&mut c, cmd);
-        }
-        let mut got = Vec::new();
-        loop {
-            let f = sub.frame();
-            let event = format!("{} {}", f[3], f[4]);
-            if event.ends_with(":done set") {
-                return got;
-            }
-            got.push(event);
-        }
-    };
-    let theirs = events(redis.port);
+    let theirs = keyspace_events(redis.port, script);
     assert!(theirs.len() > 10, "{theirs:?}");
-    assert_eq!(events(ours.port), theirs);
+    assert_eq!(keyspace_events(ours.port, script), theirs);
 }
 
 #[test]
@@ -726,28 +705,32 @@ fn expiry_changing_commands_publish_redis_events() {
         &["PSETEX", "k4", "9000", "x"],
         &["SET", "done", "1"],
     ];
-    let events = |port: u16| {
-        let mut c = redis::Client::open(format!("redis://127.0.0.1:{port}/"))
-            .unwrap()
-            .get_connection()
-            .unwrap();
-        query::<()>(&mut c, &["CONFIG", "SET", "notify-keyspace-events", "KEA"]);
-        let mut sub = Conn::open(port);
-        assert_eq!(sub.call(&["PSUBSCRIBE", "__keyspace@0__:*"]).len(), 4);
-        for cmd in script {
-            let _: redis::Value = query(&mut c, cmd);
-        }
-        let mut got = Vec::new();
-        loop {
-            let f = sub.frame();
-            let event = format!("{} {}", f[3], f[4]);
-            if event.ends_with(":done set") {
-                return got;
-            }
-            got.push(event);
-        }
-    };
-    let theirs = events(redis.port);
+    let theirs = keyspace_events(redis.port, script);
     assert!(theirs.len() > 8, "{theirs:?}");
-    assert_eq!(events(ours.port), theirs);
+    assert_eq!(keyspace_events(ours.port, script), theirs);
+}
+
+/// Runs `script` on a connection with every keyspace event on and returns
+/// the `__keyspace@0__` events it published, in order, up to the script's
+/// last command, which must be `SET done …`.
+fn keyspace_events(port: u16, script: &[&[&str]]) -> Vec<String> {
+    let mut c = redis::Client::open(format!("redis://127.0.0.1:{port}/"))
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    query::<()>(&mut c, &["CONFIG", "SET", "notify-keyspace-events", "KEA"]);
+    let mut sub = Conn::open(port);
+    assert_eq!(sub.call(&["PSUBSCRIBE", "__keyspace@0__:*"]).len(), 4);
+    for cmd in script {
+        let _: redis::Value = query(&mut c, cmd);
+    }
+    let mut got = Vec::new();
+    loop {
+        let f = sub.frame();
+        let event = format!("{} {}", f[3], f[4]);
+        if event.ends_with(":done set") {
+            return got;
+        }
+        got.push(event);
+    }
 }
