@@ -257,6 +257,11 @@ impl<'a, 'b> Reader<'a, 'b> {
         })
     }
 
+    /// A little-endian signed integer of `width` bytes, as decimal text.
+    fn le_int_text(&mut self, width: usize) -> Result<Vec<u8>, PayloadError> {
+        Ok(int_text(le_int(self.take(width)?)))
+    }
+
     fn array<const N: usize>(&mut self) -> Result<[u8; N], PayloadError> {
         Ok(self.take(N)?.try_into().expect("N bytes"))
     }
@@ -400,6 +405,14 @@ impl<'a, 'b> Reader<'a, 'b> {
     }
 }
 
+/// A little-endian two's-complement integer of 1 to 8 bytes (the widths
+/// ziplists, listpacks and intsets store).
+fn le_int(bytes: &[u8]) -> i64 {
+    let mut buf = [0u8; 8];
+    buf[8 - bytes.len()..].copy_from_slice(bytes);
+    i64::from_le_bytes(buf) >> (64 - 8 * bytes.len())
+}
+
 fn int_text(n: i64) -> Vec<u8> {
     itoa::Buffer::new().format(n).as_bytes().to_vec()
 }
@@ -461,14 +474,22 @@ fn lzf_decompress(input: &[u8], len: usize) -> Result<Vec<u8>, PayloadError> {
     Ok(out)
 }
 
+/// A reader past the `header` bytes of a ziplist or listpack, whose first
+/// 4 bytes (little endian) must give its total size; `None` if they do not.
+fn sized_blob<'a, 'b>(blob: &'a [u8], header: usize, budget: &'b Budget) -> Option<Reader<'a, 'b>> {
+    let total = u32::from_le_bytes(blob.get(..4)?.try_into().ok()?) as usize;
+    if total != blob.len() || total <= header {
+        return None;
+    }
+    let mut r = Reader::new(blob, budget);
+    r.pos = header;
+    Some(r)
+}
+
 /// The elements of a ziplist (Redis < 7 small lists, hashes, sorted sets).
 fn ziplist(blob: &[u8], budget: &Budget) -> Result<Vec<Vec<u8>>, PayloadError> {
     let corrupt = || bad("corrupt ziplist");
-    if blob.len() < 11 || u32::from_le_bytes(blob[..4].try_into().unwrap()) as usize != blob.len() {
-        return Err(corrupt());
-    }
-    let mut r = Reader::new(blob, budget);
-    r.pos = 10;
+    let mut r = sized_blob(blob, 10, budget).ok_or_else(corrupt)?;
     let mut items = Vec::new();
     loop {
         let first = r.byte()?;
@@ -489,18 +510,15 @@ fn ziplist(blob: &[u8], budget: &Budget) -> Result<Vec<Vec<u8>>, PayloadError> {
                 let n = u32::from_be_bytes(r.array()?) as usize;
                 r.take(n)?.to_vec()
             }
-            _ => int_text(match enc {
-                0xc0 => i16::from_le_bytes(r.array()?) as i64,
-                0xd0 => i32::from_le_bytes(r.array()?) as i64,
-                0xe0 => i64::from_le_bytes(r.array()?),
-                0xf0 => {
-                    let b: [u8; 3] = r.array()?;
-                    (i32::from_le_bytes([0, b[0], b[1], b[2]]) >> 8) as i64
-                }
-                0xfe => r.byte()? as i8 as i64,
-                0xf1..=0xfd => (enc & 0x0f) as i64 - 1,
+            _ => match enc {
+                0xc0 => r.le_int_text(2)?,
+                0xd0 => r.le_int_text(4)?,
+                0xe0 => r.le_int_text(8)?,
+                0xf0 => r.le_int_text(3)?,
+                0xfe => r.le_int_text(1)?,
+                0xf1..=0xfd => int_text((enc & 0x0f) as i64 - 1),
                 _ => return Err(corrupt()),
-            }),
+            },
         };
         budget.spend(1, item.len())?;
         items.push(item);
@@ -515,11 +533,7 @@ fn ziplist(blob: &[u8], budget: &Budget) -> Result<Vec<Vec<u8>>, PayloadError> {
 /// sorted sets).
 fn listpack(blob: &[u8], budget: &Budget) -> Result<Vec<Vec<u8>>, PayloadError> {
     let corrupt = || bad("corrupt listpack");
-    if blob.len() < 7 || u32::from_le_bytes(blob[..4].try_into().unwrap()) as usize != blob.len() {
-        return Err(corrupt());
-    }
-    let mut r = Reader::new(blob, budget);
-    r.pos = 6;
+    let mut r = sized_blob(blob, 6, budget).ok_or_else(corrupt)?;
     let mut items = Vec::new();
     loop {
         let start = r.pos;
@@ -540,13 +554,10 @@ fn listpack(blob: &[u8], budget: &Budget) -> Result<Vec<Vec<u8>>, PayloadError> 
                 let n = u32::from_le_bytes(r.array()?) as usize;
                 r.take(n)?.to_vec()
             }
-            0xf1 => int_text(i16::from_le_bytes(r.array()?) as i64),
-            0xf2 => {
-                let b: [u8; 3] = r.array()?;
-                int_text((i32::from_le_bytes([0, b[0], b[1], b[2]]) >> 8) as i64)
-            }
-            0xf3 => int_text(i32::from_le_bytes(r.array()?) as i64),
-            0xf4 => int_text(i64::from_le_bytes(r.array()?)),
+            0xf1 => r.le_int_text(2)?,
+            0xf2 => r.le_int_text(3)?,
+            0xf3 => r.le_int_text(4)?,
+            0xf4 => r.le_int_text(8)?,
             _ => return Err(corrupt()),
         };
         // each entry ends with its own length, in 1 to 5 bytes
@@ -574,8 +585,8 @@ fn intset(blob: &[u8], budget: &Budget) -> Result<Vec<Vec<u8>>, PayloadError> {
     if blob.len() < 8 {
         return Err(corrupt());
     }
-    let width = u32::from_le_bytes(blob[..4].try_into().unwrap()) as usize;
-    let n = u32::from_le_bytes(blob[4..8].try_into().unwrap()) as usize;
+    let field = |at: usize| u32::from_le_bytes(blob[at..at + 4].try_into().unwrap()) as usize;
+    let (width, n) = (field(0), field(4));
     let size = width.checked_mul(n).and_then(|b| b.checked_add(8));
     if !matches!(width, 2 | 4 | 8) || size != Some(blob.len()) {
         return Err(corrupt());
@@ -583,13 +594,7 @@ fn intset(blob: &[u8], budget: &Budget) -> Result<Vec<Vec<u8>>, PayloadError> {
     budget.spend(n, n * 20)?;
     Ok(blob[8..]
         .chunks_exact(width)
-        .map(|c| {
-            int_text(match width {
-                2 => i16::from_le_bytes(c.try_into().unwrap()) as i64,
-                4 => i32::from_le_bytes(c.try_into().unwrap()) as i64,
-                _ => i64::from_le_bytes(c.try_into().unwrap()),
-            })
-        })
+        .map(|c| int_text(le_int(c)))
         .collect())
 }
 
