@@ -12,7 +12,7 @@ pub mod routing;
 pub mod transaction;
 
 use crate::config::{Config, SyncPolicy};
-use crate::storage::engine::WriteError;
+use crate::storage::engine::{WriteError, GROUP_MAX_BATCH};
 use crate::storage::{Engine, SharedResources};
 use mesh::Mesh;
 use rocksdb::WriteBatch;
@@ -201,12 +201,23 @@ impl Shard {
         v
     }
 
-    /// Applies a batch atomically, honouring `wal_enabled`. A batch small
-    /// enough to copy cheaply is first tried with `no_slowdown`, so a RocksDB
-    /// write stall is counted and logged; then the write waits it out.
+    /// Applies a batch atomically, honouring `wal_enabled`. A small batch
+    /// joins the engine's group, written as one before the turn's replies
+    /// go out or anything reads RocksDB ([`Engine::join`]); a failure of
+    /// that write withholds the replies like a failed WAL write. A larger
+    /// batch small enough to copy cheaply is first tried with
+    /// `no_slowdown`, so a RocksDB write stall is counted and logged; then
+    /// the write waits it out.
     pub fn write(&self, batch: WriteBatch) -> Result<(), String> {
         if batch.is_empty() {
             return Ok(()); // e.g. SADD of members already there
+        }
+        if self.capturing.get() == 0 && batch.size_in_bytes() <= GROUP_MAX_BATCH {
+            self.engine.join(&batch);
+            self.report_group_events();
+            self.write_seq.set(self.write_seq.get() + 1);
+            self.hot.borrow_mut().written();
+            return Ok(());
         }
         if self.capturing.get() != 0 {
             let res = self.capture_write(batch);
@@ -231,6 +242,7 @@ impl Shard {
         } else {
             self.engine.write(batch, wal, false)
         };
+        self.report_group_events();
         match res {
             Ok(()) => {
                 self.write_seq.set(self.write_seq.get() + 1);
@@ -251,6 +263,30 @@ impl Shard {
                 );
                 Err(e)
             }
+        }
+    }
+
+    /// Writes the writes joined so far to RocksDB now (before other cores
+    /// may read what they change).
+    pub fn write_group(&self) {
+        let _ = self.engine.write_group();
+        self.report_group_events();
+    }
+
+    /// Counts the engine's group writes that stalled, and turns one that
+    /// failed into a WAL failure: the cache may hold its values, and the
+    /// replies of this turn must not acknowledge them.
+    fn report_group_events(&self) {
+        let (failed, stalled) = self.engine.take_group_events();
+        if stalled > 0 {
+            incr(&self.stats.write_stalls, stalled);
+            self.log_stall();
+        }
+        if failed > 0 {
+            self.hot.borrow_mut().clear();
+            self.mesh
+                .wal_failures
+                .fetch_add(failed, std::sync::atomic::Ordering::SeqCst);
         }
     }
 
@@ -361,10 +397,19 @@ impl Shard {
         } else {
             &self.flushed_seq
         };
-        if upto <= done.get() || !self.config.wal_enabled {
+        if upto <= done.get() {
             return;
         }
-        if let Err(e) = self.engine.flush_wal(sync) {
+        if !self.config.wal_enabled {
+            // nothing to flush, but joined writes still go to RocksDB
+            let _ = self.engine.write_group();
+            self.report_group_events();
+            done.set(upto);
+            return;
+        }
+        let res = self.engine.flush_wal(sync);
+        self.report_group_events();
+        if let Err(e) = res {
             self.mesh
                 .wal_failures
                 .fetch_add(1, std::sync::atomic::Ordering::SeqCst);

@@ -3,12 +3,14 @@
 //! A read such as GET on a key owned by another shard would
 //! otherwise cost two cross-core wake-ups (there and back). RocksDB is safe
 //! to read from any thread, and every write a shard makes is in RocksDB
-//! (the hot-key cache is write-through), so the connection's core can read
-//! the record itself, provided the read cannot observe a multi-shard
-//! operation half done: it is used only while the owner holds no key locks
-//! (checked before and after, see [`LockWatch`]). The connection makes such
-//! a read only with none of its own commands in flight, so it also sees its
-//! own earlier writes.
+//! before it is acknowledged or its key locks are released (the hot-key
+//! cache is write-through; writes joined into a turn's group are written
+//! first, `Engine::join`), so the connection's core can read the record
+//! itself, provided the read cannot observe a multi-shard operation half
+//! done: it is used only while the owner holds no key locks (checked before
+//! and after, see [`LockWatch`]). The connection makes such a read only
+//! with none of its own commands in flight, so it also sees its own
+//! earlier writes.
 
 use super::locks::LockWatch;
 use crate::storage::engine::PeerReader;

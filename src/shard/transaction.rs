@@ -19,6 +19,7 @@ use super::locks::{DbKey, OnGrant, TxId};
 use super::mesh::{job_for, Completion, Job};
 use super::routing::shard_of;
 use super::Shard;
+use crate::storage::engine::{append_batch, BATCH_HEADER};
 use crate::storage::Cf;
 use rocksdb::WriteBatch;
 use std::cell::{Cell, RefCell};
@@ -30,8 +31,6 @@ use std::sync::{Arc, Mutex};
 
 /// Meta-CF prefix of DiskDB's own records (outside the 16 databases).
 const INTERNAL: u8 = 0xff;
-/// Size of a RocksDB WriteBatch header (sequence u64 + count u32).
-const BATCH_HEADER: usize = 12;
 
 fn intent_key(tx: TxId) -> Vec<u8> {
     let mut k = vec![INTERNAL, b'I'];
@@ -115,15 +114,6 @@ impl CaptureOn {
         }
         out
     }
-}
-
-/// Appends the records of batch `other` to batch `rep` (both full
-/// WriteBatch representations).
-fn append_batch(rep: &mut Vec<u8>, other: &[u8]) {
-    let count = |b: &[u8]| u32::from_le_bytes(b[8..12].try_into().expect("4 bytes"));
-    let total = count(rep) + count(other);
-    rep[8..12].copy_from_slice(&total.to_le_bytes());
-    rep.extend_from_slice(&other[BATCH_HEADER..]);
 }
 
 impl TxCtx {
@@ -225,6 +215,9 @@ impl Shard {
         if keys.is_empty() {
             return Box::new(|| {});
         }
+        // writes made under the locks reach RocksDB, where other cores read,
+        // before the locks go
+        self.write_group();
         let mut done: Vec<Completion> = Vec::new();
         let mut work = vec![(tx, keys.to_vec())];
         while let Some((t, ks)) = work.pop() {
@@ -283,7 +276,11 @@ impl Shard {
     /// [`LockWatch::exclusive`](super::locks::LockWatch::exclusive)).
     pub fn exclusive<T>(&self, apply: impl FnOnce() -> T) -> T {
         let watch = self.locks.borrow().watch();
-        watch.exclusive(apply)
+        watch.exclusive(|| {
+            let out = apply();
+            self.write_group(); // other cores read RocksDB, not the group
+            out
+        })
     }
 
     /// Wraps `job` so that it waits while one of `keys` is held by an
