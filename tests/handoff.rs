@@ -298,3 +298,59 @@ fn one_hot_key_gathers_at_most_twice_a_fair_share_of_connections() {
     // unless the kernel had already put more there
     assert_eq!(on_owner(&mut observer), before.max(6));
 }
+
+/// A connection on the given core (connections are spread by the kernel).
+fn conn_on(s: &common::Server, shard: usize) -> redis::Connection {
+    loop {
+        let mut c = s.conn();
+        if shard_here(&mut c) == shard {
+            return c;
+        }
+    }
+}
+
+/// Writes wait in a shard's group until the end of its turn
+/// (`Engine::join`); meanwhile other cores must not read the shard's
+/// RocksDB directly, or they could see a later command's effect (a write
+/// on their own shard) without an earlier write of the same pipeline.
+#[test]
+fn other_cores_never_see_a_pipelines_later_write_before_an_earlier_one() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let s = Server::start(2, &[]);
+    let (k, j) = (key_on("k", 0), key_on("j", 1));
+    let (a0, b1) = (key_on("a", 0), key_on("b", 1));
+    let mut w = conn_on(&s, 0);
+    let mut seen = 0;
+    for t in 0..20 {
+        query::<()>(&mut w, &["SET", &k, "old"]);
+        query::<()>(&mut w, &["DEL", &j]);
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut r = conn_on(&s, 1);
+        let (jr, kr, st) = (j.clone(), k.clone(), stop.clone());
+        let reader = std::thread::spawn(move || {
+            while !st.load(Ordering::SeqCst) {
+                let (jv, kv): (Option<String>, Option<String>) =
+                    redis::pipe().get(&jr).get(&kr).query(&mut r).unwrap();
+                if jv.is_some() {
+                    return kv;
+                }
+            }
+            None
+        });
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        let mut p = redis::pipe();
+        p.cmd("SET").arg(&k).arg(format!("new{t}")).ignore();
+        p.cmd("SET").arg(&j).arg("x").ignore();
+        for _ in 0..100 {
+            p.cmd("MGET").arg(&a0).arg(&b1).ignore();
+        }
+        p.query::<()>(&mut w).unwrap();
+        stop.store(true, Ordering::SeqCst);
+        if let Some(kv) = reader.join().unwrap() {
+            seen += 1;
+            assert_eq!(kv, format!("new{t}"), "round {t}: {j} written, {k} not");
+        }
+    }
+    println!("the reader saw the later write first-hand in {seen} of 20 rounds");
+}

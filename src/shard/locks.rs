@@ -11,7 +11,7 @@
 
 use super::mesh::{Completion, Job};
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// Identifies one multi-shard operation (unique per process run).
@@ -70,6 +70,11 @@ pub struct LockWatch {
     /// Open [`exclusive`](LockWatch::exclusive) sections.
     exclusive: AtomicUsize,
     changes: AtomicU64,
+    /// Set while the shard has writes joined into its group and not yet in
+    /// RocksDB (`Engine::join`): a reader could see effects the shard's
+    /// commands had elsewhere (another shard's write, a published message)
+    /// without the writes that came before them.
+    group: Arc<AtomicBool>,
 }
 
 impl LockWatch {
@@ -77,7 +82,10 @@ impl LockWatch {
     /// at any time during it; `None` means: ask the shard instead.
     pub fn unlocked_during<T>(&self, read: impl FnOnce() -> T) -> Option<T> {
         let before = self.changes.load(Ordering::SeqCst);
-        if self.held.load(Ordering::SeqCst) != 0 || self.exclusive.load(Ordering::SeqCst) != 0 {
+        if self.held.load(Ordering::SeqCst) != 0
+            || self.exclusive.load(Ordering::SeqCst) != 0
+            || self.group.load(Ordering::SeqCst)
+        {
             return None;
         }
         let out = read();
@@ -120,6 +128,18 @@ pub struct Locks {
 }
 
 impl Locks {
+    /// An empty table whose watch also refuses reads while `group` is set
+    /// (the engine's flag for writes joined but not yet written).
+    pub fn with_group_flag(group: Arc<AtomicBool>) -> Locks {
+        Locks {
+            watch: Arc::new(LockWatch {
+                group,
+                ..LockWatch::default()
+            }),
+            ..Locks::default()
+        }
+    }
+
     /// The view of this table that other cores read.
     pub fn watch(&self) -> Arc<LockWatch> {
         self.watch.clone()

@@ -147,7 +147,7 @@ impl Shard {
         let path = config.dir.join(format!("shard-{id}"));
         let engine = Engine::open(&path, &config, &shared)?;
         let hot_capacity = (config.hot_cache_size / config.shards.max(1) as u64) as usize;
-        let locks = locks::Locks::default();
+        let locks = locks::Locks::with_group_flag(engine.group_flag());
         mesh.publish_peer(id, peer::PeerView::new(engine.peer_reader(), locks.watch()));
         Ok(Shard {
             id,

@@ -215,12 +215,12 @@ impl Shard {
         if keys.is_empty() {
             return Box::new(|| {});
         }
-        // writes made under the locks reach RocksDB, where other cores read,
-        // before the locks go
-        self.write_group();
         let mut done: Vec<Completion> = Vec::new();
         let mut work = vec![(tx, keys.to_vec())];
         while let Some((t, ks)) = work.pop() {
+            // writes made under the locks reach RocksDB, where other cores
+            // read, before the locks go
+            self.write_group();
             let r = self.locks.borrow_mut().release(t, &ks);
             done.extend(r.notify);
             for job in r.jobs {

@@ -11,6 +11,12 @@ use std::sync::Arc;
 /// work cancelled) before the DB is dropped.
 pub type DbSlot = Arc<AtomicPtr<DB>>;
 
+/// How long after its expiry time a collection's sub-keys are still kept:
+/// a PERSIST or EXPIRE that saved the key just in time may still wait in
+/// the shard's write group (`Engine::join`) for the rest of a turn. Reads
+/// go by the meta record, so this only delays reclaiming space.
+const EXPIRED_GRACE_MS: u64 = 60_000;
+
 /// Decides whether a sub-key is still live by reading its meta record.
 pub fn filter_sub_key(slot: &DbSlot, key: &[u8]) -> Decision {
     let ptr = slot.load(Ordering::Acquire);
@@ -31,7 +37,9 @@ pub fn filter_sub_key(slot: &DbSlot, key: &[u8]) -> Decision {
         Ok(Some(v)) => {
             let live_version = decode_version(&v);
             let expired = decode_header(&v)
-                .map(|(_, at)| at != 0 && at <= crate::util::now_ms())
+                .map(|(_, at)| {
+                    at != 0 && at.saturating_add(EXPIRED_GRACE_MS) <= crate::util::now_ms()
+                })
                 .unwrap_or(false);
             if live_version != Some(version) || expired {
                 Decision::Remove

@@ -10,7 +10,7 @@ use rocksdb::{
 };
 use std::cell::{Cell, RefCell};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 use std::sync::Arc;
 
 /// The column families of DESIGN.md §3.
@@ -199,6 +199,8 @@ pub struct Engine {
     /// Group writes that failed, stalled, since the shard last asked.
     group_failures: Cell<u64>,
     group_stalls: Cell<u64>,
+    /// Whether the group holds writes, for other cores (`LockWatch`).
+    group_flag: Arc<AtomicBool>,
 }
 
 fn compression_type(c: Compression) -> DBCompressionType {
@@ -315,6 +317,7 @@ impl Engine {
             group_keys: RefCell::new(GroupKeys::default()),
             group_failures: Cell::new(0),
             group_stalls: Cell::new(0),
+            group_flag: Arc::new(AtomicBool::new(false)),
         })
     }
 
@@ -400,6 +403,7 @@ impl Engine {
         let mut group = self.group.borrow_mut();
         if group.is_empty() {
             group.resize(BATCH_HEADER, 0);
+            self.group_flag.store(true, Ordering::SeqCst);
         }
         append_batch(&mut group, batch.data());
         self.group_keys.borrow_mut().add(batch);
@@ -408,6 +412,12 @@ impl Engine {
         if full {
             self.settle();
         }
+    }
+
+    /// The flag set while joined writes wait (shared with the shard's
+    /// `LockWatch`, which refuses other cores' reads meanwhile).
+    pub fn group_flag(&self) -> Arc<AtomicBool> {
+        self.group_flag.clone()
     }
 
     /// Whether joined writes wait for [`write_group`](Self::write_group).
@@ -431,6 +441,7 @@ impl Engine {
         };
         group.clear();
         self.group_keys.borrow_mut().clear();
+        self.group_flag.store(false, Ordering::SeqCst);
         res.map_err(|e| {
             self.group_failures.set(self.group_failures.get() + 1);
             let e = match e {
