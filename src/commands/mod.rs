@@ -374,10 +374,6 @@ pub fn start(client: &mut Client, args: Args) -> Started {
     incr(&client.shard.stats.commands, 1);
     client.current = (cmd.name, cmd.group);
     *client.handle.last_cmd.lock().unwrap() = cmd.name;
-    client.handle.last_active_ms.store(
-        client.handle.created.elapsed().as_millis() as u64,
-        std::sync::atomic::Ordering::Relaxed,
-    );
     client.server.monitor_feed(client, &args);
     let Exec::Keyed(f) = cmd.exec else {
         return Started::Ordered(cmd, args);

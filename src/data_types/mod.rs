@@ -38,7 +38,7 @@ fn live_meta(key: &[u8], raw: &[u8]) -> Result<Option<Meta>> {
         return Ok(None);
     }
     let meta = Meta::decode(raw).ok_or_else(|| storage_error(key, "corrupt meta record"))?;
-    Ok((!meta.is_expired(crate::util::now_ms())).then_some(meta))
+    Ok((!meta.is_expired_now()).then_some(meta))
 }
 
 /// Meta-record reads that a shard's own [`Db`] and another core's

@@ -196,6 +196,11 @@ async fn run(
         }
         inbuf.extend_from_slice(&chunk[..n]);
         incr(&client.shard.stats.net_input_bytes, n as u64);
+        // CLIENT LIST's idle time: once per read, not per command
+        client.handle.last_active_ms.store(
+            client.handle.created.elapsed().as_millis() as u64,
+            Ordering::Relaxed,
+        );
         let wal_failures = client.mesh().wal_failures.load(Ordering::SeqCst);
         let mut used = 0;
         let mut flow = Flow::Next;

@@ -3,20 +3,14 @@
 /// Number of hash slots (as Redis Cluster).
 pub const SLOTS: u16 = 16384;
 
-/// CRC16-CCITT (XMODEM), the checksum Redis Cluster hashes keys with.
+/// CRC16-CCITT (XMODEM), the checksum Redis Cluster hashes keys with,
+/// table-driven (the `crc` crate): every command routes its keys and
+/// builds meta keys with it, and the bit-by-bit loop took 6% of a shard
+/// under pipelined INCR.
 pub fn crc16(data: &[u8]) -> u16 {
-    let mut crc: u16 = 0;
-    for &b in data {
-        crc ^= (b as u16) << 8;
-        for _ in 0..8 {
-            crc = if crc & 0x8000 != 0 {
-                (crc << 1) ^ 0x1021
-            } else {
-                crc << 1
-            };
-        }
-    }
-    crc
+    const XMODEM: crc::Crc<u16, crc::Table<16>> =
+        crc::Crc::<u16, crc::Table<16>>::new(&crc::CRC_16_XMODEM);
+    XMODEM.checksum(data)
 }
 
 /// The part of a key that is hashed: the first non-empty `{...}` section,
@@ -58,5 +52,31 @@ mod tests {
         assert_eq!(key_slot(b"foo{}{bar}"), key_slot(b"foo{}{bar}"));
         assert_eq!(hash_tag(b"foo{}{bar}"), b"foo{}{bar}");
         assert_eq!(hash_tag(b"foo{{bar}}zap"), b"{bar");
+    }
+
+    /// The table-driven CRC equals the bit-by-bit definition (polynomial
+    /// 0x1021, initial value 0) on every length and byte value.
+    #[test]
+    fn crc16_matches_the_bitwise_definition() {
+        fn bitwise(data: &[u8]) -> u16 {
+            let mut crc: u16 = 0;
+            for &b in data {
+                crc ^= (b as u16) << 8;
+                for _ in 0..8 {
+                    crc = if crc & 0x8000 != 0 {
+                        (crc << 1) ^ 0x1021
+                    } else {
+                        crc << 1
+                    };
+                }
+            }
+            crc
+        }
+        let mut data = Vec::new();
+        for i in 0..600u32 {
+            assert_eq!(crc16(&data), bitwise(&data), "{} bytes", data.len());
+            data.push((i.wrapping_mul(2_654_435_761) >> 13) as u8);
+        }
+        assert_eq!(crc16(b"123456789"), 0x31c3); // the XMODEM check value
     }
 }

@@ -97,6 +97,12 @@ impl Meta {
         self.expire_at != 0 && self.expire_at <= now_ms
     }
 
+    /// Whether the record has expired by now; reads the clock only for a
+    /// record with a TTL (most have none, and every read checks).
+    pub fn is_expired_now(&self) -> bool {
+        self.expire_at != 0 && self.expire_at <= crate::util::now_ms()
+    }
+
     /// Encodes the record.
     pub fn encode(&self) -> Vec<u8> {
         let extra = if self.kind.is_collection() {
