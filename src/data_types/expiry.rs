@@ -65,5 +65,8 @@ pub async fn run_active_expiry(shard: Rc<Shard>) {
             }
             glommio::yield_if_needed().await;
         }
+        // the deletions leave the write group now, not with the next
+        // client's turn (other cores do not read the shard while it waits)
+        shard.make_durable_now();
     }
 }
