@@ -12,7 +12,7 @@ pub mod routing;
 pub mod transaction;
 
 use crate::config::{Config, SyncPolicy};
-use crate::storage::engine::{WriteError, GROUP_MAX_BATCH};
+use crate::storage::engine::GROUP_MAX_BATCH;
 use crate::storage::{Engine, SharedResources};
 use mesh::Mesh;
 use rocksdb::WriteBatch;
@@ -21,10 +21,6 @@ use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// Batches up to this size are probed with `no_slowdown` before a
-/// blocking write (the probe needs a copy, as RocksDB consumes the batch).
-const STALL_PROBE_MAX_BATCH: usize = 64 * 1024;
 
 /// Per-shard counters reported by INFO.
 #[derive(Default, Debug)]
@@ -205,9 +201,8 @@ impl Shard {
     /// joins the engine's group, written as one before the turn's replies
     /// go out or anything reads RocksDB ([`Engine::join`]); a failure of
     /// that write withholds the replies like a failed WAL write. A larger
-    /// batch small enough to copy cheaply is first tried with
-    /// `no_slowdown`, so a RocksDB write stall is counted and logged; then
-    /// the write waits it out.
+    /// batch is written at once, after the group ([`Engine::write_waiting`]:
+    /// a stall is counted and logged, then waited out).
     pub fn write(&self, batch: WriteBatch) -> Result<(), String> {
         if batch.is_empty() {
             return Ok(()); // e.g. SADD of members already there
@@ -228,20 +223,7 @@ impl Shard {
             }
             return res;
         }
-        let wal = self.config.wal_enabled;
-        let res = if batch.size_in_bytes() <= STALL_PROBE_MAX_BATCH {
-            let retry = WriteBatch::from_data(batch.data());
-            match self.engine.write(batch, wal, true) {
-                Err(WriteError::Stalled) => {
-                    incr(&self.stats.write_stalls, 1);
-                    self.log_stall();
-                    self.engine.write(retry, wal, false)
-                }
-                other => other,
-            }
-        } else {
-            self.engine.write(batch, wal, false)
-        };
+        let res = self.engine.write_waiting(batch);
         self.report_group_events();
         match res {
             Ok(()) => {
@@ -249,11 +231,7 @@ impl Shard {
                 self.hot.borrow_mut().written();
                 Ok(())
             }
-            Err(WriteError::Stalled) => {
-                self.hot.borrow_mut().clear();
-                Err("write stalled".into())
-            }
-            Err(WriteError::Failed(e)) => {
+            Err(e) => {
                 // the cache may hold staged values that never reached disk
                 self.hot.borrow_mut().clear();
                 log::error!(
@@ -277,7 +255,7 @@ impl Shard {
     /// failed into a WAL failure: the cache may hold its values, and the
     /// replies of this turn must not acknowledge them.
     fn report_group_events(&self) {
-        let (failed, stalled) = self.engine.take_group_events();
+        let (failed, stalled) = self.engine.take_write_events();
         if stalled > 0 {
             incr(&self.stats.write_stalls, stalled);
             self.log_stall();

@@ -134,6 +134,11 @@ pub const GROUP_MAX_BATCH: usize = 16 << 10;
 /// A joined group is written once it holds this many bytes.
 const GROUP_WRITE_AT: usize = 256 << 10;
 
+/// A direct write up to this size is copied so it can first be tried with
+/// `no_slowdown` (a RocksDB stall is then counted and logged before the
+/// write waits it out); a larger one just waits.
+const STALL_PROBE_MAX_BATCH: usize = 64 << 10;
+
 /// Hashes of the keys a pending group writes (any column family).
 #[derive(Default)]
 struct GroupKeys {
@@ -196,9 +201,10 @@ pub struct Engine {
     /// What the group writes, for point reads to know whether they must
     /// write it first.
     group_keys: RefCell<GroupKeys>,
-    /// Group writes that failed, stalled, since the shard last asked.
+    /// Group writes that failed, and writes that stalled, since the shard
+    /// last asked.
     group_failures: Cell<u64>,
-    group_stalls: Cell<u64>,
+    stalls: Cell<u64>,
     /// Whether the group holds writes, for other cores (`LockWatch`).
     group_flag: Arc<AtomicBool>,
 }
@@ -316,7 +322,7 @@ impl Engine {
             group: RefCell::new(Vec::new()),
             group_keys: RefCell::new(GroupKeys::default()),
             group_failures: Cell::new(0),
-            group_stalls: Cell::new(0),
+            stalls: Cell::new(0),
             group_flag: Arc::new(AtomicBool::new(false)),
         })
     }
@@ -432,13 +438,7 @@ impl Engine {
         if group.is_empty() {
             return Ok(());
         }
-        let res = match self.write_now(WriteBatch::from_data(&group), self.wal, true) {
-            Err(WriteError::Stalled) => {
-                self.group_stalls.set(self.group_stalls.get() + 1);
-                self.write_now(WriteBatch::from_data(&group), self.wal, false)
-            }
-            other => other,
-        };
+        let res = self.write_counting_stalls(&group);
         group.clear();
         self.group_keys.borrow_mut().clear();
         self.group_flag.store(false, Ordering::SeqCst);
@@ -450,6 +450,34 @@ impl Engine {
             };
             log::error!("write to {} failed: {e}", self.path.display());
             e
+        })
+    }
+
+    /// Writes the batch represented by `data`, first with `no_slowdown`
+    /// so that a stall is counted, then waiting it out.
+    fn write_counting_stalls(&self, data: &[u8]) -> Result<(), WriteError> {
+        match self.write_now(WriteBatch::from_data(data), self.wal, true) {
+            Err(WriteError::Stalled) => {
+                self.stalls.set(self.stalls.get() + 1);
+                self.write_now(WriteBatch::from_data(data), self.wal, false)
+            }
+            other => other,
+        }
+    }
+
+    /// Writes the joined batches, then `batch` (with the WAL per
+    /// `wal_enabled`), waiting out a stall (counted up to
+    /// [`STALL_PROBE_MAX_BATCH`]).
+    pub fn write_waiting(&self, batch: WriteBatch) -> Result<(), String> {
+        self.write_group()?;
+        let res = if batch.size_in_bytes() <= STALL_PROBE_MAX_BATCH {
+            self.write_counting_stalls(batch.data())
+        } else {
+            self.write_now(batch, self.wal, false)
+        };
+        res.map_err(|e| match e {
+            WriteError::Failed(e) => e,
+            WriteError::Stalled => "write stalled".into(),
         })
     }
 
@@ -468,9 +496,10 @@ impl Engine {
         }
     }
 
-    /// Group writes that failed and that stalled since the last call.
-    pub fn take_group_events(&self) -> (u64, u64) {
-        (self.group_failures.take(), self.group_stalls.take())
+    /// Group writes that failed, and writes that stalled, since the last
+    /// call.
+    pub fn take_write_events(&self) -> (u64, u64) {
+        (self.group_failures.take(), self.stalls.take())
     }
 
     /// Writes joined batches, then flushes the WAL to the OS and, with
