@@ -184,6 +184,8 @@ fn error_replies_match_redis_server() {
         &["GETRANGE", "k", "a", "b"],
         &["MSET", "a"],
         &["OBJECT", "NOPE"],
+        &["OBJECT", "FREQ", "k"],
+        &["OBJECT", "FREQ", "missing"],
         &["CONFIG", "NOPE"],
         &["CLIENT", "NOPE"],
         &["HELLO", "9"],

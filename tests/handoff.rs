@@ -354,3 +354,43 @@ fn other_cores_never_see_a_pipelines_later_write_before_an_earlier_one() {
     }
     println!("the reader saw the later write first-hand in {seen} of 20 rounds");
 }
+
+/// A command publishes its keyspace events while it builds its batch,
+/// before the batch is written (`Engine::hold_peer_reads`): a client that
+/// got the event and then reads the key from another core must see the
+/// new value, as with redis-server. A long MSET makes the gap wide.
+#[test]
+fn a_keyspace_event_is_never_seen_before_its_write() {
+    let s = Server::start(2, &[]);
+    let tag = (0..)
+        .map(|i| format!("t{i}"))
+        .find(|t| shard_of(t.as_bytes(), 2) == 0)
+        .unwrap();
+    let k = format!("{{{tag}}}k");
+    let mut w = s.conn();
+    query::<()>(&mut w, &["CONFIG", "SET", "notify-keyspace-events", "KA"]);
+    let mut mset: Vec<String> = vec!["MSET".into(), k.clone(), String::new()];
+    for i in 0..500 {
+        mset.push(format!("{{{tag}}}f{i}"));
+        mset.push("v".into());
+    }
+    for t in 0..10 {
+        query::<()>(&mut w, &["SET", &k, "old"]);
+        let mut sub = conn_on(&s, 1);
+        let mut reader = conn_on(&s, 1);
+        let mut ps = sub.as_pubsub();
+        ps.subscribe(format!("__keyspace@0__:{k}")).unwrap();
+        mset[2] = format!("new{t}");
+        let mut raw = common::Raw::connect(s.port);
+        raw.send(&common::reference::resp(&mset));
+        let event: String = ps.get_message().unwrap().get_payload().unwrap();
+        assert_eq!(event, "set");
+        let now: Option<String> = query(&mut reader, &["GET", &k]);
+        assert_eq!(
+            now.as_deref(),
+            Some(format!("new{t}").as_str()),
+            "round {t}"
+        );
+        assert_eq!(raw.read_until(b"+OK\r\n"), b"+OK\r\n");
+    }
+}

@@ -483,3 +483,36 @@ fn compactions_run_at_low_cpu_priority() {
         );
     }
 }
+
+/// CLIENT LIST's idle time counts from the client's last interaction, as
+/// in redis-server: input that arrives while a command blocks, and the
+/// blocked command's reply, count too.
+#[test]
+fn client_idle_time_counts_input_read_while_blocked() {
+    let s = Server::start(2, &[]);
+    let mut raw = common::Raw::connect(s.port);
+    raw.send(&common::reference::resp(&["CLIENT", "SETNAME", "blocked"]));
+    assert_eq!(raw.read_until(b"+OK\r\n"), b"+OK\r\n");
+    raw.send(&common::reference::resp(&["BLPOP", "idle-list", "0"]));
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    raw.send(&common::reference::resp(&["PING"])); // read while blocked
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let mut c = s.conn();
+    let _: i64 = common::query(&mut c, &["RPUSH", "idle-list", "x"]);
+    raw.read_until(b"+PONG\r\n");
+    let list: String = common::query(&mut c, &["CLIENT", "LIST"]);
+    let line = list
+        .lines()
+        .find(|l| l.contains("name=blocked"))
+        .unwrap_or_else(|| panic!("no blocked client in {list}"));
+    let idle: u64 = line
+        .split_whitespace()
+        .find_map(|f| f.strip_prefix("idle="))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        idle <= 1,
+        "idle={idle} after input 2.5 s ago and a reply now: {line}"
+    );
+}

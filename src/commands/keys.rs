@@ -690,6 +690,10 @@ fn object(client: &mut Client, a: Args) -> BoxFuture<'_> {
             (Ok(None), _) => Reply::Nil,
             (Ok(Some(m)), "encoding") => Reply::bulk(encoding_of(&m)),
             (Ok(Some(_)), "refcount") => Reply::Int(1),
+            // maxmemory-policy is always noeviction: no LFU counters
+            (Ok(Some(_)), "freq") => Reply::err(
+                "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
+            ),
             (Ok(Some(_)), _) => Reply::Int(0),
         }
     })

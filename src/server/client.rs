@@ -30,7 +30,8 @@ pub struct ClientHandle {
     pub db: AtomicU8,
     /// Protocol version (2 or 3).
     pub resp: AtomicU8,
-    /// ms since `created` of the last command.
+    /// ms since `created` of the last input read or reply sent (CLIENT
+    /// LIST's idle time, as Redis's last interaction).
     pub last_active_ms: AtomicU64,
     /// Name of the last command.
     pub last_cmd: Mutex<&'static str>,
@@ -45,6 +46,12 @@ pub struct ClientHandle {
 }
 
 impl ClientHandle {
+    /// Records an interaction now (input read, reply sent).
+    pub fn touch(&self) {
+        self.last_active_ms
+            .store(self.created.elapsed().as_millis() as u64, Ordering::Relaxed);
+    }
+
     /// A handle for a new connection.
     pub fn new(id: u64, addr: String, laddr: String, shard: usize) -> ClientHandle {
         ClientHandle {

@@ -147,12 +147,15 @@ fn durable(client: &Client, before: u64, out: &mut Vec<u8>) -> bool {
 
 /// Buffers what the client sends while a blocking command waits; returns
 /// when the peer closes the connection.
-async fn read_ahead(stream: &mut Stream, inbuf: &mut Vec<u8>) {
+async fn read_ahead(stream: &mut Stream, inbuf: &mut Vec<u8>, client: &ClientHandle) {
     let mut chunk = [0u8; 4096];
     loop {
         match stream.read(&mut chunk).await {
             Ok(0) | Err(_) => return,
-            Ok(n) => inbuf.extend_from_slice(&chunk[..n]),
+            Ok(n) => {
+                inbuf.extend_from_slice(&chunk[..n]);
+                client.touch();
+            }
         }
     }
 }
@@ -196,11 +199,7 @@ async fn run(
         }
         inbuf.extend_from_slice(&chunk[..n]);
         incr(&client.shard.stats.net_input_bytes, n as u64);
-        // CLIENT LIST's idle time: once per read, not per command
-        client.handle.last_active_ms.store(
-            client.handle.created.elapsed().as_millis() as u64,
-            Ordering::Relaxed,
-        );
+        client.handle.touch(); // once per read, not per command
         let wal_failures = client.mesh().wal_failures.load(Ordering::SeqCst);
         let mut used = 0;
         let mut flow = Flow::Next;
@@ -310,15 +309,18 @@ async fn run_command(
             let reply = if cmd.has_flag("blocking") {
                 // a blocked client whose peer goes away must leave the wait queues
                 let _ = stream.tcp().set_read_timeout(None);
+                let handle = client.handle.clone();
                 let blocked = async { Some(commands::finish(client, cmd, args).await) };
                 let closed = async {
-                    read_ahead(stream, inbuf).await;
+                    read_ahead(stream, inbuf, &handle).await;
                     None
                 };
-                match futures_lite::future::or(blocked, closed).await {
+                let reply = match futures_lite::future::or(blocked, closed).await {
                     Some(reply) => reply,
                     None => return Flow::Gone,
-                }
+                };
+                client.handle.touch(); // the reply of a long wait is an interaction too
+                reply
             } else {
                 commands::finish(client, cmd, args).await
             };

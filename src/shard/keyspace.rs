@@ -104,6 +104,9 @@ impl Shard {
         };
         let (name, group) = self.current.get();
         let (class, event) = event_for(name, group, deleted);
+        // the event leaves before the command's batch is written: other
+        // cores must not read this shard's RocksDB until it is
+        self.engine.hold_peer_reads();
         pubsub.keyspace_event(class, event, db, key);
         if deleted && class != 'g' && class != 'x' {
             // a collection emptied by the command is removed: Redis says so

@@ -11,7 +11,7 @@
 
 use super::mesh::{Completion, Job};
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// Identifies one multi-shard operation (unique per process run).
@@ -70,11 +70,13 @@ pub struct LockWatch {
     /// Open [`exclusive`](LockWatch::exclusive) sections.
     exclusive: AtomicUsize,
     changes: AtomicU64,
-    /// Set while the shard has writes joined into its group and not yet in
-    /// RocksDB (`Engine::join`): a reader could see effects the shard's
-    /// commands had elsewhere (another shard's write, a published message)
-    /// without the writes that came before them.
-    group: Arc<AtomicBool>,
+    /// Non-zero while the shard has writes joined into its group and not
+    /// yet in RocksDB (`Engine::join`), or published an effect of a batch
+    /// not written yet (`Engine::hold_peer_reads`): a reader could see
+    /// effects the shard's commands had elsewhere (another shard's write,
+    /// a published message, a keyspace event) without the writes that came
+    /// before them.
+    hold: Arc<AtomicU8>,
 }
 
 impl LockWatch {
@@ -84,7 +86,7 @@ impl LockWatch {
         let before = self.changes.load(Ordering::SeqCst);
         if self.held.load(Ordering::SeqCst) != 0
             || self.exclusive.load(Ordering::SeqCst) != 0
-            || self.group.load(Ordering::SeqCst)
+            || self.hold.load(Ordering::SeqCst) != 0
         {
             return None;
         }
@@ -128,12 +130,12 @@ pub struct Locks {
 }
 
 impl Locks {
-    /// An empty table whose watch also refuses reads while `group` is set
-    /// (the engine's flag for writes joined but not yet written).
-    pub fn with_group_flag(group: Arc<AtomicBool>) -> Locks {
+    /// An empty table whose watch also refuses reads while `hold` is
+    /// non-zero (the engine's `peer_hold`).
+    pub fn with_peer_hold(hold: Arc<AtomicU8>) -> Locks {
         Locks {
             watch: Arc::new(LockWatch {
-                group,
+                hold,
                 ..LockWatch::default()
             }),
             ..Locks::default()

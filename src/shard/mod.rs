@@ -143,7 +143,7 @@ impl Shard {
         let path = config.dir.join(format!("shard-{id}"));
         let engine = Engine::open(&path, &config, &shared)?;
         let hot_capacity = (config.hot_cache_size / config.shards.max(1) as u64) as usize;
-        let locks = locks::Locks::with_group_flag(engine.group_flag());
+        let locks = locks::Locks::with_peer_hold(engine.peer_hold());
         mesh.publish_peer(id, peer::PeerView::new(engine.peer_reader(), locks.watch()));
         Ok(Shard {
             id,
@@ -209,6 +209,7 @@ impl Shard {
         }
         if self.capturing.get() == 0 && batch.size_in_bytes() <= GROUP_MAX_BATCH {
             self.engine.join(&batch);
+            self.engine.effects_written();
             self.report_group_events();
             self.write_seq.set(self.write_seq.get() + 1);
             self.hot.borrow_mut().written();
@@ -216,6 +217,7 @@ impl Shard {
         }
         if self.capturing.get() != 0 {
             let res = self.capture_write(batch);
+            self.engine.effects_written();
             match res {
                 Ok(()) => self.hot.borrow_mut().written(),
                 // the cache may hold staged values that never reached disk
@@ -224,6 +226,7 @@ impl Shard {
             return res;
         }
         let res = self.engine.write_waiting(batch);
+        self.engine.effects_written();
         self.report_group_events();
         match res {
             Ok(()) => {

@@ -10,7 +10,7 @@ use rocksdb::{
 };
 use std::cell::{Cell, RefCell};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicU8, Ordering};
 use std::sync::Arc;
 
 /// The column families of DESIGN.md §3.
@@ -134,6 +134,13 @@ pub const GROUP_MAX_BATCH: usize = 16 << 10;
 /// A joined group is written once it holds this many bytes.
 const GROUP_WRITE_AT: usize = 256 << 10;
 
+/// [`Engine::peer_hold`] bit: joined writes wait in the group.
+pub const UNWRITTEN_GROUP: u8 = 1;
+
+/// [`Engine::peer_hold`] bit: a command published an effect (a keyspace
+/// event) of a batch it has not written or joined yet.
+pub const UNWRITTEN_EFFECTS: u8 = 2;
+
 /// A direct write up to this size is copied so it can first be tried with
 /// `no_slowdown` (a RocksDB stall is then counted and logged before the
 /// write waits it out); a larger one just waits.
@@ -205,8 +212,9 @@ pub struct Engine {
     /// last asked.
     group_failures: Cell<u64>,
     stalls: Cell<u64>,
-    /// Whether the group holds writes, for other cores (`LockWatch`).
-    group_flag: Arc<AtomicBool>,
+    /// What other cores must wait for (`LockWatch`): [`UNWRITTEN_GROUP`]
+    /// and [`UNWRITTEN_EFFECTS`] bits.
+    peer_hold: Arc<AtomicU8>,
 }
 
 fn compression_type(c: Compression) -> DBCompressionType {
@@ -323,7 +331,7 @@ impl Engine {
             group_keys: RefCell::new(GroupKeys::default()),
             group_failures: Cell::new(0),
             stalls: Cell::new(0),
-            group_flag: Arc::new(AtomicBool::new(false)),
+            peer_hold: Arc::new(AtomicU8::new(0)),
         })
     }
 
@@ -409,7 +417,7 @@ impl Engine {
         let mut group = self.group.borrow_mut();
         if group.is_empty() {
             group.resize(BATCH_HEADER, 0);
-            self.group_flag.store(true, Ordering::SeqCst);
+            self.peer_hold.fetch_or(UNWRITTEN_GROUP, Ordering::SeqCst);
         }
         append_batch(&mut group, batch.data());
         self.group_keys.borrow_mut().add(batch);
@@ -420,10 +428,25 @@ impl Engine {
         }
     }
 
-    /// The flag set while joined writes wait (shared with the shard's
-    /// `LockWatch`, which refuses other cores' reads meanwhile).
-    pub fn group_flag(&self) -> Arc<AtomicBool> {
-        self.group_flag.clone()
+    /// Refuses other cores' reads of this shard until the next write
+    /// reaches RocksDB: an effect of writes not written yet (a keyspace
+    /// event published while a command builds its batch) is out.
+    pub fn hold_peer_reads(&self) {
+        self.peer_hold.fetch_or(UNWRITTEN_EFFECTS, Ordering::SeqCst);
+    }
+
+    /// The command's batch is written or joined: its published effects
+    /// no longer run ahead of it.
+    pub fn effects_written(&self) {
+        self.peer_hold
+            .fetch_and(!UNWRITTEN_EFFECTS, Ordering::SeqCst);
+    }
+
+    /// Non-zero while joined writes wait, or an effect of unwritten
+    /// writes is out (shared with the shard's `LockWatch`, which refuses
+    /// other cores' reads meanwhile).
+    pub fn peer_hold(&self) -> Arc<AtomicU8> {
+        self.peer_hold.clone()
     }
 
     /// Whether joined writes wait for [`write_group`](Self::write_group).
@@ -441,7 +464,7 @@ impl Engine {
         let res = self.write_counting_stalls(&group);
         group.clear();
         self.group_keys.borrow_mut().clear();
-        self.group_flag.store(false, Ordering::SeqCst);
+        self.peer_hold.fetch_and(!UNWRITTEN_GROUP, Ordering::SeqCst);
         res.map_err(|e| {
             self.group_failures.set(self.group_failures.get() + 1);
             let e = match e {
@@ -469,7 +492,9 @@ impl Engine {
     /// `wal_enabled`), waiting out a stall (counted up to
     /// [`STALL_PROBE_MAX_BATCH`]).
     pub fn write_waiting(&self, batch: WriteBatch) -> Result<(), String> {
-        self.write_group()?;
+        if self.group_pending() {
+            self.write_group()?;
+        }
         let res = if batch.size_in_bytes() <= STALL_PROBE_MAX_BATCH {
             self.write_counting_stalls(batch.data())
         } else {
