@@ -19,8 +19,7 @@ fn key_on(prefix: &str, shard: usize) -> String {
 /// The `field=` value of the connection's CLIENT INFO line.
 fn client_info(c: &mut redis::Connection, field: &str) -> String {
     let info: String = query(c, &["CLIENT", "INFO"]);
-    info.split_whitespace()
-        .find_map(|kv| kv.strip_prefix(&format!("{field}=")))
+    client_field(&info, field)
         .unwrap_or_else(|| panic!("no {field} in {info}"))
         .to_string()
 }
@@ -69,12 +68,7 @@ fn a_command_split_across_the_move_is_served_whole() {
         let mut raw = Raw::connect(s.port);
         raw.send(b"CLIENT INFO\r\n");
         let info = String::from_utf8(raw.read_until(b"\n\r\n")).unwrap();
-        let start: usize = info
-            .split_whitespace()
-            .find_map(|kv| kv.strip_prefix("shard="))
-            .unwrap()
-            .parse()
-            .unwrap();
+        let start: usize = client_field(&info, "shard").unwrap().parse().unwrap();
         let key = key_on(&format!("split{attempt}-"), 1 - start);
         // turns of one command each: the move happens after the reply that
         // completes the streak, with the start of the next command already
@@ -362,10 +356,7 @@ fn other_cores_never_see_a_pipelines_later_write_before_an_earlier_one() {
 #[test]
 fn a_keyspace_event_is_never_seen_before_its_write() {
     let s = Server::start(2, &[]);
-    let tag = (0..)
-        .map(|i| format!("t{i}"))
-        .find(|t| shard_of(t.as_bytes(), 2) == 0)
-        .unwrap();
+    let tag = key_on("t", 0);
     let k = format!("{{{tag}}}k");
     let mut w = s.conn();
     query::<()>(&mut w, &["CONFIG", "SET", "notify-keyspace-events", "KA"]);

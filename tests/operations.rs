@@ -172,12 +172,7 @@ fn latency_monitor_and_debug() {
 #[test]
 fn monitor_sees_commands_from_every_core() {
     let s = Server::start(2, &[]);
-    let shard_of = |info: &str| {
-        info.split_whitespace()
-            .find_map(|f| f.strip_prefix("shard="))
-            .unwrap()
-            .to_string()
-    };
+    let shard_of = |info: &str| common::client_field(info, "shard").unwrap().to_string();
     let mut mon = Raw::connect(s.port);
     mon.send(b"CLIENT INFO\r\n");
     let mon_info = String::from_utf8_lossy(&mon.read_until(b"\n\r\n")).into_owned();
@@ -505,12 +500,7 @@ fn client_idle_time_counts_input_read_while_blocked() {
         .lines()
         .find(|l| l.contains("name=blocked"))
         .unwrap_or_else(|| panic!("no blocked client in {list}"));
-    let idle: u64 = line
-        .split_whitespace()
-        .find_map(|f| f.strip_prefix("idle="))
-        .unwrap()
-        .parse()
-        .unwrap();
+    let idle: u64 = common::client_field(line, "idle").unwrap().parse().unwrap();
     assert!(
         idle <= 1,
         "idle={idle} after input 2.5 s ago and a reply now: {line}"

@@ -86,11 +86,7 @@ fn words(s: &[&str]) -> Vec<String> {
 
 fn shard_of(c: &mut Conn) -> String {
     let info = c.call(&["CLIENT", "INFO"]).join(" ");
-    info.split(' ')
-        .find_map(|f| f.strip_prefix("shard="))
-        .unwrap()
-        .trim()
-        .to_string()
+    common::client_field(&info, "shard").unwrap().to_string()
 }
 
 #[test]

@@ -167,12 +167,7 @@ impl Shard {
     /// the operation being executed.
     pub(super) fn capture_write(&self, batch: WriteBatch) -> Result<(), String> {
         let data = batch.data().to_vec();
-        self.engine
-            .write(batch, false, false)
-            .map_err(|e| match e {
-                crate::storage::engine::WriteError::Failed(e) => e,
-                crate::storage::engine::WriteError::Stalled => "write stalled".into(),
-            })?;
+        self.engine.write_unlogged(batch)?;
         let mut captured = self.captured.borrow_mut();
         let rep = captured
             .entry(self.capturing.get())

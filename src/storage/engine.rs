@@ -111,6 +111,15 @@ pub enum WriteError {
     Failed(String),
 }
 
+impl From<WriteError> for String {
+    fn from(e: WriteError) -> String {
+        match e {
+            WriteError::Failed(e) => e,
+            WriteError::Stalled => "write stalled".into(),
+        }
+    }
+}
+
 /// Memtable size of the `zscore` CF (the others flush at RocksDB's 64 MB
 /// or when the shared budget is full).
 const ZSCORE_WRITE_BUFFER: usize = 8 << 20;
@@ -386,14 +395,14 @@ impl Engine {
             .map_err(|e| e.to_string())
     }
 
-    /// Applies a batch atomically. With `no_slowdown`, a write that RocksDB
-    /// would delay fails with [`WriteError::Stalled`] instead of blocking.
-    /// Joined batches are written first, keeping the order of writes.
-    pub fn write(&self, batch: WriteBatch, wal: bool, no_slowdown: bool) -> Result<(), WriteError> {
+    /// Applies a batch atomically without the WAL (a transaction's captured
+    /// writes, logged later as one batch). Joined batches are written
+    /// first, keeping the order of writes.
+    pub fn write_unlogged(&self, batch: WriteBatch) -> Result<(), String> {
         if self.group_pending() {
-            self.write_group().map_err(WriteError::Failed)?;
+            self.write_group()?;
         }
-        self.write_now(batch, wal, no_slowdown)
+        Ok(self.write_now(batch, false, false)?)
     }
 
     fn write_now(&self, batch: WriteBatch, wal: bool, no_slowdown: bool) -> Result<(), WriteError> {
@@ -467,10 +476,7 @@ impl Engine {
         self.peer_hold.fetch_and(!UNWRITTEN_GROUP, Ordering::SeqCst);
         res.map_err(|e| {
             self.group_failures.set(self.group_failures.get() + 1);
-            let e = match e {
-                WriteError::Failed(e) => e,
-                WriteError::Stalled => "write stalled".into(),
-            };
+            let e = String::from(e);
             log::error!("write to {} failed: {e}", self.path.display());
             e
         })
@@ -500,10 +506,7 @@ impl Engine {
         } else {
             self.write_now(batch, self.wal, false)
         };
-        res.map_err(|e| match e {
-            WriteError::Failed(e) => e,
-            WriteError::Stalled => "write stalled".into(),
-        })
+        res.map_err(String::from)
     }
 
     /// Applies joined writes before a read (a failure is counted for the
@@ -692,7 +695,7 @@ mod tests {
         let mut gone = sub_key_prefix(0, b"deleted", 5);
         gone.push(b'f');
         b.put_cf(e.cf(Cf::Data), &gone, b"z");
-        e.write(b, true, false).unwrap();
+        e.write_waiting(b).unwrap();
         e.db().flush_cf(e.cf(Cf::Data)).unwrap();
         e.db()
             .compact_range_cf(e.cf(Cf::Data), None::<&[u8]>, None::<&[u8]>);

@@ -169,6 +169,14 @@ pub fn info_field(c: &mut redis::Connection, field: &str) -> Option<String> {
         .map(|v| v.trim().to_string())
 }
 
+/// The value of `field=` in a CLIENT LIST or CLIENT INFO line.
+pub fn client_field<'a>(line: &'a str, field: &str) -> Option<&'a str> {
+    line.split_whitespace().find_map(|kv| {
+        kv.strip_prefix(field)
+            .and_then(|rest| rest.strip_prefix('='))
+    })
+}
+
 /// A numeric field of INFO; panics if it is missing.
 pub fn info_number(c: &mut redis::Connection, field: &str) -> u64 {
     info_field(c, field)
