@@ -2,7 +2,9 @@
 //! (`server::handoff`): replies stay in order and complete, the client
 //! keeps its id, name, database, user and protocol, and a connection with
 //! keys everywhere, a deep pipeline, slow commands or state bound to its
-//! core stays.
+//! core stays. Reads of another shard's keys served without a hop
+//! (`shard::peer`) see what the owner would answer, never a write half
+//! done or ahead of its turn.
 
 mod common;
 use common::*;
@@ -384,4 +386,107 @@ fn a_keyspace_event_is_never_seen_before_its_write() {
         );
         assert_eq!(raw.read_until(b"+OK\r\n"), b"+OK\r\n");
     }
+}
+
+/// Reads of another shard's keys find the records its hot-key cache holds
+/// (`storage::hot`): the values the owner would answer, every type of
+/// record, expired and deleted keys included.
+#[test]
+fn another_core_reads_the_owners_hot_cache() {
+    let s = Server::start(2, &["--connection-affinity", "no"]);
+    let mut w = conn_on(&s, 0);
+    let mut r = conn_on(&s, 1);
+    let key = |p: &str| key_on(p, 0);
+    let (k, h, set, z, gone, brief) = (
+        key("k"),
+        key("h"),
+        key("s"),
+        key("z"),
+        key("gone"),
+        key("brief"),
+    );
+    query::<()>(&mut w, &["SET", &k, "v1"]);
+    query::<()>(&mut w, &["HSET", &h, "f", "hv"]);
+    query::<()>(&mut w, &["SADD", &set, "m"]);
+    query::<()>(&mut w, &["ZADD", &z, "2.5", "m"]);
+    query::<()>(&mut w, &["SET", &gone, "x"]);
+    query::<()>(&mut w, &["DEL", &gone]);
+    query::<()>(&mut w, &["SET", &brief, "x", "PX", "100"]);
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    let reads = info_number(&mut r, "peer_reads");
+    let hits = info_number(&mut r, "peer_reads_hot_cache_hits");
+    for round in 0..2 {
+        let got: Option<String> = query(&mut r, &["GET", &k]);
+        assert_eq!(got.as_deref(), Some(if round == 0 { "v1" } else { "v2" }));
+        let hv: Option<String> = query(&mut r, &["HGET", &h, "f"]);
+        assert_eq!(hv.as_deref(), Some("hv"));
+        assert_eq!(int(&mut r, &["HEXISTS", &h, "nope"]), 0);
+        assert_eq!(int(&mut r, &["SISMEMBER", &set, "m"]), 1);
+        let score: Option<String> = query(&mut r, &["ZSCORE", &z, "m"]);
+        assert_eq!(score.as_deref(), Some("2.5"));
+        let none: Option<String> = query(&mut r, &["GET", &gone]);
+        assert_eq!(none, None, "deleted");
+        let none: Option<String> = query(&mut r, &["GET", &brief]);
+        assert_eq!(none, None, "expired");
+        let t: String = query(&mut r, &["TYPE", &h]);
+        assert_eq!(t, "hash");
+        assert_eq!(
+            q_err(&mut r, &["GET", &h]),
+            WRONGTYPE,
+            "a hash read as a string"
+        );
+        query::<()>(&mut w, &["SET", &k, "v2"]);
+    }
+    let (reads, hits) = (
+        info_number(&mut r, "peer_reads") - reads,
+        info_number(&mut r, "peer_reads_hot_cache_hits") - hits,
+    );
+    // the 18 reads of the two rounds (INFO itself runs on every shard)
+    assert_eq!(reads, 18, "served on core 1 without a hop");
+    assert!(hits >= 12, "{hits} of 18 found in shard 0's hot cache");
+    assert_eq!(shard_here(&mut r), 1);
+}
+
+/// A command stages its records in the hot-key cache one by one while it
+/// builds its batch; other cores must not read them before the batch is
+/// written or joined (`UNWRITTEN_CACHE`), or they could see a multi-key
+/// write half done. A reader on core 1 reads the first key of a
+/// 1,000-key MSET and then the last: the last must be at least as new.
+#[test]
+fn a_peer_never_sees_a_multi_key_write_half_done() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let s = Server::start(2, &["--connection-affinity", "no"]);
+    let tag = key_on("t", 0);
+    let (first, last) = (format!("{{{tag}}}k0"), format!("{{{tag}}}k999"));
+    let mset = |round: usize| {
+        let mut c = redis::cmd("MSET");
+        for i in 0..1000 {
+            c.arg(format!("{{{tag}}}k{i}")).arg(round);
+        }
+        c
+    };
+    let mut w = conn_on(&s, 0);
+    mset(0).query::<()>(&mut w).unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut r = conn_on(&s, 1);
+    let st = stop.clone();
+    let reader = std::thread::spawn(move || {
+        let mut reads = 0u64;
+        while !st.load(Ordering::SeqCst) {
+            let a: u64 = query(&mut r, &["GET", &first]);
+            let b: u64 = query(&mut r, &["GET", &last]);
+            assert!(b >= a, "{last} = {b} read after {first} = {a}");
+            reads += 1;
+        }
+        reads
+    });
+    for round in 1..=300 {
+        mset(round).query::<()>(&mut w).unwrap();
+    }
+    stop.store(true, Ordering::SeqCst);
+    let reads = reader.join().unwrap();
+    assert!(reads > 0);
+    let served = info_number(&mut w, "peer_reads");
+    println!("{reads} read pairs, {served} reads served without a hop");
 }

@@ -448,9 +448,10 @@ fn read_on_peer(
     let read = cmd.peer_read?;
     let view = client.shard.mesh.peer(owner)?;
     let t = Instant::now();
-    let (reply, counts) = view.read(|reader| {
+    let (reply, counts) = view.read(|reader, hot| {
         let db = crate::data_types::PeerDb {
             reader,
+            hot,
             index: client.db,
             counts: Default::default(),
         };
@@ -459,6 +460,8 @@ fn read_on_peer(
     let st = &client.shard.stats;
     incr(&st.keyspace_hits, counts.keyspace_hits.get());
     incr(&st.keyspace_misses, counts.keyspace_misses.get());
+    incr(&st.peer_reads, 1);
+    incr(&st.peer_hot_hits, counts.peer_hot_hits.get());
     let usec = t.elapsed().as_micros() as u64;
     let rt = &client.shard.config.runtime;
     let mut observe = client.shard.observe.borrow_mut();

@@ -385,6 +385,8 @@ fn config(c: &mut Client, a: Args) -> BoxFuture<'_> {
                         &s.wal_syncs,
                         &s.net_input_bytes,
                         &s.net_output_bytes,
+                        &s.peer_reads,
+                        &s.peer_hot_hits,
                     ] {
                         cell.set(0);
                     }

@@ -56,6 +56,19 @@ impl Collection {
     }
 }
 
+/// A sub-key's entry in another shard's hot cache, by its RocksDB key:
+/// `Some(None)` if cached as absent, `None` if not cached.
+pub(crate) fn cached_sub_value(
+    hot: &crate::storage::hot::SharedMap,
+    sub_key: &[u8],
+) -> Option<Option<Vec<u8>>> {
+    let mut k = Vec::with_capacity(1 + sub_key.len());
+    k.push(SUB_ENTRY_TAG);
+    k.extend_from_slice(sub_key);
+    let entry = hot.get(k.as_slice())?;
+    Some((entry[0] == PRESENT).then(|| entry[1..].to_vec()))
+}
+
 /// First byte of a sub-key's hot-cache key. Meta keys start with a
 /// database index (0–15), so the two kinds of entry never collide.
 const SUB_ENTRY_TAG: u8 = 0xff;
@@ -66,7 +79,7 @@ const PRESENT: u8 = 1;
 const ABSENT: u8 = 0;
 
 /// A cached sub-key entry for `value` (`None`: absent).
-fn sub_entry(value: Option<&[u8]>) -> std::rc::Rc<[u8]> {
+fn sub_entry(value: Option<&[u8]>) -> std::sync::Arc<[u8]> {
     match value {
         Some(v) => {
             let mut e = Vec::with_capacity(1 + v.len());
@@ -74,12 +87,12 @@ fn sub_entry(value: Option<&[u8]>) -> std::rc::Rc<[u8]> {
             e.extend_from_slice(v);
             e.into()
         }
-        None => std::rc::Rc::from([ABSENT]),
+        None => std::sync::Arc::from([ABSENT]),
     }
 }
 
 /// The value of a cached sub-key (its entry without the first byte).
-struct SubValue(std::rc::Rc<[u8]>);
+struct SubValue(std::sync::Arc<[u8]>);
 
 impl std::ops::Deref for SubValue {
     type Target = [u8];

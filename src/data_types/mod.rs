@@ -103,12 +103,14 @@ impl MetaRead for Db<'_> {
 }
 
 /// One logical database of another shard, read from this core without a
-/// hop (see `shard::peer`): meta records only, straight from RocksDB. Its
+/// hop (see `shard::peer`): from the shard's hot-key cache or RocksDB. Its
 /// keyspace hits and misses are counted here, for the caller to add to
 /// its shard's counters if the read stands.
 pub struct PeerDb<'a> {
     /// The other shard's RocksDB.
     pub reader: &'a crate::storage::engine::PeerReader,
+    /// The other shard's hot-key cache (`None` when disabled).
+    pub hot: Option<&'a crate::storage::hot::SharedMap>,
     /// SELECT index (0–15).
     pub index: u8,
     /// Keyspace hits and misses of the reads made.
@@ -117,7 +119,12 @@ pub struct PeerDb<'a> {
 
 impl MetaRead for PeerDb<'_> {
     fn lookup(&self, key: &[u8]) -> Result<Option<Meta>> {
-        match self.reader.get(Cf::Meta, &meta_key(self.index, key)) {
+        let mk = meta_key(self.index, key);
+        if let Some(raw) = self.hot.and_then(|hot| hot.get(&mk)) {
+            crate::shard::incr(&self.counts.peer_hot_hits, 1);
+            return live_meta(key, &raw);
+        }
+        match self.reader.get(Cf::Meta, &mk) {
             Some(raw) => {
                 let raw = raw.map_err(|e| storage_error(key, e))?;
                 live_meta(key, raw.as_deref().unwrap_or_default())
@@ -140,9 +147,21 @@ impl MetaRead for PeerDb<'_> {
             let Some(m) = meta else { return Ok(None) };
             let mut k = crate::storage::encoding::sub_key_prefix(self.index, key, m.version);
             k.extend_from_slice(sub);
-            let value = match self.reader.get(Cf::Data, &k) {
-                Some(value) => value.map_err(|e| storage_error(key, e))?,
-                None => return Err(storage_error(key, "shard closed")),
+            let cached = match kind {
+                Kind::Hash | Kind::Set | Kind::ZSet => self
+                    .hot
+                    .and_then(|hot| collection::cached_sub_value(hot, &k)),
+                _ => None,
+            };
+            let value = match cached {
+                Some(value) => {
+                    crate::shard::incr(&self.counts.peer_hot_hits, 1);
+                    value
+                }
+                None => match self.reader.get(Cf::Data, &k) {
+                    Some(value) => value.map_err(|e| storage_error(key, e))?,
+                    None => return Err(storage_error(key, "shard closed")),
+                },
             };
             if value.is_some() {
                 return Ok(value);
@@ -179,7 +198,7 @@ impl<'a> Db<'a> {
     pub fn lookup(&self, key: &[u8]) -> Result<Option<Meta>> {
         let mk = meta_key(self.index, key);
         let cached = self.shard.hot.borrow_mut().get(&mk);
-        let raw: std::rc::Rc<[u8]> = match cached {
+        let raw: std::sync::Arc<[u8]> = match cached {
             Some(raw) => raw,
             None => {
                 let raw = self
@@ -190,7 +209,8 @@ impl<'a> Db<'a> {
                 // absent keys are cached too (as an empty record, which no
                 // meta record encodes to): every write of a key passes
                 // through put/delete, which replace the entry
-                let raw: std::rc::Rc<[u8]> = raw.map_or_else(|| std::rc::Rc::from([]), Into::into);
+                let raw: std::sync::Arc<[u8]> =
+                    raw.map_or_else(|| std::sync::Arc::from([]), Into::into);
                 self.shard.hot.borrow_mut().insert(mk, raw.clone());
                 raw
             }
@@ -202,7 +222,7 @@ impl<'a> Db<'a> {
     pub fn put(&self, batch: &mut WriteBatch, key: &[u8], meta: &Meta) {
         let e = &self.shard.engine;
         let mk = meta_key(self.index, key);
-        let encoded: std::rc::Rc<[u8]> = meta.encode().into();
+        let encoded: std::sync::Arc<[u8]> = meta.encode().into();
         batch.put_cf(e.cf(Cf::Meta), &mk, &encoded);
         self.shard.touched(&mk, false);
         self.shard.hot.borrow_mut().stage(mk, encoded);

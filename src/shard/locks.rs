@@ -75,7 +75,8 @@ pub struct LockWatch {
     /// not written yet (`Engine::hold_peer_reads`): a reader could see
     /// effects the shard's commands had elsewhere (another shard's write,
     /// a published message, a keyspace event) without the writes that came
-    /// before them.
+    /// before them. Also while the shard's hot-key cache shows entries not
+    /// in RocksDB (`storage::hot`), which a read would see ahead of disk.
     hold: Arc<AtomicU8>,
 }
 
@@ -91,7 +92,11 @@ impl LockWatch {
             return None;
         }
         let out = read();
-        (self.changes.load(Ordering::SeqCst) == before).then_some(out)
+        // the hold is checked again: the shard's hot-key cache, which the
+        // read may use, shows staged entries before their batch is written
+        // (`storage::hot`), flagged in the hold meanwhile
+        (self.changes.load(Ordering::SeqCst) == before && self.hold.load(Ordering::SeqCst) == 0)
+            .then_some(out)
     }
 
     /// Runs `apply` (on the shard's thread) with reads from other cores

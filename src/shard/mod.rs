@@ -41,6 +41,11 @@ pub struct ShardStats {
     pub net_input_bytes: Cell<u64>,
     /// Bytes written to clients of this core.
     pub net_output_bytes: Cell<u64>,
+    /// Reads of other shards' keys this core served without a hop
+    /// (`shard::peer`).
+    pub peer_reads: Cell<u64>,
+    /// Records those reads found in the owner's hot-key cache.
+    pub peer_hot_hits: Cell<u64>,
 }
 
 /// Bump a counter cell.
@@ -144,7 +149,11 @@ impl Shard {
         let engine = Engine::open(&path, &config, &shared)?;
         let hot_capacity = (config.hot_cache_size / config.shards.max(1) as u64) as usize;
         let locks = locks::Locks::with_peer_hold(engine.peer_hold());
-        mesh.publish_peer(id, peer::PeerView::new(engine.peer_reader(), locks.watch()));
+        let hot = crate::storage::hot::HotCache::new(hot_capacity, engine.peer_hold());
+        mesh.publish_peer(
+            id,
+            peer::PeerView::new(engine.peer_reader(), hot.shared(), locks.watch()),
+        );
         Ok(Shard {
             id,
             engine,
@@ -162,7 +171,7 @@ impl Shard {
             nesting: Cell::new(0),
             pubsub: std::cell::OnceCell::new(),
             observe: RefCell::default(),
-            hot: RefCell::new(crate::storage::hot::HotCache::new(hot_capacity)),
+            hot: RefCell::new(hot),
             next_version: Cell::new(crate::util::now_ms() << 16),
             write_seq: Cell::new(0),
             flushed_seq: Cell::new(0),

@@ -14,24 +14,28 @@
 
 use super::locks::LockWatch;
 use crate::storage::engine::PeerReader;
+use crate::storage::hot::SharedMap;
 use std::sync::Arc;
 
 /// What other cores may read of one shard.
 pub struct PeerView {
     reader: PeerReader,
+    hot: Option<Arc<SharedMap>>,
     locks: Arc<LockWatch>,
 }
 
 impl PeerView {
-    /// A view of a shard's RocksDB and lock table.
-    pub fn new(reader: PeerReader, locks: Arc<LockWatch>) -> PeerView {
-        PeerView { reader, locks }
+    /// A view of a shard's RocksDB, hot-key cache and lock table.
+    pub fn new(reader: PeerReader, hot: Option<Arc<SharedMap>>, locks: Arc<LockWatch>) -> PeerView {
+        PeerView { reader, hot, locks }
     }
 
-    /// Runs `read` against the shard's RocksDB; `None` if the shard held a
-    /// key lock at any moment of it: then ask the shard. (Once the shard
-    /// has closed its RocksDB, at shutdown, reads find nothing to read.)
-    pub fn read<T>(&self, read: impl FnOnce(&PeerReader) -> T) -> Option<T> {
-        self.locks.unlocked_during(|| read(&self.reader))
+    /// Runs `read` against the shard's hot-key cache and RocksDB; `None`
+    /// if the shard held a key lock or unwritten writes at any moment of
+    /// it: then ask the shard. (Once the shard has closed its RocksDB, at
+    /// shutdown, reads find nothing to read.)
+    pub fn read<T>(&self, read: impl FnOnce(&PeerReader, Option<&SharedMap>) -> T) -> Option<T> {
+        self.locks
+            .unlocked_during(|| read(&self.reader, self.hot.as_deref()))
     }
 }

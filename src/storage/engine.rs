@@ -150,6 +150,12 @@ pub const UNWRITTEN_GROUP: u8 = 1;
 /// event) of a batch it has not written or joined yet.
 pub const UNWRITTEN_EFFECTS: u8 = 2;
 
+/// [`Engine::peer_hold`] bit: the shard's hot-key cache, which other cores
+/// read too, holds entries RocksDB does not: staged for a batch not yet
+/// written or joined (`storage::hot`), or left by a failed group write
+/// until the shard clears the cache.
+pub const UNWRITTEN_CACHE: u8 = 4;
+
 /// A direct write up to this size is copied so it can first be tried with
 /// `no_slowdown` (a RocksDB stall is then counted and logged before the
 /// write waits it out); a larger one just waits.
@@ -221,8 +227,8 @@ pub struct Engine {
     /// last asked.
     group_failures: Cell<u64>,
     stalls: Cell<u64>,
-    /// What other cores must wait for (`LockWatch`): [`UNWRITTEN_GROUP`]
-    /// and [`UNWRITTEN_EFFECTS`] bits.
+    /// What other cores must wait for (`LockWatch`): [`UNWRITTEN_GROUP`],
+    /// [`UNWRITTEN_EFFECTS`] and [`UNWRITTEN_CACHE`] bits.
     peer_hold: Arc<AtomicU8>,
 }
 
@@ -451,9 +457,9 @@ impl Engine {
             .fetch_and(!UNWRITTEN_EFFECTS, Ordering::SeqCst);
     }
 
-    /// Non-zero while joined writes wait, or an effect of unwritten
-    /// writes is out (shared with the shard's `LockWatch`, which refuses
-    /// other cores' reads meanwhile).
+    /// Non-zero while joined writes wait, an effect of unwritten writes is
+    /// out, or the hot-key cache shows unwritten entries (shared with the
+    /// shard's `LockWatch`, which refuses other cores' reads meanwhile).
     pub fn peer_hold(&self) -> Arc<AtomicU8> {
         self.peer_hold.clone()
     }
@@ -473,6 +479,10 @@ impl Engine {
         let res = self.write_counting_stalls(&group);
         group.clear();
         self.group_keys.borrow_mut().clear();
+        if res.is_err() {
+            // the hot cache shows the lost writes until the shard clears it
+            self.peer_hold.fetch_or(UNWRITTEN_CACHE, Ordering::SeqCst);
+        }
         self.peer_hold.fetch_and(!UNWRITTEN_GROUP, Ordering::SeqCst);
         res.map_err(|e| {
             self.group_failures.set(self.group_failures.get() + 1);

@@ -15,12 +15,21 @@
 //! bumps a counter instead of relinking a list, which measured 10-17% of a
 //! shard's CPU under pipelined GET/INCR with LRU, and a one-off scan cannot
 //! flush the frequently used keys out.
+//!
+//! Other cores read the entries too ([`HotCache::shared`], `shard::peer`):
+//! a GET of another shard's key finds the value here instead of in that
+//! shard's RocksDB. Only the owner changes the map. While it holds entries
+//! staged for a batch not yet written or joined, the [`UNWRITTEN_CACHE`]
+//! bit of the engine's peer hold is set, so those readers ask the owner
+//! instead and never see a write before it reaches RocksDB.
 
+use super::engine::UNWRITTEN_CACHE;
 use super::list_ends::ListEnds;
 use super::ordered::OrderedSets;
-use quick_cache::unsync::Cache;
+use quick_cache::sync::Cache;
 use quick_cache::{OptionsBuilder, Weighter};
-use std::rc::Rc;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Arc;
 
 /// Bytes charged per entry on top of its two allocations (table slot,
 /// slab entry, S3-FIFO bookkeeping).
@@ -49,25 +58,28 @@ fn cost(key: &[u8], value: &[u8]) -> usize {
 
 /// Charges each entry what it occupies in memory.
 #[derive(Clone)]
-struct ByteCost;
+pub struct ByteCost;
 
-impl Weighter<Vec<u8>, Rc<[u8]>> for ByteCost {
-    fn weight(&self, key: &Vec<u8>, value: &Rc<[u8]>) -> u64 {
+impl Weighter<Vec<u8>, Arc<[u8]>> for ByteCost {
+    fn weight(&self, key: &Vec<u8>, value: &Arc<[u8]>) -> u64 {
         cost(key, value) as u64
     }
 }
 
-type Inner = Cache<
+/// The map of a shard's hot cache, which other cores read too.
+pub type SharedMap = Cache<
     Vec<u8>,
-    Rc<[u8]>,
+    Arc<[u8]>,
     ByteCost,
     ahash::RandomState,
-    quick_cache::unsync::DefaultLifecycle<Vec<u8>, Rc<[u8]>>,
+    quick_cache::sync::DefaultLifecycle<Vec<u8>, Arc<[u8]>>,
 >;
 
 /// A size-bounded cache from meta key to encoded meta record.
 pub struct HotCache {
-    map: Option<Inner>,
+    map: Option<Arc<SharedMap>>,
+    /// The engine's peer hold, where [`UNWRITTEN_CACHE`] is set.
+    hold: Arc<AtomicU8>,
     /// Score orders of sorted sets read by range (`ordered.rs`), within
     /// a quarter of the capacity on top of it.
     pub ordered: OrderedSets,
@@ -82,23 +94,25 @@ pub struct HotCache {
 }
 
 impl HotCache {
-    /// An empty cache holding at most `capacity` bytes (0 disables it).
-    pub fn new(capacity: usize) -> HotCache {
+    /// An empty cache holding at most `capacity` bytes (0 disables it),
+    /// flagging staged entries in `hold`.
+    pub fn new(capacity: usize, hold: Arc<AtomicU8>) -> HotCache {
         let map = (capacity > 0).then(|| {
             let options = OptionsBuilder::new()
                 .estimated_items_capacity((capacity / TYPICAL_ENTRY).max(16))
                 .weight_capacity(capacity as u64)
                 .build()
                 .expect("valid hot cache options");
-            Cache::with_options(
+            Arc::new(Cache::with_options(
                 options,
                 ByteCost,
                 ahash::RandomState::new(),
                 Default::default(),
-            )
+            ))
         });
         HotCache {
             map,
+            hold,
             ordered: OrderedSets::new(capacity / 4),
             list_ends: ListEnds::new(capacity / 16),
             capacity,
@@ -108,14 +122,19 @@ impl HotCache {
     }
 
     /// The cached record of a meta key, counting the hit.
-    pub fn get(&mut self, key: &[u8]) -> Option<Rc<[u8]>> {
-        self.map.as_ref()?.get(key).cloned()
+    pub fn get(&mut self, key: &[u8]) -> Option<Arc<[u8]>> {
+        self.map.as_ref()?.get(key)
+    }
+
+    /// The map for other cores to read (`None` when disabled).
+    pub fn shared(&self) -> Option<Arc<SharedMap>> {
+        self.map.clone()
     }
 
     /// Caches a record, evicting others beyond capacity. A record larger
     /// than an eighth of the cache is not kept (nor is an older copy).
-    pub fn insert(&mut self, key: Vec<u8>, value: Rc<[u8]>) {
-        let Some(map) = self.map.as_mut() else { return };
+    pub fn insert(&mut self, key: Vec<u8>, value: Arc<[u8]>) {
+        let Some(map) = self.map.as_ref() else { return };
         if cost(&key, &value) > self.capacity / 8 {
             map.remove(key.as_slice());
             return;
@@ -124,8 +143,8 @@ impl HotCache {
     }
 
     /// Caches the record of a write being staged (see the module doc).
-    pub fn stage(&mut self, key: Vec<u8>, value: Rc<[u8]>) {
-        self.unwritten += 1;
+    pub fn stage(&mut self, key: Vec<u8>, value: Arc<[u8]>) {
+        self.mark_unwritten();
         self.insert(key, value);
     }
 
@@ -134,7 +153,24 @@ impl HotCache {
     /// the set is held.
     pub fn stage_ordered(&mut self, prefix: &[u8], sub: &[u8], present: bool) {
         if self.ordered.stage(prefix, sub, present) {
-            self.unwritten += 1;
+            self.mark_unwritten();
+        }
+    }
+
+    /// Counts a staged entry; the first one since the last write raises
+    /// [`UNWRITTEN_CACHE`] before the entry is visible to other cores.
+    fn mark_unwritten(&mut self) {
+        if self.unwritten == 0 {
+            self.hold.fetch_or(UNWRITTEN_CACHE, Ordering::SeqCst);
+        }
+        self.unwritten += 1;
+    }
+
+    /// Nothing staged is unwritten any more: lowers [`UNWRITTEN_CACHE`].
+    fn mark_written(&mut self) {
+        if self.unwritten > 0 {
+            self.unwritten = 0;
+            self.hold.fetch_and(!UNWRITTEN_CACHE, Ordering::SeqCst);
         }
     }
 
@@ -143,9 +179,10 @@ impl HotCache {
         self.unwritten > 0
     }
 
-    /// A batch reached RocksDB: what was staged is on disk.
+    /// A batch reached RocksDB, or joined the engine's group (which holds
+    /// other cores' reads itself): what was staged may be read.
     pub fn written(&mut self) {
-        self.unwritten = 0;
+        self.mark_written();
     }
 
     /// End of a command: entries staged for a batch that was never written
@@ -167,19 +204,21 @@ impl HotCache {
 
     /// Drops a key.
     pub fn remove(&mut self, key: &[u8]) {
-        if let Some(map) = self.map.as_mut() {
+        if let Some(map) = self.map.as_ref() {
             map.remove(key);
         }
     }
 
-    /// Drops everything.
+    /// Drops everything, and with it any entry a write did not take
+    /// (lowering [`UNWRITTEN_CACHE`], which a failed group write raises).
     pub fn clear(&mut self) {
-        self.unwritten = 0;
         self.ordered.clear();
         self.list_ends.clear();
-        if let Some(map) = self.map.as_mut() {
+        if let Some(map) = self.map.as_ref() {
             map.clear();
         }
+        self.unwritten = 0;
+        self.hold.fetch_and(!UNWRITTEN_CACHE, Ordering::SeqCst);
     }
 
     /// Bytes currently charged.
@@ -203,36 +242,36 @@ mod tests {
 
     #[test]
     fn evicts_within_budget_and_keeps_frequent_keys() {
-        let mut c = HotCache::new(100_000);
+        let mut c = HotCache::new(100_000, Default::default());
         let key = |i: u32| i.to_be_bytes().to_vec();
-        c.insert(b"hot".to_vec(), Rc::from(vec![1u8; 36]));
+        c.insert(b"hot".to_vec(), Arc::from(vec![1u8; 36]));
         for i in 0..5_000 {
-            c.insert(key(i), Rc::from(vec![0u8; 36]));
+            c.insert(key(i), Arc::from(vec![0u8; 36]));
             assert!(c.get(b"hot").is_some(), "a key read all along stays");
         }
         assert!(c.used() <= 100_000);
         let kept = (0..5_000).filter(|&i| c.get(&key(i)).is_some()).count();
         assert!(kept > 100 && kept < 1_000, "{kept} of 5,000 kept");
         assert!(c.get(&key(4_999)).is_some(), "the newest key is cached");
-        c.insert(b"big".to_vec(), Rc::from(vec![0u8; 20_000]));
+        c.insert(b"big".to_vec(), Arc::from(vec![0u8; 20_000]));
         assert!(c.get(b"big").is_none(), "larger than an eighth: not kept");
         c.remove(&key(4_999));
         assert!(c.get(&key(4_999)).is_none());
         c.clear();
         assert_eq!(c.used(), 0);
-        assert!(HotCache::new(0).get(b"hot").is_none());
+        assert!(HotCache::new(0, Default::default()).get(b"hot").is_none());
     }
 
     #[test]
     fn a_staged_entry_no_write_took_clears_the_cache() {
-        let mut c = HotCache::new(100_000);
-        c.insert(b"read".to_vec(), Rc::from(vec![1u8]));
-        c.stage(b"staged".to_vec(), Rc::from(vec![2u8]));
+        let mut c = HotCache::new(100_000, Default::default());
+        c.insert(b"read".to_vec(), Arc::from(vec![1u8]));
+        c.stage(b"staged".to_vec(), Arc::from(vec![2u8]));
         assert!(c.get(b"staged").is_some(), "a command sees its own staging");
         c.written();
         assert!(!c.settle(), "written: nothing to undo");
         assert!(c.get(b"staged").is_some() && c.get(b"read").is_some());
-        c.stage(b"dropped".to_vec(), Rc::from(vec![3u8]));
+        c.stage(b"dropped".to_vec(), Arc::from(vec![3u8]));
         assert!(c.settle(), "never written: cleared");
         assert!(c.get(b"dropped").is_none() && c.get(b"read").is_none());
         assert_eq!(c.dropped_batches(), 1);
