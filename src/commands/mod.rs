@@ -461,7 +461,7 @@ fn read_on_peer(
     incr(&st.keyspace_hits, counts.keyspace_hits.get());
     incr(&st.keyspace_misses, counts.keyspace_misses.get());
     incr(&st.peer_reads, 1);
-    incr(&st.peer_hot_hits, counts.peer_hot_hits.get());
+    incr(&st.peer_hot_hits, (counts.peer_hot_hits.get() > 0) as u64);
     let usec = t.elapsed().as_micros() as u64;
     let rt = &client.shard.config.runtime;
     let mut observe = client.shard.observe.borrow_mut();

@@ -10,8 +10,9 @@
 //! the holder releases it, so no client observes half of an operation.
 
 use super::mesh::{Completion, Job};
+use crate::storage::engine::HOLD_FLAGS;
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// Identifies one multi-shard operation (unique per process run).
@@ -77,7 +78,7 @@ pub struct LockWatch {
     /// a published message, a keyspace event) without the writes that came
     /// before them. Also while the shard's hot-key cache shows entries not
     /// in RocksDB (`storage::hot`), which a read would see ahead of disk.
-    hold: Arc<AtomicU8>,
+    hold: Arc<AtomicU64>,
 }
 
 impl LockWatch {
@@ -85,17 +86,19 @@ impl LockWatch {
     /// at any time during it; `None` means: ask the shard instead.
     pub fn unlocked_during<T>(&self, read: impl FnOnce() -> T) -> Option<T> {
         let before = self.changes.load(Ordering::SeqCst);
+        let hold = self.hold.load(Ordering::SeqCst);
         if self.held.load(Ordering::SeqCst) != 0
             || self.exclusive.load(Ordering::SeqCst) != 0
-            || self.hold.load(Ordering::SeqCst) != 0
+            || hold & HOLD_FLAGS != 0
         {
             return None;
         }
         let out = read();
-        // the hold is checked again: the shard's hot-key cache, which the
-        // read may use, shows staged entries before their batch is written
-        // (`storage::hot`), flagged in the hold meanwhile
-        (self.changes.load(Ordering::SeqCst) == before && self.hold.load(Ordering::SeqCst) == 0)
+        // the hold is checked again, counter included: the shard's hot-key
+        // cache, which the read may use, shows staged entries before their
+        // batch is written (`storage::hot`), and the hold counts each time
+        // that began
+        (self.changes.load(Ordering::SeqCst) == before && self.hold.load(Ordering::SeqCst) == hold)
             .then_some(out)
     }
 
@@ -137,7 +140,7 @@ pub struct Locks {
 impl Locks {
     /// An empty table whose watch also refuses reads while `hold` is
     /// non-zero (the engine's `peer_hold`).
-    pub fn with_peer_hold(hold: Arc<AtomicU8>) -> Locks {
+    pub fn with_peer_hold(hold: Arc<AtomicU64>) -> Locks {
         Locks {
             watch: Arc::new(LockWatch {
                 hold,
@@ -331,6 +334,25 @@ mod tests {
         let panicked = std::panic::catch_unwind(move || w2.exclusive(|| panic!("in a section")));
         assert!(panicked.is_err());
         assert_eq!(w.unlocked_during(|| 4), Some(4), "the section ended");
+    }
+
+    #[test]
+    fn reads_stand_only_if_the_hold_stayed_down_and_unchanged() {
+        use crate::storage::engine::{raise_cache_hold, UNWRITTEN_CACHE, UNWRITTEN_GROUP};
+        let hold = Arc::new(AtomicU64::new(0));
+        let w = Locks::with_peer_hold(hold.clone()).watch();
+        assert_eq!(w.unlocked_during(|| 1), Some(1));
+        hold.fetch_or(UNWRITTEN_GROUP, Ordering::SeqCst);
+        assert_eq!(w.unlocked_during(|| 2), None, "joined writes wait");
+        hold.fetch_and(!UNWRITTEN_GROUP, Ordering::SeqCst);
+        // staged cache entries written again before the read ends: the
+        // read may have seen one that was replaced or dropped meanwhile
+        let read = w.unlocked_during(|| {
+            raise_cache_hold(&hold);
+            hold.fetch_and(!UNWRITTEN_CACHE, Ordering::SeqCst);
+        });
+        assert_eq!(read, None, "the cache held unwritten entries during the read");
+        assert_eq!(w.unlocked_during(|| 3), Some(3));
     }
 
     #[test]

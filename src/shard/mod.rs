@@ -44,7 +44,8 @@ pub struct ShardStats {
     /// Reads of other shards' keys this core served without a hop
     /// (`shard::peer`).
     pub peer_reads: Cell<u64>,
-    /// Records those reads found in the owner's hot-key cache.
+    /// Those of the reads that found a record in the owner's hot-key
+    /// cache (in a read's own counts: the records it found there).
     pub peer_hot_hits: Cell<u64>,
 }
 

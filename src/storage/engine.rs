@@ -10,7 +10,7 @@ use rocksdb::{
 };
 use std::cell::{Cell, RefCell};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicPtr, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// The column families of DESIGN.md §3.
@@ -144,17 +144,30 @@ pub const GROUP_MAX_BATCH: usize = 16 << 10;
 const GROUP_WRITE_AT: usize = 256 << 10;
 
 /// [`Engine::peer_hold`] bit: joined writes wait in the group.
-pub const UNWRITTEN_GROUP: u8 = 1;
+pub const UNWRITTEN_GROUP: u64 = 1;
 
 /// [`Engine::peer_hold`] bit: a command published an effect (a keyspace
 /// event) of a batch it has not written or joined yet.
-pub const UNWRITTEN_EFFECTS: u8 = 2;
+pub const UNWRITTEN_EFFECTS: u64 = 2;
 
 /// [`Engine::peer_hold`] bit: the shard's hot-key cache, which other cores
 /// read too, holds entries RocksDB does not: staged for a batch not yet
 /// written or joined (`storage::hot`), or left by a failed group write
-/// until the shard clears the cache.
-pub const UNWRITTEN_CACHE: u8 = 4;
+/// until the shard clears the cache. Raised with [`raise_cache_hold`].
+pub const UNWRITTEN_CACHE: u64 = 4;
+
+/// The bits of [`Engine::peer_hold`] above these count the times
+/// [`UNWRITTEN_CACHE`] was raised.
+pub const HOLD_FLAGS: u64 = 0xff;
+
+/// Raises [`UNWRITTEN_CACHE`] and counts the raise in one store (only the
+/// shard's thread changes its hold), so that a read from another core that
+/// overlapped the whole time the bit was up, and saw a cache entry staged
+/// meanwhile, finds the hold changed afterwards (`LockWatch`).
+pub fn raise_cache_hold(hold: &AtomicU64) {
+    let v = hold.load(Ordering::SeqCst);
+    hold.store((v | UNWRITTEN_CACHE) + HOLD_FLAGS + 1, Ordering::SeqCst);
+}
 
 /// A direct write up to this size is copied so it can first be tried with
 /// `no_slowdown` (a RocksDB stall is then counted and logged before the
@@ -229,7 +242,7 @@ pub struct Engine {
     stalls: Cell<u64>,
     /// What other cores must wait for (`LockWatch`): [`UNWRITTEN_GROUP`],
     /// [`UNWRITTEN_EFFECTS`] and [`UNWRITTEN_CACHE`] bits.
-    peer_hold: Arc<AtomicU8>,
+    peer_hold: Arc<AtomicU64>,
 }
 
 fn compression_type(c: Compression) -> DBCompressionType {
@@ -346,7 +359,7 @@ impl Engine {
             group_keys: RefCell::new(GroupKeys::default()),
             group_failures: Cell::new(0),
             stalls: Cell::new(0),
-            peer_hold: Arc::new(AtomicU8::new(0)),
+            peer_hold: Arc::new(AtomicU64::new(0)),
         })
     }
 
@@ -460,7 +473,7 @@ impl Engine {
     /// Non-zero while joined writes wait, an effect of unwritten writes is
     /// out, or the hot-key cache shows unwritten entries (shared with the
     /// shard's `LockWatch`, which refuses other cores' reads meanwhile).
-    pub fn peer_hold(&self) -> Arc<AtomicU8> {
+    pub fn peer_hold(&self) -> Arc<AtomicU64> {
         self.peer_hold.clone()
     }
 
@@ -481,7 +494,7 @@ impl Engine {
         self.group_keys.borrow_mut().clear();
         if res.is_err() {
             // the hot cache shows the lost writes until the shard clears it
-            self.peer_hold.fetch_or(UNWRITTEN_CACHE, Ordering::SeqCst);
+            raise_cache_hold(&self.peer_hold);
         }
         self.peer_hold.fetch_and(!UNWRITTEN_GROUP, Ordering::SeqCst);
         res.map_err(|e| {

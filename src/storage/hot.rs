@@ -23,17 +23,23 @@
 //! bit of the engine's peer hold is set, so those readers ask the owner
 //! instead and never see a write before it reaches RocksDB.
 
-use super::engine::UNWRITTEN_CACHE;
+use super::engine::{raise_cache_hold, UNWRITTEN_CACHE};
 use super::list_ends::ListEnds;
 use super::ordered::OrderedSets;
 use quick_cache::sync::Cache;
 use quick_cache::{OptionsBuilder, Weighter};
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// Bytes charged per entry on top of its two allocations (table slot,
 /// slab entry, S3-FIFO bookkeeping).
 const ENTRY_OVERHEAD: usize = 64;
+
+/// Pieces of the map, each under its own lock and with an eighth of the
+/// capacity (quick_cache's default, four per CPU, would cap an entry at
+/// capacity / (4 × CPUs) and evict in tiny pieces on a large machine);
+/// only the owner writes, so the pieces need not be many.
+const MAP_SHARDS: usize = 8;
 
 /// Expected bytes per entry, to pre-size the table.
 const TYPICAL_ENTRY: usize = 512;
@@ -79,7 +85,7 @@ pub type SharedMap = Cache<
 pub struct HotCache {
     map: Option<Arc<SharedMap>>,
     /// The engine's peer hold, where [`UNWRITTEN_CACHE`] is set.
-    hold: Arc<AtomicU8>,
+    hold: Arc<AtomicU64>,
     /// Score orders of sorted sets read by range (`ordered.rs`), within
     /// a quarter of the capacity on top of it.
     pub ordered: OrderedSets,
@@ -96,11 +102,12 @@ pub struct HotCache {
 impl HotCache {
     /// An empty cache holding at most `capacity` bytes (0 disables it),
     /// flagging staged entries in `hold`.
-    pub fn new(capacity: usize, hold: Arc<AtomicU8>) -> HotCache {
+    pub fn new(capacity: usize, hold: Arc<AtomicU64>) -> HotCache {
         let map = (capacity > 0).then(|| {
             let options = OptionsBuilder::new()
                 .estimated_items_capacity((capacity / TYPICAL_ENTRY).max(16))
                 .weight_capacity(capacity as u64)
+                .shards(MAP_SHARDS)
                 .build()
                 .expect("valid hot cache options");
             Arc::new(Cache::with_options(
@@ -161,7 +168,7 @@ impl HotCache {
     /// [`UNWRITTEN_CACHE`] before the entry is visible to other cores.
     fn mark_unwritten(&mut self) {
         if self.unwritten == 0 {
-            self.hold.fetch_or(UNWRITTEN_CACHE, Ordering::SeqCst);
+            raise_cache_hold(&self.hold);
         }
         self.unwritten += 1;
     }
