@@ -351,7 +351,10 @@ mod tests {
             raise_cache_hold(&hold);
             hold.fetch_and(!UNWRITTEN_CACHE, Ordering::SeqCst);
         });
-        assert_eq!(read, None, "the cache held unwritten entries during the read");
+        assert_eq!(
+            read, None,
+            "the cache held unwritten entries during the read"
+        );
         assert_eq!(w.unlocked_during(|| 3), Some(3));
     }
 
