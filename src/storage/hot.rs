@@ -173,23 +173,19 @@ impl HotCache {
         self.unwritten += 1;
     }
 
-    /// Nothing staged is unwritten any more: lowers [`UNWRITTEN_CACHE`].
-    fn mark_written(&mut self) {
-        if self.unwritten > 0 {
-            self.unwritten = 0;
-            self.hold.fetch_and(!UNWRITTEN_CACHE, Ordering::SeqCst);
-        }
-    }
-
     /// Whether entries were staged that no write has taken yet.
     pub fn has_unwritten(&self) -> bool {
         self.unwritten > 0
     }
 
     /// A batch reached RocksDB, or joined the engine's group (which holds
-    /// other cores' reads itself): what was staged may be read.
+    /// other cores' reads itself): what was staged may be read, and
+    /// [`UNWRITTEN_CACHE`] goes down.
     pub fn written(&mut self) {
-        self.mark_written();
+        if self.unwritten > 0 {
+            self.unwritten = 0;
+            self.hold.fetch_and(!UNWRITTEN_CACHE, Ordering::SeqCst);
+        }
     }
 
     /// End of a command: entries staged for a batch that was never written
@@ -267,6 +263,28 @@ mod tests {
         c.clear();
         assert_eq!(c.used(), 0);
         assert!(HotCache::new(0, Default::default()).get(b"hot").is_none());
+    }
+
+    #[test]
+    fn staged_entries_hold_other_cores_off_until_written() {
+        let hold = Arc::new(AtomicU64::new(0));
+        let mut c = HotCache::new(100_000, hold.clone());
+        let flags = || hold.load(Ordering::SeqCst) & crate::storage::engine::HOLD_FLAGS;
+        c.insert(b"read".to_vec(), Arc::from(vec![1u8]));
+        assert_eq!(flags(), 0, "a value read from RocksDB is no news");
+        c.stage(b"a".to_vec(), Arc::from(vec![2u8]));
+        c.stage(b"b".to_vec(), Arc::from(vec![3u8]));
+        assert_eq!(flags(), UNWRITTEN_CACHE);
+        let raised = hold.load(Ordering::SeqCst);
+        c.written();
+        assert_eq!(flags(), 0);
+        c.stage(b"a".to_vec(), Arc::from(vec![4u8]));
+        assert!(
+            hold.load(Ordering::SeqCst) > raised,
+            "each raise is counted"
+        );
+        c.clear();
+        assert_eq!(flags(), 0, "nothing unwritten is left to see");
     }
 
     #[test]
