@@ -448,14 +448,17 @@ fn read_on_peer(
     let read = cmd.peer_read?;
     let view = client.shard.mesh.peer(owner)?;
     let t = Instant::now();
-    let (reply, counts) = view.read(|reader, hot| {
+    let (reply, counts) = view.read(|reader, hot, cache_only| {
         let db = crate::data_types::PeerDb {
             reader,
             hot,
+            cache_only,
+            missed: Default::default(),
             index: client.db,
             counts: Default::default(),
         };
-        (read(&db, args), db.counts)
+        let reply = read(&db, args);
+        (!db.missed.get()).then_some((reply, db.counts))
     })?;
     let st = &client.shard.stats;
     incr(&st.keyspace_hits, counts.keyspace_hits.get());
