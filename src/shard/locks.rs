@@ -352,10 +352,7 @@ mod tests {
         use crate::storage::engine::{raise_cache_hold, UNWRITTEN_CACHE, UNWRITTEN_EFFECTS};
         let hold = Arc::new(AtomicU64::new(0));
         let w = Locks::with_peer_hold(hold.clone()).watch();
-        assert_eq!(
-            w.unlocked_during(Some),
-            Some(false)
-        );
+        assert_eq!(w.unlocked_during(Some), Some(false));
         // joined writes wait: the cache alone may answer, and the answer
         // stands even if the group is written meanwhile
         hold.fetch_or(UNWRITTEN_GROUP, Ordering::SeqCst);
