@@ -508,3 +508,51 @@ fn a_peer_never_sees_a_multi_key_write_half_done() {
     let served = info_number(&mut w, "peer_reads");
     println!("{reads} read pairs, {served} reads served without a hop");
 }
+
+/// The mirror of the pipeline-order test: a pipeline on core 0 sets a key
+/// of shard 1 (queued to that core) and then one of its own shard. A
+/// reader on core 1 that reads the second key from core 0's shard and
+/// then the first from its own must never find the first one older: once
+/// the pipeline's local write is visible anywhere, its earlier remote
+/// write must be too, as with redis-server. Known to fail now and then
+/// (once in a full-suite run; 0 of 32 runs alone or four at a time, with
+/// this build and the seventh session's): a connection runs a local write
+/// at once while the remote one waits in the other shard's inbox, and the
+/// owner's group can be written, and read, before that shard runs it
+/// (docs/ARCHITECTURE.md, peer reads). Run it with `--ignored`.
+#[test]
+#[ignore = "known ordering gap between a pipeline's remote and later local writes"]
+fn a_later_local_write_is_never_seen_before_an_earlier_remote_one() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let s = Server::start(2, &["--connection-affinity", "no"]);
+    let (x, y) = (key_on("x", 0), key_on("y", 1));
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut w = conn_on(&s, 0);
+    let (xw, yw, st) = (x.clone(), y.clone(), stop.clone());
+    let writer = std::thread::spawn(move || {
+        let mut i = 0u64;
+        while !st.load(Ordering::SeqCst) {
+            let mut p = redis::pipe();
+            for _ in 0..16 {
+                i += 1;
+                p.cmd("SET").arg(&yw).arg(i).ignore();
+                p.cmd("SET").arg(&xw).arg(i).ignore();
+            }
+            p.query::<()>(&mut w).unwrap();
+        }
+    });
+    let mut r = conn_on(&s, 1);
+    let mut reads = 0;
+    let until = std::time::Instant::now() + std::time::Duration::from_millis(1500);
+    while std::time::Instant::now() < until {
+        let xv: Option<u64> = query(&mut r, &["GET", &x]);
+        let yv: Option<u64> = query(&mut r, &["GET", &y]);
+        let (xv, yv) = (xv.unwrap_or(0), yv.unwrap_or(0));
+        assert!(yv >= xv, "{x} = {xv} read before {y} = {yv}");
+        reads += 1;
+    }
+    stop.store(true, Ordering::SeqCst);
+    writer.join().unwrap();
+    println!("{reads} pairs read");
+}

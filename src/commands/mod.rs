@@ -448,17 +448,14 @@ fn read_on_peer(
     let read = cmd.peer_read?;
     let view = client.shard.mesh.peer(owner)?;
     let t = Instant::now();
-    let (reply, counts) = view.read(|reader, hot, cache_only| {
+    let (reply, counts) = view.read(|reader, hot| {
         let db = crate::data_types::PeerDb {
             reader,
             hot,
-            cache_only,
-            missed: Default::default(),
             index: client.db,
             counts: Default::default(),
         };
-        let reply = read(&db, args);
-        (!db.missed.get()).then_some((reply, db.counts))
+        (read(&db, args), db.counts)
     })?;
     let st = &client.shard.stats;
     incr(&st.keyspace_hits, counts.keyspace_hits.get());

@@ -111,11 +111,6 @@ pub struct PeerDb<'a> {
     pub reader: &'a crate::storage::engine::PeerReader,
     /// The other shard's hot-key cache (`None` when disabled).
     pub hot: Option<&'a crate::storage::hot::SharedMap>,
-    /// Read the cache only: joined writes wait, so RocksDB lags behind it.
-    pub cache_only: bool,
-    /// A record the read needed was not in the cache (with `cache_only`,
-    /// the answer stands for nothing).
-    pub missed: std::cell::Cell<bool>,
     /// SELECT index (0–15).
     pub index: u8,
     /// Keyspace hits and misses of the reads made.
@@ -128,10 +123,6 @@ impl MetaRead for PeerDb<'_> {
         if let Some(raw) = self.hot.and_then(|hot| hot.get(&mk)) {
             crate::shard::incr(&self.counts.peer_hot_hits, 1);
             return live_meta(key, &raw);
-        }
-        if self.cache_only {
-            self.missed.set(true);
-            return Ok(None);
         }
         match self.reader.get(Cf::Meta, &mk) {
             Some(raw) => {
@@ -166,10 +157,6 @@ impl MetaRead for PeerDb<'_> {
                 Some(value) => {
                     crate::shard::incr(&self.counts.peer_hot_hits, 1);
                     value
-                }
-                None if self.cache_only => {
-                    self.missed.set(true);
-                    return Ok(None);
                 }
                 None => match self.reader.get(Cf::Data, &k) {
                     Some(value) => value.map_err(|e| storage_error(key, e))?,

@@ -10,7 +10,7 @@
 //! the holder releases it, so no client observes half of an operation.
 
 use super::mesh::{Completion, Job};
-use crate::storage::engine::{HOLD_FLAGS, UNWRITTEN_GROUP};
+use crate::storage::engine::HOLD_FLAGS;
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -83,33 +83,23 @@ pub struct LockWatch {
 
 impl LockWatch {
     /// Runs `read` and returns its result if no key was locked on the shard
-    /// at any time during it; `None` means: ask the shard instead. While
-    /// joined writes wait in the shard's group, `read` is told to use the
-    /// hot-key cache only (`true`), whose entries are already up to date,
-    /// and to give up (`None`) on a miss, as RocksDB is not.
-    pub fn unlocked_during<T>(&self, read: impl FnOnce(bool) -> Option<T>) -> Option<T> {
+    /// at any time during it; `None` means: ask the shard instead.
+    pub fn unlocked_during<T>(&self, read: impl FnOnce() -> T) -> Option<T> {
         let before = self.changes.load(Ordering::SeqCst);
         let hold = self.hold.load(Ordering::SeqCst);
         if self.held.load(Ordering::SeqCst) != 0
             || self.exclusive.load(Ordering::SeqCst) != 0
-            || hold & HOLD_FLAGS & !UNWRITTEN_GROUP != 0
+            || hold & HOLD_FLAGS != 0
         {
             return None;
         }
-        let cache_only = hold & UNWRITTEN_GROUP != 0;
-        let out = read(cache_only)?;
+        let out = read();
         // the hold is checked again, counter included: the shard's hot-key
         // cache, which the read may use, shows staged entries before their
-        // batch is written or joined (`storage::hot`), and the hold counts
-        // each time that began; a read from the cache alone stands if the
-        // group was written meanwhile
-        let after = self.hold.load(Ordering::SeqCst);
-        let hold_kept = if cache_only {
-            after & !UNWRITTEN_GROUP == hold & !UNWRITTEN_GROUP
-        } else {
-            after == hold
-        };
-        (self.changes.load(Ordering::SeqCst) == before && hold_kept).then_some(out)
+        // batch is written (`storage::hot`), and the hold counts each time
+        // that began
+        (self.changes.load(Ordering::SeqCst) == before && self.hold.load(Ordering::SeqCst) == hold)
+            .then_some(out)
     }
 
     /// Runs `apply` (on the shard's thread) with reads from other cores
@@ -316,74 +306,56 @@ mod tests {
     fn reads_from_other_cores_stand_only_while_no_key_is_held() {
         let mut l = Locks::default();
         let w = l.watch();
-        assert_eq!(w.unlocked_during(|_| Some(1)), Some(1));
+        assert_eq!(w.unlocked_during(|| 1), Some(1));
         let (_, g) = counter();
         assert!(l.acquire(7, vec![key("a")], OnGrant::Notify(g)).is_some());
-        assert_eq!(w.unlocked_during(|_| Some(2)), None, "a key is held");
+        assert_eq!(w.unlocked_during(|| 2), None, "a key is held");
         l.release(7, &[key("a")]);
-        assert_eq!(w.unlocked_during(|_| Some(3)), Some(3));
+        assert_eq!(w.unlocked_during(|| 3), Some(3));
         // a lock taken (and even released again) while the read runs
-        let read = w.unlocked_during(|_| {
+        let read = w.unlocked_during(|| {
             let (_, g) = counter();
             l.acquire(8, vec![key("b")], OnGrant::Notify(g));
             l.release(8, &[key("b")]);
-            Some(())
         });
         assert_eq!(read, None, "the table changed during the read");
-        assert_eq!(w.unlocked_during(|_| Some(4)), Some(4));
+        assert_eq!(w.unlocked_during(|| 4), Some(4));
     }
 
     #[test]
     fn exclusive_sections_refuse_reads_and_end_even_on_panic() {
         let w = Locks::default().watch();
-        let inside = w.exclusive(|| w.unlocked_during(|_| Some(1)));
+        let inside = w.exclusive(|| w.unlocked_during(|| 1));
         assert_eq!(inside, None, "a read during the section");
-        let across = w.unlocked_during(|_| Some(w.exclusive(|| 2)));
+        let across = w.unlocked_during(|| w.exclusive(|| 2));
         assert_eq!(across, None, "a section during the read");
-        assert_eq!(w.unlocked_during(|_| Some(3)), Some(3));
+        assert_eq!(w.unlocked_during(|| 3), Some(3));
         let w2 = w.clone();
         let panicked = std::panic::catch_unwind(move || w2.exclusive(|| panic!("in a section")));
         assert!(panicked.is_err());
-        assert_eq!(w.unlocked_during(|_| Some(4)), Some(4), "the section ended");
+        assert_eq!(w.unlocked_during(|| 4), Some(4), "the section ended");
     }
 
     #[test]
-    fn the_peer_hold_decides_which_reads_stand() {
-        use crate::storage::engine::{raise_cache_hold, UNWRITTEN_CACHE, UNWRITTEN_EFFECTS};
+    fn reads_stand_only_if_the_hold_stayed_down_and_unchanged() {
+        use crate::storage::engine::{raise_cache_hold, UNWRITTEN_CACHE, UNWRITTEN_GROUP};
         let hold = Arc::new(AtomicU64::new(0));
         let w = Locks::with_peer_hold(hold.clone()).watch();
-        assert_eq!(w.unlocked_during(Some), Some(false));
-        // joined writes wait: the cache alone may answer, and the answer
-        // stands even if the group is written meanwhile
+        assert_eq!(w.unlocked_during(|| 1), Some(1));
         hold.fetch_or(UNWRITTEN_GROUP, Ordering::SeqCst);
-        assert_eq!(w.unlocked_during(Some), Some(true));
-        let read = w.unlocked_during(|cache_only| {
-            hold.fetch_and(!UNWRITTEN_GROUP, Ordering::SeqCst);
-            Some(cache_only)
-        });
-        assert_eq!(read, Some(true));
-        // a group joined during a read that used RocksDB
-        let read = w.unlocked_during(|cache_only| {
-            hold.fetch_or(UNWRITTEN_GROUP, Ordering::SeqCst);
-            Some(cache_only)
-        });
-        assert_eq!(read, None, "RocksDB may lag behind what came first");
+        assert_eq!(w.unlocked_during(|| 2), None, "joined writes wait");
         hold.fetch_and(!UNWRITTEN_GROUP, Ordering::SeqCst);
-        hold.fetch_or(UNWRITTEN_EFFECTS, Ordering::SeqCst);
-        assert_eq!(w.unlocked_during(|_| Some(2)), None, "effects out first");
-        hold.fetch_and(!UNWRITTEN_EFFECTS, Ordering::SeqCst);
         // staged cache entries written again before the read ends: the
         // read may have seen one that was replaced or dropped meanwhile
-        let read = w.unlocked_during(|_| {
+        let read = w.unlocked_during(|| {
             raise_cache_hold(&hold);
             hold.fetch_and(!UNWRITTEN_CACHE, Ordering::SeqCst);
-            Some(())
         });
         assert_eq!(
             read, None,
             "the cache held unwritten entries during the read"
         );
-        assert_eq!(w.unlocked_during(|_| Some(3)), Some(3));
+        assert_eq!(w.unlocked_during(|| 3), Some(3));
     }
 
     #[test]

@@ -34,11 +34,8 @@ impl PeerView {
     /// if the shard held a key lock or unwritten writes at any moment of
     /// it: then ask the shard. (Once the shard has closed its RocksDB, at
     /// shutdown, reads find nothing to read.)
-    pub fn read<T>(
-        &self,
-        read: impl FnOnce(&PeerReader, Option<&SharedMap>, bool) -> Option<T>,
-    ) -> Option<T> {
+    pub fn read<T>(&self, read: impl FnOnce(&PeerReader, Option<&SharedMap>) -> T) -> Option<T> {
         self.locks
-            .unlocked_during(|cache_only| read(&self.reader, self.hot.as_deref(), cache_only))
+            .unlocked_during(|| read(&self.reader, self.hot.as_deref()))
     }
 }
