@@ -48,12 +48,18 @@ impl Collection {
         if cf != Cf::Data || !matches!(self.meta.kind, Kind::Hash | Kind::Set | Kind::ZSet) {
             return None;
         }
-        let mut k = Vec::with_capacity(1 + self.prefix.len() + sub.len());
-        k.push(SUB_ENTRY_TAG);
-        k.extend_from_slice(&self.prefix);
-        k.extend_from_slice(sub);
-        Some(k)
+        Some(sub_cache_key(&[&self.prefix, sub]))
     }
+}
+
+/// The hot-cache key of the sub-key whose RocksDB key is `parts` joined.
+fn sub_cache_key(parts: &[&[u8]]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(1 + parts.iter().map(|p| p.len()).sum::<usize>());
+    k.push(SUB_ENTRY_TAG);
+    for p in parts {
+        k.extend_from_slice(p);
+    }
+    k
 }
 
 /// A sub-key's entry in another shard's hot cache, by its RocksDB key:
@@ -62,11 +68,8 @@ pub(crate) fn cached_sub_value(
     hot: &crate::storage::hot::SharedMap,
     sub_key: &[u8],
 ) -> Option<Option<Vec<u8>>> {
-    let mut k = Vec::with_capacity(1 + sub_key.len());
-    k.push(SUB_ENTRY_TAG);
-    k.extend_from_slice(sub_key);
-    let entry = hot.get(k.as_slice())?;
-    Some((entry[0] == PRESENT).then(|| entry[1..].to_vec()))
+    let entry = hot.get(sub_cache_key(&[sub_key]).as_slice())?;
+    Some(SubValue::of(entry).map(|v| v.to_vec()))
 }
 
 /// First byte of a sub-key's hot-cache key. Meta keys start with a
@@ -93,6 +96,13 @@ fn sub_entry(value: Option<&[u8]>) -> std::sync::Arc<[u8]> {
 
 /// The value of a cached sub-key (its entry without the first byte).
 struct SubValue(std::sync::Arc<[u8]>);
+
+impl SubValue {
+    /// The value a cached entry holds; `None` if cached as absent.
+    fn of(entry: std::sync::Arc<[u8]>) -> Option<SubValue> {
+        (entry[0] == PRESENT).then_some(SubValue(entry))
+    }
+}
 
 impl std::ops::Deref for SubValue {
     type Target = [u8];
@@ -190,7 +200,7 @@ impl<'a> Db<'a> {
                 entry
             }
         };
-        Ok((entry[0] == PRESENT).then_some(SubValue(entry)))
+        Ok(SubValue::of(entry))
     }
 
     /// Stages a sub-key write.
