@@ -120,9 +120,25 @@ impl From<WriteError> for String {
     }
 }
 
-/// Memtable size of the `zscore` CF (the others flush at RocksDB's 64 MB
-/// or when the shared budget is full).
-const ZSCORE_WRITE_BUFFER: usize = 8 << 20;
+/// Size of one memtable, in every column family.
+///
+/// RocksDB's skiplist insert costs a cache miss per level, and a 64 MB
+/// memtable of small records (INCR's counters, ZADD's members) held over a
+/// million entries: the insert was 40-55% of a shard under INCR at -P 16.
+/// Small memtables keep the skiplist in the CPU cache; flushing several of
+/// them together ([`MEMTABLES_PER_FLUSH`]) still folds a key's overwrites
+/// (and a sorted set's old score entries with their tombstones) and writes
+/// level-0 files as large as before (benches/RESULTS.md, ninth session:
+/// INCR +6-30%, ZADD +7-36%, SET +1-20%, and no write stall in 2,000,000
+/// SETs where 64 MB memtables stalled).
+const MEMTABLE_SIZE: usize = 8 << 20;
+
+/// Full memtables flushed together into one level-0 file.
+const MEMTABLES_PER_FLUSH: i32 = 4;
+
+/// Memtables (full or filling) a family may hold before writes stall: room
+/// for the ones written while a flush runs.
+const MAX_MEMTABLES: i32 = 16;
 
 /// Bytes before the first record of a RocksDB `WriteBatch` (sequence
 /// number and record count).
@@ -304,19 +320,9 @@ impl Engine {
             o.set_block_based_table_factory(&table);
             o.set_compression_type(compression_type(config.compression));
             o.set_level_compaction_dynamic_level_bytes(true);
-            // Room for memtables waiting on a flush before writes stall,
-            // and flush each one as soon as it is full.
-            o.set_max_write_buffer_number(4);
-            if cf == Cf::ZScore {
-                // Score-order entries are small (score, member, no value)
-                // and every score change adds two (a tombstone and the new
-                // entry): an 8 MB memtable still holds ~100k of them but
-                // its skiplist stays in the CPU cache, where a 64 MB one
-                // made the inserts half of ZADD's CPU (ZADD at -P 16:
-                // +15-45%, 2,000,000 ZADDs with 2 shards without a stall).
-                o.set_write_buffer_size(ZSCORE_WRITE_BUFFER);
-            }
-            o.set_min_write_buffer_number_to_merge(1);
+            o.set_write_buffer_size(MEMTABLE_SIZE);
+            o.set_min_write_buffer_number_to_merge(MEMTABLES_PER_FLUSH);
+            o.set_max_write_buffer_number(MAX_MEMTABLES);
             // No `inplace_update_support`: an entry updated in place keeps
             // its old sequence number, so a key written again after a
             // range deletion (FLUSHDB), or a captured transaction batch
