@@ -133,6 +133,10 @@ impl From<WriteError> for String {
 /// SETs where 64 MB memtables stalled).
 const MEMTABLE_SIZE: usize = 8 << 20;
 
+/// SST block size of the `data` family (RocksDB's default of 4 KB for the
+/// others).
+const DATA_BLOCK_SIZE: usize = 16 << 10;
+
 /// Full memtables flushed together into one level-0 file.
 const MEMTABLES_PER_FLUSH: i32 = 4;
 
@@ -309,6 +313,15 @@ impl Engine {
             table.set_index_type(BlockBasedIndexType::TwoLevelIndexSearch);
             table.set_partition_filters(true);
             table.set_metadata_block_size(4096);
+            if cf == Cf::Data {
+                // Collections are read in runs (a queue's oldest elements,
+                // LRANGE, HGETALL): 16 KB blocks read and decode a run in
+                // a quarter of the preads. RPOP of 1 KB elements at -P 16,
+                // after they left the block cache: +18-29%; HGET of single
+                // fields ten times the block cache: -2 to -4%. Strings
+                // (`meta`), read one key at a time, keep 4 KB.
+                table.set_block_size(DATA_BLOCK_SIZE);
+            }
             table.set_cache_index_and_filter_blocks(true);
             table.set_cache_index_and_filter_blocks_with_high_priority(true);
             table.set_pin_top_level_index_and_filter(true);
