@@ -825,3 +825,37 @@ fn kill9_with_full_memtables_waiting_for_their_flush_loses_nothing() {
         }
     }
 }
+
+/// Full memtables waiting to be flushed four together still count against
+/// `--write-buffer-size`: once writes stop, each shard's memtables are back
+/// within its share of the budget (without the shard's own check, 67 MB
+/// of memtables stayed against a 48 MB budget).
+#[test]
+fn memtables_stay_within_their_budget() {
+    // RocksDB's own check flushes once the memtables being filled reach
+    // half the budget: 48 MB keeps them (8 MB per family) below that
+    let budget: u64 = 48 << 20;
+    let s = Server::start(2, &["--write-buffer-size", "48MB"]);
+    let mut c = s.conn();
+    let value = "v".repeat(1000);
+    for chunk in 0..60 {
+        let mut p = redis::pipe();
+        for i in 0..1000 {
+            p.cmd("SET")
+                .arg(format!("b{chunk}:{i}"))
+                .arg(&value)
+                .ignore();
+        }
+        let _: () = p.query(&mut c).unwrap();
+    }
+    let mut held = u64::MAX;
+    for _ in 0..50 {
+        held = common::info_number(&mut c, "memtables_used");
+        if held <= budget {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(held <= budget, "memtables_used {held} over {budget}");
+    assert_eq!(redis::cmd("DBSIZE").query::<u64>(&mut c).unwrap(), 60_000);
+}

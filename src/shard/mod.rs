@@ -480,6 +480,24 @@ impl Shard {
         }
     }
 
+    /// Ten times a second, holds the shard's memtables to its share of the
+    /// memtable budget (`write_buffer_size` / shards): full memtables wait
+    /// to be flushed four together, and RocksDB's own budget counts only
+    /// the ones being filled.
+    pub async fn run_memtable_budget(self: Rc<Self>) {
+        let budget = self.config.write_buffer_size / self.config.shards.max(1) as u64;
+        loop {
+            glommio::timer::sleep(Duration::from_millis(100)).await;
+            if let Some(cf) = self.engine.keep_memtables_within(budget) {
+                log::debug!(
+                    "shard {}: memtables over {budget} bytes, flushing {}",
+                    self.id,
+                    cf.name()
+                );
+            }
+        }
+    }
+
     /// Commands per second over the sampled window.
     pub fn ops_per_sec(&self) -> u64 {
         let s = self.ops_samples.borrow();

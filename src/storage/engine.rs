@@ -601,6 +601,43 @@ impl Engine {
             .unwrap_or(0)
     }
 
+    /// Keeps the memtables within `budget` bytes: when they hold more
+    /// (full memtables waiting to be flushed together count too, which
+    /// RocksDB's shared budget does not see), flushes the family holding
+    /// the most, without waiting. Does nothing while a flush runs. Returns
+    /// the family it flushed.
+    pub fn keep_memtables_within(&self, budget: u64) -> Option<Cf> {
+        let int = |cf: Cf, name: &str| {
+            self.db
+                .property_int_value_cf(self.cf(cf), name)
+                .ok()
+                .flatten()
+                .unwrap_or(0)
+        };
+        let held: Vec<(Cf, u64)> = Cf::ALL
+            .iter()
+            .map(|&cf| (cf, int(cf, "rocksdb.cur-size-all-mem-tables")))
+            .collect();
+        if held.iter().map(|(_, b)| b).sum::<u64>() <= budget
+            || Cf::ALL
+                .iter()
+                .any(|&cf| int(cf, "rocksdb.mem-table-flush-pending") > 0)
+            || int(Cf::Meta, "rocksdb.num-running-flushes") > 0
+        {
+            return None;
+        }
+        let (cf, _) = held.into_iter().max_by_key(|&(_, b)| b)?;
+        let mut opts = rocksdb::FlushOptions::default();
+        opts.set_wait(false);
+        match self.db.flush_cf_opt(self.cf(cf), &opts) {
+            Ok(()) => Some(cf),
+            Err(e) => {
+                log::warn!("flushing the {} memtables over budget: {e}", cf.name());
+                None
+            }
+        }
+    }
+
     /// An integer RocksDB property summed over all column families.
     pub fn property_sum(&self, name: &str) -> u64 {
         Cf::ALL
