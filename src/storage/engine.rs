@@ -607,13 +607,7 @@ impl Engine {
     /// the most, without waiting. Does nothing while a flush runs. Returns
     /// the family it flushed.
     pub fn keep_memtables_within(&self, budget: u64) -> Option<Cf> {
-        let int = |cf: Cf, name: &str| {
-            self.db
-                .property_int_value_cf(self.cf(cf), name)
-                .ok()
-                .flatten()
-                .unwrap_or(0)
-        };
+        let int = |cf: Cf, name: &str| self.int_property(cf, name);
         let held: Vec<(Cf, u64)> = Cf::ALL
             .iter()
             .map(|&cf| (cf, int(cf, "rocksdb.cur-size-all-mem-tables")))
@@ -640,15 +634,16 @@ impl Engine {
 
     /// An integer RocksDB property summed over all column families.
     pub fn property_sum(&self, name: &str) -> u64 {
-        Cf::ALL
-            .iter()
-            .filter_map(|&cf| {
-                self.db
-                    .property_int_value_cf(self.cf(cf), name)
-                    .ok()
-                    .flatten()
-            })
-            .sum()
+        Cf::ALL.iter().map(|&cf| self.int_property(cf, name)).sum()
+    }
+
+    /// An integer RocksDB property of one column family (0 if unknown).
+    fn int_property(&self, cf: Cf, name: &str) -> u64 {
+        self.db
+            .property_int_value_cf(self.cf(cf), name)
+            .ok()
+            .flatten()
+            .unwrap_or(0)
     }
 }
 
@@ -666,17 +661,10 @@ pub struct Amplification {
 impl Engine {
     /// Amplification figures of a column family, from RocksDB's properties.
     pub fn amplification(&self, cf: Cf) -> Amplification {
-        let h = self.cf(cf);
-        let int = |name: &str| {
-            self.db
-                .property_int_value_cf(h, name)
-                .ok()
-                .flatten()
-                .unwrap_or(0)
-        };
+        let int = |name: &str| self.int_property(cf, name);
         let stats = self
             .db
-            .property_value_cf(h, "rocksdb.cfstats-no-file-histogram")
+            .property_value_cf(self.cf(cf), "rocksdb.cfstats-no-file-histogram")
             .ok()
             .flatten()
             .unwrap_or_default();
