@@ -439,14 +439,7 @@ fn compactions_run_at_low_cpu_priority() {
         let deadline = std::time::Instant::now() + Duration::from_secs(30);
         let mut round = 0;
         let niced = loop {
-            let mut pipe = redis::pipe();
-            for i in 0..500 {
-                pipe.cmd("SET")
-                    .arg(format!("k{round}:{i}"))
-                    .arg(&value)
-                    .ignore();
-            }
-            pipe.query::<()>(&mut c).unwrap();
+            common::set_all(&mut c, (0..500).map(|i| format!("k{round}:{i}")), &value);
             round += 1;
             let threads = rocksdb_thread_nice(pid);
             for (name, nice) in &threads {

@@ -839,14 +839,7 @@ fn memtables_stay_within_their_budget() {
     let mut c = s.conn();
     let value = "v".repeat(1000);
     for chunk in 0..60 {
-        let mut p = redis::pipe();
-        for i in 0..1000 {
-            p.cmd("SET")
-                .arg(format!("b{chunk}:{i}"))
-                .arg(&value)
-                .ignore();
-        }
-        let _: () = p.query(&mut c).unwrap();
+        common::set_all(&mut c, (0..1000).map(|i| format!("b{chunk}:{i}")), &value);
     }
     let mut held = u64::MAX;
     for _ in 0..50 {

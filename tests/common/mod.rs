@@ -244,6 +244,15 @@ pub fn spawn_command(
     })
 }
 
+/// SETs each of `keys` to `value`, in one pipeline.
+pub fn set_all(c: &mut redis::Connection, keys: impl IntoIterator<Item = String>, value: &str) {
+    let mut p = redis::pipe();
+    for k in keys {
+        p.cmd("SET").arg(k).arg(value).ignore();
+    }
+    let _: () = p.query(c).unwrap();
+}
+
 /// Lets spawned clients reach the server and block.
 pub fn settle() {
     std::thread::sleep(Duration::from_millis(300));
