@@ -770,13 +770,16 @@ fn pipelined_writes_are_read_back_in_their_turn_and_survive_kill9() {
     }
 }
 
-/// Memtables fill at 8 MB and four full ones are flushed together, so a
-/// crash can find several full memtables, each with its own WAL file,
-/// waiting for their flush. A kill -9 then must lose none of them: not the
-/// first values, not the overwrites and deletions in later memtables.
+/// Memtables of strings fill at 2 MB and sixteen full ones are flushed
+/// together, so a crash can find many full memtables, each with its own WAL
+/// file, waiting for their flush. A kill -9 then must lose none of them:
+/// not the first values, not the overwrites and deletions in later
+/// memtables.
 #[test]
 fn kill9_with_full_memtables_waiting_for_their_flush_loses_nothing() {
-    let mut s = Server::start(2, &[]);
+    // a budget above what each shard's memtables reach before their merged
+    // flush (~32 MB), so that the writes below all wait in memtables
+    let mut s = Server::start(2, &["--write-buffer-size", "128MB"]);
     let value = |gen: u8, i: usize| format!("{gen}:{i}:{}", "x".repeat(1000));
     const KEYS: usize = 48_000;
     {
@@ -824,6 +827,44 @@ fn kill9_with_full_memtables_waiting_for_their_flush_loses_nothing() {
             );
         }
     }
+}
+
+/// WAL replay after a crash writes a level-0 file per memtable that fills.
+/// With the small memtables a shard writes to (2 MB for strings), a crash
+/// with ~26 MB waiting for the merged flush would restart with thirteen
+/// level-0 files (and delayed writes until compaction catches up); replay
+/// into large memtables writes one. Counted in RocksDB's event log, since
+/// a compaction soon merges the files either way.
+#[test]
+fn wal_replay_after_kill9_writes_few_level0_files() {
+    let mut s = Server::start(1, &[]);
+    const KEYS: usize = 26_000;
+    let value = "r".repeat(1000);
+    {
+        let mut c = s.conn();
+        common::set_all(&mut c, (0..KEYS).map(|i| format!("r{i}")), &value);
+        let held = common::info_number(&mut c, "memtables_used");
+        assert!(held > 20 << 20, "memtables_used {held}");
+    }
+    s.kill9();
+    s.launch();
+    let mut c = s.conn();
+    assert_eq!(redis::cmd("DBSIZE").query::<usize>(&mut c).unwrap(), KEYS);
+    for i in (0..KEYS).step_by(997) {
+        let v: String = c.get(format!("r{i}")).unwrap();
+        assert!(v == value, "r{i} after restart");
+    }
+    let log = std::fs::read_to_string(s.dir.join("shard-0/LOG")).unwrap();
+    let replay = log
+        .split("\"recovery_started\"")
+        .nth(1)
+        .and_then(|rest| rest.split("\"recovery_finished\"").next())
+        .expect("RocksDB logged its WAL replay");
+    let files = replay.matches("\"table_file_creation\"").count();
+    assert!(
+        (1..=2).contains(&files),
+        "level-0 files written by WAL replay: {files}"
+    );
 }
 
 /// Full memtables waiting to be flushed four together still count against

@@ -120,29 +120,59 @@ impl From<WriteError> for String {
     }
 }
 
-/// Size of one memtable, in every column family.
+/// How a column family's memtables are sized and flushed.
 ///
 /// RocksDB's skiplist insert costs a cache miss per level, and a 64 MB
 /// memtable of small records (INCR's counters, ZADD's members) held over a
 /// million entries: the insert was 40-55% of a shard under INCR at -P 16.
 /// Small memtables keep the skiplist in the CPU cache; flushing several of
-/// them together ([`MEMTABLES_PER_FLUSH`]) still folds a key's overwrites
-/// (and a sorted set's old score entries with their tombstones) and writes
-/// level-0 files as large as before (benches/RESULTS.md, ninth session:
-/// INCR +6-30%, ZADD +7-36%, SET +1-20%, and no write stall in 2,000,000
-/// SETs where 64 MB memtables stalled).
-const MEMTABLE_SIZE: usize = 8 << 20;
+/// them together still folds a key's overwrites (and a sorted set's old
+/// score entries with their tombstones) and writes level-0 files as large
+/// as before (benches/RESULTS.md, ninth and tenth sessions).
+#[derive(Clone, Copy)]
+struct MemtableShape {
+    /// Bytes of one memtable.
+    size: usize,
+    /// Full memtables flushed together into one level-0 file.
+    per_flush: i32,
+    /// Memtables (full or filling) the family may hold before writes
+    /// stall: room for the ones written while a flush runs.
+    max: i32,
+}
+
+impl MemtableShape {
+    /// The shape of a family's memtables. `meta` (strings, counters,
+    /// collection headers), `zscore` and `expire` hold small records
+    /// rewritten often: 2 MB memtables, sixteen to a flush (INCR +10-23%,
+    /// ZADD +14-33% at -P 16 against 8 MB four to a flush). `data` holds
+    /// collection elements, often 1 KB: 8 MB, four to a flush (2 MB there
+    /// moved HSET -4 to -10%).
+    fn of(cf: Cf) -> MemtableShape {
+        match cf {
+            Cf::Data => MemtableShape {
+                size: 8 << 20,
+                per_flush: 4,
+                max: 16,
+            },
+            Cf::Meta | Cf::ZScore | Cf::Expire => MemtableShape {
+                size: 2 << 20,
+                per_flush: 16,
+                max: 40,
+            },
+        }
+    }
+}
+
+/// Memtable size while RocksDB replays the WAL at startup. Replay flushes
+/// each memtable that fills as a level-0 file of its own, and after a crash
+/// with memtables waiting for their merged flush, 2 MB ones would restart
+/// the server with dozens of level-0 files and delayed writes. Each family
+/// is shrunk to its [`MemtableShape`] once the database is open.
+const RECOVERY_MEMTABLE_SIZE: usize = 64 << 20;
 
 /// SST block size of the `data` family (RocksDB's default of 4 KB for the
 /// others).
 const DATA_BLOCK_SIZE: usize = 16 << 10;
-
-/// Full memtables flushed together into one level-0 file.
-const MEMTABLES_PER_FLUSH: i32 = 4;
-
-/// Memtables (full or filling) a family may hold before writes stall: room
-/// for the ones written while a flush runs.
-const MAX_MEMTABLES: i32 = 16;
 
 /// Bytes before the first record of a RocksDB `WriteBatch` (sequence
 /// number and record count).
@@ -333,9 +363,13 @@ impl Engine {
             o.set_block_based_table_factory(&table);
             o.set_compression_type(compression_type(config.compression));
             o.set_level_compaction_dynamic_level_bytes(true);
-            o.set_write_buffer_size(MEMTABLE_SIZE);
-            o.set_min_write_buffer_number_to_merge(MEMTABLES_PER_FLUSH);
-            o.set_max_write_buffer_number(MAX_MEMTABLES);
+            let shape = MemtableShape::of(cf);
+            o.set_write_buffer_size(RECOVERY_MEMTABLE_SIZE);
+            // RocksDB derives arena blocks from the size at open: size
+            // them for the memtables written once open
+            o.set_arena_block_size(shape.size / 8);
+            o.set_min_write_buffer_number_to_merge(shape.per_flush);
+            o.set_max_write_buffer_number(shape.max);
             // No `inplace_update_support`: an entry updated in place keeps
             // its old sequence number, so a key written again after a
             // range deletion (FLUSHDB), or a captured transaction batch
@@ -367,6 +401,18 @@ impl Engine {
             };
             format!("cannot open RocksDB at {}: {e}{why}", path.display())
         })?;
+        for cf in Cf::ALL {
+            let size = MemtableShape::of(cf).size.to_string();
+            let handle = db.cf_handle(cf.name()).expect("column family just opened");
+            db.set_options_cf(&handle, &[("write_buffer_size", &size)])
+                .map_err(|e| {
+                    format!(
+                        "sizing the {} memtables at {}: {e}",
+                        cf.name(),
+                        path.display()
+                    )
+                })?;
+        }
         let db = Arc::new(db);
         slot.store(Arc::as_ptr(&db) as *mut DB, Ordering::Release);
         Ok(Engine {
