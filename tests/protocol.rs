@@ -28,6 +28,61 @@ fn pipeline_of_1000_commands() {
     raw.roundtrip(&req, &expect);
 }
 
+/// A pipeline's commands for another core's keys travel to it as one job
+/// per turn: each key still sees them in order and the replies come back
+/// in order, also when multi-key commands of the same pipeline run between
+/// them and while another client's MGETs lock the same keys on both cores
+/// (the job then waits for the locks).
+#[test]
+fn pipelined_commands_for_other_cores_keep_their_order() {
+    use redis::Value;
+    let s = Server::start(2, &[]);
+    let keys: Vec<String> = (0..100).map(|i| format!("o{i}")).collect();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader = {
+        let (mut c, stop, keys) = (s.conn(), stop.clone(), keys.clone());
+        std::thread::spawn(move || {
+            let mut n = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let _: Vec<Option<String>> = c.mget(&keys).unwrap();
+                n += 1;
+            }
+            n
+        })
+    };
+    let mut c = s.conn();
+    for round in 0..30 {
+        let mut p = redis::pipe();
+        let mut want = Vec::new();
+        for (i, k) in keys.iter().enumerate() {
+            p.cmd("SET").arg(k).arg(round);
+            p.cmd("APPEND").arg(k).arg("x");
+            p.cmd("GET").arg(k);
+            p.cmd("DEL").arg(k);
+            p.cmd("INCR").arg(k);
+            p.cmd("INCRBY").arg(k).arg(5);
+            let v = format!("{round}x");
+            want.extend([
+                Value::Okay,
+                Value::Int(v.len() as i64),
+                Value::BulkString(v.into_bytes()),
+                Value::Int(1),
+                Value::Int(1),
+                Value::Int(6),
+            ]);
+            if i % 25 == 24 {
+                p.cmd("MGET").arg(&keys[0]).arg(&keys[i]);
+                let six = Value::BulkString(b"6".to_vec());
+                want.push(Value::Array(vec![six.clone(), six]));
+            }
+        }
+        let got: Vec<Value> = p.query(&mut c).unwrap();
+        assert_eq!(got, want, "round {round}");
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert!(reader.join().unwrap() > 0);
+}
+
 #[test]
 fn inline_commands_and_quit() {
     let s = Server::start(2, &[]);

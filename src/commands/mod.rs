@@ -429,6 +429,8 @@ fn run_keyed(client: &mut Client, cmd: &'static Command, f: KeyedFn, args: Args)
             Ok(reply) => Started::Ready(reply),
             Err(parked) => Started::InFlight(parked),
         }
+    } else if me.is_none() {
+        Started::InFlight(Box::pin(client.call_gathered(owner, keys, Box::new(run))))
     } else {
         let (job, reply) = crate::shard::mesh::job_for(run);
         client.send_batched(owner, crate::shard::Shard::guarded(db, keys, me, job));

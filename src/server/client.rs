@@ -135,6 +135,9 @@ pub struct Client {
     pub close_after_reply: bool,
     /// Shards with jobs queued by this connection but not yet woken.
     pub unwoken: Vec<usize>,
+    /// Single-key commands for other shards gathered since the last
+    /// [`wake_shards`](Self::wake_shards), one job per shard.
+    outgoing: Vec<Outgoing>,
     /// None of this connection's commands is still running on a shard:
     /// a read may then be served from another shard's RocksDB directly
     /// (set by the connection loop before each command).
@@ -184,6 +187,7 @@ impl Client {
             server,
             close_after_reply: false,
             unwoken: Vec::new(),
+            outgoing: Vec::new(),
             nothing_in_flight: false,
             monitor: None,
             reply_off: false,
@@ -267,8 +271,65 @@ impl Client {
         !self.reply_off
     }
 
-    /// Wakes every shard that has jobs from this connection queued.
+    /// Queues a single-key command on another shard, in one job with the
+    /// connection's other commands for that shard until the next
+    /// [`wake_shards`](Self::wake_shards): a pipeline's commands for a
+    /// shard cost one message, one reply and one wake-up, not one each.
+    /// `keys` are the command's keys, which the owner checks against the
+    /// locks of multi-shard operations (`Shard::guarded`). Await the
+    /// reply only after `wake_shards`, and the replies of one shard in the
+    /// order queued (as the connection's pending queue does).
+    pub fn call_gathered(
+        &mut self,
+        shard: usize,
+        keys: Vec<Vec<u8>>,
+        run: GatheredCmd,
+    ) -> impl std::future::Future<Output = crate::protocol::reply::Reply> + 'static {
+        let db = self.db;
+        let open = self.outgoing.iter().position(|o| o.shard == shard);
+        let i = match open {
+            Some(i) if self.outgoing[i].db == db => i,
+            _ => {
+                if let Some(i) = open {
+                    let stale = self.outgoing.swap_remove(i);
+                    self.send_gathered(stale);
+                }
+                self.outgoing.push(Outgoing {
+                    shard,
+                    db,
+                    keys: Vec::new(),
+                    cmds: Vec::new(),
+                    replies: Rc::new(GatheredReplies::default()),
+                });
+                self.outgoing.len() - 1
+            }
+        };
+        let o = &mut self.outgoing[i];
+        o.keys.extend(keys);
+        o.cmds.push(run);
+        GatheredReplies::reply(o.replies.clone(), o.cmds.len() - 1)
+    }
+
+    /// Sends one shard's gathered commands as a single job.
+    fn send_gathered(&mut self, o: Outgoing) {
+        let (tx, rx) = futures_channel::oneshot::channel();
+        *o.replies.rx.borrow_mut() = Some(rx);
+        let cmds = o.cmds;
+        let job: crate::shard::mesh::Job = Box::new(move |s: &Shard| {
+            let replies: Vec<_> = cmds.into_iter().map(|run| run(s)).collect();
+            Box::new(move || {
+                let _ = tx.send(replies);
+            })
+        });
+        self.send_batched(o.shard, Shard::guarded(o.db, o.keys, None, job));
+    }
+
+    /// Sends the gathered commands and wakes every shard that has jobs from
+    /// this connection queued.
     pub fn wake_shards(&mut self) {
+        for o in std::mem::take(&mut self.outgoing) {
+            self.send_gathered(o);
+        }
         for s in self.unwoken.drain(..) {
             self.shard.mesh.wake(s);
         }
@@ -284,5 +345,63 @@ impl Client {
     pub fn select(&mut self, db: u8) {
         self.db = db;
         self.handle.db.store(db, Ordering::Relaxed);
+    }
+}
+
+/// A single-key command as it runs on its owning shard.
+pub type GatheredCmd = Box<dyn FnOnce(&Shard) -> crate::protocol::reply::Reply + Send>;
+
+/// Commands gathered for one shard (see [`Client::call_gathered`]).
+struct Outgoing {
+    shard: usize,
+    db: u8,
+    keys: Vec<Vec<u8>>,
+    cmds: Vec<GatheredCmd>,
+    replies: Rc<GatheredReplies>,
+}
+
+/// The replies of one gathered job, handed out one command at a time.
+#[derive(Default)]
+struct GatheredReplies {
+    /// Set when the job is sent.
+    rx: std::cell::RefCell<
+        Option<futures_channel::oneshot::Receiver<Vec<crate::protocol::reply::Reply>>>,
+    >,
+    /// Once arrived: each command's reply until its future takes it.
+    arrived: std::cell::RefCell<Vec<Option<crate::protocol::reply::Reply>>>,
+}
+
+impl GatheredReplies {
+    /// The reply of the `index`th command of the job.
+    async fn reply(this: Rc<GatheredReplies>, index: usize) -> crate::protocol::reply::Reply {
+        use std::future::Future;
+        std::future::poll_fn(|cx| {
+            if let Some(r) = this
+                .arrived
+                .borrow_mut()
+                .get_mut(index)
+                .and_then(Option::take)
+            {
+                return std::task::Poll::Ready(r);
+            }
+            let mut rx = this.rx.borrow_mut();
+            let rx = rx.as_mut().expect(
+                "gathered commands are sent (wake_shards) before their replies are awaited",
+            );
+            match std::pin::Pin::new(rx).poll(cx) {
+                std::task::Poll::Pending => std::task::Poll::Pending,
+                std::task::Poll::Ready(all) => {
+                    let mut all: Vec<_> = all
+                        .expect("shard executor stopped while a call was in flight")
+                        .into_iter()
+                        .map(Some)
+                        .collect();
+                    let r = all[index].take().expect("each reply is taken once");
+                    *this.arrived.borrow_mut() = all;
+                    std::task::Poll::Ready(r)
+                }
+            }
+        })
+        .await
     }
 }
