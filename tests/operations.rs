@@ -272,6 +272,14 @@ fn client_pause_reply_and_no_evict() {
     raw.send(b"CLIENT REPLY OFF\r\nSET r1 1\r\nGET r1\r\nCLIENT REPLY ON\r\n");
     raw.roundtrip(b"", b"+OK\r\n");
     raw.roundtrip(b"CLIENT REPLY SKIP\r\nGET r1\r\nGET r1\r\n", b"$1\r\n1\r\n");
+    // ON right after SKIP ends the skip and is answered, as by redis-server
+    raw.roundtrip(
+        b"CLIENT REPLY SKIP\r\nCLIENT REPLY ON\r\nPING\r\n",
+        b"+OK\r\n+PONG\r\n",
+    );
+    // SKIP while OFF does nothing
+    raw.send(b"CLIENT REPLY OFF\r\nCLIENT REPLY SKIP\r\nGET r1\r\nCLIENT REPLY ON\r\n");
+    raw.roundtrip(b"GET r1\r\n", b"+OK\r\n$1\r\n1\r\n");
 }
 
 #[test]

@@ -195,10 +195,12 @@ fn pause(c: &mut Client, a: &[Vec<u8>]) -> Reply {
 
 fn reply(c: &mut Client, a: &[Vec<u8>]) -> Reply {
     match lower(&a[2]).as_str() {
-        "on" => c.reply_off = false,
+        // ends a SKIP too, and is answered (as by redis-server)
+        "on" => (c.reply_off, c.reply_skip) = (false, 0),
         "off" => c.reply_off = true,
         // this command's reply and the next one's
-        "skip" => c.reply_skip = 2,
+        "skip" if !c.reply_off => c.reply_skip = 2,
+        "skip" => {}
         _ => return syntax_error(),
     }
     Reply::ok()

@@ -390,12 +390,16 @@ impl GatheredReplies {
             );
             match std::pin::Pin::new(rx).poll(cx) {
                 std::task::Poll::Pending => std::task::Poll::Pending,
-                std::task::Poll::Ready(all) => {
-                    let mut all: Vec<_> = all
-                        .expect("shard executor stopped while a call was in flight")
-                        .into_iter()
-                        .map(Some)
-                        .collect();
+                std::task::Poll::Ready(Err(_)) => {
+                    // the job was dropped unanswered: fail these commands,
+                    // not the connection's core
+                    log::error!("a shard dropped a job of gathered commands unanswered");
+                    std::task::Poll::Ready(crate::protocol::reply::Reply::err(
+                        "ERR internal error: the command's shard dropped its reply",
+                    ))
+                }
+                std::task::Poll::Ready(Ok(all)) => {
+                    let mut all: Vec<_> = all.into_iter().map(Some).collect();
                     let r = all[index].take().expect("each reply is taken once");
                     *this.arrived.borrow_mut() = all;
                     std::task::Poll::Ready(r)

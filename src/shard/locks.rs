@@ -238,13 +238,19 @@ impl Locks {
 
     /// Releases every key `tx` holds here: parked commands at the front of
     /// each key's queue run next, then the key passes to the next operation.
+    /// Keys `tx` still waits for are given up (an operation whose
+    /// connection was killed while it acquired them must never be granted
+    /// them later).
     pub fn release(&mut self, tx: TxId, keys: &[DbKey]) -> Released {
         let mut out = Released::default();
+        self.acquiring.remove(&tx);
         for k in keys {
             let Some(lock) = self.keys.get_mut(k) else {
                 continue;
             };
             if lock.holder != tx {
+                lock.queue
+                    .retain(|w| !matches!(w, Waiter::Tx(t) if *t == tx));
                 continue;
             }
             let mut next = None;

@@ -393,8 +393,12 @@ pub async fn begin(shard: &Rc<Shard>, keys: Vec<DbKey>) -> TxCtx {
     ctx
 }
 
-/// Runs `f` on shard `s` (inline when local), durably, and returns its result.
-async fn on<T, F>(coordinator: &Rc<Shard>, s: usize, f: F) -> T
+/// Starts `f` on shard `s` now (inline when local), durably, and returns a
+/// future of its result. What `f` leaves to do once its writes are durable
+/// (replies to the commands that waited for the released keys) runs on
+/// `s` itself, so a coordinator dropped while it waits (CLIENT KILL) loses
+/// none of it: other connections' replies must never depend on it.
+fn on<T, F>(coordinator: &Rc<Shard>, s: usize, f: F) -> Pin<Box<dyn Future<Output = T>>>
 where
     T: Send + 'static,
     F: FnOnce(&Shard) -> (T, Completion) + Send + 'static,
@@ -403,16 +407,23 @@ where
         let (out, done) = f(coordinator);
         coordinator.make_durable_now();
         done();
-        out
-    } else {
-        let (job, reply) = job_for(f);
-        coordinator.mesh.send(s, job);
-        coordinator.mesh.wake(s);
-        let (out, done) = reply.await;
-        // the remote shard already made its writes durable
-        done();
-        out
+        return Box::pin(std::future::ready(out));
     }
+    let (tx, rx) = futures_channel::oneshot::channel();
+    let job: Job = Box::new(move |sh: &Shard| {
+        let (out, done) = f(sh);
+        // run by the shard once the writes are durable
+        Box::new(move || {
+            done();
+            let _ = tx.send(out);
+        })
+    });
+    coordinator.mesh.send(s, job);
+    coordinator.mesh.wake(s);
+    Box::pin(async move {
+        rx.await
+            .expect("shard executor stopped while a call was in flight")
+    })
 }
 
 /// Fault injection for the recovery test: with the environment variable
@@ -452,13 +463,16 @@ pub async fn commit(ctx: &TxCtx) {
         }
         coord.make_durable_now();
     }
+    // every shard's commit is sent before any is awaited: a coordinator
+    // dropped while it waits (CLIENT KILL) still commits and releases the
+    // keys everywhere
     let commits: Vec<_> = shards
         .iter()
         .map(|&s| {
             let keys = ctx.held.get(&s).cloned().unwrap_or_default();
             let part = parts.remove(&s);
             let f = move |sh: &Shard| ((), sh.commit_part(id, part, intent, &keys));
-            Box::pin(on(&coord, s, f))
+            on(&coord, s, f)
         })
         .collect();
     for (i, c) in commits.into_iter().enumerate() {

@@ -170,6 +170,17 @@ impl MemtableShape {
 /// is shrunk to its [`MemtableShape`] once the database is open.
 const RECOVERY_MEMTABLE_SIZE: usize = 64 << 20;
 
+/// Memtable filter bytes per memtable byte (`meta` and `data`).
+const MEMTABLE_BLOOM_RATIO: f64 = 0.05;
+
+/// The filter ratio while the families are open with replay-sized
+/// memtables: the filter of the first memtable after open would otherwise
+/// be sized for 64 MB (3.2 MB, more than a 2 MB memtable, which then
+/// counted as full at its first write).
+fn replay_bloom_ratio(shape: MemtableShape) -> f64 {
+    MEMTABLE_BLOOM_RATIO * shape.size as f64 / RECOVERY_MEMTABLE_SIZE as f64
+}
+
 /// SST block size of the `data` family (RocksDB's default of 4 KB for the
 /// others).
 const DATA_BLOCK_SIZE: usize = 16 << 10;
@@ -378,7 +389,10 @@ impl Engine {
             if matches!(cf, Cf::Meta | Cf::Data) {
                 // point reads of keys that are not in the memtable (most of
                 // them, once the data outgrows it) skip the skiplist search
-                o.set_memtable_prefix_bloom_ratio(0.05);
+                // (a memtable's filter is sized when it is created: the
+                // ratio is scaled down for the replay-sized memtables and
+                // restored once open)
+                o.set_memtable_prefix_bloom_ratio(replay_bloom_ratio(shape));
                 o.set_memtable_whole_key_filtering(true);
             }
             if matches!(cf, Cf::Data | Cf::ZScore) {
@@ -404,14 +418,22 @@ impl Engine {
         for cf in Cf::ALL {
             let size = MemtableShape::of(cf).size.to_string();
             let handle = db.cf_handle(cf.name()).expect("column family just opened");
-            db.set_options_cf(&handle, &[("write_buffer_size", &size)])
-                .map_err(|e| {
-                    format!(
-                        "sizing the {} memtables at {}: {e}",
-                        cf.name(),
-                        path.display()
-                    )
-                })?;
+            let mut running = vec![("write_buffer_size", size)];
+            if matches!(cf, Cf::Meta | Cf::Data) {
+                running.push((
+                    "memtable_prefix_bloom_size_ratio",
+                    MEMTABLE_BLOOM_RATIO.to_string(),
+                ));
+            }
+            let running: Vec<(&str, &str)> =
+                running.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            db.set_options_cf(&handle, &running).map_err(|e| {
+                format!(
+                    "sizing the {} memtables at {}: {e}",
+                    cf.name(),
+                    path.display()
+                )
+            })?;
         }
         let db = Arc::new(db);
         slot.store(Arc::as_ptr(&db) as *mut DB, Ordering::Release);
