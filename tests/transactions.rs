@@ -596,7 +596,7 @@ fn killed_multi_shard_operations_strand_nobody() {
             let mut rng = rand::rngs::StdRng::seed_from_u64(7);
             let mut kills = 0;
             while !stop.load(Ordering::Relaxed) {
-                std::thread::sleep(Duration::from_micros(rng.gen_range(0..2000)));
+                std::thread::sleep(Duration::from_micros(rng.random_range(0..2000)));
                 let id = ids.lock().unwrap().pop();
                 if let Some(id) = id {
                     kills += int(&mut c, &["CLIENT", "KILL", "ID", &id.to_string()]) as u64;
