@@ -181,6 +181,30 @@ fn replay_bloom_ratio(shape: MemtableShape) -> f64 {
     MEMTABLE_BLOOM_RATIO * shape.size as f64 / RECOVERY_MEMTABLE_SIZE as f64
 }
 
+/// Shrinks every family's memtables (and their filters) from the replay
+/// size to their [`MemtableShape`], once RocksDB has replayed the WAL.
+fn size_memtables_for_writes(db: &DB, path: &Path) -> Result<(), String> {
+    for cf in Cf::ALL {
+        let handle = db.cf_handle(cf.name()).expect("column family just opened");
+        let mut running = vec![("write_buffer_size", MemtableShape::of(cf).size.to_string())];
+        if matches!(cf, Cf::Meta | Cf::Data) {
+            running.push((
+                "memtable_prefix_bloom_size_ratio",
+                MEMTABLE_BLOOM_RATIO.to_string(),
+            ));
+        }
+        let running: Vec<(&str, &str)> = running.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        db.set_options_cf(&handle, &running).map_err(|e| {
+            format!(
+                "sizing the {} memtables at {}: {e}",
+                cf.name(),
+                path.display()
+            )
+        })?;
+    }
+    Ok(())
+}
+
 /// SST block size of the `data` family (RocksDB's default of 4 KB for the
 /// others).
 const DATA_BLOCK_SIZE: usize = 16 << 10;
@@ -415,26 +439,7 @@ impl Engine {
             };
             format!("cannot open RocksDB at {}: {e}{why}", path.display())
         })?;
-        for cf in Cf::ALL {
-            let size = MemtableShape::of(cf).size.to_string();
-            let handle = db.cf_handle(cf.name()).expect("column family just opened");
-            let mut running = vec![("write_buffer_size", size)];
-            if matches!(cf, Cf::Meta | Cf::Data) {
-                running.push((
-                    "memtable_prefix_bloom_size_ratio",
-                    MEMTABLE_BLOOM_RATIO.to_string(),
-                ));
-            }
-            let running: Vec<(&str, &str)> =
-                running.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            db.set_options_cf(&handle, &running).map_err(|e| {
-                format!(
-                    "sizing the {} memtables at {}: {e}",
-                    cf.name(),
-                    path.display()
-                )
-            })?;
-        }
+        size_memtables_for_writes(&db, path)?;
         let db = Arc::new(db);
         slot.store(Arc::as_ptr(&db) as *mut DB, Ordering::Release);
         Ok(Engine {
