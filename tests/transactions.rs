@@ -644,3 +644,40 @@ fn killed_multi_shard_operations_strand_nobody() {
         assert_eq!(int(&mut c, &["INCR", k]), 6, "{k}");
     }
 }
+
+/// CLIENT KILL of a connection in the middle of its EXEC does not cut the
+/// transaction short: like redis-server, which runs EXEC to its end before
+/// it handles the kill, all of it is applied (before, the first half was
+/// committed and the rest never ran).
+#[test]
+fn a_killed_exec_runs_to_its_end() {
+    let s = Server::start(2, &["--enable-debug-command", "yes"]);
+    let mut keys = keys_on("ke", 0, 2);
+    keys.extend(keys_on("ke", 1, 2));
+    let mut admin = s.conn();
+    for k in &keys {
+        q(&mut admin, &["SET", k, "old"]);
+    }
+    let mut raw = Raw::connect(s.port);
+    let addr = raw.s.local_addr().unwrap().to_string();
+    let mut req = String::from("MULTI\r\n");
+    for (i, k) in keys.iter().enumerate() {
+        req += &format!("SET {k} new\r\n");
+        if i == 1 {
+            req += "DEBUG SLEEP 0.5\r\n";
+        }
+    }
+    req += "EXEC\r\n";
+    raw.send(req.as_bytes());
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(
+        int(
+            &mut admin,
+            &["CLIENT", "KILL", "ADDR", &addr, "SKIPME", "yes"]
+        ),
+        1
+    );
+    std::thread::sleep(Duration::from_millis(700));
+    let got: Vec<Option<String>> = redis::cmd("MGET").arg(&keys).query(&mut admin).unwrap();
+    assert_eq!(got, vec![Some("new".to_string()); 4]);
+}

@@ -39,6 +39,10 @@ pub struct ClientHandle {
     pub killed: AtomicBool,
     /// Wakes the connection when killed.
     pub kill_waker: AtomicWaker,
+    /// The connection runs a command that must not be cut short (a
+    /// transaction, an operation over several shards): a kill takes effect
+    /// when it ends, as redis-server runs a command to its end.
+    uninterruptible: AtomicBool,
     /// Subscribed channels, patterns and shard channels (CLIENT LIST sub/psub/ssub).
     pub subs: [AtomicU32; 3],
     /// Name of the ACL user (CLIENT LIST user=).
@@ -68,6 +72,7 @@ impl ClientHandle {
             last_cmd: Mutex::new("NULL"),
             killed: AtomicBool::new(false),
             kill_waker: AtomicWaker::new(),
+            uninterruptible: AtomicBool::new(false),
             subs: Default::default(),
             user: Mutex::new("default".into()),
         }
@@ -79,11 +84,28 @@ impl ClientHandle {
         self.kill_waker.wake();
     }
 
-    /// Resolves once the client has been killed.
+    /// Runs `f` so that a kill waits for its end (see
+    /// [`wait_killed`](Self::wait_killed)).
+    pub async fn uninterruptible<T>(&self, f: impl std::future::Future<Output = T>) -> T {
+        /// Lets the kill through once the command ended (or was dropped).
+        struct Ended<'a>(&'a ClientHandle);
+        impl Drop for Ended<'_> {
+            fn drop(&mut self) {
+                self.0.uninterruptible.store(false, Ordering::SeqCst);
+                self.0.kill_waker.wake();
+            }
+        }
+        self.uninterruptible.store(true, Ordering::SeqCst);
+        let _ended = Ended(self);
+        f.await
+    }
+
+    /// Resolves once the client has been killed and is not running an
+    /// uninterruptible command.
     pub async fn wait_killed(&self) {
         std::future::poll_fn(|cx| {
             self.kill_waker.register(cx.waker());
-            if self.killed.load(Ordering::SeqCst) {
+            if self.killed.load(Ordering::SeqCst) && !self.uninterruptible.load(Ordering::SeqCst) {
                 std::task::Poll::Ready(())
             } else {
                 std::task::Poll::Pending

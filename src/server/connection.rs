@@ -322,7 +322,12 @@ async fn run_command(
                 client.handle.touch(); // the reply of a long wait is an interaction too
                 reply
             } else {
-                commands::finish(client, cmd, args).await
+                // a kill must not leave a transaction or a multi-shard
+                // operation half done (its connection future is dropped)
+                let handle = client.handle.clone();
+                handle
+                    .uninterruptible(commands::finish(client, cmd, args))
+                    .await
             };
             if !confirms_first {
                 subscriber::deliver_into(client, out);
