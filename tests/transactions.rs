@@ -681,3 +681,56 @@ fn a_killed_exec_runs_to_its_end() {
     let got: Vec<Option<String>> = redis::cmd("MGET").arg(&keys).query(&mut admin).unwrap();
     assert_eq!(got, vec![Some("new".to_string()); 4]);
 }
+
+/// A client blocked on a list that a transaction pushes to is answered
+/// once the transaction has committed, as redis-server serves it after
+/// EXEC (before, it got the element at once, while the transaction was
+/// still running and before it was on disk).
+#[test]
+fn blocked_clients_are_served_after_the_transaction_commits() {
+    let s = Server::start(2, &["--enable-debug-command", "yes"]);
+    let queue = keys_on("bq", 0, 1).remove(0);
+    let other = keys_on("bq", 1, 1).remove(0);
+    let waiter = {
+        let (mut c, queue) = (s.conn(), queue.clone());
+        std::thread::spawn(move || {
+            let got: (String, String) = redis::cmd("BLPOP")
+                .arg(&queue)
+                .arg(0)
+                .query(&mut c)
+                .unwrap();
+            (got, Instant::now())
+        })
+    };
+    settle();
+    let mut c = s.conn();
+    let sent = Instant::now();
+    let (_, done): ((), Instant) = {
+        let _: () = redis::pipe()
+            .atomic()
+            .cmd("LPUSH")
+            .arg(&queue)
+            .arg("from-tx")
+            .ignore()
+            .cmd("DEBUG")
+            .arg("SLEEP")
+            .arg("0.6")
+            .ignore()
+            .cmd("SET")
+            .arg(&other)
+            .arg("done")
+            .ignore()
+            .query(&mut c)
+            .unwrap();
+        ((), Instant::now())
+    };
+    let ((key, value), served) = waiter.join().unwrap();
+    assert_eq!((key.as_str(), value.as_str()), (queue.as_str(), "from-tx"));
+    assert!(
+        served.duration_since(sent) >= Duration::from_millis(500),
+        "served {:?} after EXEC was sent, EXEC answered after {:?}",
+        served.duration_since(sent),
+        done.duration_since(sent)
+    );
+    assert_eq!(int(&mut c, &["LLEN", &queue]), 0);
+}

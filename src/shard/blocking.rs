@@ -171,9 +171,27 @@ pub struct Blocked {
     parked: HashMap<u64, Parked>,
     ready: VecDeque<(u8, Vec<u8>)>,
     serving: bool,
+    /// Replies to clients served by a multi-shard operation's writes, held
+    /// until the operation commits on this shard (by operation).
+    uncommitted: HashMap<super::locks::TxId, Vec<Delivery>>,
+    /// Replies of committed operations, sent at the next durability point.
+    committed: Vec<Delivery>,
 }
 
 impl Blocked {
+    /// The operation `tx` committed here: its held replies go out once its
+    /// writes are durable ([`Shard::make_durable_now`](super::Shard::make_durable_now)).
+    pub fn commit(&mut self, tx: super::locks::TxId) {
+        if let Some(d) = self.uncommitted.remove(&tx) {
+            self.committed.extend(d);
+        }
+    }
+
+    /// Replies whose writes are now durable.
+    pub fn take_committed(&mut self) -> Vec<Delivery> {
+        std::mem::take(&mut self.committed)
+    }
+
     /// Number of registrations waiting on this shard.
     pub fn len(&self) -> usize {
         self.parked.len()
@@ -266,7 +284,16 @@ pub fn wake(db: &Db, key: &[u8]) {
         let Some((index, key)) = next else { break };
         serve_key(&Db::new(shard, index), &key, &mut deliveries);
     }
-    shard.blocked.borrow_mut().serving = false;
+    let tx = shard.capturing.get();
+    {
+        let mut b = shard.blocked.borrow_mut();
+        b.serving = false;
+        if tx != 0 && !deliveries.is_empty() {
+            // served by an operation that has not committed: like
+            // redis-server after EXEC, answer once it has
+            b.uncommitted.entry(tx).or_default().append(&mut deliveries);
+        }
+    }
     if !deliveries.is_empty() {
         shard.make_durable_now();
         deliveries.into_iter().for_each(|d| d());

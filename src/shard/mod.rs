@@ -434,6 +434,8 @@ impl Shard {
         } else {
             self.flush_wal();
         }
+        let committed = self.blocked.borrow_mut().take_committed();
+        committed.into_iter().for_each(|d| d());
     }
 
     /// Like [`make_durable_now`](Self::make_durable_now), but first lets

@@ -201,6 +201,7 @@ impl Shard {
                 log::error!("shard {}: commit of operation {tx} failed: {e}", self.id);
             }
         }
+        self.blocked.borrow_mut().commit(tx);
         self.release_locks(tx, keys)
     }
 
