@@ -157,10 +157,23 @@ where
     T: Send + 'static,
     F: FnOnce(&Shard) -> T + Send + 'static,
 {
+    job_then_reply(move |s| (f(s), Box::new(|| {}) as Completion))
+}
+
+/// Like [`job_for`], for work that also leaves something to do once its
+/// writes are durable (answering commands it released): the shard runs
+/// that, then sends the result, so nothing depends on the caller still
+/// waiting.
+pub fn job_then_reply<T, F>(f: F) -> (Job, impl Future<Output = T> + 'static)
+where
+    T: Send + 'static,
+    F: FnOnce(&Shard) -> (T, Completion) + Send + 'static,
+{
     let (tx, rx) = futures_channel::oneshot::channel();
     let job: Job = Box::new(move |s| {
-        let out = f(s);
+        let (out, done) = f(s);
         Box::new(move || {
+            done();
             let _ = tx.send(out);
         })
     });

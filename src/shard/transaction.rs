@@ -16,7 +16,7 @@
 //!    missing, so an operation is on disk on all of its shards or on none.
 
 use super::locks::{DbKey, OnGrant, TxId};
-use super::mesh::{job_for, Completion, Job};
+use super::mesh::{job_for, job_then_reply, Completion, Job};
 use super::routing::shard_of;
 use super::Shard;
 use crate::storage::engine::{append_batch, BATCH_HEADER};
@@ -410,21 +410,10 @@ where
         done();
         return Box::pin(std::future::ready(out));
     }
-    let (tx, rx) = futures_channel::oneshot::channel();
-    let job: Job = Box::new(move |sh: &Shard| {
-        let (out, done) = f(sh);
-        // run by the shard once the writes are durable
-        Box::new(move || {
-            done();
-            let _ = tx.send(out);
-        })
-    });
+    let (job, reply) = job_then_reply(f);
     coordinator.mesh.send(s, job);
     coordinator.mesh.wake(s);
-    Box::pin(async move {
-        rx.await
-            .expect("shard executor stopped while a call was in flight")
-    })
+    Box::pin(reply)
 }
 
 /// Fault injection for the recovery test: with the environment variable
