@@ -23,6 +23,8 @@ struct ShardFigures {
     last_sync_ms: u64,
     sst_bytes: u64,
     memtable_bytes: u64,
+    /// Records in the memtables (active and waiting for their flush).
+    memtable_entries: u64,
     hot_cache_bytes: u64,
     hot_cache_dropped: u64,
     /// Reads of other shards served here, and those found in a hot cache.
@@ -74,6 +76,8 @@ fn shard_figures(db: &Db, with_keyspace: bool) -> ShardFigures {
         last_sync_ms: s.last_sync_ms.get(),
         sst_bytes: prop("rocksdb.total-sst-files-size"),
         memtable_bytes: prop("rocksdb.cur-size-all-mem-tables"),
+        memtable_entries: prop("rocksdb.num-entries-active-mem-table")
+            + prop("rocksdb.num-entries-imm-mem-tables"),
         hot_cache_bytes: s.hot.borrow().used() as u64,
         hot_cache_dropped: s.hot.borrow().dropped_batches(),
         peer_reads: (st.peer_reads.get(), st.peer_hot_hits.get()),
@@ -381,8 +385,8 @@ fn rocksdb(x: &Ctx) -> Vec<String> {
         .enumerate()
         .map(|(i, f)| {
             format!(
-                "rocksdb_shard{i}:sst_bytes={},memtable_bytes={},pending_compaction_bytes={},running_compactions={},running_flushes={},write_stopped={},delayed_write_rate={},write_stalls={},wal_syncs={},estimated_keys={},write_amp={:.2},read_amp={},space_amp={:.2}",
-                f.sst_bytes, f.memtable_bytes, f.pending_compaction_bytes, f.running_compactions, f.running_flushes, f.write_stopped, f.delayed_write_rate, f.stalls, f.wal_syncs, f.estimated_keys, f.amp.write, f.amp.read, f.amp.space
+                "rocksdb_shard{i}:sst_bytes={},memtable_bytes={},memtable_entries={},pending_compaction_bytes={},running_compactions={},running_flushes={},write_stopped={},delayed_write_rate={},write_stalls={},wal_syncs={},estimated_keys={},write_amp={:.2},read_amp={},space_amp={:.2}",
+                f.sst_bytes, f.memtable_bytes, f.memtable_entries, f.pending_compaction_bytes, f.running_compactions, f.running_flushes, f.write_stopped, f.delayed_write_rate, f.stalls, f.wal_syncs, f.estimated_keys, f.amp.write, f.amp.read, f.amp.space
             )
         })
         .collect()

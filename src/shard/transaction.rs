@@ -19,7 +19,7 @@ use super::locks::{DbKey, OnGrant, TxId};
 use super::mesh::{job_for, job_then_reply, Completion, Job};
 use super::routing::shard_of;
 use super::Shard;
-use crate::storage::engine::{append_batch, BATCH_HEADER};
+use crate::storage::group::{append_batch, BATCH_HEADER};
 use crate::storage::Cf;
 use rocksdb::WriteBatch;
 use std::cell::{Cell, RefCell};

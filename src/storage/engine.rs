@@ -2,6 +2,7 @@
 //! atomic batch writes.
 
 use super::compaction::{filter_sub_key, DbSlot};
+use super::group::Group;
 use crate::config::{Compression, Config};
 use rocksdb::{
     BlockBasedIndexType, BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor,
@@ -209,19 +210,6 @@ fn size_memtables_for_writes(db: &DB, path: &Path) -> Result<(), String> {
 /// others).
 const DATA_BLOCK_SIZE: usize = 16 << 10;
 
-/// Bytes before the first record of a RocksDB `WriteBatch` (sequence
-/// number and record count).
-pub const BATCH_HEADER: usize = 12;
-
-/// Appends the records of batch `other` to batch `rep` (both full
-/// WriteBatch representations), as RocksDB's own batch append does.
-pub fn append_batch(rep: &mut Vec<u8>, other: &[u8]) {
-    let count = |b: &[u8]| u32::from_le_bytes(b[8..12].try_into().expect("4 bytes"));
-    let total = count(rep) + count(other);
-    rep[8..12].copy_from_slice(&total.to_le_bytes());
-    rep.extend_from_slice(&other[BATCH_HEADER..]);
-}
-
 /// Largest batch [`Engine::join`] takes; larger ones are written at once.
 pub const GROUP_MAX_BATCH: usize = 16 << 10;
 
@@ -259,55 +247,6 @@ pub fn raise_cache_hold(hold: &AtomicU64) {
 /// write waits it out); a larger one just waits.
 const STALL_PROBE_MAX_BATCH: usize = 64 << 10;
 
-/// Hashes of the keys a pending group writes (any column family).
-#[derive(Default)]
-struct GroupKeys {
-    hashes: ahash::AHashSet<u64>,
-    /// The group holds records a key hash cannot describe (range deletions).
-    opaque: bool,
-}
-
-impl GroupKeys {
-    fn hash(key: &[u8]) -> u64 {
-        // fixed seeds: the hashes only live until the group is written
-        ahash::RandomState::with_seeds(1, 2, 3, 4).hash_one(key)
-    }
-
-    /// Records the keys of `batch`.
-    fn add(&mut self, batch: &WriteBatch) {
-        struct Visit<'a>(&'a mut GroupKeys, usize);
-        impl rocksdb::WriteBatchIteratorCf for Visit<'_> {
-            fn put_cf(&mut self, _cf: u32, key: &[u8], _value: &[u8]) {
-                self.0.hashes.insert(GroupKeys::hash(key));
-                self.1 += 1;
-            }
-            fn delete_cf(&mut self, _cf: u32, key: &[u8]) {
-                self.0.hashes.insert(GroupKeys::hash(key));
-                self.1 += 1;
-            }
-            fn merge_cf(&mut self, _cf: u32, key: &[u8], _value: &[u8]) {
-                self.0.hashes.insert(GroupKeys::hash(key));
-                self.1 += 1;
-            }
-        }
-        let mut visit = Visit(self, 0);
-        batch.iterate_cf(&mut visit);
-        let seen = visit.1;
-        // records the iteration does not report (range deletions)
-        self.opaque |= seen < batch.len();
-    }
-
-    /// Whether a read of `key` may be affected by the group.
-    fn affects(&self, key: &[u8]) -> bool {
-        self.opaque || self.hashes.contains(&GroupKeys::hash(key))
-    }
-
-    fn clear(&mut self) {
-        self.hashes.clear();
-        self.opaque = false;
-    }
-}
-
 /// A shard's RocksDB.
 pub struct Engine {
     db: Arc<DB>,
@@ -315,12 +254,10 @@ pub struct Engine {
     path: PathBuf,
     /// Whether writes go to the WAL (`wal_enabled`).
     wal: bool,
-    /// Small batches accepted by [`join`](Self::join) and not yet written:
-    /// one `WriteBatch` representation, empty when nothing is pending.
-    group: RefCell<Vec<u8>>,
-    /// What the group writes, for point reads to know whether they must
-    /// write it first.
-    group_keys: RefCell<GroupKeys>,
+    /// Small batches accepted by [`join`](Self::join) and not yet written,
+    /// with what they write (for point reads to know whether they must
+    /// write them first).
+    group: RefCell<Group>,
     /// Group writes that failed, and writes that stalled, since the shard
     /// last asked.
     group_failures: Cell<u64>,
@@ -447,8 +384,7 @@ impl Engine {
             slot,
             path: path.to_path_buf(),
             wal: config.wal_enabled,
-            group: RefCell::new(Vec::new()),
-            group_keys: RefCell::new(GroupKeys::default()),
+            group: RefCell::new(Group::default()),
             group_failures: Cell::new(0),
             stalls: Cell::new(0),
             peer_hold: Arc::new(AtomicU64::new(0)),
@@ -536,11 +472,9 @@ impl Engine {
     pub fn join(&self, batch: &WriteBatch) {
         let mut group = self.group.borrow_mut();
         if group.is_empty() {
-            group.resize(BATCH_HEADER, 0);
             self.peer_hold.fetch_or(UNWRITTEN_GROUP, Ordering::SeqCst);
         }
-        append_batch(&mut group, batch.data());
-        self.group_keys.borrow_mut().add(batch);
+        group.add(batch.data());
         let full = group.len() >= GROUP_WRITE_AT;
         drop(group);
         if full {
@@ -581,9 +515,8 @@ impl Engine {
         if group.is_empty() {
             return Ok(());
         }
-        let res = self.write_counting_stalls(&group);
+        let res = self.write_counting_stalls(group.ordered());
         group.clear();
-        self.group_keys.borrow_mut().clear();
         if res.is_err() {
             // the hot cache shows the lost writes until the shard clears it
             raise_cache_hold(&self.peer_hold);
@@ -634,7 +567,7 @@ impl Engine {
 
     /// Applies joined writes before a point read of `key` they may change.
     fn settle_for(&self, key: &[u8]) {
-        if self.group_pending() && self.group_keys.borrow().affects(key) {
+        if self.group_pending() && self.group.borrow().affects(key) {
             let _ = self.write_group();
         }
     }

@@ -5,6 +5,7 @@ pub mod checkpoint;
 pub mod compaction;
 pub mod encoding;
 pub mod engine;
+pub mod group;
 pub mod hot;
 pub mod list_ends;
 pub mod manifest;
