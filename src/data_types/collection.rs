@@ -4,6 +4,7 @@
 
 use super::{storage_error, Db, MetaRead, Result};
 use crate::storage::encoding::{sub_key_prefix, Kind, Meta};
+use crate::storage::hot::CachedValue;
 use crate::storage::{ordered, Cf};
 use rocksdb::WriteBatch;
 use std::collections::BTreeSet;
@@ -82,7 +83,7 @@ const PRESENT: u8 = 1;
 const ABSENT: u8 = 0;
 
 /// A cached sub-key entry for `value` (`None`: absent).
-fn sub_entry(value: Option<&[u8]>) -> std::sync::Arc<[u8]> {
+fn sub_entry(value: Option<&[u8]>) -> CachedValue {
     match value {
         Some(v) => {
             let mut e = Vec::with_capacity(1 + v.len());
@@ -90,16 +91,16 @@ fn sub_entry(value: Option<&[u8]>) -> std::sync::Arc<[u8]> {
             e.extend_from_slice(v);
             e.into()
         }
-        None => std::sync::Arc::from([ABSENT]),
+        None => CachedValue::from(&[ABSENT][..]),
     }
 }
 
 /// The value of a cached sub-key (its entry without the first byte).
-struct SubValue(std::sync::Arc<[u8]>);
+struct SubValue(CachedValue);
 
 impl SubValue {
     /// The value a cached entry holds; `None` if cached as absent.
-    fn of(entry: std::sync::Arc<[u8]>) -> Option<SubValue> {
+    fn of(entry: CachedValue) -> Option<SubValue> {
         (entry[0] == PRESENT).then_some(SubValue(entry))
     }
 }

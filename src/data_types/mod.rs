@@ -15,6 +15,7 @@ pub mod zset;
 use crate::protocol::Reply;
 use crate::shard::{incr, Shard};
 use crate::storage::encoding::{expire_key, meta_key, split_meta_key, Kind, Meta};
+use crate::storage::hot::CachedValue;
 use crate::storage::Cf;
 use rocksdb::WriteBatch;
 
@@ -120,7 +121,7 @@ pub struct PeerDb<'a> {
 impl MetaRead for PeerDb<'_> {
     fn lookup(&self, key: &[u8]) -> Result<Option<Meta>> {
         let mk = meta_key(self.index, key);
-        if let Some(raw) = self.hot.and_then(|hot| hot.get(&mk)) {
+        if let Some(raw) = self.hot.and_then(|hot| hot.get(mk.as_slice())) {
             crate::shard::incr(&self.counts.peer_hot_hits, 1);
             return live_meta(key, &raw);
         }
@@ -198,7 +199,7 @@ impl<'a> Db<'a> {
     pub fn lookup(&self, key: &[u8]) -> Result<Option<Meta>> {
         let mk = meta_key(self.index, key);
         let cached = self.shard.hot.borrow_mut().get(&mk);
-        let raw: std::sync::Arc<[u8]> = match cached {
+        let raw: CachedValue = match cached {
             Some(raw) => raw,
             None => {
                 let raw = self
@@ -209,8 +210,7 @@ impl<'a> Db<'a> {
                 // absent keys are cached too (as an empty record, which no
                 // meta record encodes to): every write of a key passes
                 // through put/delete, which replace the entry
-                let raw: std::sync::Arc<[u8]> =
-                    raw.map_or_else(|| std::sync::Arc::from([]), Into::into);
+                let raw: CachedValue = raw.map_or_else(|| CachedValue::from(&[][..]), Into::into);
                 self.shard.hot.borrow_mut().insert(mk, raw.clone());
                 raw
             }
@@ -222,8 +222,8 @@ impl<'a> Db<'a> {
     pub fn put(&self, batch: &mut WriteBatch, key: &[u8], meta: &Meta) {
         let e = &self.shard.engine;
         let mk = meta_key(self.index, key);
-        let encoded: std::sync::Arc<[u8]> = meta.encode().into();
-        batch.put_cf(e.cf(Cf::Meta), &mk, &encoded);
+        let encoded: CachedValue = meta.encode().into();
+        batch.put_cf(e.cf(Cf::Meta), &mk, &*encoded);
         self.shard.touched(&mk, false);
         self.shard.hot.borrow_mut().stage(mk, encoded);
         if meta.expire_at != 0 {

@@ -31,9 +31,10 @@ use quick_cache::{OptionsBuilder, Weighter};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-/// Bytes charged per entry on top of its two allocations (table slot,
-/// slab entry, S3-FIFO bookkeeping).
-const ENTRY_OVERHEAD: usize = 64;
+/// Bytes charged per entry on top of what its key and value allocate
+/// (table slot, slab entry with the inline key and value, S3-FIFO
+/// bookkeeping).
+const ENTRY_OVERHEAD: usize = 112;
 
 /// Pieces of the map, each under its own lock and with an eighth of the
 /// capacity (quick_cache's default, four per CPU, would cap an entry at
@@ -56,29 +57,97 @@ pub fn allocated(n: usize) -> usize {
     n.div_ceil(spacing) * spacing
 }
 
-/// The bytes an entry costs: key vector, reference-counted value (two
-/// counters before the bytes) and overhead.
+/// The bytes an entry costs: its key and value where they do not fit in
+/// the entry (a reference-counted value has two counters before the
+/// bytes), and the entry with its overhead.
 fn cost(key: &[u8], value: &[u8]) -> usize {
-    allocated(key.len()) + allocated(value.len() + 16) + ENTRY_OVERHEAD
+    let key = if key.len() > INLINE_KEY {
+        allocated(key.len())
+    } else {
+        0
+    };
+    let value = if value.len() > INLINE_VALUE {
+        allocated(value.len() + 16)
+    } else {
+        0
+    };
+    key + value + ENTRY_OVERHEAD
 }
 
 /// Charges each entry what it occupies in memory.
 #[derive(Clone)]
 pub struct ByteCost;
 
-impl Weighter<Vec<u8>, Arc<[u8]>> for ByteCost {
-    fn weight(&self, key: &Vec<u8>, value: &Arc<[u8]>) -> u64 {
+impl Weighter<CacheKey, CachedValue> for ByteCost {
+    fn weight(&self, key: &CacheKey, value: &CachedValue) -> u64 {
         cost(key, value) as u64
     }
 }
 
+/// Value bytes kept inside the cache's entry (counters, collection
+/// headers, set members, scores): reading them costs no cache miss
+/// beyond the entry's.
+const INLINE_VALUE: usize = 22;
+
+/// A cached record: short ones inside the entry, longer ones shared (a
+/// reader clones the reference, not the bytes).
+#[derive(Clone)]
+pub enum CachedValue {
+    /// Up to [`INLINE_VALUE`] bytes.
+    Inline { len: u8, bytes: [u8; INLINE_VALUE] },
+    /// Anything longer.
+    Shared(Arc<[u8]>),
+}
+
+impl From<&[u8]> for CachedValue {
+    fn from(v: &[u8]) -> CachedValue {
+        if v.len() <= INLINE_VALUE {
+            let mut bytes = [0; INLINE_VALUE];
+            bytes[..v.len()].copy_from_slice(v);
+            CachedValue::Inline {
+                len: v.len() as u8,
+                bytes,
+            }
+        } else {
+            CachedValue::Shared(v.into())
+        }
+    }
+}
+
+impl From<Vec<u8>> for CachedValue {
+    fn from(v: Vec<u8>) -> CachedValue {
+        if v.len() <= INLINE_VALUE {
+            v.as_slice().into()
+        } else {
+            CachedValue::Shared(v.into())
+        }
+    }
+}
+
+impl std::ops::Deref for CachedValue {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            CachedValue::Inline { len, bytes } => &bytes[..*len as usize],
+            CachedValue::Shared(v) => v,
+        }
+    }
+}
+
+/// Key bytes kept inside the cache's entry rather than in an allocation
+/// of their own: a lookup compares the key without another cache miss.
+const INLINE_KEY: usize = 32;
+
+/// A cached key: up to [`INLINE_KEY`] bytes inline.
+pub type CacheKey = smallvec::SmallVec<[u8; INLINE_KEY]>;
+
 /// The map of a shard's hot cache, which other cores read too.
 pub type SharedMap = Cache<
-    Vec<u8>,
-    Arc<[u8]>,
+    CacheKey,
+    CachedValue,
     ByteCost,
     ahash::RandomState,
-    quick_cache::sync::DefaultLifecycle<Vec<u8>, Arc<[u8]>>,
+    quick_cache::sync::DefaultLifecycle<CacheKey, CachedValue>,
 >;
 
 /// A size-bounded cache from meta key to encoded meta record.
@@ -129,7 +198,7 @@ impl HotCache {
     }
 
     /// The cached record of a meta key, counting the hit.
-    pub fn get(&mut self, key: &[u8]) -> Option<Arc<[u8]>> {
+    pub fn get(&mut self, key: &[u8]) -> Option<CachedValue> {
         self.map.as_ref()?.get(key)
     }
 
@@ -140,17 +209,17 @@ impl HotCache {
 
     /// Caches a record, evicting others beyond capacity. A record larger
     /// than an eighth of the cache is not kept (nor is an older copy).
-    pub fn insert(&mut self, key: Vec<u8>, value: Arc<[u8]>) {
+    pub fn insert(&mut self, key: Vec<u8>, value: CachedValue) {
         let Some(map) = self.map.as_ref() else { return };
         if cost(&key, &value) > self.capacity / 8 {
             map.remove(key.as_slice());
             return;
         }
-        map.insert(key, value);
+        map.insert(CacheKey::from_vec(key), value);
     }
 
     /// Caches the record of a write being staged (see the module doc).
-    pub fn stage(&mut self, key: Vec<u8>, value: Arc<[u8]>) {
+    pub fn stage(&mut self, key: Vec<u8>, value: CachedValue) {
         self.mark_unwritten();
         self.insert(key, value);
     }
@@ -235,6 +304,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn entries_hold_short_keys_and_values_inline() {
+        assert_eq!(std::mem::size_of::<CachedValue>(), 24);
+        assert_eq!(std::mem::size_of::<CacheKey>(), 40);
+        let short = CachedValue::from(&b"counter"[..]);
+        assert!(matches!(short, CachedValue::Inline { len: 7, .. }));
+        assert_eq!(&*short, b"counter");
+        let long = CachedValue::from(vec![7u8; INLINE_VALUE + 1]);
+        assert!(matches!(long, CachedValue::Shared(_)));
+        assert_eq!(&*long, &[7u8; INLINE_VALUE + 1][..]);
+        assert_eq!(&*CachedValue::from(Vec::new()), b"");
+        assert_eq!(cost(b"key", b"value"), ENTRY_OVERHEAD);
+        assert_eq!(cost(&[0; 33], &[0; 23]), 48 + 48 + ENTRY_OVERHEAD);
+    }
+
+    #[test]
     fn charges_allocator_size_classes() {
         assert_eq!(allocated(1), 16);
         assert_eq!(allocated(1024), 1024);
@@ -247,16 +331,16 @@ mod tests {
     fn evicts_within_budget_and_keeps_frequent_keys() {
         let mut c = HotCache::new(100_000, Default::default());
         let key = |i: u32| i.to_be_bytes().to_vec();
-        c.insert(b"hot".to_vec(), Arc::from(vec![1u8; 36]));
+        c.insert(b"hot".to_vec(), CachedValue::from(vec![1u8; 36]));
         for i in 0..5_000 {
-            c.insert(key(i), Arc::from(vec![0u8; 36]));
+            c.insert(key(i), CachedValue::from(vec![0u8; 36]));
             assert!(c.get(b"hot").is_some(), "a key read all along stays");
         }
         assert!(c.used() <= 100_000);
         let kept = (0..5_000).filter(|&i| c.get(&key(i)).is_some()).count();
         assert!(kept > 100 && kept < 1_000, "{kept} of 5,000 kept");
         assert!(c.get(&key(4_999)).is_some(), "the newest key is cached");
-        c.insert(b"big".to_vec(), Arc::from(vec![0u8; 20_000]));
+        c.insert(b"big".to_vec(), CachedValue::from(vec![0u8; 20_000]));
         assert!(c.get(b"big").is_none(), "larger than an eighth: not kept");
         c.remove(&key(4_999));
         assert!(c.get(&key(4_999)).is_none());
@@ -270,15 +354,15 @@ mod tests {
         let hold = Arc::new(AtomicU64::new(0));
         let mut c = HotCache::new(100_000, hold.clone());
         let flags = || hold.load(Ordering::SeqCst) & crate::storage::engine::HOLD_FLAGS;
-        c.insert(b"read".to_vec(), Arc::from(vec![1u8]));
+        c.insert(b"read".to_vec(), CachedValue::from(vec![1u8]));
         assert_eq!(flags(), 0, "a value read from RocksDB is no news");
-        c.stage(b"a".to_vec(), Arc::from(vec![2u8]));
-        c.stage(b"b".to_vec(), Arc::from(vec![3u8]));
+        c.stage(b"a".to_vec(), CachedValue::from(vec![2u8]));
+        c.stage(b"b".to_vec(), CachedValue::from(vec![3u8]));
         assert_eq!(flags(), UNWRITTEN_CACHE);
         let raised = hold.load(Ordering::SeqCst);
         c.written();
         assert_eq!(flags(), 0);
-        c.stage(b"a".to_vec(), Arc::from(vec![4u8]));
+        c.stage(b"a".to_vec(), CachedValue::from(vec![4u8]));
         assert!(
             hold.load(Ordering::SeqCst) > raised,
             "each raise is counted"
@@ -290,13 +374,13 @@ mod tests {
     #[test]
     fn a_staged_entry_no_write_took_clears_the_cache() {
         let mut c = HotCache::new(100_000, Default::default());
-        c.insert(b"read".to_vec(), Arc::from(vec![1u8]));
-        c.stage(b"staged".to_vec(), Arc::from(vec![2u8]));
+        c.insert(b"read".to_vec(), CachedValue::from(vec![1u8]));
+        c.stage(b"staged".to_vec(), CachedValue::from(vec![2u8]));
         assert!(c.get(b"staged").is_some(), "a command sees its own staging");
         c.written();
         assert!(!c.settle(), "written: nothing to undo");
         assert!(c.get(b"staged").is_some() && c.get(b"read").is_some());
-        c.stage(b"dropped".to_vec(), Arc::from(vec![3u8]));
+        c.stage(b"dropped".to_vec(), CachedValue::from(vec![3u8]));
         assert!(c.settle(), "never written: cleared");
         assert!(c.get(b"dropped").is_none() && c.get(b"read").is_none());
         assert_eq!(c.dropped_batches(), 1);
