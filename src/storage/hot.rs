@@ -215,7 +215,13 @@ impl HotCache {
             map.remove(key.as_slice());
             return;
         }
-        map.insert(CacheKey::from_vec(key), value);
+        // a short key is copied into the entry even when its vector has
+        // spare capacity (from_vec would keep that allocation)
+        let key = match key.len() <= INLINE_KEY {
+            true => CacheKey::from_slice(&key),
+            false => CacheKey::from_vec(key),
+        };
+        map.insert(key, value);
     }
 
     /// Caches the record of a write being staged (see the module doc).
