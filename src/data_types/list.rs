@@ -29,7 +29,7 @@ use super::collection::Collection;
 use super::{Db, Result};
 use crate::shard::blocking;
 use crate::storage::encoding::Kind;
-use crate::storage::list_ends::{step, READ_AHEAD, WINDOW_BYTES};
+use crate::storage::list_ends::{read_ahead, step, WINDOW_BYTES};
 use crate::storage::Cf;
 use rocksdb::WriteBatch;
 
@@ -216,7 +216,7 @@ impl List {
 
     /// The `n` (≤ len) elements a pop at `end` takes, in pop order: from
     /// the end's read-ahead window, then from storage, reading up to
-    /// [`READ_AHEAD`] more for the next pops when pops come in a run
+    /// more for the next pops when pops come in a run (`read_ahead`)
     /// (`storage/list_ends.rs`).
     fn take_end(&self, db: &Db, end: End, n: u64) -> Result<Vec<Vec<u8>>> {
         let right = end == End::Right;
@@ -232,10 +232,9 @@ impl List {
             return Ok(values);
         }
         let need = n - got;
-        let ahead = if run {
-            READ_AHEAD.min(self.len() - n)
-        } else {
-            0
+        let ahead = match run {
+            Some(refills) => read_ahead(refills).min(self.len() - n),
+            None => 0,
         };
         let pos = if right { self.len() - 1 - got } else { got };
         if ahead == 0 {
@@ -258,7 +257,9 @@ impl List {
         if !extra.is_empty() {
             let after = step(next, right, n);
             let mut hot = db.shard.hot.borrow_mut();
-            hot.list_ends.put(self.coll.prefix(), right, after, extra);
+            let refills = run.map_or(0, |r| r + 1);
+            hot.list_ends
+                .put(self.coll.prefix(), right, after, extra, refills);
         }
         Ok(values)
     }
