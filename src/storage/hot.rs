@@ -34,7 +34,7 @@ use std::sync::Arc;
 /// Bytes charged per entry on top of what its key and value allocate
 /// (table slot, slab entry with the inline key and value, S3-FIFO
 /// bookkeeping).
-const ENTRY_OVERHEAD: usize = 112;
+const ENTRY_OVERHEAD: usize = 128;
 
 /// Pieces of the map, each under its own lock and with an eighth of the
 /// capacity (quick_cache's default, four per CPU, would cap an entry at
@@ -136,7 +136,7 @@ impl std::ops::Deref for CachedValue {
 
 /// Key bytes kept inside the cache's entry rather than in an allocation
 /// of their own: a lookup compares the key without another cache miss.
-const INLINE_KEY: usize = 32;
+const INLINE_KEY: usize = 48;
 
 /// A cached key: up to [`INLINE_KEY`] bytes inline.
 pub type CacheKey = smallvec::SmallVec<[u8; INLINE_KEY]>;
@@ -312,7 +312,7 @@ mod tests {
     #[test]
     fn entries_hold_short_keys_and_values_inline() {
         assert_eq!(std::mem::size_of::<CachedValue>(), 24);
-        assert_eq!(std::mem::size_of::<CacheKey>(), 40);
+        assert_eq!(std::mem::size_of::<CacheKey>(), 56);
         let short = CachedValue::from(&b"counter"[..]);
         assert!(matches!(short, CachedValue::Inline { len: 7, .. }));
         assert_eq!(&*short, b"counter");
@@ -321,7 +321,8 @@ mod tests {
         assert_eq!(&*long, &[7u8; INLINE_VALUE + 1][..]);
         assert_eq!(&*CachedValue::from(Vec::new()), b"");
         assert_eq!(cost(b"key", b"value"), ENTRY_OVERHEAD);
-        assert_eq!(cost(&[0; 33], &[0; 23]), 48 + 48 + ENTRY_OVERHEAD);
+        assert_eq!(cost(&[0; 48], &[0; 22]), ENTRY_OVERHEAD);
+        assert_eq!(cost(&[0; 49], &[0; 23]), 64 + 48 + ENTRY_OVERHEAD);
     }
 
     #[test]
