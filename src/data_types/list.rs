@@ -257,7 +257,7 @@ impl List {
         if !extra.is_empty() {
             let after = step(next, right, n);
             let mut hot = db.shard.hot.borrow_mut();
-            let refills = run.map_or(0, |r| r + 1);
+            let refills = run.map_or(0, |r| r.saturating_add(1));
             hot.list_ends
                 .put(self.coll.prefix(), right, after, extra, refills);
         }
