@@ -116,11 +116,9 @@ impl From<&[u8]> for CachedValue {
 
 impl From<Vec<u8>> for CachedValue {
     fn from(v: Vec<u8>) -> CachedValue {
-        if v.len() <= INLINE_VALUE {
-            v.as_slice().into()
-        } else {
-            CachedValue::Shared(v.into())
-        }
+        // a shared value is copied either way (an `Arc<[u8]>` holds its
+        // counters before the bytes)
+        v.as_slice().into()
     }
 }
 
