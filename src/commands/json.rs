@@ -19,6 +19,7 @@ use crate::data_types::{Db, Result};
 use crate::protocol::Reply;
 use crate::server::client::Client;
 use crate::shard::routing::shard_of;
+use crate::storage::Batch;
 use crate::util::jsonpath::{self, get_mut, mutation_order, remove, JsonPath, Last, Location};
 use crate::util::num::parse_i64;
 use serde_json::{Map, Value};
@@ -661,7 +662,7 @@ fn mset(db: &Db, a: &[Vec<u8>]) -> Reply {
             encoded.push((key, tri!(doc.to_meta())));
         }
     }
-    let mut batch = rocksdb::WriteBatch::default();
+    let mut batch = Batch::default();
     for (key, meta) in &encoded {
         db.put(&mut batch, key, meta);
     }

@@ -10,6 +10,7 @@ use crate::protocol::Reply;
 use crate::server::client::Client;
 use crate::shard::routing::shard_of;
 use crate::storage::encoding::{Kind, Meta};
+use crate::storage::Batch;
 use crate::util::glob::glob_match;
 use crate::util::now_ms;
 use crate::util::num::parse_i64;
@@ -328,7 +329,7 @@ async fn transfer(
             if !replace && to.lookup(&dst)?.is_some() {
                 return Ok(false);
             }
-            let mut batch = rocksdb::WriteBatch::default();
+            let mut batch = Batch::default();
             if remove_src {
                 from.delete(&mut batch, &src);
             }
@@ -350,7 +351,7 @@ async fn transfer(
         if !replace && to.lookup(&dst)?.is_some() {
             return Ok(false);
         }
-        let mut batch = rocksdb::WriteBatch::default();
+        let mut batch = Batch::default();
         to.stage_restore(&mut batch, &dst, &dump);
         to.write(batch)?;
         crate::shard::blocking::wake(&to, &dst);

@@ -19,8 +19,8 @@ use crate::server::client::Client;
 use crate::shard::blocking::{block_on_keys, parse_timeout, Serve};
 use crate::shard::routing::shard_of;
 use crate::storage::encoding::Kind;
+use crate::storage::Batch;
 use crate::util::num::parse_i64;
-use rocksdb::WriteBatch;
 use std::time::Duration;
 
 const G: &str = "list";
@@ -174,7 +174,7 @@ fn lset(db: &Db, a: &[Vec<u8>]) -> Reply {
     if pos < 0 || pos as u64 >= list.len() {
         return Reply::err("ERR index out of range");
     }
-    let mut batch = WriteBatch::default();
+    let mut batch = Batch::default();
     list.set(db, &mut batch, pos as u64, &a[3]);
     tri!(list.commit(db, batch));
     Reply::ok()
@@ -201,7 +201,7 @@ fn linsert(db: &Db, a: &[Vec<u8>]) -> Reply {
     let Some(pivot) = pivot else {
         return Reply::Int(-1);
     };
-    let mut batch = WriteBatch::default();
+    let mut batch = Batch::default();
     tri!(list.insert(db, &mut batch, pivot + after as u64, &a[4]));
     let len = list.len();
     tri!(list.commit(db, batch));
@@ -231,7 +231,7 @@ fn lrem(db: &Db, a: &[Vec<u8>]) -> Reply {
     if count < 0 {
         positions.reverse();
     }
-    let mut batch = WriteBatch::default();
+    let mut batch = Batch::default();
     tri!(list.remove(db, &mut batch, &positions));
     tri!(list.commit(db, batch));
     Reply::Int(positions.len() as i64)
@@ -243,7 +243,7 @@ fn ltrim(db: &Db, a: &[Vec<u8>]) -> Reply {
         return Reply::ok();
     };
     let len = list.len();
-    let mut batch = WriteBatch::default();
+    let mut batch = Batch::default();
     match clamp_range(start, stop, len) {
         Some((0, to)) if to == len - 1 => return Reply::ok(),
         Some((from, to)) => list.trim(db, &mut batch, from, to),

@@ -18,9 +18,9 @@ use crate::data_types::{Db, Result};
 use crate::protocol::Reply;
 use crate::server::client::Client;
 use crate::shard::blocking::{block_on_keys, Serve};
+use crate::storage::Batch;
 use crate::util::now_ms;
 use crate::util::num::parse_i64;
-use rocksdb::WriteBatch;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -307,7 +307,7 @@ fn xadd(db: &Db, a: &[Vec<u8>]) -> Reply {
     if id <= s.last_id {
         return too_small();
     }
-    let mut batch = WriteBatch::default();
+    let mut batch = Batch::default();
     s.add(db, &mut batch, id, fields);
     if let Some(how) = args.how {
         s.trim(db, &mut batch, how, args.limit);
@@ -350,7 +350,7 @@ fn xdel(db: &Db, a: &[Vec<u8>]) -> Reply {
         return Reply::Int(0);
     };
     let ids: Vec<StreamId> = tri!(a[2..].iter().map(|x| parse_id(x)).collect());
-    let mut batch = WriteBatch::default();
+    let mut batch = Batch::default();
     let n = tri!(s.delete(db, &mut batch, &ids));
     if n > 0 {
         tri!(s.commit(db, batch));
@@ -363,7 +363,7 @@ fn xtrim(db: &Db, a: &[Vec<u8>]) -> Reply {
     let Some(mut s) = tri!(db.open_stream(&a[1])) else {
         return Reply::Int(0);
     };
-    let mut batch = WriteBatch::default();
+    let mut batch = Batch::default();
     let n = s.trim(db, &mut batch, trim.how.expect("checked"), trim.limit);
     if n > 0 {
         tri!(s.commit(db, batch));
@@ -417,7 +417,7 @@ fn xsetid(db: &Db, a: &[Vec<u8>]) -> Reply {
     if !max_del.is_zero() {
         s.max_deleted = max_del;
     }
-    tri!(s.commit(db, WriteBatch::default()));
+    tri!(s.commit(db, Batch::default()));
     Reply::ok()
 }
 
@@ -585,7 +585,7 @@ fn read_group(
         ));
     };
     let now = now_ms();
-    let mut batch = WriteBatch::default();
+    let mut batch = Batch::default();
     let reply = match from {
         ReadFrom::After(gt) => {
             let mut out = Vec::new();
@@ -855,7 +855,7 @@ fn xgroup_run(db: &Db, a: &[Vec<u8>]) -> Reply {
             String::from_utf8_lossy(key)
         ));
     }
-    let mut batch = WriteBatch::default();
+    let mut batch = Batch::default();
     match sub.as_str() {
         "create" if a.len() <= 8 => {
             let id = if a[4].as_slice() == b"$" {
@@ -1135,7 +1135,7 @@ fn xack(db: &Db, a: &[Vec<u8>]) -> Reply {
         return Reply::Int(0);
     }
     let ids: Vec<StreamId> = tri!(a[3..].iter().map(|x| parse_id(x)).collect());
-    let mut batch = WriteBatch::default();
+    let mut batch = Batch::default();
     let mut done = std::collections::HashSet::new();
     for id in ids {
         if !done.contains(&id) && tri!(s.get_pending(db, &a[2], id)).is_some() {
@@ -1257,7 +1257,7 @@ enum Claimed {
 fn claim_one(
     db: &Db,
     s: &Stream,
-    batch: &mut WriteBatch,
+    batch: &mut Batch,
     c: &mut Claim,
     id: StreamId,
     pending: Option<Pending>,
@@ -1371,7 +1371,7 @@ fn xclaim(db: &Db, a: &[Vec<u8>]) -> Reply {
         }
         j += 1;
     }
-    let mut batch = WriteBatch::default();
+    let mut batch = Batch::default();
     if last_id > g.last_id {
         g.last_id = last_id;
         s.put_group(db, &mut batch, &a[2], &g, false);
@@ -1458,7 +1458,7 @@ fn xautoclaim(db: &Db, a: &[Vec<u8>]) -> Reply {
         now,
         consumer_seen: false,
     };
-    let mut batch = WriteBatch::default();
+    let mut batch = Batch::default();
     let (mut claimed, mut deleted) = (Vec::new(), Vec::new());
     let mut next = 0;
     while attempts > 0 && count > 0 && next < pel.len() {

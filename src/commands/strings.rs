@@ -6,6 +6,7 @@ use crate::data_types::{Db, MetaRead, Result};
 use crate::protocol::Reply;
 use crate::server::client::Client;
 use crate::storage::encoding::{Kind, Meta};
+use crate::storage::Batch;
 use crate::util::now_ms;
 use crate::util::num::{format_incr_float, parse_f64, parse_i64};
 
@@ -355,7 +356,7 @@ fn mset(db: &Db, a: &[Vec<u8>]) -> Reply {
     if a.len().is_multiple_of(2) {
         return super::arity_error(String::from_utf8_lossy(&a[0]).to_ascii_lowercase().as_str());
     }
-    let mut batch = rocksdb::WriteBatch::default();
+    let mut batch = Batch::default();
     for kv in a[1..].chunks(2) {
         db.put(&mut batch, &kv[0], &Meta::string(kv[1].clone()));
     }

@@ -373,7 +373,7 @@ fn exec(c: &mut Client, _a: Args) -> BoxFuture<'_> {
 
 /// The fast path: a transaction of single-key commands whose keys (watched
 /// ones included) all live on one shard runs there as one job, with one
-/// WriteBatch, behind any operation holding its keys. `None` when the
+/// batch, behind any operation holding its keys. `None` when the
 /// transaction does not qualify.
 async fn exec_on_one_shard(c: &mut Client, queued: &[Args], keys: &[DbKey]) -> Option<Reply> {
     let n = c.shard.shard_count();

@@ -5,8 +5,8 @@
 use super::{storage_error, Db, MetaRead, Result};
 use crate::storage::encoding::{sub_key_prefix, Kind, Meta};
 use crate::storage::hot::CachedValue;
+use crate::storage::Batch;
 use crate::storage::{ordered, Cf};
-use rocksdb::WriteBatch;
 use std::collections::BTreeSet;
 
 /// A collection being read or changed within one command.
@@ -205,21 +205,13 @@ impl<'a> Db<'a> {
     }
 
     /// Stages a sub-key write.
-    pub fn put_sub(
-        &self,
-        batch: &mut WriteBatch,
-        cf: Cf,
-        c: &Collection,
-        sub: &[u8],
-        value: &[u8],
-    ) {
-        let handle = self.shard.engine.cf(cf);
+    pub fn put_sub(&self, batch: &mut Batch, cf: Cf, c: &Collection, sub: &[u8], value: &[u8]) {
         match c.cache_key(cf, sub) {
             Some(k) => {
-                batch.put_cf(handle, &k[1..], value);
+                batch.put(cf, &k[1..], value);
                 self.shard.hot.borrow_mut().stage(k, sub_entry(Some(value)));
             }
-            None => batch.put_cf(handle, c.sub_key(sub), value),
+            None => batch.put(cf, &c.sub_key(sub), value),
         }
         if cf == Cf::ZScore {
             let mut hot = self.shard.hot.borrow_mut();
@@ -228,14 +220,13 @@ impl<'a> Db<'a> {
     }
 
     /// Stages a sub-key deletion.
-    pub fn del_sub(&self, batch: &mut WriteBatch, cf: Cf, c: &Collection, sub: &[u8]) {
-        let handle = self.shard.engine.cf(cf);
+    pub fn del_sub(&self, batch: &mut Batch, cf: Cf, c: &Collection, sub: &[u8]) {
         match c.cache_key(cf, sub) {
             Some(k) => {
-                batch.delete_cf(handle, &k[1..]);
+                batch.delete(cf, &k[1..]);
                 self.shard.hot.borrow_mut().stage(k, sub_entry(None));
             }
-            None => batch.delete_cf(handle, c.sub_key(sub)),
+            None => batch.delete(cf, &c.sub_key(sub)),
         }
         if cf == Cf::ZScore {
             let mut hot = self.shard.hot.borrow_mut();
@@ -248,7 +239,7 @@ impl<'a> Db<'a> {
     /// command left as it was (HSET or ZADD overwriting, LSET) is not
     /// written again, but the key still counts as modified (WATCH,
     /// keyspace events).
-    pub fn stage_meta(&self, batch: &mut WriteBatch, c: &Collection) {
+    pub fn stage_meta(&self, batch: &mut Batch, c: &Collection) {
         if c.meta.size == 0 {
             if c.existed() {
                 self.delete(batch, &c.key);
@@ -264,7 +255,7 @@ impl<'a> Db<'a> {
     }
 
     /// Stages the meta record and writes the batch.
-    pub fn commit(&self, mut batch: WriteBatch, c: &Collection) -> Result<()> {
+    pub fn commit(&self, mut batch: Batch, c: &Collection) -> Result<()> {
         self.stage_meta(&mut batch, c);
         self.write(batch)
     }
@@ -396,7 +387,7 @@ impl<'a> Db<'a> {
         items: impl IntoIterator<Item = (&'s [u8], &'s [u8])>,
     ) -> Result<u64> {
         let mut c = self.open_or_create(key, kind)?;
-        let mut batch = WriteBatch::default();
+        let mut batch = Batch::default();
         // a sub-key given twice is looked up once; the last value wins
         let mut seen = std::collections::HashSet::new();
         let mut added = 0;
@@ -430,7 +421,7 @@ impl<'a> Db<'a> {
         let Some(mut c) = self.open_collection(key, kind)? else {
             return Ok(0);
         };
-        let mut batch = WriteBatch::default();
+        let mut batch = Batch::default();
         let mut gone = std::collections::HashSet::new();
         for sub in subs {
             if !gone.contains(sub) && self.has_sub(Cf::Data, &c, sub)? {

@@ -8,8 +8,8 @@ use crate::protocol::rdb::Value;
 use crate::protocol::Reply;
 use crate::shard::blocking::wake;
 use crate::storage::encoding::{Kind, Meta};
+use crate::storage::Batch;
 use crate::storage::Cf;
-use rocksdb::WriteBatch;
 
 impl Db<'_> {
     /// A key's value and absolute expiry (0: none) for DUMP; `None` if the
@@ -50,7 +50,7 @@ impl Db<'_> {
     /// expiry (0: none), in one batch.
     pub fn stage_portable_value(
         &self,
-        batch: &mut WriteBatch,
+        batch: &mut Batch,
         key: &[u8],
         value: Value,
         expire_at: u64,
@@ -96,7 +96,7 @@ impl Db<'_> {
     /// [`stage_portable_value`](Self::stage_portable_value)) and serves
     /// clients blocked on the key.
     pub fn restore_portable_value(&self, key: &[u8], value: Value, expire_at: u64) -> Result<()> {
-        let mut batch = WriteBatch::default();
+        let mut batch = Batch::default();
         self.stage_portable_value(&mut batch, key, value, expire_at);
         self.write(batch)?;
         wake(self, key);

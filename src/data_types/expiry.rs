@@ -3,8 +3,8 @@
 
 use crate::shard::{incr, Shard};
 use crate::storage::encoding::{decode_header, split_expire_key};
+use crate::storage::Batch;
 use crate::storage::Cf;
-use rocksdb::WriteBatch;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
@@ -15,7 +15,7 @@ pub fn expire_cycle(shard: &Shard, now: u64, max: usize) -> (usize, bool) {
     opts.set_iterate_upper_bound((now + 1).to_be_bytes().to_vec());
     let mut it = e.db().raw_iterator_cf_opt(e.cf(Cf::Expire), opts);
     it.seek_to_first();
-    let mut batch = WriteBatch::default();
+    let mut batch = Batch::default();
     let (mut expired, mut visited) = (0, 0);
     while it.valid() && visited < max {
         let Some(k) = it.key() else { break };
@@ -33,12 +33,12 @@ pub fn expire_cycle(shard: &Shard, now: u64, max: usize) -> (usize, bool) {
                 if decode_header(&v).map(|(_, exp)| exp) == Some(at) {
                     shard.hot.borrow_mut().remove(meta_key);
                     shard.run_as(("expired", ""), || shard.touched(meta_key, true));
-                    batch.delete_cf(e.cf(Cf::Meta), meta_key);
+                    batch.delete(Cf::Meta, meta_key);
                     expired += 1;
                 }
             }
         }
-        batch.delete_cf(e.cf(Cf::Expire), k);
+        batch.delete(Cf::Expire, k);
         it.next();
     }
     let more = it.valid();

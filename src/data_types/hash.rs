@@ -5,8 +5,8 @@
 use super::collection::{Collection, Entry};
 use super::{Db, Result};
 use crate::storage::encoding::Kind;
+use crate::storage::Batch;
 use crate::storage::Cf;
-use rocksdb::WriteBatch;
 
 impl<'a> Db<'a> {
     /// Opens the hash at `key` (`None` if absent, WRONGTYPE for another type).
@@ -38,7 +38,7 @@ impl<'a> Db<'a> {
         if c.existed() && self.has_sub(Cf::Data, &c, field)? {
             return Ok(false);
         }
-        let mut batch = WriteBatch::default();
+        let mut batch = Batch::default();
         self.put_sub(&mut batch, Cf::Data, &c, field, value);
         c.meta.size += 1;
         self.commit(batch, &c)?;
@@ -80,7 +80,7 @@ impl<'a> Db<'a> {
             None
         };
         let (value, result) = update(old.as_deref())?;
-        let mut batch = WriteBatch::default();
+        let mut batch = Batch::default();
         self.put_sub(&mut batch, Cf::Data, &c, field, &value);
         c.meta.size += old.is_none() as u64;
         self.commit(batch, &c)?;

@@ -30,8 +30,8 @@ use super::{Db, Result};
 use crate::shard::blocking;
 use crate::storage::encoding::Kind;
 use crate::storage::list_ends::{read_ahead, step, WINDOW_BYTES};
+use crate::storage::Batch;
 use crate::storage::Cf;
-use rocksdb::WriteBatch;
 
 /// Index of the first element of a new list: the middle of the u64 range.
 const MIDDLE: u64 = 1 << 63;
@@ -155,7 +155,7 @@ impl List {
     pub fn push<'v>(
         &mut self,
         db: &Db,
-        batch: &mut WriteBatch,
+        batch: &mut Batch,
         end: End,
         values: impl IntoIterator<Item = &'v [u8]>,
     ) {
@@ -184,7 +184,7 @@ impl List {
     pub fn pop(
         &mut self,
         db: &Db,
-        batch: &mut WriteBatch,
+        batch: &mut Batch,
         end: End,
         count: u64,
     ) -> Result<Vec<Vec<u8>>> {
@@ -265,20 +265,14 @@ impl List {
     }
 
     /// Stages replacing the element at `pos` (< len).
-    pub fn set(&self, db: &Db, batch: &mut WriteBatch, pos: u64, value: &[u8]) {
+    pub fn set(&self, db: &Db, batch: &mut Batch, pos: u64, value: &[u8]) {
         self.forget_ends(db);
         db.put_sub(batch, Cf::Data, &self.coll, &self.sub(pos), value);
     }
 
     /// Stages inserting `value` so that it ends up at position `pos`
     /// (0..=len), moving the shorter side of the list by one.
-    pub fn insert(
-        &mut self,
-        db: &Db,
-        batch: &mut WriteBatch,
-        pos: u64,
-        value: &[u8],
-    ) -> Result<()> {
+    pub fn insert(&mut self, db: &Db, batch: &mut Batch, pos: u64, value: &[u8]) -> Result<()> {
         let len = self.len();
         if pos <= len - pos {
             let moved = self.read(db, 0, pos, false)?;
@@ -301,7 +295,7 @@ impl List {
     /// Stages removing the elements at `positions` (ascending, distinct,
     /// < len): the survivors after the first one shift towards the head,
     /// or those before the last one towards the tail, whichever is fewer.
-    pub fn remove(&mut self, db: &Db, batch: &mut WriteBatch, positions: &[u64]) -> Result<()> {
+    pub fn remove(&mut self, db: &Db, batch: &mut Batch, positions: &[u64]) -> Result<()> {
         let (Some(&first), Some(&last)) = (positions.first(), positions.last()) else {
             return Ok(());
         };
@@ -341,7 +335,7 @@ impl List {
 
     /// Stages keeping only positions `start..=stop` (`start > stop`, or
     /// past the end, empties the list).
-    pub fn trim(&mut self, db: &Db, batch: &mut WriteBatch, start: u64, stop: u64) {
+    pub fn trim(&mut self, db: &Db, batch: &mut Batch, start: u64, stop: u64) {
         self.forget_ends(db);
         let len = self.len();
         if start > stop || start >= len {
@@ -374,13 +368,12 @@ impl List {
     }
 
     /// Stages deleting positions `from..to`.
-    fn delete_span(&self, db: &Db, batch: &mut WriteBatch, from: u64, to: u64) {
+    fn delete_span(&self, db: &Db, batch: &mut Batch, from: u64, to: u64) {
         if to.saturating_sub(from) >= RANGE_DELETE_MIN {
-            let cf = db.shard.engine.cf(Cf::Data);
-            batch.delete_range_cf(
-                cf,
-                self.coll.sub_key(&self.sub(from)),
-                self.coll.sub_key(&self.sub(to)),
+            batch.delete_range(
+                Cf::Data,
+                &self.coll.sub_key(&self.sub(from)),
+                &self.coll.sub_key(&self.sub(to)),
             );
         } else {
             for pos in from..to {
@@ -389,7 +382,7 @@ impl List {
         }
     }
 
-    fn stage_meta(&mut self, db: &Db, batch: &mut WriteBatch) {
+    fn stage_meta(&mut self, db: &Db, batch: &mut Batch) {
         self.coll.meta.size = self.len();
         let mut payload = Vec::with_capacity(16);
         payload.extend_from_slice(&self.head.to_be_bytes());
@@ -400,7 +393,7 @@ impl List {
 
     /// Writes the staged changes and the meta record (deleting an empty
     /// list), then wakes clients blocked on the key if it grew.
-    pub fn commit(mut self, db: &Db, batch: WriteBatch) -> Result<()> {
+    pub fn commit(mut self, db: &Db, batch: Batch) -> Result<()> {
         db.commit_lists(batch, &mut [&mut self])
     }
 }
@@ -440,7 +433,7 @@ impl<'a> Db<'a> {
     /// Writes `batch` with the meta records of `lists` (one batch for a
     /// command touching two lists), then wakes the blocked clients of the
     /// lists that grew.
-    pub fn commit_lists(&self, mut batch: WriteBatch, lists: &mut [&mut List]) -> Result<()> {
+    pub fn commit_lists(&self, mut batch: Batch, lists: &mut [&mut List]) -> Result<()> {
         for l in lists.iter_mut() {
             // the meta write publishes the event of the first push or pop
             // (or the command's own); later ones follow it. Pushes come
@@ -475,7 +468,7 @@ impl<'a> Db<'a> {
             None if create => self.open_or_create_list(key)?,
             None => return Ok(0),
         };
-        let mut batch = WriteBatch::default();
+        let mut batch = Batch::default();
         list.push(self, &mut batch, end, values.iter().map(Vec::as_slice));
         let len = list.len();
         list.commit(self, batch)?;
@@ -491,7 +484,7 @@ impl<'a> Db<'a> {
         if count == 0 {
             return Ok(Some(Vec::new()));
         }
-        let mut batch = WriteBatch::default();
+        let mut batch = Batch::default();
         let values = list.pop(self, &mut batch, end, count)?;
         list.commit(self, batch)?;
         Ok(Some(values))
@@ -509,7 +502,7 @@ impl<'a> Db<'a> {
         } else {
             Some(self.open_or_create_list(dst)?)
         };
-        let mut batch = WriteBatch::default();
+        let mut batch = Batch::default();
         let Some(value) = source.pop(self, &mut batch, from, 1)?.pop() else {
             return Ok(None);
         };

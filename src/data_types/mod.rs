@@ -16,8 +16,8 @@ use crate::protocol::Reply;
 use crate::shard::{incr, Shard};
 use crate::storage::encoding::{expire_key, meta_key, split_meta_key, Kind, Meta};
 use crate::storage::hot::CachedValue;
+use crate::storage::Batch;
 use crate::storage::Cf;
-use rocksdb::WriteBatch;
 
 /// Redis's error for an operation on a key of another type.
 pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
@@ -219,17 +219,16 @@ impl<'a> Db<'a> {
     }
 
     /// Stages a meta record (and its TTL index entry) in `batch`.
-    pub fn put(&self, batch: &mut WriteBatch, key: &[u8], meta: &Meta) {
-        let e = &self.shard.engine;
+    pub fn put(&self, batch: &mut Batch, key: &[u8], meta: &Meta) {
         let mk = meta_key(self.index, key);
         let encoded: CachedValue = meta.encode().into();
-        batch.put_cf(e.cf(Cf::Meta), &mk, &*encoded);
+        batch.put(Cf::Meta, &mk, &encoded);
         self.shard.touched(&mk, false);
         self.shard.hot.borrow_mut().stage(mk, encoded);
         if meta.expire_at != 0 {
-            batch.put_cf(
-                e.cf(Cf::Expire),
-                expire_key(meta.expire_at, self.index, key),
+            batch.put(
+                Cf::Expire,
+                &expire_key(meta.expire_at, self.index, key),
                 b"",
             );
         }
@@ -237,15 +236,15 @@ impl<'a> Db<'a> {
 
     /// Stages the deletion of a key. A collection's sub-keys become
     /// unreachable and are dropped by the compaction filter.
-    pub fn delete(&self, batch: &mut WriteBatch, key: &[u8]) {
+    pub fn delete(&self, batch: &mut Batch, key: &[u8]) {
         let mk = meta_key(self.index, key);
         self.shard.hot.borrow_mut().remove(&mk);
         self.shard.touched(&mk, true);
-        batch.delete_cf(self.shard.engine.cf(Cf::Meta), mk);
+        batch.delete(Cf::Meta, &mk);
     }
 
     /// Writes a batch atomically.
-    pub fn write(&self, batch: WriteBatch) -> Result<()> {
+    pub fn write(&self, batch: Batch) -> Result<()> {
         self.shard.write(batch).map_err(|e| {
             Reply::err(format!(
                 "ERR storage write failed on shard {}: {e}",
@@ -264,14 +263,14 @@ impl<'a> Db<'a> {
 
     /// Writes a single meta record.
     pub fn set(&self, key: &[u8], meta: &Meta) -> Result<()> {
-        let mut b = WriteBatch::default();
+        let mut b = Batch::default();
         self.put(&mut b, key, meta);
         self.write(b)
     }
 
     /// Deletes keys that exist (and are not expired); returns how many.
     pub fn delete_keys<'k>(&self, keys: impl IntoIterator<Item = &'k [u8]>) -> Result<i64> {
-        let mut b = WriteBatch::default();
+        let mut b = Batch::default();
         let mut n = 0;
         let mut seen = std::collections::HashSet::new();
         for k in keys {
@@ -344,10 +343,9 @@ impl<'a> Db<'a> {
 /// Deletes every key in the meta range `[from, to)` and its sub-keys.
 fn flush_range(shard: &Shard, from: Vec<u8>, to: Vec<u8>) -> Result<()> {
     shard.hot.borrow_mut().clear();
-    let e = &shard.engine;
-    let mut b = WriteBatch::default();
+    let mut b = Batch::default();
     for cf in [Cf::Meta, Cf::Data, Cf::ZScore] {
-        b.delete_range_cf(e.cf(cf), &from, &to);
+        b.delete_range(cf, &from, &to);
     }
     shard
         .write(b)
@@ -358,9 +356,8 @@ fn flush_range(shard: &Shard, from: Vec<u8>, to: Vec<u8>) -> Result<()> {
 pub fn flush_all(shard: &Shard) -> Result<()> {
     shard.touched_all(None);
     flush_range(shard, vec![0], vec![0xff])?;
-    let e = &shard.engine;
-    let mut b = WriteBatch::default();
-    b.delete_range_cf(e.cf(Cf::Expire), vec![0u8; 8], vec![0xffu8; 9]);
+    let mut b = Batch::default();
+    b.delete_range(Cf::Expire, &[0u8; 8], &[0xffu8; 9]);
     shard
         .write(b)
         .map_err(|err| Reply::err(format!("ERR flush failed on shard {}: {err}", shard.id)))
@@ -402,16 +399,15 @@ impl<'a> Db<'a> {
 
     /// Stages writing a dump under `key` (a new version for collections),
     /// replacing whatever was there.
-    pub fn stage_restore(&self, batch: &mut WriteBatch, key: &[u8], dump: &Dump) {
+    pub fn stage_restore(&self, batch: &mut Batch, key: &[u8], dump: &Dump) {
         let mut meta = dump.meta.clone();
         if meta.kind.is_collection() {
             meta.version = self.shard.new_version();
             let prefix = crate::storage::encoding::sub_key_prefix(self.index, key, meta.version);
-            let e = &self.shard.engine;
             for (cf, suffix, value) in &dump.sub_keys {
                 let mut k = prefix.clone();
                 k.extend_from_slice(suffix);
-                batch.put_cf(e.cf(*cf), k, value);
+                batch.put(*cf, &k, value);
             }
         }
         self.put(batch, key, &meta);

@@ -12,8 +12,8 @@
 use super::collection::Collection;
 use super::{Db, Dump, Result};
 use crate::storage::encoding::{Kind, Meta};
+use crate::storage::Batch;
 use crate::storage::Cf;
-use rocksdb::WriteBatch;
 
 /// A set member.
 pub type Member = Vec<u8>;
@@ -161,7 +161,7 @@ impl<'a> Db<'a> {
         if popped.is_empty() {
             return Ok(popped);
         }
-        let mut batch = WriteBatch::default();
+        let mut batch = Batch::default();
         if popped.len() as u64 >= c.meta.size {
             // emptied: dropping the meta record orphans every member at once
             c.meta.size = 0;
@@ -188,7 +188,7 @@ impl<'a> Db<'a> {
         if !self.has_sub(Cf::Data, &from, member)? {
             return Ok(false);
         }
-        let mut batch = WriteBatch::default();
+        let mut batch = Batch::default();
         self.del_sub(&mut batch, Cf::Data, &from, member);
         from.meta.size -= 1;
         if !(to.existed() && self.has_sub(Cf::Data, &to, member)?) {
@@ -209,7 +209,7 @@ impl<'a> Db<'a> {
     /// key when there are none); returns the cardinality. `members` must
     /// be distinct.
     pub fn set_store(&self, key: &[u8], members: Vec<Member>) -> Result<u64> {
-        let mut batch = WriteBatch::default();
+        let mut batch = Batch::default();
         let size = members.len() as u64;
         if size == 0 {
             if self.lookup(key)?.is_none() {

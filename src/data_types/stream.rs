@@ -29,8 +29,8 @@ use super::collection::Collection;
 use super::{Db, Result};
 use crate::shard::blocking;
 use crate::storage::encoding::Kind;
+use crate::storage::Batch;
 use crate::storage::Cf;
-use rocksdb::WriteBatch;
 use std::fmt;
 
 const ENTRY: u8 = 0x00;
@@ -259,7 +259,7 @@ impl Stream {
 
     /// Writes the meta record (kept even when empty) and the batch, then
     /// wakes blocked readers if entries were added.
-    pub fn commit(mut self, db: &Db, mut batch: WriteBatch) -> Result<()> {
+    pub fn commit(mut self, db: &Db, mut batch: Batch) -> Result<()> {
         let mut p = Vec::with_capacity(64);
         p.extend_from_slice(&self.last_id.to_bytes());
         p.extend_from_slice(&self.entries_added.to_be_bytes());
@@ -329,7 +329,7 @@ impl Stream {
     }
 
     /// Appends an entry with `id` (> last_id, checked by the caller).
-    pub fn add(&mut self, db: &Db, batch: &mut WriteBatch, id: StreamId, fields: &[Vec<u8>]) {
+    pub fn add(&mut self, db: &Db, batch: &mut Batch, id: StreamId, fields: &[Vec<u8>]) {
         db.put_sub(
             batch,
             Cf::Data,
@@ -348,7 +348,7 @@ impl Stream {
     }
 
     /// XDEL: deletes the entries that exist; returns how many.
-    pub fn delete(&mut self, db: &Db, batch: &mut WriteBatch, ids: &[StreamId]) -> Result<u64> {
+    pub fn delete(&mut self, db: &Db, batch: &mut Batch, ids: &[StreamId]) -> Result<u64> {
         let mut gone = std::collections::HashSet::new();
         let mut first_gone = false;
         for &id in ids {
@@ -388,7 +388,7 @@ impl Stream {
     /// Trims from the head; at most `limit` entries go (0 = no limit).
     /// Returns how many were removed. Sees the entry [`add`](Self::add)ed
     /// in this command too.
-    pub fn trim(&mut self, db: &Db, batch: &mut WriteBatch, how: Trim, limit: u64) -> u64 {
+    pub fn trim(&mut self, db: &Db, batch: &mut Batch, how: Trim, limit: u64) -> u64 {
         let len = self.len();
         let goes = |id: StreamId, removed: u64| {
             (limit == 0 || removed < limit)
@@ -407,7 +407,7 @@ impl Stream {
                 (new_first, stopped) = (id, true);
                 return false;
             }
-            batch.delete_cf(db.shard.engine.cf(Cf::Data), self.coll.sub_key(k));
+            batch.delete(Cf::Data, &self.coll.sub_key(k));
             removed += 1;
             true
         });
@@ -443,14 +443,7 @@ impl Stream {
     }
 
     /// Stages a group's state (`created`: a new group).
-    pub fn put_group(
-        &mut self,
-        db: &Db,
-        batch: &mut WriteBatch,
-        name: &[u8],
-        g: &Group,
-        created: bool,
-    ) {
+    pub fn put_group(&mut self, db: &Db, batch: &mut Batch, name: &[u8], g: &Group, created: bool) {
         let mut k = vec![GROUP];
         k.extend_from_slice(name);
         let mut v = g.last_id.to_bytes().to_vec();
@@ -483,7 +476,7 @@ impl Stream {
 
     /// Stages the deletion of a group with its pending entries and
     /// consumers.
-    pub fn destroy_group(&mut self, db: &Db, batch: &mut WriteBatch, name: &[u8]) {
+    pub fn destroy_group(&mut self, db: &Db, batch: &mut Batch, name: &[u8]) {
         let mut k = vec![GROUP];
         k.extend_from_slice(name);
         db.del_sub(batch, Cf::Data, &self.coll, &k);
@@ -493,7 +486,7 @@ impl Stream {
                 if !k.starts_with(&prefix) {
                     return false;
                 }
-                batch.delete_cf(db.shard.engine.cf(Cf::Data), self.coll.sub_key(k));
+                batch.delete(Cf::Data, &self.coll.sub_key(k));
                 true
             });
         }
@@ -553,7 +546,7 @@ impl Stream {
     }
 
     /// Stages a pending entry.
-    pub fn put_pending(&self, db: &Db, batch: &mut WriteBatch, group: &[u8], p: &Pending) {
+    pub fn put_pending(&self, db: &Db, batch: &mut Batch, group: &[u8], p: &Pending) {
         let mut k = group_prefix(PEL, group);
         k.extend_from_slice(&p.id.to_bytes());
         let mut v = p.delivery_time.to_be_bytes().to_vec();
@@ -563,7 +556,7 @@ impl Stream {
     }
 
     /// Stages the removal of a pending entry.
-    pub fn del_pending(&self, db: &Db, batch: &mut WriteBatch, group: &[u8], id: StreamId) {
+    pub fn del_pending(&self, db: &Db, batch: &mut Batch, group: &[u8], id: StreamId) {
         let mut k = group_prefix(PEL, group);
         k.extend_from_slice(&id.to_bytes());
         db.del_sub(batch, Cf::Data, &self.coll, &k);
@@ -579,21 +572,14 @@ impl Stream {
     }
 
     /// Stages a consumer's seen-time (creating it if needed).
-    pub fn put_consumer(
-        &self,
-        db: &Db,
-        batch: &mut WriteBatch,
-        group: &[u8],
-        name: &[u8],
-        seen: u64,
-    ) {
+    pub fn put_consumer(&self, db: &Db, batch: &mut Batch, group: &[u8], name: &[u8], seen: u64) {
         let mut k = group_prefix(CONSUMER, group);
         k.extend_from_slice(name);
         db.put_sub(batch, Cf::Data, &self.coll, &k, &seen.to_be_bytes());
     }
 
     /// Stages a consumer's removal (its pending entries are the caller's).
-    pub fn del_consumer(&self, db: &Db, batch: &mut WriteBatch, group: &[u8], name: &[u8]) {
+    pub fn del_consumer(&self, db: &Db, batch: &mut Batch, group: &[u8], name: &[u8]) {
         let mut k = group_prefix(CONSUMER, group);
         k.extend_from_slice(name);
         db.del_sub(batch, Cf::Data, &self.coll, &k);

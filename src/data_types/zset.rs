@@ -18,8 +18,8 @@ use super::collection::Collection;
 use super::{Db, Dump, Result};
 use crate::shard::blocking::wake;
 use crate::storage::encoding::{decode_score, encode_score, Kind, Meta};
+use crate::storage::Batch;
 use crate::storage::Cf;
-use rocksdb::WriteBatch;
 use std::collections::HashMap;
 
 /// A member and its score.
@@ -487,7 +487,7 @@ impl<'a> Db<'a> {
         Ok(ZWrite {
             db: *self,
             z: self.open_or_create(key, Kind::ZSet)?,
-            batch: WriteBatch::default(),
+            batch: Batch::default(),
             pending: HashMap::new(),
             dirty: false,
         })
@@ -496,7 +496,7 @@ impl<'a> Db<'a> {
     /// Stages replacing whatever `key` holds with a sorted set of
     /// `entries` (distinct members), or deleting it if there are none
     /// (the *STORE commands). The new set has no TTL.
-    pub fn zset_stage_replace(&self, batch: &mut WriteBatch, key: &[u8], entries: &[Entry]) {
+    pub fn zset_stage_replace(&self, batch: &mut Batch, key: &[u8], entries: &[Entry]) {
         if entries.is_empty() {
             self.delete(batch, key);
             return;
@@ -512,7 +512,7 @@ impl<'a> Db<'a> {
         if entries.is_empty() && !existed {
             return Ok(());
         }
-        let mut batch = WriteBatch::default();
+        let mut batch = Batch::default();
         self.zset_stage_replace(&mut batch, key, entries);
         self.write(batch)?;
         if !entries.is_empty() {
@@ -542,13 +542,13 @@ pub fn zset_dump(entries: &[Entry], expire_at: u64) -> Dump {
 }
 
 /// Changes to one sorted set within one command, staged in one
-/// `WriteBatch` and applied by [`commit`](ZWrite::commit). Keeps both CFs
+/// batch and applied by [`commit`](ZWrite::commit). Keeps both CFs
 /// and the cardinality in step, and sees its own staged changes.
 pub struct ZWrite<'a> {
     db: Db<'a>,
     /// The set being changed (its meta `size` tracks staged changes).
     pub z: Collection,
-    batch: WriteBatch,
+    batch: Batch,
     pending: HashMap<Vec<u8>, Option<f64>>,
     dirty: bool,
 }

@@ -13,9 +13,9 @@ pub mod transaction;
 
 use crate::config::{Config, SyncPolicy};
 use crate::storage::engine::GROUP_MAX_BATCH;
+use crate::storage::Batch;
 use crate::storage::{Engine, SharedResources};
 use mesh::Mesh;
-use rocksdb::WriteBatch;
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
@@ -112,7 +112,7 @@ pub struct Shard {
     pub locks: RefCell<locks::Locks>,
     /// The operation whose writes are being captured (0: none).
     capturing: Cell<locks::TxId>,
-    /// Writes captured per operation, as one WriteBatch each.
+    /// Writes captured per operation, as one batch each.
     captured: RefCell<HashMap<locks::TxId, Vec<u8>>>,
     /// The command running now, for keyspace events.
     current: Cell<keyspace::Current>,
@@ -213,7 +213,7 @@ impl Shard {
     /// that write withholds the replies like a failed WAL write. A larger
     /// batch is written at once, after the group ([`Engine::write_waiting`]:
     /// a stall is counted and logged, then waited out).
-    pub fn write(&self, batch: WriteBatch) -> Result<(), String> {
+    pub fn write(&self, batch: Batch) -> Result<(), String> {
         if batch.is_empty() {
             return Ok(()); // e.g. SADD of members already there
         }

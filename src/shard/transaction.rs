@@ -20,8 +20,8 @@ use super::mesh::{job_for, job_then_reply, Completion, Job};
 use super::routing::shard_of;
 use super::Shard;
 use crate::storage::group::{append_batch, BATCH_HEADER};
+use crate::storage::Batch;
 use crate::storage::Cf;
-use rocksdb::WriteBatch;
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
@@ -165,14 +165,13 @@ impl Shard {
 
     /// Applies a batch without the WAL and adds it to the captured batch of
     /// the operation being executed.
-    pub(super) fn capture_write(&self, batch: WriteBatch) -> Result<(), String> {
-        let data = batch.data().to_vec();
-        self.engine.write_unlogged(batch)?;
+    pub(super) fn capture_write(&self, batch: Batch) -> Result<(), String> {
+        self.engine.write_unlogged(&batch)?;
         let mut captured = self.captured.borrow_mut();
         let rep = captured
             .entry(self.capturing.get())
             .or_insert_with(|| vec![0; BATCH_HEADER]);
-        append_batch(rep, &data);
+        append_batch(rep, batch.data());
         Ok(())
     }
 
@@ -193,9 +192,9 @@ impl Shard {
         keys: &[DbKey],
     ) -> Completion {
         if let Some(rep) = part.or_else(|| self.take_captured(tx)) {
-            let mut b = WriteBatch::from_data(&rep);
+            let mut b = Batch::from_data(rep);
             if marker {
-                b.put_cf(self.engine.cf(Cf::Meta), marker_key(tx), b"");
+                b.put(Cf::Meta, &marker_key(tx), b"");
             }
             if let Err(e) = self.write(b) {
                 log::error!("shard {}: commit of operation {tx} failed: {e}", self.id);
@@ -439,12 +438,8 @@ pub async fn commit(ctx: &TxCtx) {
     let intent = parts.len() >= 2;
     if intent {
         let list: Vec<(usize, Vec<u8>)> = parts.iter().map(|(s, b)| (*s, b.clone())).collect();
-        let mut b = WriteBatch::default();
-        b.put_cf(
-            coord.engine.cf(Cf::Meta),
-            intent_key(id),
-            encode_intent(&list),
-        );
+        let mut b = Batch::default();
+        b.put(Cf::Meta, &intent_key(id), &encode_intent(&list));
         if let Err(e) = coord.write(b) {
             log::error!(
                 "shard {}: cannot store intent of operation {id}: {e}",
@@ -479,8 +474,8 @@ pub async fn commit(ctx: &TxCtx) {
         }
     }
     if intent {
-        let mut b = WriteBatch::default();
-        b.delete_cf(coord.engine.cf(Cf::Meta), intent_key(id));
+        let mut b = Batch::default();
+        b.delete(Cf::Meta, &intent_key(id));
         if let Err(e) = coord.write(b) {
             log::error!(
                 "shard {}: cannot drop intent of operation {id}: {e}",
@@ -496,8 +491,8 @@ pub async fn commit(ctx: &TxCtx) {
 
 impl Shard {
     fn forget_marker(&self, tx: TxId) {
-        let mut b = WriteBatch::default();
-        b.delete_cf(self.engine.cf(Cf::Meta), marker_key(tx));
+        let mut b = Batch::default();
+        b.delete(Cf::Meta, &marker_key(tx));
         let _ = self.write(b);
     }
 
@@ -527,9 +522,9 @@ impl Shard {
         if markers.is_empty() {
             return;
         }
-        let mut b = WriteBatch::default();
+        let mut b = Batch::default();
         for (k, _) in &markers {
-            b.delete_cf(self.engine.cf(Cf::Meta), k);
+            b.delete(Cf::Meta, k);
         }
         let _ = self.write(b);
         self.make_durable_now();
@@ -568,8 +563,8 @@ pub async fn recover(shard: &Rc<Shard>) {
             "shard {}: recovered multi-shard operation {tx} ({applied} shard parts re-applied)",
             shard.id
         );
-        let mut b = WriteBatch::default();
-        b.delete_cf(shard.engine.cf(Cf::Meta), &k);
+        let mut b = Batch::default();
+        b.delete(Cf::Meta, &k);
         let _ = shard.write(b);
         shard.make_durable_now();
     }

@@ -1,12 +1,13 @@
 //! One shard's RocksDB instance: column families, options, reads and
 //! atomic batch writes.
 
+use super::batch::{family_id, Batch};
 use super::compaction::{filter_sub_key, DbSlot};
 use super::group::Group;
 use crate::config::{Compression, Config};
 use rocksdb::{
     BlockBasedIndexType, BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor,
-    DBCompressionType, DBRecoveryMode, DataBlockIndexType, Options, WriteBatch, WriteBufferManager,
+    DBCompressionType, DBRecoveryMode, DataBlockIndexType, Options, WriteBufferManager,
     WriteOptions, DB,
 };
 use std::cell::{Cell, RefCell};
@@ -30,6 +31,17 @@ pub enum Cf {
 impl Cf {
     /// All column families.
     pub const ALL: [Cf; 4] = [Cf::Meta, Cf::Data, Cf::ZScore, Cf::Expire];
+
+    /// The id RocksDB gives the family: created in [`Cf::ALL`]'s order
+    /// after the default family (0), and checked when a shard opens.
+    pub fn id(self) -> u32 {
+        match self {
+            Cf::Meta => 1,
+            Cf::Data => 2,
+            Cf::ZScore => 3,
+            Cf::Expire => 4,
+        }
+    }
 
     /// The RocksDB column-family name.
     pub fn name(self) -> &'static str {
@@ -376,6 +388,18 @@ impl Engine {
             };
             format!("cannot open RocksDB at {}: {e}{why}", path.display())
         })?;
+        for cf in Cf::ALL {
+            let handle = db.cf_handle(cf.name()).expect("opened above");
+            let id = family_id(handle);
+            if id != cf.id() {
+                return Err(format!(
+                    "{}: column family {} has id {id}, expected {}",
+                    path.display(),
+                    cf.name(),
+                    cf.id()
+                ));
+            }
+        }
         size_memtables_for_writes(&db, path)?;
         let db = Arc::new(db);
         slot.store(Arc::as_ptr(&db) as *mut DB, Ordering::Release);
@@ -445,18 +469,21 @@ impl Engine {
     /// Applies a batch atomically without the WAL (a transaction's captured
     /// writes, logged later as one batch). Joined batches are written
     /// first, keeping the order of writes.
-    pub fn write_unlogged(&self, batch: WriteBatch) -> Result<(), String> {
+    pub fn write_unlogged(&self, batch: &Batch) -> Result<(), String> {
         if self.group_pending() {
             self.write_group()?;
         }
-        Ok(self.write_now(batch, false, false)?)
+        Ok(self.write_now(batch.data(), false, false)?)
     }
 
-    fn write_now(&self, batch: WriteBatch, wal: bool, no_slowdown: bool) -> Result<(), WriteError> {
+    fn write_now(&self, data: &[u8], wal: bool, no_slowdown: bool) -> Result<(), WriteError> {
         let mut opts = WriteOptions::default();
         opts.disable_wal(!wal);
         opts.set_no_slowdown(no_slowdown);
-        match self.db.write_opt(batch, &opts) {
+        match self
+            .db
+            .write_opt(rocksdb::WriteBatch::from_data(data), &opts)
+        {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == rocksdb::ErrorKind::Incomplete => Err(WriteError::Stalled),
             Err(e) => Err(WriteError::Failed(e.to_string())),
@@ -469,7 +496,7 @@ impl Engine {
     /// any read, and when it grows large. One write per turn instead of per
     /// command saves RocksDB's per-write work (write thread, WAL record and
     /// its checksums), a fifth of a shard's CPU under pipelined INCR.
-    pub fn join(&self, batch: &WriteBatch) {
+    pub fn join(&self, batch: &Batch) {
         let mut group = self.group.borrow_mut();
         if group.is_empty() {
             self.peer_hold.fetch_or(UNWRITTEN_GROUP, Ordering::SeqCst);
@@ -533,10 +560,10 @@ impl Engine {
     /// Writes the batch represented by `data`, first with `no_slowdown`
     /// so that a stall is counted, then waiting it out.
     fn write_counting_stalls(&self, data: &[u8]) -> Result<(), WriteError> {
-        match self.write_now(WriteBatch::from_data(data), self.wal, true) {
+        match self.write_now(data, self.wal, true) {
             Err(WriteError::Stalled) => {
                 self.stalls.set(self.stalls.get() + 1);
-                self.write_now(WriteBatch::from_data(data), self.wal, false)
+                self.write_now(data, self.wal, false)
             }
             other => other,
         }
@@ -545,14 +572,14 @@ impl Engine {
     /// Writes the joined batches, then `batch` (with the WAL per
     /// `wal_enabled`), waiting out a stall (counted up to
     /// [`STALL_PROBE_MAX_BATCH`]).
-    pub fn write_waiting(&self, batch: WriteBatch) -> Result<(), String> {
+    pub fn write_waiting(&self, batch: Batch) -> Result<(), String> {
         if self.group_pending() {
             self.write_group()?;
         }
         let res = if batch.size_in_bytes() <= STALL_PROBE_MAX_BATCH {
             self.write_counting_stalls(batch.data())
         } else {
-            self.write_now(batch, self.wal, false)
+            self.write_now(batch.data(), self.wal, false)
         };
         res.map_err(String::from)
     }
@@ -754,7 +781,7 @@ mod tests {
             k.extend_from_slice(f.as_bytes());
             k
         };
-        let mut b = WriteBatch::default();
+        let mut b = Batch::default();
         let meta = Meta {
             kind: Kind::Hash,
             expire_at: 0,
@@ -762,12 +789,12 @@ mod tests {
             size: 1,
             payload: vec![],
         };
-        b.put_cf(e.cf(Cf::Meta), meta_key(0, b"h"), meta.encode());
-        b.put_cf(e.cf(Cf::Data), sub(1, "old"), b"x");
-        b.put_cf(e.cf(Cf::Data), sub(2, "new"), b"y");
+        b.put(Cf::Meta, &meta_key(0, b"h"), &meta.encode());
+        b.put(Cf::Data, &sub(1, "old"), b"x");
+        b.put(Cf::Data, &sub(2, "new"), b"y");
         let mut gone = sub_key_prefix(0, b"deleted", 5);
         gone.push(b'f');
-        b.put_cf(e.cf(Cf::Data), &gone, b"z");
+        b.put(Cf::Data, &gone, b"z");
         e.write_waiting(b).unwrap();
         e.db().flush_cf(e.cf(Cf::Data)).unwrap();
         e.db()

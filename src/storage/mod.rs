@@ -1,6 +1,7 @@
 //! Storage: one RocksDB per shard, the key encoding, the compaction filter
 //! that drops stale collection sub-keys, and the data-directory manifest.
 
+pub mod batch;
 pub mod checkpoint;
 pub mod compaction;
 pub mod encoding;
@@ -11,4 +12,5 @@ pub mod list_ends;
 pub mod manifest;
 pub mod ordered;
 
+pub use batch::Batch;
 pub use engine::{Cf, Engine, SharedResources};
