@@ -45,7 +45,7 @@ struct ShardFigures {
     net_in: u64,
     net_out: u64,
     wal_bytes: u64,
-    command_stats: HashMap<&'static str, CommandStat>,
+    command_stats: HashMap<&'static str, CommandStat, ahash::RandomState>,
     error_stats: HashMap<String, u64>,
     keyspace: Vec<(u8, u64, u64)>,
 }

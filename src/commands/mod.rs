@@ -230,8 +230,12 @@ pub fn all_commands() -> impl Iterator<Item = &'static Command> {
     .flatten()
 }
 
-fn table() -> &'static HashMap<&'static str, &'static Command> {
-    static TABLE: OnceLock<HashMap<&'static str, &'static Command>> = OnceLock::new();
+/// Command name → command; looked up for every command, so hashed with
+/// ahash rather than the standard library's SipHash.
+type Table = HashMap<&'static str, &'static Command, ahash::RandomState>;
+
+fn table() -> &'static Table {
+    static TABLE: OnceLock<Table> = OnceLock::new();
     TABLE.get_or_init(|| all_commands().map(|c| (c.name, c)).collect())
 }
 

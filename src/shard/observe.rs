@@ -68,8 +68,9 @@ pub fn preview(args: &[Vec<u8>]) -> Vec<Vec<u8>> {
 /// A shard's records.
 #[derive(Default)]
 pub struct Observations {
-    /// Per-command counters.
-    pub commands: HashMap<&'static str, CommandStat>,
+    /// Per-command counters (updated for every command: ahash, not
+    /// SipHash).
+    pub commands: HashMap<&'static str, CommandStat, ahash::RandomState>,
     /// Error replies by their first word (`ERR`, `WRONGTYPE`, …).
     pub errors: HashMap<String, u64>,
     /// Slowest commands, newest last.
