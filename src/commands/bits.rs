@@ -78,7 +78,7 @@ fn setbit(db: &Db, a: &[Vec<u8>]) -> Reply {
     } else {
         v[off / 8] &= !mask;
     }
-    tri!(db.set_string(&a[1], v, expire_at));
+    tri!(db.set_string(&a[1], &v, expire_at));
     Reply::Int(prev as i64)
 }
 
@@ -212,7 +212,7 @@ fn bitop(client: &mut Client, a: Args) -> BoxFuture<'_> {
             if out.is_empty() {
                 db.delete_keys([dest.as_slice()]).map(|_| ())
             } else {
-                db.set_string(&dest, out, 0)
+                db.set_string(&dest, &out, 0)
             }
         })
         .await;

@@ -221,7 +221,7 @@ fn set(db: &Db, a: &[Vec<u8>]) -> Reply {
     }
     if !(nx || xx || want_get || ttl == Ttl::Keep) {
         let expire_at = if let Ttl::At(t) = ttl { t } else { 0 };
-        tri!(set_announcing_ttl(db, &a[1], a[2].clone(), expire_at));
+        tri!(set_announcing_ttl(db, &a[1], &a[2], expire_at));
         return Reply::ok();
     }
     let old = tri!(db.lookup_read(&a[1]));
@@ -248,16 +248,16 @@ fn set(db: &Db, a: &[Vec<u8>]) -> Reply {
         _ => 0,
     };
     if ttl == Ttl::Keep {
-        tri!(db.set_string(&a[1], a[2].clone(), expire_at));
+        tri!(db.set_string(&a[1], &a[2], expire_at));
     } else {
-        tri!(set_announcing_ttl(db, &a[1], a[2].clone(), expire_at));
+        tri!(set_announcing_ttl(db, &a[1], &a[2], expire_at));
     }
     old_value()
 }
 
 /// Writes a string with a new expiry (0: none); a TTL is announced with an
 /// `expire` event after `set`, as Redis does for SET EX/PX, SETEX, PSETEX.
-fn set_announcing_ttl(db: &Db, key: &[u8], value: Vec<u8>, expire_at: u64) -> Result<()> {
+fn set_announcing_ttl(db: &Db, key: &[u8], value: &[u8], expire_at: u64) -> Result<()> {
     db.set_string(key, value, expire_at)?;
     if expire_at != 0 {
         db.announce(key, ("expire", "generic"));
@@ -269,13 +269,13 @@ fn setnx(db: &Db, a: &[Vec<u8>]) -> Reply {
     if tri!(db.lookup(&a[1])).is_some() {
         return Reply::Int(0);
     }
-    tri!(db.set_string(&a[1], a[2].clone(), 0));
+    tri!(db.set_string(&a[1], &a[2], 0));
     Reply::Int(1)
 }
 
 fn set_with_expire(db: &Db, a: &[Vec<u8>], unit: &str, name: &str) -> Reply {
     let at = tri!(parse_expire(unit, &a[2], name));
-    tri!(set_announcing_ttl(db, &a[1], a[3].clone(), at));
+    tri!(set_announcing_ttl(db, &a[1], &a[3], at));
     Reply::ok()
 }
 
@@ -289,7 +289,7 @@ fn psetex(db: &Db, a: &[Vec<u8>]) -> Reply {
 
 fn getset(db: &Db, a: &[Vec<u8>]) -> Reply {
     let old = tri!(db.get_string(&a[1]));
-    tri!(db.set_string(&a[1], a[2].clone(), 0));
+    tri!(db.set_string(&a[1], &a[2], 0));
     Reply::opt_bulk(old.map(|m| m.payload))
 }
 
@@ -399,7 +399,7 @@ fn read_int(db: &Db, key: &[u8]) -> Result<(i64, Option<Meta>)> {
 /// Writes a new value, keeping the key's TTL.
 fn write_keep_ttl(db: &Db, key: &[u8], old: Option<Meta>, value: Vec<u8>) -> Result<()> {
     let expire_at = old.map_or(0, |m| m.expire_at);
-    db.set_string(key, value, expire_at)
+    db.set_string(key, &value, expire_at)
 }
 
 fn incr_by(db: &Db, key: &[u8], by: i64) -> Reply {

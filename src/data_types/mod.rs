@@ -220,17 +220,28 @@ impl<'a> Db<'a> {
 
     /// Stages a meta record (and its TTL index entry) in `batch`.
     pub fn put(&self, batch: &mut Batch, key: &[u8], meta: &Meta) {
+        let (header, n) = meta.header();
+        self.put_parts(batch, key, meta.expire_at, &header[..n], &meta.payload);
+    }
+
+    /// Stages the meta record made of `header` and `payload`, expiring at
+    /// `expire_at` (0: never); the payload is copied once into the cached
+    /// record and once into the batch.
+    pub fn put_parts(
+        &self,
+        batch: &mut Batch,
+        key: &[u8],
+        expire_at: u64,
+        header: &[u8],
+        payload: &[u8],
+    ) {
         let mk = meta_key(self.index, key);
-        let encoded: CachedValue = meta.encode().into();
+        let encoded = CachedValue::joined(header, payload);
         batch.put(Cf::Meta, &mk, &encoded);
         self.shard.touched(&mk, false);
         self.shard.hot.borrow_mut().stage(mk, encoded);
-        if meta.expire_at != 0 {
-            batch.put(
-                Cf::Expire,
-                &expire_key(meta.expire_at, self.index, key),
-                b"",
-            );
+        if expire_at != 0 {
+            batch.put(Cf::Expire, &expire_key(expire_at, self.index, key), b"");
         }
     }
 

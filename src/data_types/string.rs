@@ -2,6 +2,7 @@
 
 use super::{Db, MetaRead, Result};
 use crate::storage::encoding::{Kind, Meta};
+use crate::storage::Batch;
 
 /// Largest string value (Redis's `proto-max-bulk-len`).
 pub const MAX_STRING: usize = 512 * 1024 * 1024;
@@ -13,9 +14,12 @@ impl Db<'_> {
     }
 
     /// Writes a string value with an absolute expiry (0 = none).
-    pub fn set_string(&self, key: &[u8], value: Vec<u8>, expire_at: u64) -> Result<()> {
-        let mut meta = Meta::string(value);
+    pub fn set_string(&self, key: &[u8], value: &[u8], expire_at: u64) -> Result<()> {
+        let mut meta = Meta::string(Vec::new());
         meta.expire_at = expire_at;
-        self.set(key, &meta)
+        let (header, n) = meta.header();
+        let mut b = Batch::default();
+        self.put_parts(&mut b, key, expire_at, &header[..n], value);
+        self.write(b)
     }
 }

@@ -105,20 +105,25 @@ impl Meta {
 
     /// Encodes the record.
     pub fn encode(&self) -> Vec<u8> {
-        let extra = if self.kind.is_collection() {
-            COLLECTION_HEADER
-        } else {
-            0
-        };
-        let mut v = Vec::with_capacity(META_HEADER + extra + self.payload.len());
-        v.push((FORMAT_VERSION << 4) | self.kind as u8);
-        v.extend_from_slice(&self.expire_at.to_be_bytes());
-        if self.kind.is_collection() {
-            v.extend_from_slice(&self.version.to_be_bytes());
-            v.extend_from_slice(&self.size.to_be_bytes());
-        }
+        let (header, n) = self.header();
+        let mut v = Vec::with_capacity(n + self.payload.len());
+        v.extend_from_slice(&header[..n]);
         v.extend_from_slice(&self.payload);
         v
+    }
+
+    /// The encoded record's bytes before the payload (format and kind,
+    /// expiry; a collection's version and size) and how many there are.
+    pub fn header(&self) -> ([u8; META_HEADER + COLLECTION_HEADER], usize) {
+        let mut h = [0; META_HEADER + COLLECTION_HEADER];
+        h[0] = (FORMAT_VERSION << 4) | self.kind as u8;
+        h[1..9].copy_from_slice(&self.expire_at.to_be_bytes());
+        if !self.kind.is_collection() {
+            return (h, META_HEADER);
+        }
+        h[9..17].copy_from_slice(&self.version.to_be_bytes());
+        h[17..25].copy_from_slice(&self.size.to_be_bytes());
+        (h, META_HEADER + COLLECTION_HEADER)
     }
 
     /// Decodes a record; `None` if it is corrupt or of an unknown format.

@@ -114,6 +114,34 @@ impl From<&[u8]> for CachedValue {
     }
 }
 
+impl CachedValue {
+    /// `head` followed by `tail` (a record's header and payload), copied
+    /// once: no intermediate vector for a 1 KB string.
+    pub fn joined(head: &[u8], tail: &[u8]) -> CachedValue {
+        let len = head.len() + tail.len();
+        if len <= INLINE_VALUE {
+            let mut bytes = [0; INLINE_VALUE];
+            bytes[..head.len()].copy_from_slice(head);
+            bytes[head.len()..len].copy_from_slice(tail);
+            return CachedValue::Inline {
+                len: len as u8,
+                bytes,
+            };
+        }
+        let mut value = Arc::<[u8]>::new_uninit_slice(len);
+        let dst = Arc::get_mut(&mut value).expect("a new Arc is unique");
+        // SAFETY: `dst` has room for `len` = head + tail bytes, both copies
+        // stay within it and do not overlap their sources, and together
+        // they initialize every byte before `assume_init`.
+        unsafe {
+            let p = dst.as_mut_ptr().cast::<u8>();
+            std::ptr::copy_nonoverlapping(head.as_ptr(), p, head.len());
+            std::ptr::copy_nonoverlapping(tail.as_ptr(), p.add(head.len()), tail.len());
+            CachedValue::Shared(value.assume_init())
+        }
+    }
+}
+
 impl From<Vec<u8>> for CachedValue {
     fn from(v: Vec<u8>) -> CachedValue {
         // a shared value is copied either way (an `Arc<[u8]>` holds its
