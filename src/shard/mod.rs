@@ -218,7 +218,7 @@ impl Shard {
             return Ok(()); // e.g. SADD of members already there
         }
         if self.capturing.get() == 0 && batch.size_in_bytes() <= GROUP_MAX_BATCH {
-            self.engine.join(&batch);
+            self.engine.join(batch);
             self.engine.effects_written();
             self.report_group_events();
             self.write_seq.set(self.write_seq.get() + 1);

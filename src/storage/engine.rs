@@ -496,12 +496,12 @@ impl Engine {
     /// any read, and when it grows large. One write per turn instead of per
     /// command saves RocksDB's per-write work (write thread, WAL record and
     /// its checksums), a fifth of a shard's CPU under pipelined INCR.
-    pub fn join(&self, batch: &Batch) {
+    pub fn join(&self, batch: Batch) {
         let mut group = self.group.borrow_mut();
         if group.is_empty() {
             self.peer_hold.fetch_or(UNWRITTEN_GROUP, Ordering::SeqCst);
         }
-        group.add(batch.data());
+        group.add(batch);
         let full = group.len() >= GROUP_WRITE_AT;
         drop(group);
         if full {

@@ -1,5 +1,7 @@
 //! The writes a shard joins into one RocksDB write per event-loop turn
-//! (`Engine::join`), kept in RocksDB's `WriteBatch` format.
+//! (`Engine::join`): the commands' batches, kept as they came until the
+//! group is written as one batch in RocksDB's `WriteBatch` format (a
+//! record is copied once, into that batch; a lone batch is not copied).
 //!
 //! Before the group is written its records are put in key order and a
 //! key's earlier records are dropped when a later one replaces them:
@@ -16,6 +18,8 @@
 //! key's value whatever came before it in the batch. Range deletions do
 //! depend on order, so a group holding one (FLUSHDB, LTRIM) is written as
 //! it came, as is one with a record type this module does not know.
+
+use super::batch::Batch;
 
 /// Bytes before the first record of a `WriteBatch` (sequence number and
 /// record count).
@@ -34,9 +38,11 @@ pub fn append_batch(rep: &mut Vec<u8>, other: &[u8]) {
     rep.extend_from_slice(&other[BATCH_HEADER..]);
 }
 
-/// A put or delete in the group: where its record and its key lie.
+/// A put or delete in the group: its batch, and where its record and its
+/// key lie in it.
 #[derive(Clone, Copy)]
 struct Record {
+    batch: u32,
     start: u32,
     end: u32,
     cf: u32,
@@ -100,11 +106,13 @@ fn parse(rep: &[u8], pos: &mut usize) -> Option<Parsed> {
     }
 }
 
-/// Pending joined writes: one `WriteBatch` representation, the hashes of
-/// the keys it writes, and its records for reordering.
+/// Pending joined writes: the batches as they came (kept, not copied,
+/// until the group is written), the hashes of the keys they write, and
+/// their records for reordering.
 #[derive(Default)]
 pub struct Group {
-    rep: Vec<u8>,
+    batches: Vec<Batch>,
+    bytes: usize,
     hashes: ahash::AHashSet<u64>,
     /// The group holds a range deletion or a record it cannot read: a key
     /// hash cannot tell what it changes, and its order must stay.
@@ -123,29 +131,26 @@ impl Group {
 
     /// Whether nothing is pending.
     pub fn is_empty(&self) -> bool {
-        self.rep.is_empty()
+        self.batches.is_empty()
     }
 
     /// Bytes pending.
     pub fn len(&self) -> usize {
-        self.rep.len()
+        self.bytes
     }
 
-    /// Appends the records of `batch` (a full `WriteBatch` representation).
-    pub fn add(&mut self, batch: &[u8]) {
-        if self.rep.is_empty() {
-            self.rep.resize(BATCH_HEADER, 0);
-        }
-        let base = self.rep.len();
-        append_batch(&mut self.rep, batch);
-        let rep = &self.rep;
-        let mut pos = base;
+    /// Takes a command's batch into the group.
+    pub fn add(&mut self, batch: Batch) {
+        let n = self.batches.len() as u32;
+        let rep = batch.data();
+        let mut pos = BATCH_HEADER;
         while pos < rep.len() {
             let start = pos;
             match parse(rep, &mut pos) {
                 Some(Parsed::Point { cf, key }) => {
                     self.hashes.insert(Group::hash(&rep[key.0..key.1]));
                     self.records.push(Record {
+                        batch: n,
                         start: start as u32,
                         end: pos as u32,
                         cf,
@@ -160,6 +165,8 @@ impl Group {
                 }
             }
         }
+        self.bytes += rep.len();
+        self.batches.push(batch);
     }
 
     /// Whether a point read of `key` may be affected by the group.
@@ -169,13 +176,23 @@ impl Group {
 
     /// The batch to write: the records in (column family, key) order,
     /// each key's last record only; as joined when the group is opaque.
+    /// A lone batch is written as it is, without a copy.
     pub fn ordered(&mut self) -> &[u8] {
-        if self.opaque || self.records.len() < 2 {
-            return &self.rep;
+        if self.batches.len() == 1 && (self.opaque || self.records.len() < 2) {
+            return self.batches[0].data();
         }
-        let (rep, records) = (&self.rep, &self.records);
+        self.out.clear();
+        self.out.resize(BATCH_HEADER, 0);
+        if self.opaque {
+            for b in &self.batches {
+                append_batch(&mut self.out, b.data());
+            }
+            return &self.out;
+        }
+        let (batches, records) = (&self.batches, &self.records);
         let key = |i: u32| {
             let r = &records[i as usize];
+            let rep = batches[r.batch as usize].data();
             (r.cf, &rep[r.key_start as usize..r.key_end as usize])
         };
         self.order.clear();
@@ -183,8 +200,6 @@ impl Group {
         // ties broken by position: a key's records stay in their order
         self.order
             .sort_unstable_by(|&a, &b| key(a).cmp(&key(b)).then(a.cmp(&b)));
-        self.out.clear();
-        self.out.extend_from_slice(&rep[..BATCH_HEADER]);
         let mut kept: u32 = 0;
         for (n, &i) in self.order.iter().enumerate() {
             if let Some(&next) = self.order.get(n + 1) {
@@ -193,6 +208,7 @@ impl Group {
                 }
             }
             let r = &records[i as usize];
+            let rep = batches[r.batch as usize].data();
             self.out
                 .extend_from_slice(&rep[r.start as usize..r.end as usize]);
             kept += 1;
@@ -203,7 +219,8 @@ impl Group {
 
     /// Forgets everything pending.
     pub fn clear(&mut self) {
-        self.rep.clear();
+        self.batches.clear();
+        self.bytes = 0;
         self.hashes.clear();
         self.opaque = false;
         self.records.clear();
@@ -255,18 +272,19 @@ mod tests {
         w.put_cf(b, "k", "1");
         w.put_cf(a, "z", "1");
         w.put(b"default", "x");
-        g.add(w.data());
+        g.add(Batch::from_data(w.data().to_vec()));
         let mut w = WriteBatch::default();
         w.delete_cf(a, "z");
         w.put_cf(a, "m", "2");
         w.put_cf(b, "k", "2");
-        g.add(w.data());
+        g.add(Batch::from_data(w.data().to_vec()));
         let mut w = WriteBatch::default();
         w.put_cf(a, "z", "3");
         w.put_cf(b, "j", "");
-        g.add(w.data());
+        g.add(Batch::from_data(w.data().to_vec()));
         assert!(g.affects(b"z") && g.affects(b"j") && !g.affects(b"q"));
-        assert_eq!(records(&g.rep).len(), 8, "joined as they came");
+        let joined: u32 = g.batches.iter().map(Batch::count).sum();
+        assert_eq!(joined, 8, "joined as they came");
         assert_eq!(
             records(g.ordered()),
             [
@@ -282,7 +300,7 @@ mod tests {
         let mut w = WriteBatch::default();
         w.put_cf(a, "z", "1");
         w.delete_cf(a, "z");
-        g.add(w.data());
+        g.add(Batch::from_data(w.data().to_vec()));
         assert_eq!(records(g.ordered()), ["del 1 z"], "a delete replaces a put");
     }
 
@@ -296,13 +314,22 @@ mod tests {
         w.put_cf(a, "k", "1");
         w.delete_range_cf(a, "a", "z");
         w.put_cf(a, "b", "2");
-        g.add(w.data());
+        g.add(Batch::from_data(w.data().to_vec()));
         assert!(g.affects(b"anything"));
         assert_eq!(g.ordered(), w.data(), "written as joined");
+        // a later batch is appended after it, in order
+        let mut w2 = WriteBatch::default();
+        w2.put_cf(a, "c", "3");
+        w2.delete_range_cf(a, "b", "c");
+        g.add(Batch::from_data(w2.data().to_vec()));
+        let mut joined = w.data().to_vec();
+        append_batch(&mut joined, w2.data());
+        assert_eq!(g.ordered(), joined);
         // and RocksDB applies it in that order
         db.write(WriteBatch::from_data(g.ordered())).unwrap();
         assert_eq!(db.get_cf(a, "k").unwrap(), None);
-        assert_eq!(db.get_cf(a, "b").unwrap().as_deref(), Some(&b"2"[..]));
+        assert_eq!(db.get_cf(a, "b").unwrap(), None);
+        assert_eq!(db.get_cf(a, "c").unwrap().as_deref(), Some(&b"3"[..]));
     }
 
     #[test]
@@ -313,7 +340,7 @@ mod tests {
         w.put(&long, &long);
         w.put(b"a", &long);
         w.put(&long, b"short");
-        g.add(w.data());
+        g.add(Batch::from_data(w.data().to_vec()));
         let out = records(g.ordered());
         assert_eq!(out.len(), 2);
         assert!(out[0].starts_with("put 0 a="));
