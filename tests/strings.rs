@@ -558,3 +558,54 @@ fn bitmaps() {
         "ERR BITOP NOT must be called with a single source key."
     );
 }
+
+/// GET replies from the cached record (a long value straight from the
+/// cache's shared copy, a short one from inside the entry) and, after a
+/// restart, from RocksDB: every length across the inline boundary (a
+/// 9-byte header plus 13 value bytes fit in the entry), with the keyspace
+/// hits and misses counted as before. One shard serves all keys itself;
+/// two shards read half of them from the other core.
+#[test]
+fn get_returns_every_length_from_cache_and_disk() {
+    for shards in [1, 2] {
+        let mut s = Server::start(shards, &[]);
+        let mut c = s.conn();
+        let lengths = [0usize, 1, 12, 13, 14, 15, 22, 23, 100, 1024, 70_000];
+        let value = |n: usize| (0..n).map(|i| (i % 251) as u8).collect::<Vec<u8>>();
+        for &n in &lengths {
+            let _: () = c.set(format!("k{n}"), value(n)).unwrap();
+        }
+        let _: () = redis::cmd("SET")
+            .arg("gone")
+            .arg("x".repeat(40))
+            .arg("PX")
+            .arg(1)
+            .query(&mut c)
+            .unwrap();
+        let _: i64 = c.rpush("list", "a").unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        for round in 0..2 {
+            let hits = common::info_number(&mut c, "keyspace_hits");
+            let misses = common::info_number(&mut c, "keyspace_misses");
+            for &n in &lengths {
+                let got: Vec<u8> = c.get(format!("k{n}")).unwrap();
+                assert_eq!(got, value(n), "{shards} shards, round {round}, {n} bytes");
+            }
+            assert_eq!(c.get::<_, Option<Vec<u8>>>("gone").unwrap(), None);
+            assert_eq!(c.get::<_, Option<Vec<u8>>>("never").unwrap(), None);
+            let e = q_err(&mut c, &["GET", "list"]);
+            assert!(e.starts_with("WRONGTYPE"), "{e}");
+            let hits = common::info_number(&mut c, "keyspace_hits") - hits;
+            let misses = common::info_number(&mut c, "keyspace_misses") - misses;
+            assert_eq!(
+                (hits, misses),
+                (lengths.len() as u64 + 1, 2),
+                "round {round}"
+            );
+            // the second round reads every record from RocksDB first
+            s.kill9();
+            s.launch();
+            c = s.conn();
+        }
+    }
+}

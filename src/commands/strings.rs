@@ -166,7 +166,7 @@ macro_rules! tri {
 pub(crate) use tri;
 
 fn get(db: &impl MetaRead, a: &[Vec<u8>]) -> Reply {
-    Reply::opt_bulk(tri!(db.lookup_kind(&a[1], Kind::String)).map(|m| m.payload))
+    tri!(db.string_reply(&a[1]))
 }
 
 /// Expiry options shared by SET, GETEX, SETEX and friends.

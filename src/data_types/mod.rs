@@ -14,7 +14,9 @@ pub mod zset;
 
 use crate::protocol::Reply;
 use crate::shard::{incr, Shard};
-use crate::storage::encoding::{expire_key, meta_key, split_meta_key, Kind, Meta};
+use crate::storage::encoding::{
+    decode_header, expire_key, meta_key, split_meta_key, Kind, Meta, META_HEADER,
+};
 use crate::storage::hot::CachedValue;
 use crate::storage::Batch;
 use crate::storage::Cf;
@@ -73,6 +75,13 @@ pub trait MetaRead {
         }
     }
 
+    /// GET's reply: the string at `key`, nil if absent, WRONGTYPE for
+    /// another type (a keyspace hit or miss counted).
+    fn string_reply(&self, key: &[u8]) -> Result<Reply> {
+        let value = self.lookup_kind(key, Kind::String)?.map(|m| m.payload);
+        Ok(Reply::opt_bulk(value))
+    }
+
     /// Elements of the hash, set, sorted set or list at `key`, as its meta
     /// record counts them (0 if absent; WRONGTYPE for another type).
     fn size_of(&self, key: &[u8], kind: Kind) -> Result<u64> {
@@ -89,6 +98,33 @@ pub trait MetaRead {
 impl MetaRead for Db<'_> {
     fn lookup(&self, key: &[u8]) -> Result<Option<Meta>> {
         Db::lookup(self, key)
+    }
+
+    /// From the cached record without decoding it: a long value is sent
+    /// straight from the cache's shared copy (no copy into a `Meta`, none
+    /// into the reply).
+    fn string_reply(&self, key: &[u8]) -> Result<Reply> {
+        let raw = self.record(key)?;
+        let live = match decode_header(&raw) {
+            _ if raw.is_empty() => None,
+            None => return Err(storage_error(key, "corrupt meta record")),
+            Some((_, at)) if at != 0 && at <= crate::util::now_ms() => None,
+            Some((kind, _)) => Some(kind),
+        };
+        let st = &self.shard.stats;
+        incr(
+            match live {
+                Some(_) => &st.keyspace_hits,
+                None => &st.keyspace_misses,
+            },
+            1,
+        );
+        Ok(match (live, raw) {
+            (None, _) => Reply::Nil,
+            (Some(kind), _) if kind != Kind::String => return Err(Reply::err(WRONGTYPE)),
+            (Some(_), CachedValue::Shared(buf)) => Reply::SharedBulk(buf, META_HEADER),
+            (Some(_), inline) => Reply::Bulk(inline[META_HEADER..].to_vec()),
+        })
     }
 
     fn sub_value(&self, key: &[u8], kind: Kind, sub: &[u8]) -> Result<Option<Vec<u8>>> {
@@ -197,6 +233,12 @@ impl<'a> Db<'a> {
 
     /// Reads a key's meta record; expired keys read as absent.
     pub fn lookup(&self, key: &[u8]) -> Result<Option<Meta>> {
+        live_meta(key, &self.record(key)?)
+    }
+
+    /// A key's encoded meta record (empty if absent, expired or not),
+    /// from the hot-key cache, or from RocksDB into the cache.
+    fn record(&self, key: &[u8]) -> Result<CachedValue> {
         let mk = meta_key(self.index, key);
         let cached = self.shard.hot.borrow_mut().get(&mk);
         let raw: CachedValue = match cached {
@@ -215,7 +257,7 @@ impl<'a> Db<'a> {
                 raw
             }
         };
-        live_meta(key, &raw)
+        Ok(raw)
     }
 
     /// Stages a meta record (and its TTL index entry) in `batch`.

@@ -12,6 +12,9 @@ pub enum Reply {
     Int(i64),
     /// Bulk string.
     Bulk(Vec<u8>),
+    /// Bulk string that is `buf[from..]` of a shared buffer (a string's
+    /// record in the hot-key cache), encoded without copying it out first.
+    SharedBulk(std::sync::Arc<[u8]>, usize),
     /// Null bulk (RESP2 `$-1`, RESP3 `_`).
     Nil,
     /// Null array (RESP2 `*-1`, RESP3 `_`).
@@ -80,6 +83,7 @@ impl Reply {
                 out.extend_from_slice(b"\r\n");
             }
             Reply::Bulk(b) => bulk(out, b),
+            Reply::SharedBulk(buf, from) => bulk(out, &buf[*from..]),
             Reply::Nil if resp >= 3 => out.extend_from_slice(b"_\r\n"),
             Reply::Nil => out.extend_from_slice(b"$-1\r\n"),
             Reply::NilArray if resp >= 3 => out.extend_from_slice(b"_\r\n"),
