@@ -44,6 +44,32 @@ fn live_meta(key: &[u8], raw: &[u8]) -> Result<Option<Meta>> {
     Ok((!meta.is_expired_now()).then_some(meta))
 }
 
+/// GET's reply from a key's encoded meta record (empty: absent), read in
+/// place: a long value is sent straight from the cache's shared copy (no
+/// copy into a `Meta`, none into the reply). Counts the keyspace hit or
+/// miss in `st` (WRONGTYPE is a hit, as for every read).
+fn string_reply_of(key: &[u8], raw: CachedValue, st: &crate::shard::ShardStats) -> Result<Reply> {
+    let live = match decode_header(&raw) {
+        _ if raw.is_empty() => None,
+        None => return Err(storage_error(key, "corrupt meta record")),
+        Some((_, at)) if at != 0 && at <= crate::util::now_ms() => None,
+        Some((kind, _)) => Some(kind),
+    };
+    incr(
+        match live {
+            Some(_) => &st.keyspace_hits,
+            None => &st.keyspace_misses,
+        },
+        1,
+    );
+    Ok(match (live, raw) {
+        (None, _) => Reply::Nil,
+        (Some(kind), _) if kind != Kind::String => return Err(Reply::err(WRONGTYPE)),
+        (Some(_), CachedValue::Shared(buf)) => Reply::SharedBulk(buf, META_HEADER),
+        (Some(_), inline) => Reply::Bulk(inline[META_HEADER..].to_vec()),
+    })
+}
+
 /// Meta-record reads that a shard's own [`Db`] and another core's
 /// [`PeerDb`] both offer, so one read-only handler can serve either.
 pub trait MetaRead {
@@ -100,31 +126,8 @@ impl MetaRead for Db<'_> {
         Db::lookup(self, key)
     }
 
-    /// From the cached record without decoding it: a long value is sent
-    /// straight from the cache's shared copy (no copy into a `Meta`, none
-    /// into the reply).
     fn string_reply(&self, key: &[u8]) -> Result<Reply> {
-        let raw = self.record(key)?;
-        let live = match decode_header(&raw) {
-            _ if raw.is_empty() => None,
-            None => return Err(storage_error(key, "corrupt meta record")),
-            Some((_, at)) if at != 0 && at <= crate::util::now_ms() => None,
-            Some((kind, _)) => Some(kind),
-        };
-        let st = &self.shard.stats;
-        incr(
-            match live {
-                Some(_) => &st.keyspace_hits,
-                None => &st.keyspace_misses,
-            },
-            1,
-        );
-        Ok(match (live, raw) {
-            (None, _) => Reply::Nil,
-            (Some(kind), _) if kind != Kind::String => return Err(Reply::err(WRONGTYPE)),
-            (Some(_), CachedValue::Shared(buf)) => Reply::SharedBulk(buf, META_HEADER),
-            (Some(_), inline) => Reply::Bulk(inline[META_HEADER..].to_vec()),
-        })
+        string_reply_of(key, self.record(key)?, &self.shard.stats)
     }
 
     fn sub_value(&self, key: &[u8], kind: Kind, sub: &[u8]) -> Result<Option<Vec<u8>>> {
@@ -154,20 +157,32 @@ pub struct PeerDb<'a> {
     pub counts: crate::shard::ShardStats,
 }
 
-impl MetaRead for PeerDb<'_> {
-    fn lookup(&self, key: &[u8]) -> Result<Option<Meta>> {
+impl PeerDb<'_> {
+    /// A key's encoded meta record (empty if absent), from the owner's
+    /// hot-key cache or its RocksDB.
+    fn record(&self, key: &[u8]) -> Result<CachedValue> {
         let mk = meta_key(self.index, key);
         if let Some(raw) = self.hot.and_then(|hot| hot.get(mk.as_slice())) {
             crate::shard::incr(&self.counts.peer_hot_hits, 1);
-            return live_meta(key, &raw);
+            return Ok(raw);
         }
         match self.reader.get(Cf::Meta, &mk) {
             Some(raw) => {
                 let raw = raw.map_err(|e| storage_error(key, e))?;
-                live_meta(key, raw.as_deref().unwrap_or_default())
+                Ok(raw.map_or_else(|| CachedValue::from(&[][..]), Into::into))
             }
             None => Err(storage_error(key, "shard closed")),
         }
+    }
+}
+
+impl MetaRead for PeerDb<'_> {
+    fn lookup(&self, key: &[u8]) -> Result<Option<Meta>> {
+        live_meta(key, &self.record(key)?)
+    }
+
+    fn string_reply(&self, key: &[u8]) -> Result<Reply> {
+        string_reply_of(key, self.record(key)?, &self.counts)
     }
 
     /// Two reads, the meta record and then the sub-key of the version it
