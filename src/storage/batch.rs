@@ -8,7 +8,7 @@
 //! out of C++ memory when the batch joins the turn's group (`group.rs`),
 //! which reads this same layout; about 3.5% of a shard under pipelined
 //! INCR. The group, or a batch written alone, becomes a RocksDB batch
-//! with one copy at the write ([`Batch::to_rocksdb`]).
+//! with one copy at the write (`Engine::write_now`).
 
 use super::engine::Cf;
 use super::group::BATCH_HEADER;
@@ -103,11 +103,6 @@ impl Batch {
     pub fn data(&self) -> &[u8] {
         &self.rep
     }
-
-    /// The same writes as a RocksDB batch (one copy).
-    pub fn to_rocksdb(&self) -> rocksdb::WriteBatch {
-        rocksdb::WriteBatch::from_data(&self.rep)
-    }
 }
 
 /// The id RocksDB gave a column family, read back from a RocksDB batch
@@ -119,14 +114,7 @@ pub fn family_id(handle: &rocksdb::ColumnFamily) -> u32 {
     if rep[BATCH_HEADER] != TAG_DELETE {
         return 0; // the default family's record carries no id
     }
-    let mut v = 0u32;
-    for (i, &b) in rep[BATCH_HEADER + 1..].iter().enumerate().take(5) {
-        v |= u32::from(b & 0x7f) << (7 * i);
-        if b & 0x80 == 0 {
-            break;
-        }
-    }
-    v
+    super::group::varint(rep, &mut (BATCH_HEADER + 1)).expect("a family id")
 }
 
 /// Appends RocksDB's varint32 encoding of `v`.
@@ -139,19 +127,21 @@ fn varint(out: &mut Vec<u8>, mut v: u32) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(in crate::storage) mod tests {
     use super::*;
 
-    /// What RocksDB reads from a representation, per family id.
-    fn records(rep: &[u8]) -> Vec<String> {
+    /// The records of a batch representation, as RocksDB reads them
+    /// (also used by the group's tests).
+    pub(in crate::storage) fn records(rep: &[u8]) -> Vec<String> {
         struct Visit(Vec<String>);
         impl rocksdb::WriteBatchIteratorCf for Visit {
             fn put_cf(&mut self, cf: u32, key: &[u8], value: &[u8]) {
-                self.0
-                    .push(format!("put {cf} {} {}", key.len(), value.len()));
+                let (k, v) = (String::from_utf8_lossy(key), String::from_utf8_lossy(value));
+                self.0.push(format!("put {cf} {k}={v}"));
             }
             fn delete_cf(&mut self, cf: u32, key: &[u8]) {
-                self.0.push(format!("del {cf} {}", key.len()));
+                self.0
+                    .push(format!("del {cf} {}", String::from_utf8_lossy(key)));
             }
             fn merge_cf(&mut self, _: u32, _: &[u8], _: &[u8]) {
                 unreachable!()
@@ -176,9 +166,13 @@ mod tests {
         assert_eq!(
             records(b.data()),
             [
-                format!("put {} 1 1", Cf::Meta.id()),
-                format!("del {} 200000", Cf::Data.id()),
-                format!("put {} 0 200000", Cf::Expire.id()),
+                format!("put {} k=v", Cf::Meta.id()),
+                format!("del {} {}", Cf::Data.id(), String::from_utf8_lossy(&long)),
+                format!(
+                    "put {} ={}",
+                    Cf::Expire.id(),
+                    String::from_utf8_lossy(&long)
+                ),
             ]
         );
         // byte for byte what RocksDB's own batch holds for the same writes

@@ -59,7 +59,7 @@ enum Parsed {
 }
 
 /// RocksDB's varint32 at `*pos`.
-fn varint(rep: &[u8], pos: &mut usize) -> Option<u32> {
+pub(super) fn varint(rep: &[u8], pos: &mut usize) -> Option<u32> {
     let mut v: u32 = 0;
     for shift in (0..35).step_by(7) {
         let b = *rep.get(*pos)?;
@@ -230,30 +230,8 @@ impl Group {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::storage::batch::tests::records;
     use rocksdb::WriteBatch;
-
-    /// The records of a batch representation, as RocksDB reads them.
-    fn records(rep: &[u8]) -> Vec<String> {
-        struct Visit(Vec<String>);
-        impl rocksdb::WriteBatchIteratorCf for Visit {
-            fn put_cf(&mut self, cf: u32, key: &[u8], value: &[u8]) {
-                let (k, v) = (String::from_utf8_lossy(key), String::from_utf8_lossy(value));
-                self.0.push(format!("put {cf} {k}={v}"));
-            }
-            fn delete_cf(&mut self, cf: u32, key: &[u8]) {
-                self.0
-                    .push(format!("del {cf} {}", String::from_utf8_lossy(key)));
-            }
-            fn merge_cf(&mut self, _: u32, _: &[u8], _: &[u8]) {
-                unreachable!()
-            }
-        }
-        let batch = WriteBatch::from_data(rep);
-        let mut v = Visit(Vec::new());
-        batch.iterate_cf(&mut v);
-        assert_eq!(batch.len(), v.0.len(), "count matches the records");
-        v.0
-    }
 
     fn opts() -> rocksdb::Options {
         let mut o = rocksdb::Options::default();
