@@ -358,7 +358,7 @@ fn mset(db: &Db, a: &[Vec<u8>]) -> Reply {
     }
     let mut batch = Batch::default();
     for kv in a[1..].chunks(2) {
-        db.put(&mut batch, &kv[0], &Meta::string(kv[1].clone()));
+        db.put_string(&mut batch, &kv[0], &kv[1], 0);
     }
     tri!(db.write(batch));
     Reply::ok()

@@ -15,11 +15,17 @@ impl Db<'_> {
 
     /// Writes a string value with an absolute expiry (0 = none).
     pub fn set_string(&self, key: &[u8], value: &[u8], expire_at: u64) -> Result<()> {
+        let mut b = Batch::default();
+        self.put_string(&mut b, key, value, expire_at);
+        self.write(b)
+    }
+
+    /// Stages a string value with an absolute expiry (0 = none), copied
+    /// from `value` straight into the cached record and the batch.
+    pub fn put_string(&self, batch: &mut Batch, key: &[u8], value: &[u8], expire_at: u64) {
         let mut meta = Meta::string(Vec::new());
         meta.expire_at = expire_at;
         let (header, n) = meta.header();
-        let mut b = Batch::default();
-        self.put_parts(&mut b, key, expire_at, &header[..n], value);
-        self.write(b)
+        self.put_parts(batch, key, expire_at, &header[..n], value);
     }
 }
