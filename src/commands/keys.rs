@@ -177,7 +177,7 @@ pub async fn count_existing(client: &Client, keys: Vec<Vec<u8>>) -> Reply {
 
 fn type_(db: &impl MetaRead, a: &[Vec<u8>]) -> Reply {
     Reply::Simple(
-        tri!(db.lookup(&a[1]))
+        tri!(db.lookup_read(&a[1]))
             .map_or("none", |m| m.kind.type_name())
             .into(),
     )
@@ -305,6 +305,7 @@ fn randomkey(client: &mut Client, _a: Args) -> BoxFuture<'_> {
 
 /// Moves or copies `src` (in `src_db`) to `dst` (in `dst_db`), across shards
 /// if needed. Returns Ok(false) when `dst` exists and `replace` is false.
+/// A copy's read of `src` counts as a keyspace hit or miss, as in Redis.
 async fn transfer(
     client: &Client,
     src: Vec<u8>,
@@ -321,7 +322,7 @@ async fn transfer(
             let from = Db::new(db.shard, src_db);
             let to = Db::new(db.shard, dst_db);
             let dump = from
-                .dump(&src)?
+                .counting_lookups(!remove_src, || from.dump(&src))?
                 .ok_or_else(|| Reply::err("ERR no such key"))?;
             if src == dst && src_db == dst_db {
                 return Ok(true);
@@ -343,7 +344,8 @@ async fn transfer(
     // Across shards: read, write the destination, then delete the source.
     // (Not atomic against concurrent writers yet; see issue on transactions.)
     let key = src.clone();
-    let dump: Dump = on_shard(client, src_owner, move |db| db.dump(&key))
+    let read = move |db: &Db| db.counting_lookups(!remove_src, || db.dump(&key));
+    let dump: Dump = on_shard(client, src_owner, read)
         .await?
         .ok_or_else(|| Reply::err("ERR no such key"))?;
     let written = on_shard(client, dst_owner, move |db| {
@@ -685,7 +687,7 @@ fn object(client: &mut Client, a: Args) -> BoxFuture<'_> {
             ));
         }
         let key = a[2].clone();
-        let found = on_owner(client, &a[2], move |db| db.lookup(&key)).await;
+        let found = on_owner(client, &a[2], move |db| db.lookup_read(&key)).await;
         match (found, sub.as_str()) {
             (Err(e), _) => e,
             (Ok(None), _) => Reply::Nil,

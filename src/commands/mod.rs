@@ -119,7 +119,17 @@ pub struct Command {
     pub peer_read: Option<PeerReadFn>,
     /// Has the `fast` flag (checked on every keyed command, so found once).
     pub fast: bool,
+    /// Whether the keys it looks up count as keyspace hits and misses:
+    /// those of reads and of [`WRITES_THAT_READ`], as in Redis.
+    pub counts_lookups: bool,
 }
+
+/// Write commands whose lookups of their source keys are reads in Redis
+/// (it counts them as keyspace hits and misses); other writes' lookups
+/// are not. SET … GET, COPY's source and a BITFIELD of GETs only count
+/// theirs in their handlers.
+const WRITES_THAT_READ: &str = "getset getdel getex bitop sinterstore sunionstore sdiffstore \
+zunionstore zinterstore zdiffstore zrangestore xreadgroup";
 
 /// Whether the space-separated `flags` contain `word`, at compile time.
 const fn has_word(flags: &str, word: &str) -> bool {
@@ -163,6 +173,7 @@ pub const fn cmd(
         exec,
         peer_read: None,
         fast: has_word(flags, "fast"),
+        counts_lookups: !has_word(flags, "write") || has_word(WRITES_THAT_READ, name),
     }
 }
 
@@ -377,6 +388,7 @@ pub fn start(client: &mut Client, args: Args) -> Started {
     }
     incr(&client.shard.stats.commands, 1);
     client.current = (cmd.name, cmd.group);
+    client.counts_lookups = cmd.counts_lookups;
     *client.handle.last_cmd.lock().unwrap() = cmd.name;
     client.server.monitor_feed(client, &args);
     let Exec::Keyed(f) = cmd.exec else {
@@ -414,9 +426,11 @@ fn run_keyed(client: &mut Client, cmd: &'static Command, f: KeyedFn, args: Args)
     };
     let run = move |s: &crate::shard::Shard| {
         let t = Instant::now();
-        let reply = s.run_as((cmd.name, cmd.group), || match &tx {
-            Some(t) => t.run(s, || f(&Db::new(s, db), &args)),
-            None => f(&Db::new(s, db), &args),
+        let reply = s.counting_lookups(cmd.counts_lookups, || {
+            s.run_as((cmd.name, cmd.group), || match &tx {
+                Some(t) => t.run(s, || f(&Db::new(s, db), &args)),
+                None => f(&Db::new(s, db), &args),
+            })
         });
         s.observe.borrow_mut().record(
             cmd,
@@ -580,11 +594,13 @@ where
 {
     let db = client.db;
     let tx = client.tx.as_ref().map(|t| t.capture_on(owner));
-    let current = client.current;
+    let (current, counted) = (client.current, client.counts_lookups);
     move |s: &crate::shard::Shard| {
-        s.run_as(current, || match &tx {
-            Some(t) => t.run(s, || f(&Db::new(s, db))),
-            None => f(&Db::new(s, db)),
+        s.counting_lookups(counted, || {
+            s.run_as(current, || match &tx {
+                Some(t) => t.run(s, || f(&Db::new(s, db))),
+                None => f(&Db::new(s, db)),
+            })
         })
     }
 }

@@ -269,9 +269,11 @@ async fn cross_shard(
     let Some(plan) = Plan::new(op, &sizes) else {
         return Ok(Vec::new());
     };
+    // the sizes counted each key's keyspace hit or miss: the later reads
+    // of the same keys do not
     let mut candidates = Vec::new();
     let parts = per_shard(client, keys, owners, &plan.fetch, |db, k| {
-        db.set_union_of(k)
+        db.counting_lookups(false, || db.set_union_of(k))
     })
     .await;
     for (_, part) in parts {
@@ -291,7 +293,7 @@ async fn cross_shard(
         let keep = plan.keep;
         let limit = if i == last { limit } else { 0 };
         candidates = on_shard(client, shard, move |db| {
-            db.set_filter(&group, candidates, keep, limit)
+            db.counting_lookups(false, || db.set_filter(&group, candidates, keep, limit))
         })
         .await?;
     }

@@ -224,7 +224,8 @@ fn set(db: &Db, a: &[Vec<u8>]) -> Reply {
         tri!(set_announcing_ttl(db, &a[1], &a[2], expire_at));
         return Reply::ok();
     }
-    let old = tri!(db.lookup_read(&a[1]));
+    // only GET's read of the old value counts as a keyspace hit or miss
+    let old = tri!(db.counting_lookups(want_get, || db.lookup_read(&a[1])));
     if want_get {
         if let Some(m) = &old {
             if m.kind != Kind::String {

@@ -411,8 +411,10 @@ async fn exec_on_one_shard(c: &mut Client, queued: &[Args], keys: &[DbKey]) -> O
             let mut out = Vec::with_capacity(queued.len());
             for (args, (cmd, f)) in queued.iter().zip(cmds) {
                 let t = std::time::Instant::now();
-                let r = s.run_as((cmd.name, cmd.group), || {
-                    s.with_capture(id, || f(&crate::data_types::Db::new(s, db), args))
+                let r = s.counting_lookups(cmd.counts_lookups, || {
+                    s.run_as((cmd.name, cmd.group), || {
+                        s.with_capture(id, || f(&crate::data_types::Db::new(s, db), args))
+                    })
                 });
                 let usec = t.elapsed().as_micros() as u64;
                 s.observe

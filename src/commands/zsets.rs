@@ -988,9 +988,11 @@ fn input_size(db: &Db, key: &[u8]) -> Result<u64> {
     }
 }
 
-/// All of an input: a sorted set's entries, a plain set's members scored 1.
+/// All of an input: a sorted set's entries, a plain set's members scored 1
+/// (the key's keyspace hit or miss counted once).
 fn input_entries(db: &Db, key: &[u8]) -> Result<Vec<Entry>> {
-    match db.lookup_read(key)? {
+    let meta = db.lookup_read(key)?;
+    db.counting_lookups(false, || match meta {
         None => Ok(Vec::new()),
         Some(m) if m.kind == Kind::ZSet => Ok(db
             .open_zset(key)?
@@ -999,7 +1001,7 @@ fn input_entries(db: &Db, key: &[u8]) -> Result<Vec<Entry>> {
             Ok(db.set_members(key)?.into_iter().map(|m| (m, 1.0)).collect())
         }
         Some(_) => Err(Reply::err(WRONGTYPE)),
-    }
+    })
 }
 
 /// The scores of `members` in an input (1 in a plain set), `None` where
@@ -1178,15 +1180,21 @@ async fn evaluate(spec: &Algebra, inputs: &impl Inputs, n: usize) -> Result<Vec<
             order.retain(|&i| i == 0 || sizes[i] > 0);
         }
         let (pivot, others) = (order[0], &order[1..]);
+        // the sizes counted each key's keyspace hit or miss: these reads
+        // of the same keys do not
         let entries = inputs
-            .each(&[pivot], input_entries)
+            .each(&[pivot], |db, k| {
+                db.counting_lookups(false, || input_entries(db, k))
+            })
             .await?
             .pop()
             .unwrap_or_default();
         let members: Arc<Vec<Vec<u8>>> = Arc::new(entries.iter().map(|(m, _)| m.clone()).collect());
         let probe = Arc::clone(&members);
         let found = inputs
-            .each(others, move |db, k| input_scores(db, k, &probe))
+            .each(others, move |db, k| {
+                db.counting_lookups(false, || input_scores(db, k, &probe))
+            })
             .await?;
         let cap = match spec.output {
             Output::Card { limit } if limit > 0 => limit,

@@ -13,7 +13,7 @@ pub mod string;
 pub mod zset;
 
 use crate::protocol::Reply;
-use crate::shard::{incr, Shard};
+use crate::shard::Shard;
 use crate::storage::encoding::{
     decode_header, expire_key, meta_key, split_meta_key, Kind, Meta, META_HEADER,
 };
@@ -55,13 +55,7 @@ fn string_reply_of(key: &[u8], raw: CachedValue, st: &crate::shard::ShardStats) 
         Some((_, at)) if at != 0 && at <= crate::util::now_ms() => None,
         Some((kind, _)) => Some(kind),
     };
-    incr(
-        match live {
-            Some(_) => &st.keyspace_hits,
-            None => &st.keyspace_misses,
-        },
-        1,
-    );
+    st.count_read(live.is_some());
     Ok(match (live, raw) {
         (None, _) => Reply::Nil,
         (Some(kind), _) if kind != Kind::String => return Err(Reply::err(WRONGTYPE)),
@@ -82,14 +76,7 @@ pub trait MetaRead {
     /// Like [`lookup`](Self::lookup), counting a keyspace hit or miss.
     fn lookup_read(&self, key: &[u8]) -> Result<Option<Meta>> {
         let m = self.lookup(key)?;
-        let st = self.stats();
-        incr(
-            match m {
-                Some(_) => &st.keyspace_hits,
-                None => &st.keyspace_misses,
-            },
-            1,
-        );
+        self.stats().count_read(m.is_some());
         Ok(m)
     }
 
@@ -249,6 +236,13 @@ impl<'a> Db<'a> {
     /// Reads a key's meta record; expired keys read as absent.
     pub fn lookup(&self, key: &[u8]) -> Result<Option<Meta>> {
         live_meta(key, &self.record(key)?)
+    }
+
+    /// Runs `f` with its lookups counted as keyspace hits and misses or
+    /// not: counted for a read inside a write command (SET … GET), not for
+    /// a second pass over keys the command already counted.
+    pub fn counting_lookups<T>(&self, counted: bool, f: impl FnOnce() -> T) -> T {
+        self.shard.counting_lookups(counted, f)
     }
 
     /// A key's encoded meta record (empty if absent, expired or not),
@@ -443,7 +437,7 @@ pub struct Dump {
 impl<'a> Db<'a> {
     /// Reads everything stored under a key.
     pub fn dump(&self, key: &[u8]) -> Result<Option<Dump>> {
-        let Some(meta) = self.lookup(key)? else {
+        let Some(meta) = self.lookup_read(key)? else {
             return Ok(None);
         };
         let mut sub_keys = Vec::new();

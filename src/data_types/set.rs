@@ -302,8 +302,11 @@ impl<'a> Db<'a> {
         let pick = |positions: &[usize]| -> Vec<Vec<u8>> {
             positions.iter().map(|&i| keys[i].clone()).collect()
         };
-        let candidates = self.set_union_of(&pick(&plan.fetch))?;
-        self.set_filter(&pick(&plan.filter), candidates, plan.keep, limit)
+        // the sizes counted each key's keyspace hit or miss
+        self.counting_lookups(false, || {
+            let candidates = self.set_union_of(&pick(&plan.fetch))?;
+            self.set_filter(&pick(&plan.filter), candidates, plan.keep, limit)
+        })
     }
 }
 

@@ -184,6 +184,9 @@ pub struct Client {
     pub pubsub: Option<Box<super::subscriber::Subscriptions>>,
     /// The command being executed (name, family), for keyspace events.
     pub current: crate::shard::keyspace::Current,
+    /// Whether that command's key lookups count as keyspace hits and
+    /// misses (`Command::counts_lookups`).
+    pub counts_lookups: bool,
     /// Whether the client may run commands (AUTH done, or no password set).
     pub authenticated: bool,
     /// The ACL user the client runs as (a snapshot; see [`Client::refresh_user`]).
@@ -221,6 +224,7 @@ impl Client {
             tx: None,
             pubsub: None,
             current: ("", ""),
+            counts_lookups: true,
             authenticated,
             user,
             user_gen,

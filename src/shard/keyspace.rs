@@ -79,6 +79,16 @@ impl Shard {
         out
     }
 
+    /// Runs `f` with its key lookups counted as keyspace hits and misses,
+    /// or not (`ShardStats::uncounted`): a command's own lookups count
+    /// when it reads (`Command::counts_lookups`).
+    pub fn counting_lookups<T>(&self, counted: bool, f: impl FnOnce() -> T) -> T {
+        let outer = self.stats.uncounted.replace(!counted);
+        let out = f();
+        self.stats.uncounted.set(outer);
+        out
+    }
+
     /// Runs `f` with the keyspace events of its writes named as `current`
     /// names them, inside the command running now (LMOVE's pop and push).
     pub fn naming_events<T>(&self, current: Current, f: impl FnOnce() -> T) -> T {

@@ -31,6 +31,10 @@ pub struct ShardStats {
     pub keyspace_hits: Cell<u64>,
     /// Reads that did not.
     pub keyspace_misses: Cell<u64>,
+    /// Set while lookups are not reads to count as hits or misses: a write
+    /// command's own lookups, or a second pass over keys already counted
+    /// (Redis counts each key a read looks up once, and no write lookup).
+    pub uncounted: Cell<bool>,
     /// Keys removed by expiry.
     pub expired_keys: Cell<u64>,
     /// Writes that hit a RocksDB write stall.
@@ -47,6 +51,22 @@ pub struct ShardStats {
     /// Those of the reads that found a record in the owner's hot-key
     /// cache (in a read's own counts: the records it found there).
     pub peer_hot_hits: Cell<u64>,
+}
+
+impl ShardStats {
+    /// Counts a read's lookup of a key as a hit (`found`) or a miss,
+    /// unless lookups are [`uncounted`](Self::uncounted) now.
+    pub fn count_read(&self, found: bool) {
+        if !self.uncounted.get() {
+            incr(
+                match found {
+                    true => &self.keyspace_hits,
+                    false => &self.keyspace_misses,
+                },
+                1,
+            );
+        }
+    }
 }
 
 /// Bump a counter cell.
