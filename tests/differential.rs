@@ -31,7 +31,7 @@ fn int(r: &mut StdRng, lo: i64, hi: i64) -> String {
 fn random_command(r: &mut StdRng) -> Vec<String> {
     let s = |x: &str| x.to_string();
     let k = key(r);
-    match r.random_range(0..38) {
+    match r.random_range(0..41) {
         0 => vec![s("SET"), k, value(r)],
         1 => {
             let mut v = vec![s("SET"), k, value(r)];
@@ -106,8 +106,62 @@ fn random_command(r: &mut StdRng) -> Vec<String> {
             ["1", "1", "0", "16", "x"][r.random_range(0..5)].to_string(),
         ],
         36 => vec![s("SELECT"), int(r, 0, 2)],
+        37 | 38 => bitfield(r, "BITFIELD", k),
+        39 => bitfield(r, "BITFIELD_RO", k),
         _ => vec![s("DECR"), k],
     }
+}
+
+/// BITFIELD (or BITFIELD_RO) with one to four random operations: widths
+/// and values at the edges of each type, offsets across byte boundaries.
+fn bitfield(r: &mut StdRng, name: &str, key: String) -> Vec<String> {
+    const TYPES: &[&str] = &[
+        "i1", "i5", "i8", "i16", "i32", "i63", "i64", "u1", "u5", "u8", "u16", "u32", "u63", "u64",
+        "x8", "i0",
+    ];
+    const VALUES: &[&str] = &[
+        "0",
+        "1",
+        "-1",
+        "15",
+        "16",
+        "127",
+        "128",
+        "-128",
+        "-129",
+        "255",
+        "256",
+        "1000",
+        "-1000",
+        "9223372036854775807",
+        "-9223372036854775808",
+        "4611686018427387904",
+        "x",
+    ];
+    let pick = |r: &mut StdRng, from: &[&str]| from[r.random_range(0..from.len())].to_string();
+    let mut v = vec![name.to_string(), key];
+    for _ in 0..r.random_range(1..5) {
+        let ty = if r.random_range(0..12) == 0 {
+            pick(r, TYPES)
+        } else {
+            pick(r, &TYPES[..13])
+        };
+        let offset = match r.random_range(0..6) {
+            0 => format!("#{}", r.random_range(0..4)),
+            1 => "-1".to_string(),
+            _ => r.random_range(0..80).to_string(),
+        };
+        match r.random_range(0..10) {
+            0..=3 => v.extend(["GET".to_string(), ty, offset]),
+            4..=5 => v.extend(["SET".to_string(), ty, offset, pick(r, VALUES)]),
+            6..=8 => v.extend(["INCRBY".to_string(), ty, offset, pick(r, VALUES)]),
+            _ => v.extend([
+                "OVERFLOW".to_string(),
+                pick(r, &["WRAP", "SAT", "FAIL", "sat", "BAD"]),
+            ]),
+        }
+    }
+    v
 }
 
 /// TTL replies are compared loosely (timing): -2, -1 or "positive".
@@ -181,6 +235,16 @@ fn error_replies_match_redis_server() {
         &["SETBIT", "k", "x", "1"],
         &["BITCOUNT", "k", "1"],
         &["BITPOS", "k", "2"],
+        &["BITFIELD", "k", "GET", "u8"],
+        &["BITFIELD", "k", "NOPE", "u8", "0"],
+        &["BITFIELD", "k", "OVERFLOW"],
+        &["BITFIELD", "k", "SET", "u8", "0"],
+        &["BITFIELD_RO", "k", "INCRBY", "u8", "0", "1"],
+        &["BITFIELD_RO", "k", "OVERFLOW", "SAT", "GET", "u8", "0"],
+        &["BITFIELD", "k", "GET", "u8", "#-1"],
+        &["BITFIELD", "k", "GET", "u8", "4294967296"],
+        &["BITFIELD", "k", "GET", "i65", "0"],
+        &["BITFIELD", "k", "INCRBY", "i8", "0", "1.5"],
         &["GETRANGE", "k", "a", "b"],
         &["MSET", "a"],
         &["OBJECT", "NOPE"],
@@ -211,5 +275,29 @@ fn error_replies_match_redis_server() {
     for case in cases {
         let cmd: Vec<String> = case.iter().map(|s| s.to_string()).collect();
         assert_eq!(run(&mut b, &cmd), run(&mut a, &cmd), "{cmd:?}");
+    }
+}
+
+#[test]
+fn bitfield_sequences_match_redis_server() {
+    let redis_srv = start_redis();
+    let ours = Server::start(2, &[]);
+    let mut theirs = redis_srv.conn();
+    let mut mine = ours.conn();
+    let mut r = StdRng::seed_from_u64(7);
+    for step in 0..3000 {
+        let key = ["a", "b", "{t}x"][r.random_range(0..3)].to_string();
+        let cmd = match r.random_range(0..20) {
+            0 => vec!["DEL".to_string(), key],
+            1 => vec!["SET".to_string(), key, value(&mut r)],
+            2 => bitfield(&mut r, "BITFIELD_RO", key),
+            _ => bitfield(&mut r, "BITFIELD", key),
+        };
+        let (a, b) = (run(&mut theirs, &cmd), run(&mut mine, &cmd));
+        assert_eq!(b, a, "step {step}: {cmd:?}\n diskdb: {b}\n redis:  {a}");
+    }
+    for k in ["a", "b", "{t}x"] {
+        let get = vec!["GET".to_string(), k.to_string()];
+        assert_eq!(run(&mut mine, &get), run(&mut theirs, &get), "value of {k}");
     }
 }

@@ -43,6 +43,22 @@ pub static COMMANDS: &[Command] = &[
         "bitmap",
         Coord(bitop),
     ),
+    cmd(
+        "bitfield",
+        -2,
+        "write denyoom",
+        (1, 1, 1),
+        "bitmap",
+        Keyed(bitfield),
+    ),
+    cmd(
+        "bitfield_ro",
+        -2,
+        "readonly fast",
+        (1, 1, 1),
+        "bitmap",
+        Keyed(bitfield_ro),
+    ),
 ];
 
 fn bit_offset(arg: &[u8]) -> Result<usize, Reply> {
@@ -221,4 +237,231 @@ fn bitop(client: &mut Client, a: Args) -> BoxFuture<'_> {
             Err(e) => e,
         }
     })
+}
+
+/// An integer field of a BITFIELD: `bits` wide (1–64 signed, 1–63
+/// unsigned), starting at bit `offset` (the first bit is the most
+/// significant).
+#[derive(Clone, Copy)]
+struct Field {
+    signed: bool,
+    bits: u32,
+    offset: usize,
+}
+
+impl Field {
+    /// Parses `i<bits>`/`u<bits>` and an offset (`#n`: the n-th field of
+    /// this width).
+    fn parse(encoding: &[u8], offset: &[u8]) -> Result<Field, Reply> {
+        let signed = match encoding.first() {
+            Some(b'i' | b'I') => true,
+            Some(b'u' | b'U') => false,
+            _ => return Err(bad_field_type()),
+        };
+        let bits = std::str::from_utf8(&encoding[1..])
+            .ok()
+            .and_then(|s| s.parse::<u32>().ok())
+            .filter(|&b| b >= 1 && b <= if signed { 64 } else { 63 })
+            .ok_or_else(bad_field_type)?;
+        let (nth, digits) = match offset.strip_prefix(b"#") {
+            Some(rest) => (true, rest),
+            None => (false, offset),
+        };
+        let offset = parse_i64(digits)
+            .filter(|&n| n >= 0)
+            .and_then(|n| {
+                if nth {
+                    n.checked_mul(bits as i64)
+                } else {
+                    Some(n)
+                }
+            })
+            .filter(|&n| ((n as u64) >> 3) < MAX_STRING as u64)
+            .ok_or_else(|| Reply::err("ERR bit offset is not an integer or out of range"))?;
+        Ok(Field {
+            signed,
+            bits,
+            offset: offset as usize,
+        })
+    }
+
+    /// Smallest and largest value the field holds.
+    fn range(&self) -> (i128, i128) {
+        match self.signed {
+            true => (-(1i128 << (self.bits - 1)), (1i128 << (self.bits - 1)) - 1),
+            false => (0, (1i128 << self.bits) - 1),
+        }
+    }
+
+    /// `v` wrapped into the field's range (two's complement for signed).
+    fn wrap(&self, v: i128) -> i128 {
+        let m = v.rem_euclid(1i128 << self.bits);
+        match self.signed && m > self.range().1 {
+            true => m - (1i128 << self.bits),
+            false => m,
+        }
+    }
+
+    /// The field's value in `v` (bits past the end read as 0).
+    fn get(&self, v: &[u8]) -> i128 {
+        let raw = (0..self.bits as usize).fold(0u64, |acc, j| {
+            (acc << 1) | bit_at(v, self.offset + j) as u64
+        });
+        self.wrap(raw as i128)
+    }
+
+    /// Writes `value` (already in range) into `v`, which covers the field.
+    fn set(&self, v: &mut [u8], value: i128) {
+        let raw = value.rem_euclid(1i128 << self.bits) as u64;
+        for j in 0..self.bits as usize {
+            let bit = self.offset + j;
+            let mask = 1 << (7 - bit % 8);
+            match (raw >> (self.bits as usize - 1 - j)) & 1 {
+                1 => v[bit / 8] |= mask,
+                _ => v[bit / 8] &= !mask,
+            }
+        }
+    }
+
+    /// Bytes a string needs to hold the field.
+    fn end_byte(&self) -> usize {
+        (self.offset + self.bits as usize - 1) / 8 + 1
+    }
+}
+
+fn bad_field_type() -> Reply {
+    Reply::err("ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.")
+}
+
+/// What BITFIELD does when a SET or INCRBY leaves the field's range.
+#[derive(Clone, Copy, PartialEq)]
+enum Overflow {
+    Wrap,
+    Sat,
+    Fail,
+}
+
+/// One BITFIELD operation.
+enum FieldOp {
+    Get(Field),
+    /// SET: the new value, as given.
+    Set(Field, i64, Overflow),
+    IncrBy(Field, i64, Overflow),
+}
+
+/// Parses BITFIELD's operations (all of them, before any runs, as Redis
+/// does); `read_only` (BITFIELD_RO) accepts GET only, checked after the
+/// other errors.
+fn parse_field_ops(a: &[Vec<u8>], read_only: bool) -> Result<Vec<FieldOp>, Reply> {
+    let (mut ops, mut overflow, mut i) = (Vec::new(), Overflow::Wrap, 2);
+    while i < a.len() {
+        let left = a.len() - i - 1;
+        let op = a[i].to_ascii_lowercase();
+        match op.as_slice() {
+            b"get" if left >= 2 => {}
+            b"set" | b"incrby" if left >= 3 => {}
+            b"overflow" if left >= 1 => {
+                overflow = match a[i + 1].to_ascii_lowercase().as_slice() {
+                    b"wrap" => Overflow::Wrap,
+                    b"sat" => Overflow::Sat,
+                    b"fail" => Overflow::Fail,
+                    _ => return Err(Reply::err("ERR Invalid OVERFLOW type specified")),
+                };
+                i += 2;
+                continue;
+            }
+            _ => return Err(syntax_error()),
+        }
+        let field = Field::parse(&a[i + 1], &a[i + 2])?;
+        if op == b"get" {
+            ops.push(FieldOp::Get(field));
+            i += 3;
+            continue;
+        }
+        let n = parse_i64(&a[i + 3]).ok_or_else(not_integer)?;
+        ops.push(match op.as_slice() {
+            b"set" => FieldOp::Set(field, n, overflow),
+            _ => FieldOp::IncrBy(field, n, overflow),
+        });
+        i += 4;
+    }
+    if read_only && ops.iter().any(|op| !matches!(op, FieldOp::Get(_))) {
+        return Err(Reply::err(
+            "ERR BITFIELD_RO only supports the GET subcommand",
+        ));
+    }
+    Ok(ops)
+}
+
+/// A SET or INCRBY's outcome: the value to store, or `None` when it
+/// overflows under FAIL.
+fn settle_field(field: &Field, wanted: i128, how: Overflow) -> Option<i128> {
+    let (min, max) = field.range();
+    match how {
+        _ if (min..=max).contains(&wanted) => Some(wanted),
+        Overflow::Wrap => Some(field.wrap(wanted)),
+        Overflow::Sat => Some(wanted.clamp(min, max)),
+        Overflow::Fail => None,
+    }
+}
+
+fn bitfield(db: &Db, a: &[Vec<u8>]) -> Reply {
+    run_bitfield(db, a, false)
+}
+
+fn bitfield_ro(db: &Db, a: &[Vec<u8>]) -> Reply {
+    run_bitfield(db, a, true)
+}
+
+/// BITFIELD and BITFIELD_RO: the string grows to hold every field a SET
+/// or INCRBY names (even one that fails), and is written once at the end.
+fn run_bitfield(db: &Db, a: &[Vec<u8>], read_only: bool) -> Reply {
+    let ops = tri!(parse_field_ops(a, read_only));
+    let writes = ops.iter().any(|op| !matches!(op, FieldOp::Get(_)));
+    // only GETs: a read, counted as a keyspace hit or miss like Redis's
+    let old = tri!(db.counting_lookups(!writes, || db.get_string(&a[1])));
+    let expire_at = old.as_ref().map_or(0, |m| m.expire_at);
+    let existed = old.is_some();
+    let mut v = old.map(|m| m.payload).unwrap_or_default();
+    let len = v.len();
+    for op in &ops {
+        if let FieldOp::Set(f, ..) | FieldOp::IncrBy(f, ..) = op {
+            if v.len() < f.end_byte() {
+                v.resize(f.end_byte(), 0);
+            }
+        }
+    }
+    let mut changes = 0;
+    let mut out = Vec::with_capacity(ops.len());
+    for op in &ops {
+        let reply = match *op {
+            FieldOp::Get(f) => Some(f.get(&v)),
+            FieldOp::Set(f, n, how) => {
+                // an unsigned field takes the value's 64 bits as unsigned
+                let wanted = if f.signed {
+                    n as i128
+                } else {
+                    n as u64 as i128
+                };
+                let old = f.get(&v);
+                settle_field(&f, wanted, how).map(|new| {
+                    f.set(&mut v, new);
+                    changes += 1;
+                    old
+                })
+            }
+            FieldOp::IncrBy(f, n, how) => {
+                settle_field(&f, f.get(&v) + n as i128, how).inspect(|&new| {
+                    f.set(&mut v, new);
+                    changes += 1;
+                })
+            }
+        };
+        out.push(reply.map_or(Reply::Nil, |n| Reply::Int(n as i64)));
+    }
+    if changes > 0 || (writes && (!existed || v.len() > len)) {
+        let write = || db.set_string(&a[1], &v, expire_at);
+        tri!(db.shard.naming_events(("setbit", "bitmap"), write));
+    }
+    Reply::Array(out)
 }
