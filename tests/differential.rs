@@ -301,3 +301,55 @@ fn bitfield_sequences_match_redis_server() {
         assert_eq!(run(&mut mine, &get), run(&mut theirs, &get), "value of {k}");
     }
 }
+
+#[test]
+fn lcs_matches_redis_server() {
+    let redis_srv = start_redis();
+    let ours = Server::start(2, &[]);
+    let mut theirs = redis_srv.conn();
+    let mut mine = ours.conn();
+    let mut r = StdRng::seed_from_u64(11);
+    let word = |r: &mut StdRng| -> String {
+        let n = r.random_range(0..24);
+        (0..n)
+            .map(|_| ["a", "b", "c", "ab", "x"][r.random_range(0..5)])
+            .collect()
+    };
+    const OPTIONS: &[&[&str]] = &[
+        &[],
+        &["LEN"],
+        &["IDX"],
+        &["IDX", "WITHMATCHLEN"],
+        &["IDX", "MINMATCHLEN", "2"],
+        &["idx", "minmatchlen", "-3", "withmatchlen"],
+        &["IDX", "LEN"],
+        &["MINMATCHLEN"],
+        &["MINMATCHLEN", "x"],
+        &["BOGUS"],
+    ];
+    for step in 0..600 {
+        // "a" and "b" may live on different shards
+        let mut cmds = vec![];
+        match r.random_range(0..8) {
+            0 => cmds.push(vec!["DEL".to_string(), "a".to_string()]),
+            1 => cmds.push(vec!["RPUSH".to_string(), "b".to_string(), "x".to_string()]),
+            _ => {}
+        }
+        for k in ["a", "b"] {
+            if r.random_range(0..3) > 0 {
+                cmds.push(vec!["SET".to_string(), k.to_string(), word(&mut r)]);
+            }
+        }
+        let mut lcs = vec!["LCS".to_string(), "a".to_string(), "b".to_string()];
+        lcs.extend(
+            OPTIONS[r.random_range(0..OPTIONS.len())]
+                .iter()
+                .map(|s| s.to_string()),
+        );
+        cmds.push(lcs);
+        for cmd in cmds {
+            let (a, b) = (run(&mut theirs, &cmd), run(&mut mine, &cmd));
+            assert_eq!(b, a, "step {step}: {cmd:?}\n diskdb: {b}\n redis:  {a}");
+        }
+    }
+}

@@ -39,6 +39,7 @@ const CASES: &[(&[&str], &str)] = &[
     (STRING, "GETBIT k 3"),
     (STRING, "BITCOUNT k"),
     (STRING, "BITPOS k 1"),
+    (STRING, "LCS k {k}2"),
     (STRING, "BITFIELD k GET u4 0"),
     (STRING, "BITFIELD k INCRBY u4 0 1 GET u4 0"),
     (STRING, "BITFIELD_RO k GET u4 0"),

@@ -152,6 +152,7 @@ pub static COMMANDS: &[Command] = &[
         "string",
         Keyed(setrange),
     ),
+    cmd("lcs", -3, "readonly", (1, 2, 1), "string", Coord(lcs)),
 ];
 
 /// Unwraps a data-type result into a reply.
@@ -524,4 +525,150 @@ fn setrange(db: &Db, a: &[Vec<u8>]) -> Reply {
     let len = value.len() as i64;
     tri!(write_keep_ttl(db, &a[1], old, value));
     Reply::Int(len)
+}
+
+/// LCS's options: what to reply with.
+#[derive(Default)]
+struct LcsOptions {
+    len: bool,
+    idx: bool,
+    min_match_len: usize,
+    with_match_len: bool,
+}
+
+impl LcsOptions {
+    fn parse(args: &[Vec<u8>]) -> std::result::Result<LcsOptions, Reply> {
+        let mut o = LcsOptions::default();
+        let mut i = 0;
+        while i < args.len() {
+            match args[i].to_ascii_lowercase().as_slice() {
+                b"len" => o.len = true,
+                b"idx" => o.idx = true,
+                b"withmatchlen" => o.with_match_len = true,
+                b"minmatchlen" if i + 1 < args.len() => {
+                    let n = parse_i64(&args[i + 1]).ok_or_else(not_integer)?;
+                    o.min_match_len = n.max(0) as usize;
+                    i += 1;
+                }
+                _ => return Err(syntax_error()),
+            }
+            i += 1;
+        }
+        if o.len && o.idx {
+            return Err(Reply::err(
+                "ERR If you want both the length and indexes, please just use IDX.",
+            ));
+        }
+        Ok(o)
+    }
+}
+
+/// LCS key1 key2 [LEN] [IDX] [MINMATCHLEN n] [WITHMATCHLEN]: the longest
+/// common subsequence of two strings (missing keys are empty), by the
+/// textbook dynamic program, as Redis computes it (so ties resolve the
+/// same way).
+fn lcs(client: &mut Client, a: Args) -> BoxFuture<'_> {
+    Box::pin(async move {
+        let mut values = Vec::with_capacity(2);
+        for key in &a[1..3] {
+            let k = key.clone();
+            let read = move |db: &Db| db.lookup_read(&k);
+            match super::on_owner(client, key, read).await {
+                Err(e) => return e,
+                Ok(Some(m)) if m.kind != Kind::String => {
+                    return Reply::err("ERR The specified keys must contain string values")
+                }
+                Ok(m) => values.push(m.map(|m| m.payload).unwrap_or_default()),
+            }
+        }
+        let o = tri!(LcsOptions::parse(&a[3..]));
+        let (x, y) = (&values[0], &values[1]);
+        let cells = (x.len() as u128 + 1) * (y.len() as u128 + 1);
+        if cells * 4 > MAX_STRING as u128 {
+            return Reply::err(
+                "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len",
+            );
+        }
+        lcs_reply(x, y, &o)
+    })
+}
+
+/// A run of consecutive matches: its first and last index in each string.
+type MatchRun = ((usize, usize), (usize, usize));
+
+/// The reply of LCS over `x` and `y`.
+fn lcs_reply(x: &[u8], y: &[u8], o: &LcsOptions) -> Reply {
+    // table[i * w + j]: length of the LCS of x[..i] and y[..j]
+    let w = y.len() + 1;
+    let mut table = vec![0u32; (x.len() + 1) * w];
+    for i in 1..=x.len() {
+        for j in 1..=y.len() {
+            table[i * w + j] = if x[i - 1] == y[j - 1] {
+                table[(i - 1) * w + j - 1] + 1
+            } else {
+                table[(i - 1) * w + j].max(table[i * w + j - 1])
+            };
+        }
+    }
+    let total = table[x.len() * w + y.len()];
+    if o.len {
+        return Reply::Int(total as i64);
+    }
+    // walk back from the end, collecting the subsequence and the runs of
+    // consecutive matches (last run first, as Redis reports them)
+    let mut common = Vec::with_capacity(total as usize);
+    let mut runs = Vec::new();
+    let mut run: Option<MatchRun> = None;
+    let mut close = |run: &mut Option<MatchRun>| {
+        if let Some(((a0, a1), (b0, b1))) = run.take() {
+            if a1 - a0 + 1 >= o.min_match_len {
+                runs.push(((a0, a1), (b0, b1)));
+            }
+        }
+    };
+    let (mut i, mut j) = (x.len(), y.len());
+    while i > 0 && j > 0 {
+        if x[i - 1] == y[j - 1] {
+            common.push(x[i - 1]);
+            run = match run {
+                Some(((a0, a1), (b0, b1))) if a0 == i && b0 == j => {
+                    Some(((a0 - 1, a1), (b0 - 1, b1)))
+                }
+                _ => Some(((i - 1, i - 1), (j - 1, j - 1))),
+            };
+            i -= 1;
+            j -= 1;
+            if i == 0 || j == 0 {
+                close(&mut run);
+            }
+        } else {
+            if table[(i - 1) * w + j] > table[i * w + j - 1] {
+                i -= 1;
+            } else {
+                j -= 1;
+            }
+            close(&mut run);
+        }
+    }
+    if !o.idx {
+        common.reverse();
+        return Reply::Bulk(common);
+    }
+    let range = |(from, to): (usize, usize)| {
+        Reply::Array(vec![Reply::Int(from as i64), Reply::Int(to as i64)])
+    };
+    let matches = runs
+        .into_iter()
+        .map(|(ra, rb)| {
+            let mut m = vec![range(ra), range(rb)];
+            if o.with_match_len {
+                m.push(Reply::Int((ra.1 - ra.0 + 1) as i64));
+            }
+            Reply::Array(m)
+        })
+        .collect();
+    Reply::Map(vec![
+        (Reply::bulk("matches"), Reply::Array(matches)),
+        (Reply::bulk("len"), Reply::Int(total as i64)),
+    ])
 }
