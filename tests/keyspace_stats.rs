@@ -81,6 +81,10 @@ const CASES: &[(&[&str], &str)] = &[
     (LIST, "RPOPLPUSH k {k}2"),
     (LIST, "LMOVE k {k}2 LEFT RIGHT"),
     (LIST, "LMPOP 1 k LEFT"),
+    (LIST, "SORT k ALPHA"),
+    (LIST, "SORT k BY {k}w_* GET # GET {k}2 ALPHA"),
+    (LIST, "SORT k ALPHA STORE {k}3"),
+    (LIST, "SORT_RO k BY nosort GET {k}*"),
     (LIST, "BLPOP k 1"),
     (LIST, "BRPOPLPUSH k {k}2 1"),
     // sets

@@ -38,6 +38,7 @@ pub mod persistence;
 pub mod pubsub;
 pub mod server;
 pub mod sets;
+pub mod sort;
 pub mod streams;
 pub mod strings;
 pub mod transactions;
@@ -129,7 +130,7 @@ pub struct Command {
 /// are not. SET … GET, COPY's source and a BITFIELD of GETs only count
 /// theirs in their handlers.
 const WRITES_THAT_READ: &str = "getset getdel getex bitop sinterstore sunionstore sdiffstore \
-zunionstore zinterstore zdiffstore zrangestore xreadgroup";
+zunionstore zinterstore zdiffstore zrangestore xreadgroup sort";
 
 /// Whether the space-separated `flags` contain `word`, at compile time.
 const fn has_word(flags: &str, word: &str) -> bool {
@@ -236,6 +237,7 @@ pub fn all_commands() -> impl Iterator<Item = &'static Command> {
         streams::COMMANDS,
         transactions::COMMANDS,
         pubsub::COMMANDS,
+        sort::COMMANDS,
     ]
     .into_iter()
     .flatten()

@@ -217,6 +217,7 @@ pub fn keys_of(cmd: &Command, args: &[Vec<u8>]) -> Vec<Vec<u8>> {
                     keys.extend(rest[..rest.len() / 2].iter().cloned());
                 }
             }
+            "sort" | "sort_ro" => keys.extend(super::sort::store_key(args)),
             _ => keys.extend(numkeys_at(1)),
         }
     }

@@ -427,6 +427,11 @@ impl User {
             && all_commands().all(|c| self.allowed.contains(c.name));
     }
 
+    /// Whether the user may access every key (`~*`).
+    pub fn all_keys(&self) -> bool {
+        self.allkeys
+    }
+
     /// Why the user may not run `args`, if so.
     pub fn check(&self, cmd: &Command, args: &[Vec<u8>]) -> Option<Denial> {
         if self.unrestricted || cmd.has_flag("no_auth") {
