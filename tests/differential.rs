@@ -353,3 +353,85 @@ fn lcs_matches_redis_server() {
         }
     }
 }
+
+#[test]
+fn incrbyfloat_sequences_match_redis_server() {
+    let redis_srv = start_redis();
+    let ours = Server::start(2, &[]);
+    let mut theirs = redis_srv.conn();
+    let mut mine = ours.conn();
+    let mut r = StdRng::seed_from_u64(3);
+    // x87 long double edges: sums that f64 rounds differently, huge and
+    // tiny magnitudes, hex, and text string2ld refuses
+    const STEPS: &[&str] = &[
+        "0.1",
+        "0.2",
+        "-0.3",
+        "1e-20",
+        "3.0e3",
+        "1e17",
+        "-1e17",
+        "123456789.123456789",
+        "0x1p-3",
+        "1e300",
+        "-1e300",
+        "5e-4940",
+        "1.5",
+        "10",
+        "-10.75",
+        "7",
+        "0.000001",
+        "1e4930",
+        "inf",
+        "-inf",
+        "nan",
+        "abc",
+        " 1",
+        "1e5000",
+        "516.1",
+        "-0",
+        "2.5e-5",
+        "99999999999999999.9",
+    ];
+    const VALUES: &[&str] = &[
+        "516.1",
+        "0x10",
+        "1e-4950",
+        "  3",
+        "12345678901234567",
+        "abc",
+        "0.3",
+    ];
+    let pick = |r: &mut StdRng, from: &[&str]| from[r.random_range(0..from.len())].to_string();
+    for step in 0..2000 {
+        let key = ["f", "{t}g"][r.random_range(0..2)].to_string();
+        let cmd = match r.random_range(0..12) {
+            0 => vec!["SET".to_string(), key, pick(&mut r, VALUES)],
+            1 => vec![
+                "HSET".to_string(),
+                "h".to_string(),
+                key,
+                pick(&mut r, VALUES),
+            ],
+            2 => vec!["DEL".to_string(), key],
+            3..=6 => vec![
+                "HINCRBYFLOAT".to_string(),
+                "h".to_string(),
+                key,
+                pick(&mut r, STEPS),
+            ],
+            _ => vec!["INCRBYFLOAT".to_string(), key, pick(&mut r, STEPS)],
+        };
+        let (a, b) = (run(&mut theirs, &cmd), run(&mut mine, &cmd));
+        assert_eq!(b, a, "step {step}: {cmd:?}\n diskdb: {b}\n redis:  {a}");
+    }
+    for cmd in [
+        ["GET", "f"],
+        ["GET", "{t}g"],
+        ["HGET", "h f"],
+        ["HGET", "h {t}g"],
+    ] {
+        let cmd: Vec<String> = cmd.join(" ").split(' ').map(str::to_string).collect();
+        assert_eq!(run(&mut mine, &cmd), run(&mut theirs, &cmd), "{cmd:?}");
+    }
+}

@@ -149,9 +149,14 @@ fn counters() {
         q_err(&mut c, &["HINCRBYFLOAT", "bar", "f", "inf"]),
         "ERR value is NaN or Infinity"
     );
+    // a long double, as in Redis: past a double's range, not past 1.19e4932
     assert_eq!(int(&mut c, &["HSET", "bar", "huge", "1.7e308"]), 1);
+    assert!(bulk(&mut c, &["HINCRBYFLOAT", "bar", "huge", "1.7e308"])
+        .unwrap()
+        .starts_with("340000000000000000006273556050395193590540427779388267466087"));
+    assert_eq!(int(&mut c, &["HSET", "bar", "huge", "1e4932"]), 0);
     assert_eq!(
-        q_err(&mut c, &["HINCRBYFLOAT", "bar", "huge", "1.7e308"]),
+        q_err(&mut c, &["HINCRBYFLOAT", "bar", "huge", "1e4932"]),
         "ERR increment would produce NaN or Infinity"
     );
     // integer-valued fields accept float increments and vice versa

@@ -8,7 +8,8 @@ use crate::server::client::Client;
 use crate::storage::encoding::Kind;
 use crate::storage::Cf;
 use crate::util::glob::glob_match;
-use crate::util::num::{format_incr_float, parse_f64, parse_i64};
+use crate::util::long_double::LongDouble;
+use crate::util::num::parse_i64;
 
 /// The hash family.
 pub static COMMANDS: &[Command] = &[
@@ -173,23 +174,26 @@ fn hincrby(db: &Db, a: &[Vec<u8>]) -> Reply {
     })
 }
 
+/// HINCRBYFLOAT: in x87 `long double`, as Redis on x86-64 computes it
+/// (`util::long_double`).
 fn hincrbyfloat(db: &Db, a: &[Vec<u8>]) -> Reply {
-    let Some(by) = parse_f64(&a[3]) else {
+    let Some(by) = LongDouble::parse(&a[3]) else {
         return Reply::err("ERR value is not a valid float");
     };
-    if by.is_infinite() {
+    if !by.is_finite() {
         return Reply::err("ERR value is NaN or Infinity");
     }
     incr_field(db, a, |old| {
         let current = match old {
-            None => 0.0,
-            Some(v) => parse_f64(v).ok_or_else(|| Reply::err("ERR hash value is not a float"))?,
+            None => LongDouble::ZERO,
+            Some(v) => {
+                LongDouble::parse(v).ok_or_else(|| Reply::err("ERR hash value is not a float"))?
+            }
         };
-        let n = current + by;
-        if !n.is_finite() {
+        let Some(n) = current.add(&by).filter(LongDouble::is_finite) else {
             return Err(Reply::err("ERR increment would produce NaN or Infinity"));
-        }
-        let text = format_incr_float(n).into_bytes();
+        };
+        let text = n.to_human().into_bytes();
         Ok((text.clone(), Reply::Bulk(text)))
     })
 }

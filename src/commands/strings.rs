@@ -7,8 +7,9 @@ use crate::protocol::Reply;
 use crate::server::client::Client;
 use crate::storage::encoding::{Kind, Meta};
 use crate::storage::Batch;
+use crate::util::long_double::LongDouble;
 use crate::util::now_ms;
-use crate::util::num::{format_incr_float, parse_f64, parse_i64};
+use crate::util::num::parse_i64;
 
 /// The string family.
 pub static COMMANDS: &[Command] = &[
@@ -438,24 +439,26 @@ fn decrby(db: &Db, a: &[Vec<u8>]) -> Reply {
     incr_by(db, &a[1], neg)
 }
 
+/// INCRBYFLOAT: in x87 `long double`, as Redis on x86-64 computes it
+/// (`util::long_double`); checks the key's type, then its value, then the
+/// increment, in Redis's order.
 fn incrbyfloat(db: &Db, a: &[Vec<u8>]) -> Reply {
     let not_float = || Reply::err("ERR value is not a valid float");
-    let Some(by) = parse_f64(&a[2]) else {
-        return not_float();
-    };
     let old = tri!(db.get_string(&a[1]));
     let cur = match &old {
-        None => 0.0,
-        Some(m) => match parse_f64(&m.payload) {
+        None => LongDouble::ZERO,
+        Some(m) => match LongDouble::parse(&m.payload) {
             Some(v) => v,
             None => return not_float(),
         },
     };
-    let v = cur + by;
-    if !v.is_finite() {
+    let Some(by) = LongDouble::parse(&a[2]) else {
+        return not_float();
+    };
+    let Some(v) = cur.add(&by).filter(LongDouble::is_finite) else {
         return Reply::err("ERR increment would produce NaN or Infinity");
-    }
-    let text = format_incr_float(v).into_bytes();
+    };
+    let text = v.to_human().into_bytes();
     tri!(write_keep_ttl(db, &a[1], old, text.clone()));
     Reply::Bulk(text)
 }

@@ -48,7 +48,6 @@ fn bit(name: &str) -> u32 {
 const EXTRA_CATEGORIES: &[(&str, &[&str])] = &[
     ("keys", &["dangerous"]),
     ("sort", &["dangerous"]),
-    ("sort_ro", &["dangerous"]),
     ("flushdb", &["keyspace", "dangerous"]),
     ("flushall", &["keyspace", "dangerous"]),
     ("dbsize", &["keyspace"]),
@@ -61,6 +60,13 @@ const EXTRA_CATEGORIES: &[(&str, &[&str])] = &[
     ("client", &["dangerous"]),
     ("config", &["dangerous"]),
     ("role", &["dangerous"]),
+];
+
+/// Commands filed under other families' categories than their own (SORT
+/// is in the generic family but in the categories of what it sorts).
+const FAMILY_CATEGORIES: &[(&str, &[&str])] = &[
+    ("sort", &["set", "sortedset", "list"]),
+    ("sort_ro", &["set", "sortedset", "list"]),
 ];
 
 /// Subcommands of admin containers that Redis files under milder
@@ -118,8 +124,10 @@ pub fn categories(c: &Command) -> u32 {
         "scripting" => "scripting",
         _ => "",
     };
-    if !fam.is_empty() {
-        m |= bit(fam);
+    match FAMILY_CATEGORIES.iter().find(|(n, _)| *n == c.name) {
+        Some((_, families)) => families.iter().for_each(|f| m |= bit(f)),
+        None if !fam.is_empty() => m |= bit(fam),
+        None => {}
     }
     if let Some((_, extra)) = EXTRA_CATEGORIES.iter().find(|(n, _)| *n == c.name) {
         for e in *extra {

@@ -2,6 +2,7 @@
 
 pub mod glob;
 pub mod jsonpath;
+pub mod long_double;
 pub mod num;
 
 /// Milliseconds since the Unix epoch.

@@ -74,18 +74,6 @@ fn trim_fraction(s: &str) -> &str {
     }
 }
 
-/// Formats the result of INCRBYFLOAT: fixed notation, no exponent, trailing
-/// zeros removed (Redis prints a long double with `%.17Lf`).
-pub fn format_incr_float(d: f64) -> String {
-    let a = d.abs();
-    if a != 0.0 && !(1e-5..1e17).contains(&a) {
-        let s = format!("{d:.17}");
-        let s = s.trim_end_matches('0').trim_end_matches('.');
-        return s.to_string();
-    }
-    format!("{d}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,6 +106,5 @@ mod tests {
         );
         assert_eq!(format_double(1e16), "10000000000000000");
         assert_eq!(format_double(-0.0), "-0");
-        assert_eq!(format_incr_float(10.5), "10.5");
     }
 }
