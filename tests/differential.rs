@@ -117,7 +117,7 @@ fn random_command(r: &mut StdRng) -> Vec<String> {
 fn bitfield(r: &mut StdRng, name: &str, key: String) -> Vec<String> {
     const TYPES: &[&str] = &[
         "i1", "i5", "i8", "i16", "i32", "i63", "i64", "u1", "u5", "u8", "u16", "u32", "u63", "u64",
-        "x8", "i0",
+        "x8", "i0", "I8", "U8", "u08",
     ];
     const VALUES: &[&str] = &[
         "0",
@@ -242,6 +242,32 @@ fn error_replies_match_redis_server() {
         &["BITFIELD_RO", "k", "INCRBY", "u8", "0", "1"],
         &["BITFIELD_RO", "k", "OVERFLOW", "SAT", "GET", "u8", "0"],
         &["BITFIELD", "k", "GET", "u8", "#-1"],
+        &[
+            "BITFIELD",
+            "q",
+            "OVERFLOW",
+            "SAT",
+            "SET",
+            "i8",
+            "0",
+            "-9223372036854775808",
+            "GET",
+            "i8",
+            "0",
+        ],
+        &[
+            "BITFIELD",
+            "q",
+            "OVERFLOW",
+            "SAT",
+            "SET",
+            "i8",
+            "0",
+            "-9223372036854775000",
+            "GET",
+            "i8",
+            "0",
+        ],
         &["BITFIELD", "k", "GET", "u8", "4294967296"],
         &["BITFIELD", "k", "GET", "i65", "0"],
         &["BITFIELD", "k", "INCRBY", "i8", "0", "1.5"],
@@ -433,5 +459,35 @@ fn incrbyfloat_sequences_match_redis_server() {
     ] {
         let cmd: Vec<String> = cmd.join(" ").split(' ').map(str::to_string).collect();
         assert_eq!(run(&mut mine, &cmd), run(&mut theirs, &cmd), "{cmd:?}");
+    }
+}
+
+#[test]
+fn bitfield_writes_that_change_nothing_leave_watch_alone_as_in_redis() {
+    let redis_srv = start_redis();
+    let ours = Server::start(2, &[]);
+    let urls = [format!("redis://127.0.0.1:{}/", redis_srv.port), ours.url()];
+    let outcome = |url: &String, write: &str| -> String {
+        let client = redis::Client::open(url.as_str()).unwrap();
+        let mut a = client.get_connection().unwrap();
+        let mut b = client.get_connection().unwrap();
+        let words = |l: &str| l.split(' ').map(str::to_string).collect::<Vec<_>>();
+        run(&mut a, &words("DEL w"));
+        run(&mut a, &words("BITFIELD w SET u8 0 1"));
+        run(&mut a, &words("WATCH w"));
+        let written = run(&mut b, &words(write));
+        run(&mut a, &words("MULTI"));
+        run(&mut a, &words("GET w"));
+        format!("{written} -> {}", run(&mut a, &words("EXEC")))
+    };
+    for write in [
+        "BITFIELD w SET u8 0 1",
+        "BITFIELD w INCRBY u8 0 0",
+        "BITFIELD w OVERFLOW FAIL INCRBY u8 0 1000",
+        "BITFIELD w SET u8 0 2",
+        "BITFIELD w GET u8 0",
+    ] {
+        let [theirs, mine] = urls.clone().map(|u| outcome(&u, write));
+        assert_eq!(mine, theirs, "{write}");
     }
 }

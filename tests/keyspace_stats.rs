@@ -156,6 +156,7 @@ const CASES: &[(&[&str], &str)] = &[
     (STREAM, "XDEL k 1-1"),
     (STREAM, "XTRIM k MAXLEN 0"),
     (STREAM, "XREAD STREAMS k 0"),
+    (STREAM, "XREAD BLOCK 10 STREAMS k $"),
     (STREAM, "XREVRANGE k + -"),
     (STREAM, "XGROUP CREATE k g 0"),
     (STREAM, "XREADGROUP GROUP g c STREAMS k >"),

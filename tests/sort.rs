@@ -10,7 +10,7 @@ use rand::{Rng, SeedableRng};
 
 /// Elements that sort as numbers (strtod's forms included).
 const NUMBERS: &[&str] = &[
-    "1", "2", "10", "-3", "2.5", "07", "1e2", " 4", "0", "-0.5", "inf",
+    "1", "2", "10", "-3", "2.5", "07", "1e2", " 4", "0", "-0.5", "inf", "0x10", "-0X1p-2",
 ];
 /// Elements that do not. (No out-of-range number such as 1e400: Redis
 /// leaves errno set after one, and every later numeric SORT fails.)
@@ -173,6 +173,8 @@ fn sort_errors_match_redis_server() {
         "SORT words BY w_*",
         "SORT nums BY w_* DESC LIMIT 0 2 GET # GET w_* STORE dst",
         "LRANGE dst 0 -1",
+        "COMMAND GETKEYS SORT nums BY w_* STORE a LIMIT 0 1 STORE b",
+        "COMMAND GETKEYS SORT_RO nums GET store",
     ];
     for c in [&mut p.theirs, &mut p.ours] {
         for setup in [
@@ -215,4 +217,51 @@ fn sort_patterns_need_access_to_every_key_as_in_redis() {
         let cmd = words(case);
         assert_eq!(run(&mut p.ours, &cmd), run(&mut p.theirs, &cmd), "{case}");
     }
+}
+
+/// The keyspace events each server sends for `commands`, in order.
+fn events(url: &str, commands: &[&str]) -> Vec<String> {
+    let client = redis::Client::open(url).unwrap();
+    let mut c = client.get_connection().unwrap();
+    run(&mut c, &words("CONFIG SET notify-keyspace-events KEA"));
+    let mut listener = client.get_connection().unwrap();
+    let mut pubsub = listener.as_pubsub();
+    pubsub.psubscribe("__keyevent@0__:*").unwrap();
+    pubsub.subscribe("end").unwrap();
+    for cmd in commands {
+        run(&mut c, &words(cmd));
+    }
+    run(&mut c, &words("PUBLISH end end"));
+    pubsub
+        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    let mut seen = Vec::new();
+    loop {
+        let msg = pubsub.get_message().unwrap();
+        if msg.get_channel_name() == "end" {
+            return seen;
+        }
+        let key: String = msg.get_payload().unwrap();
+        seen.push(format!("{} {key}", msg.get_channel_name()));
+    }
+}
+
+#[test]
+fn sort_store_announces_as_redis_does() {
+    let p = Pair::start();
+    let commands = [
+        "RPUSH src 3 1 2",
+        "SORT src STORE dst",
+        "SET str x",
+        "SORT src STORE str",
+        "SORT nothing STORE dst",
+        "SORT_RO src",
+    ];
+    let theirs = events(&format!("redis://127.0.0.1:{}/", p.redis.port), &commands);
+    let ours = events(&p.diskdb.url(), &commands);
+    assert!(
+        theirs.iter().any(|e| e.ends_with(":sortstore dst")),
+        "{theirs:?}"
+    );
+    assert_eq!(ours, theirs);
 }

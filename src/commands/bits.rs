@@ -253,16 +253,15 @@ impl Field {
     /// Parses `i<bits>`/`u<bits>` and an offset (`#n`: the n-th field of
     /// this width).
     fn parse(encoding: &[u8], offset: &[u8]) -> Result<Field, Reply> {
+        // lower case only, and the width as Redis reads integers
         let signed = match encoding.first() {
-            Some(b'i' | b'I') => true,
-            Some(b'u' | b'U') => false,
+            Some(b'i') => true,
+            Some(b'u') => false,
             _ => return Err(bad_field_type()),
         };
-        let bits = std::str::from_utf8(&encoding[1..])
-            .ok()
-            .and_then(|s| s.parse::<u32>().ok())
+        let bits = parse_i64(&encoding[1..])
             .filter(|&b| b >= 1 && b <= if signed { 64 } else { 63 })
-            .ok_or_else(bad_field_type)?;
+            .ok_or_else(bad_field_type)? as u32;
         let (nth, digits) = match offset.strip_prefix(b"#") {
             Some(rest) => (true, rest),
             None => (false, offset),
@@ -431,34 +430,46 @@ fn run_bitfield(db: &Db, a: &[Vec<u8>], read_only: bool) -> Reply {
             }
         }
     }
+    // writes that leave a field as it was change nothing: no event, no
+    // WATCH broken (Redis's count of changes)
     let mut changes = 0;
     let mut out = Vec::with_capacity(ops.len());
     for op in &ops {
-        let reply = match *op {
-            FieldOp::Get(f) => Some(f.get(&v)),
-            FieldOp::Set(f, n, how) => {
-                // an unsigned field takes the value's 64 bits as unsigned
-                let wanted = if f.signed {
-                    n as i128
-                } else {
-                    n as u64 as i128
-                };
-                let old = f.get(&v);
-                settle_field(&f, wanted, how).map(|new| {
-                    f.set(&mut v, new);
-                    changes += 1;
-                    old
-                })
+        let (field, wanted, how) = match *op {
+            FieldOp::Get(f) => {
+                out.push(Reply::Int(f.get(&v) as i64));
+                continue;
             }
-            FieldOp::IncrBy(f, n, how) => {
-                settle_field(&f, f.get(&v) + n as i128, how).inspect(|&new| {
-                    f.set(&mut v, new);
-                    changes += 1;
-                })
-            }
+            // an unsigned field takes the value's 64 bits as unsigned
+            FieldOp::Set(f, n, how) if !f.signed => (f, n as u64 as i128, how),
+            FieldOp::Set(f, n, how) => (f, n as i128, how),
+            FieldOp::IncrBy(f, n, how) => (f, f.get(&v) + n as i128, how),
         };
-        out.push(reply.map_or(Reply::Nil, |n| Reply::Int(n as i64)));
+        let old = field.get(&v);
+        // Redis computes max - value in 64 bits: for a value far below a
+        // short signed field's range that wraps, and SAT saturates high
+        let wraps_high = matches!(op, FieldOp::Set(..))
+            && field.signed
+            && field.bits < 64
+            && field.range().1 - wanted > i64::MAX as i128;
+        let settled = match how {
+            Overflow::Sat if wraps_high => Some(field.range().1),
+            _ => settle_field(&field, wanted, how),
+        };
+        if let Some(new) = settled {
+            if new != old {
+                field.set(&mut v, new);
+                changes += 1;
+            }
+        }
+        let shown = match op {
+            FieldOp::Set(..) => settled.map(|_| old),
+            _ => settled,
+        };
+        out.push(shown.map_or(Reply::Nil, |n| Reply::Int(n as i64)));
     }
+    // (a new or longer string is stored even if no field changed, and then
+    // announced, where Redis creates it silently)
     if changes > 0 || (writes && (!existed || v.len() > len)) {
         let write = || db.set_string(&a[1], &v, expire_at);
         tri!(db.shard.naming_events(("setbit", "bitmap"), write));

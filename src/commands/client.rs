@@ -2,7 +2,7 @@
 
 use super::{lower, run_subcommand, syntax_error, Subcommand};
 use crate::protocol::Reply;
-use crate::server::client::{Client, ClientHandle};
+use crate::server::client::{Client, ClientHandle, Unblock};
 use crate::util::num::parse_i64;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -30,6 +30,7 @@ static SUBCOMMANDS: &[Subcommand] = &[
         _ => syntax_error(),
     }),
     ("reply", 3, reply),
+    ("unblock", -3, unblock),
     ("help", 2, help),
 ];
 
@@ -56,6 +57,26 @@ fn getname(c: &mut Client, _a: &[Vec<u8>]) -> Reply {
     } else {
         Reply::bulk(n)
     }
+}
+
+/// CLIENT UNBLOCK id [TIMEOUT|ERROR]: 1 if that client was blocked.
+fn unblock(c: &mut Client, a: &[Vec<u8>]) -> Reply {
+    let how = match a.get(3).map(|m| lower(m)).as_deref() {
+        None | Some("timeout") => Unblock::Timeout,
+        Some("error") if a.len() == 4 => Unblock::Error,
+        _ if a.len() > 4 => {
+            return Reply::err(format!(
+                "ERR unknown subcommand or wrong number of arguments for '{}'. Try CLIENT HELP.",
+                String::from_utf8_lossy(&a[1])
+            ))
+        }
+        _ => return Reply::err("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"),
+    };
+    let Some(id) = parse_i64(&a[2]) else {
+        return super::not_integer();
+    };
+    let target = c.server.clients.lock().unwrap().get(&(id as u64)).cloned();
+    Reply::Int(target.is_some_and(|h| h.unblock(how)) as i64)
 }
 
 fn all_clients(c: &Client) -> Vec<Arc<ClientHandle>> {
@@ -221,6 +242,7 @@ fn help(_c: &mut Client, _a: &[Vec<u8>]) -> Reply {
             "UNPAUSE",
             "NO-EVICT (ON|OFF)",
             "REPLY (ON|OFF|SKIP)",
+            "UNBLOCK <clientid> [TIMEOUT|ERROR]",
             "HELP",
         ]
         .iter()

@@ -451,9 +451,10 @@ async fn block_pop(
     })
     .await
     {
-        Some(Woken::Reply(r)) => r,
-        Some(Woken::Popped(_)) => unreachable!("pops reply on their shard"),
-        None => Reply::NilArray,
+        Ok(Some(Woken::Reply(r))) => r,
+        Ok(Some(Woken::Popped(_))) => unreachable!("pops reply on their shard"),
+        Ok(None) => Reply::NilArray,
+        Err(unblocked) => unblocked,
     }
 }
 
@@ -612,9 +613,10 @@ fn lmove(client: &mut Client, a: Args) -> BoxFuture<'_> {
             }) as Box<dyn Serve<Woken>>
         };
         match block_on_keys(client, vec![src.clone()], timeout, waiter).await {
-            Some(Woken::Reply(r)) => r,
-            Some(Woken::Popped(value)) => push_moved(client, src, dst, from, to, value).await,
-            None => Reply::NilArray,
+            Ok(Some(Woken::Reply(r))) => r,
+            Ok(Some(Woken::Popped(value))) => push_moved(client, src, dst, from, to, value).await,
+            Ok(None) => Reply::NilArray,
+            Err(unblocked) => unblocked,
         }
     })
 }

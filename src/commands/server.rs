@@ -333,10 +333,10 @@ fn command(_c: &mut Client, a: &[Vec<u8>]) -> Reply {
             if !c.arity_ok(args.len()) {
                 return Reply::err("ERR Invalid number of arguments specified for command");
             }
-            let keys: Vec<_> = c
-                .key_positions(args.len())
+            // movable keys too (ZUNIONSTORE's numkeys, SORT's STORE, …)
+            let keys: Vec<_> = super::transactions::keys_of(c, args)
                 .into_iter()
-                .map(|p| Reply::Bulk(args[p].clone()))
+                .map(Reply::Bulk)
                 .collect();
             if keys.is_empty() {
                 return Reply::err("ERR The command has no key arguments");

@@ -112,20 +112,24 @@ fn parse_options(
     Ok(o)
 }
 
-/// The STORE destination of a SORT or SORT_RO command, if any, skipping
-/// the other options' arguments (for locking and ACL key checks).
+/// The STORE destination of a SORT or SORT_RO command, if any (the last
+/// STORE wins), skipping the other options' arguments (for locking, ACL
+/// key checks and COMMAND GETKEYS).
 pub fn store_key(args: &[Vec<u8>]) -> Option<Vec<u8>> {
-    let mut i = 2;
+    let (mut i, mut found) = (2, None);
     while i < args.len() {
         match args[i].to_ascii_lowercase().as_slice() {
             b"limit" => i += 2,
             b"by" | b"get" => i += 1,
-            b"store" => return args.get(i + 1).cloned(),
+            b"store" => {
+                found = args.get(i + 1).cloned();
+                i += 1;
+            }
             _ => {}
         }
         i += 1;
     }
-    None
+    found
 }
 
 fn sort(client: &mut Client, a: Args) -> BoxFuture<'_> {
@@ -285,8 +289,8 @@ fn compare(x: &SortKey, y: &SortKey, ex: &[u8], ey: &[u8]) -> Ordering {
 }
 
 /// A number as C's strtod reads the whole of it: leading white space, no
-/// trailing bytes, no NaN, nothing out of a double's range. The empty
-/// string reads as 0.
+/// trailing bytes, no NaN, nothing out of a double's range, hexadecimal
+/// too. The empty string reads as 0.
 fn number(v: &[u8]) -> Option<f64> {
     if v.is_empty() {
         return Some(0.0);
@@ -294,6 +298,10 @@ fn number(v: &[u8]) -> Option<f64> {
     let text = std::str::from_utf8(v)
         .ok()?
         .trim_start_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
+    let unsigned = text.trim_start_matches(['+', '-']);
+    if unsigned.starts_with("0x") || unsigned.starts_with("0X") {
+        return crate::util::long_double::LongDouble::parse(text.as_bytes())?.to_f64();
+    }
     let n: f64 = text.parse().ok()?;
     let lower = text.to_ascii_lowercase();
     let infinite_literal = lower.trim_start_matches(['+', '-']).starts_with("inf");
@@ -384,14 +392,13 @@ fn store(db: &Db, dst: &[u8], values: Vec<Vec<u8>>) -> Result<()> {
             .shard
             .naming_events(("del", "generic"), || db.delete_keys([dst]).map(|_| ()));
     }
-    let mut batch = Batch::default();
-    db.stage_restore(
-        &mut batch,
-        dst,
-        &crate::data_types::list::list_dump(values, 0),
-    );
-    db.shard
-        .naming_events(("sortstore", "list"), || db.write(batch))?;
+    // the event is named when the write is staged
+    db.shard.naming_events(("sortstore", "list"), || {
+        let mut batch = Batch::default();
+        let list = crate::data_types::list::list_dump(values, 0);
+        db.stage_restore(&mut batch, dst, &list);
+        db.write(batch)
+    })?;
     crate::shard::blocking::wake(db, dst);
     Ok(())
 }

@@ -753,9 +753,9 @@ fn xread(client: &mut Client, a: Args) -> BoxFuture<'_> {
         })
         .await;
         match woken {
-            Some(Ok(pair)) => read_reply(client.resp, vec![pair]),
-            Some(Err(e)) => e,
-            None => Reply::NilArray,
+            Ok(Some(Ok(pair))) => read_reply(client.resp, vec![pair]),
+            Ok(Some(Err(e))) | Err(e) => e,
+            Ok(None) => Reply::NilArray,
         }
     })
 }

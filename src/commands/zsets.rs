@@ -758,9 +758,10 @@ async fn blocking_pop(
         }
     }
     let make = |_: &[Vec<u8>]| Box::new(waiter) as Box<dyn Serve<Reply>>;
-    block_on_keys(client, keys, timeout, make)
-        .await
-        .unwrap_or(Reply::NilArray)
+    match block_on_keys(client, keys, timeout, make).await {
+        Ok(served) => served.unwrap_or(Reply::NilArray),
+        Err(unblocked) => unblocked,
+    }
 }
 
 fn bzpop(client: &mut Client, a: Args, max: bool) -> BoxFuture<'_> {

@@ -48,6 +48,7 @@ fn bit(name: &str) -> u32 {
 const EXTRA_CATEGORIES: &[(&str, &[&str])] = &[
     ("keys", &["dangerous"]),
     ("sort", &["dangerous"]),
+    ("sort_ro", &["dangerous"]),
     ("flushdb", &["keyspace", "dangerous"]),
     ("flushall", &["keyspace", "dangerous"]),
     ("dbsize", &["keyspace"]),

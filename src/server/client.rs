@@ -47,6 +47,22 @@ pub struct ClientHandle {
     pub subs: [AtomicU32; 3],
     /// Name of the ACL user (CLIENT LIST user=).
     pub user: Mutex<String>,
+    /// Set while the connection waits in a blocking command (BLPOP, XREAD
+    /// BLOCK …): CLIENT LIST's `b` flag, what CLIENT UNBLOCK may end.
+    blocked: AtomicBool,
+    /// CLIENT UNBLOCK's request to the blocked command ([`Unblock`] as u8,
+    /// 0: none), and the waker of that command.
+    unblock: AtomicU8,
+    unblock_waker: AtomicWaker,
+}
+
+/// How CLIENT UNBLOCK ends a blocking command.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Unblock {
+    /// As if its timeout had passed.
+    Timeout = 1,
+    /// With the `UNBLOCKED` error.
+    Error = 2,
 }
 
 impl ClientHandle {
@@ -75,7 +91,41 @@ impl ClientHandle {
             uninterruptible: AtomicBool::new(false),
             subs: Default::default(),
             user: Mutex::new("default".into()),
+            blocked: AtomicBool::new(false),
+            unblock: AtomicU8::new(0),
+            unblock_waker: AtomicWaker::new(),
         }
+    }
+
+    /// Marks the connection blocked (or not) in a blocking command; a
+    /// new block forgets an earlier CLIENT UNBLOCK.
+    pub fn set_blocked(&self, blocked: bool) {
+        self.unblock.store(0, Ordering::SeqCst);
+        self.blocked.store(blocked, Ordering::SeqCst);
+    }
+
+    /// CLIENT UNBLOCK: ends the blocking command the connection waits in,
+    /// if any (false otherwise).
+    pub fn unblock(&self, how: Unblock) -> bool {
+        if !self.blocked.load(Ordering::SeqCst) {
+            return false;
+        }
+        self.unblock.store(how as u8, Ordering::SeqCst);
+        self.unblock_waker.wake();
+        true
+    }
+
+    /// Resolves when CLIENT UNBLOCK asks the blocked command to end.
+    pub async fn wait_unblocked(&self) -> Unblock {
+        std::future::poll_fn(|cx| {
+            self.unblock_waker.register(cx.waker());
+            match self.unblock.load(Ordering::SeqCst) {
+                1 => std::task::Poll::Ready(Unblock::Timeout),
+                2 => std::task::Poll::Ready(Unblock::Error),
+                _ => std::task::Poll::Pending,
+            }
+        })
+        .await
     }
 
     /// Marks the client killed and wakes its connection.
@@ -121,7 +171,11 @@ impl ClientHandle {
             .saturating_sub(self.last_active_ms.load(Ordering::Relaxed));
         let (lib_name, lib_ver) = self.lib.lock().unwrap().clone();
         let [sub, psub, ssub] = self.subs.each_ref().map(|n| n.load(Ordering::Relaxed));
-        let flags = if sub + psub + ssub > 0 { "P" } else { "N" };
+        let flags = match (sub + psub + ssub > 0, self.blocked.load(Ordering::Relaxed)) {
+            (true, _) => "P",
+            (false, true) => "b",
+            (false, false) => "N",
+        };
         format!(
             "id={} addr={} laddr={} fd=0 name={} age={} idle={} flags={flags} db={} sub={sub} psub={psub} ssub={ssub} multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user={} redir=-1 resp={} lib-name={} lib-ver={} shard={}",
             self.id,

@@ -46,7 +46,7 @@
 use crate::commands::on_shard;
 use crate::data_types::Db;
 use crate::protocol::Reply;
-use crate::server::client::Client;
+use crate::server::client::{Client, Unblock};
 use crate::shard::mesh::Mesh;
 use crate::shard::routing::shard_of;
 use crate::shard::Shard;
@@ -246,7 +246,9 @@ pub fn register<T: Send + 'static>(
     if waiter.is_claimed() {
         return;
     }
-    if let Some(key) = keys.iter().find(|k| waiter.ready(db, k)) {
+    // the command's first try already counted its keyspace hits and misses
+    let ready = db.counting_lookups(false, || keys.iter().position(|k| waiter.ready(db, k)));
+    if let Some(key) = ready.map(|i| &keys[i]) {
         if let Some(deliver) = waiter.claim_and_serve(db, key) {
             db.shard.make_durable_now();
             deliver();
@@ -364,15 +366,17 @@ impl<T> Drop for Cancel<T> {
 }
 
 /// Blocks the client until one of `keys` serves it, or until `timeout`
-/// (`None`: forever) passes, which returns `None`. `make` builds the
-/// [`Serve`] registered on each owning shard; it gets that shard's keys.
-/// Never blocks the executor: other clients keep being served.
+/// (`None`: forever) passes, which returns `Ok(None)`, as does CLIENT
+/// UNBLOCK … TIMEOUT; CLIENT UNBLOCK … ERROR returns the `UNBLOCKED` error.
+/// `make` builds the [`Serve`] registered on each owning shard; it gets
+/// that shard's keys. Never blocks the executor: other clients keep being
+/// served.
 pub async fn block_on_keys<T, F>(
     client: &Client,
     keys: Vec<Vec<u8>>,
     timeout: Option<Duration>,
     make: F,
-) -> Option<T>
+) -> Result<Option<T>, Reply>
 where
     T: Send + 'static,
     F: Fn(&[Vec<u8>]) -> Box<dyn Serve<T>>,
@@ -403,23 +407,38 @@ where
         let (op, ticket) = (make(&keys), ticket.clone());
         on_shard(client, owner, move |db| register(db, keys, ticket, op)).await;
     }
-    let served = match timeout {
-        None => rx.await.ok(),
-        Some(t) => {
-            let timer = async {
-                glommio::timer::sleep(t).await;
-                None
-            };
-            let mut rx = rx;
-            match futures_lite::future::or(async { Some((&mut rx).await.ok()) }, timer).await {
-                Some(v) => v,
-                // Timed out, unless a shard claimed the ticket first: then
-                // its result is on the way.
-                None if ticket.claim() => None,
-                None => rx.await.ok(),
-            }
+    /// Why the wait ended without a result.
+    enum Ended {
+        TimedOut,
+        Unblocked(crate::server::client::Unblock),
+    }
+    let handle = client.handle.clone();
+    handle.set_blocked(timeout != Some(Duration::ZERO));
+    let mut rx = rx;
+    let timer = async {
+        match timeout {
+            Some(t) => glommio::timer::sleep(t).await,
+            None => std::future::pending().await,
+        }
+        Err(Ended::TimedOut)
+    };
+    let unblocked = async { Err(Ended::Unblocked(handle.wait_unblocked().await)) };
+    let served = futures_lite::future::or(
+        async { Ok((&mut rx).await.ok()) },
+        futures_lite::future::or(timer, unblocked),
+    )
+    .await;
+    handle.set_blocked(false);
+    let out = match served {
+        Ok(v) => Ok(v),
+        // Ended, unless a shard claimed the ticket first: then its result
+        // is on the way.
+        Err(_) if !ticket.claim() => Ok(rx.await.ok()),
+        Err(Ended::TimedOut) | Err(Ended::Unblocked(Unblock::Timeout)) => Ok(None),
+        Err(Ended::Unblocked(Unblock::Error)) => {
+            Err(Reply::err("UNBLOCKED client unblocked via CLIENT UNBLOCK"))
         }
     };
     drop(guard);
-    served
+    out
 }

@@ -129,6 +129,30 @@ impl LongDouble {
         }
     }
 
+    /// The nearest `f64` (`None` when out of its range), for numbers read
+    /// as C's `strtod` reads hexadecimal ones. Rounds twice (to 64 bits,
+    /// then to 53), which differs from one rounding only for halfway cases
+    /// of more than 64 significant bits.
+    pub fn to_f64(&self) -> Option<f64> {
+        match *self {
+            LongDouble::Infinite { negative: true } => Some(f64::NEG_INFINITY),
+            LongDouble::Infinite { negative: false } => Some(f64::INFINITY),
+            LongDouble::Finite {
+                negative,
+                significand,
+                exp,
+            } => {
+                // two steps, so neither power of two overflows on its own
+                let half = (exp / 2).clamp(-1100, 1100) as i32;
+                let rest = (exp - exp / 2).clamp(-1100, 1100) as i32;
+                let magnitude = significand as f64 * 2f64.powi(half) * 2f64.powi(rest);
+                let out_of_range =
+                    significand != 0 && (magnitude.is_infinite() || magnitude < f64::MIN_POSITIVE);
+                (!out_of_range).then_some(if negative { -magnitude } else { magnitude })
+            }
+        }
+    }
+
     /// The value as `%.17Lf` prints it, trailing zeros (and a trailing
     /// point) dropped, and `-0` as `0`: Redis's human-friendly form.
     pub fn to_human(&self) -> String {
