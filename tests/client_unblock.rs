@@ -64,6 +64,8 @@ fn client_unblock_matches_redis_server() {
             "XREAD BLOCK 0 STREAMS s1 s2 $ $",
             "CLIENT UNBLOCK {id} ERROR",
         ),
+        ("WAIT 1 0", "CLIENT UNBLOCK {id}"),
+        ("WAIT 2 100000", "CLIENT UNBLOCK {id} ERROR"),
     ];
     for (blocking, unblock) in cases {
         let [theirs, ours] = urls.clone().map(|u| unblocked(&u, blocking, unblock));

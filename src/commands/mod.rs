@@ -36,6 +36,7 @@ pub mod keys;
 pub mod lists;
 pub mod persistence;
 pub mod pubsub;
+pub mod replication;
 pub mod server;
 pub mod sets;
 pub mod sort;
@@ -238,6 +239,7 @@ pub fn all_commands() -> impl Iterator<Item = &'static Command> {
         transactions::COMMANDS,
         pubsub::COMMANDS,
         sort::COMMANDS,
+        replication::COMMANDS,
     ]
     .into_iter()
     .flatten()

@@ -60,14 +60,18 @@ const EXTRA_CATEGORIES: &[(&str, &[&str])] = &[
     ("migrate", &["dangerous"]),
     ("client", &["dangerous"]),
     ("config", &["dangerous"]),
-    ("role", &["dangerous"]),
+    ("role", &["admin", "dangerous"]),
 ];
 
 /// Commands filed under other families' categories than their own (SORT
-/// is in the generic family but in the categories of what it sorts).
+/// is in the generic family but in the categories of what it sorts, WAIT
+/// and the cluster family's READONLY/READWRITE under connection).
 const FAMILY_CATEGORIES: &[(&str, &[&str])] = &[
     ("sort", &["set", "sortedset", "list"]),
     ("sort_ro", &["set", "sortedset", "list"]),
+    ("wait", &["connection"]),
+    ("readonly", &["connection"]),
+    ("readwrite", &["connection"]),
 ];
 
 /// Subcommands of admin containers that Redis files under milder
