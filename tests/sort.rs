@@ -172,6 +172,8 @@ fn sort_errors_match_redis_server() {
         "SORT words",
         "SORT words BY w_*",
         "SORT nums BY w_* DESC LIMIT 0 2 GET # GET w_* STORE dst",
+        "SORT nums BY nosort BY w_*",
+        "SORT nums BY w_* BY nosort DESC",
         "LRANGE dst 0 -1",
         "COMMAND GETKEYS SORT nums BY w_* STORE a LIMIT 0 1 STORE b",
         "COMMAND GETKEYS SORT_RO nums GET store",

@@ -49,7 +49,7 @@ struct SortOptions {
     limit: Option<(i64, i64)>,
     /// BY pattern (`None` with `by_nothing`: BY a pattern without `*`).
     by: Option<Vec<u8>>,
-    /// BY a pattern without `*`: keep the elements' own order.
+    /// Some BY had a pattern without `*`: keep the elements' own order.
     by_nothing: bool,
     gets: Vec<Vec<u8>>,
     store: Option<Vec<u8>>,
@@ -92,8 +92,8 @@ fn parse_options(
                         return Err(denied("BY"));
                     }
                     o.by = Some(pattern.clone());
-                    o.by_nothing = false;
                 } else {
+                    // for good: a later BY with `*` does not sort again
                     o.by_nothing = true;
                 }
                 i += 1;
