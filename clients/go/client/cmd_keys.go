@@ -127,3 +127,69 @@ func (c *Client) Scan(ctx context.Context, cursor uint64, match string, count in
 	keys, err := toStrings(reply[1])
 	return keys, uint64(next), err
 }
+
+// ---- sort ----
+
+// SortOptions are the options of Sort, SortRO and SortStore; the zero value
+// sorts the elements of a list, set or sorted set as numbers, ascending.
+type SortOptions struct {
+	// By sorts by the values of other keys: the first "*" of the pattern is
+	// replaced by each element, as in "weight_*", and "->field" reads a hash
+	// field, as in "user_*->age". "nosort" skips sorting. Empty: the elements.
+	By string
+	// Offset and Count keep Count elements from Offset (LIMIT offset count).
+	// LIMIT is sent when either is not zero; a Count of 0 or less keeps every
+	// element from Offset.
+	Offset, Count int64
+	// Get returns, instead of each element, the values of these patterns
+	// (as in By; "#" is the element itself), one after the other per element.
+	Get []string
+	// Desc sorts in descending order.
+	Desc bool
+	// Alpha sorts lexicographically instead of as numbers.
+	Alpha bool
+}
+
+// args returns the SORT arguments of opt, after the key.
+func (opt *SortOptions) args() []interface{} {
+	var args []interface{}
+	if opt.By != "" {
+		args = append(args, "BY", opt.By)
+	}
+	if opt.Offset != 0 || opt.Count != 0 {
+		count := opt.Count
+		if count <= 0 {
+			count = -1
+		}
+		args = append(args, "LIMIT", opt.Offset, count)
+	}
+	for _, pattern := range opt.Get {
+		args = append(args, "GET", pattern)
+	}
+	if opt.Desc {
+		args = append(args, "DESC")
+	}
+	if opt.Alpha {
+		args = append(args, "ALPHA")
+	}
+	return args
+}
+
+// Sort returns the sorted elements of the list, set or sorted set at key
+// (an empty slice if it does not exist). With Get patterns, a value that
+// does not exist (a missing key or hash field) is returned as "".
+func (c *Client) Sort(ctx context.Context, key string, opt SortOptions) ([]string, error) {
+	return call(ctx, c, toStringsNilEmpty, cmd("SORT", []interface{}{key}, opt.args())...)
+}
+
+// SortRO is Sort as the read-only SORT_RO, which replicas accept.
+func (c *Client) SortRO(ctx context.Context, key string, opt SortOptions) ([]string, error) {
+	return call(ctx, c, toStringsNilEmpty, cmd("SORT_RO", []interface{}{key}, opt.args())...)
+}
+
+// SortStore stores the result of Sort as a list at destination (replacing
+// it; deleting it when the result is empty) and returns the list's length.
+func (c *Client) SortStore(ctx context.Context, key, destination string, opt SortOptions) (int64, error) {
+	args := append(cmd("SORT", []interface{}{key}, opt.args()), "STORE", destination)
+	return call(ctx, c, toInt64, args...)
+}

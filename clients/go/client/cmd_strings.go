@@ -53,6 +53,58 @@ func (c *Client) ConfigSet(ctx context.Context, parameter string, value interfac
 	return status(ctx, c, "CONFIG", "SET", parameter, value)
 }
 
+// ClientUnblock unblocks the connection with the given client ID (as CLIENT
+// ID returns it) from a blocking command such as BLPOP, and reports whether
+// it was blocked. The blocked command returns as if its timeout had expired
+// (ErrNil for BLPop), or with an UNBLOCKED error reply when withError is set.
+func (c *Client) ClientUnblock(ctx context.Context, id int64, withError bool) (bool, error) {
+	mode := "TIMEOUT"
+	if withError {
+		mode = "ERROR"
+	}
+	return call(ctx, c, toBool, "CLIENT", "UNBLOCK", id, mode)
+}
+
+// Wait blocks until the writes sent before it on the same connection reach
+// at least replicas replicas, or until timeoutMs milliseconds have passed
+// (0: no limit), and returns how many replicas acknowledged them. As calls
+// take any pooled connection, the writes are certain to be on the same
+// connection only with WithPoolSize(1); a Pipeline can also queue WAIT after
+// its writes.
+func (c *Client) Wait(ctx context.Context, replicas int, timeoutMs int64) (int64, error) {
+	return callBlocking(ctx, c, time.Duration(timeoutMs)*time.Millisecond, toInt64, "WAIT", replicas, timeoutMs)
+}
+
+// RoleReplica is a replica connected to a master, as listed by Role.
+type RoleReplica struct {
+	Host   string
+	Port   int64
+	Offset int64
+}
+
+// RoleInfo is the reply of ROLE.
+type RoleInfo struct {
+	// Role is "master", "slave" (a replica) or "sentinel".
+	Role string
+	// Offset is the replication offset of a master or a replica.
+	Offset int64
+	// Replicas are the replicas connected to a master.
+	Replicas []RoleReplica
+	// MasterHost and MasterPort are the master of a replica, and State the
+	// state of its link ("connect", "connecting", "sync", "connected"...).
+	MasterHost string
+	MasterPort int64
+	State      string
+	// Reply is the reply as sent, for the fields of other roles (the
+	// master names of a sentinel).
+	Reply []interface{}
+}
+
+// Role returns the replication role of the server.
+func (c *Client) Role(ctx context.Context) (RoleInfo, error) {
+	return call(ctx, c, toRoleInfo, "ROLE")
+}
+
 // ---- strings ----
 
 // Get returns the value of key, or ErrNil if it does not exist.
@@ -175,4 +227,105 @@ func (c *Client) GetBit(ctx context.Context, key string, offset int64) (int64, e
 // BitCount returns the number of set bits in the string at key.
 func (c *Client) BitCount(ctx context.Context, key string) (int64, error) {
 	return call(ctx, c, toInt64, "BITCOUNT", key)
+}
+
+// BitFieldOp is one operation of BitField: build it with BitFieldGet,
+// BitFieldSet, BitFieldIncrBy or BitFieldOverflow.
+//
+// An operation's type is "i" (signed) or "u" (unsigned) and a width in bits:
+// "i8", "u4", "i64" (u64 is not supported). Its offset is a bit offset (an
+// integer), or a string "#N" for N times the type's width.
+type BitFieldOp struct {
+	args []interface{}
+}
+
+// BitFieldGet reads the integer of type typ at offset.
+func BitFieldGet(typ string, offset interface{}) BitFieldOp {
+	return BitFieldOp{[]interface{}{"GET", typ, offset}}
+}
+
+// BitFieldSet writes value at offset and replies with the old value.
+func BitFieldSet(typ string, offset interface{}, value int64) BitFieldOp {
+	return BitFieldOp{[]interface{}{"SET", typ, offset, value}}
+}
+
+// BitFieldIncrBy adds increment at offset and replies with the new value.
+func BitFieldIncrBy(typ string, offset interface{}, increment int64) BitFieldOp {
+	return BitFieldOp{[]interface{}{"INCRBY", typ, offset, increment}}
+}
+
+// BitFieldOverflow sets how the following SET and INCRBY operations handle
+// an overflow: "WRAP" (the default: wrap around), "SAT" (saturate at the
+// type's minimum or maximum) or "FAIL" (do nothing and reply nil). It
+// produces no reply of its own.
+func BitFieldOverflow(mode string) BitFieldOp {
+	return BitFieldOp{[]interface{}{"OVERFLOW", mode}}
+}
+
+// BitField runs operations on the string at key treated as an array of
+// integers, and returns one reply per GET, SET and INCRBY operation, in
+// order: a pointer to the integer, or nil where an operation was not done
+// because of OVERFLOW FAIL.
+//
+//	res, err := c.BitField(ctx, "counters",
+//		client.BitFieldSet("u8", 0, 200),   // old value: 0
+//		client.BitFieldOverflow("SAT"),
+//		client.BitFieldIncrBy("u8", 0, 100)) // 255
+func (c *Client) BitField(ctx context.Context, key string, ops ...BitFieldOp) ([]*int64, error) {
+	return call(ctx, c, toInt64Ptrs, bitFieldArgs("BITFIELD", key, ops)...)
+}
+
+// BitFieldRO is BitField as the read-only BITFIELD_RO, which replicas
+// accept; its operations must all be BitFieldGet (the server replies with
+// an error otherwise).
+func (c *Client) BitFieldRO(ctx context.Context, key string, ops ...BitFieldOp) ([]*int64, error) {
+	return call(ctx, c, toInt64Ptrs, bitFieldArgs("BITFIELD_RO", key, ops)...)
+}
+
+func bitFieldArgs(command, key string, ops []BitFieldOp) []interface{} {
+	args := []interface{}{command, key}
+	for _, op := range ops {
+		args = append(args, op.args...)
+	}
+	return args
+}
+
+// ---- longest common subsequence ----
+
+// LCSMatch is one match of LCSIdx: the inclusive ranges of the matching
+// characters in the first and second strings, and their length.
+type LCSMatch struct {
+	Key1, Key2 [2]int64
+	Len        int64
+}
+
+// LCSIdxResult is the reply of LCSIdx.
+type LCSIdxResult struct {
+	// Matches are the matching ranges, from the end of the strings backwards.
+	Matches []LCSMatch
+	// Len is the length of the longest common subsequence.
+	Len int64
+}
+
+// LCS returns the longest common subsequence of the strings at key1 and key2
+// (a missing key is an empty string).
+func (c *Client) LCS(ctx context.Context, key1, key2 string) (string, error) {
+	return call(ctx, c, toString, "LCS", key1, key2)
+}
+
+// LCSLen returns the length of the longest common subsequence of the
+// strings at key1 and key2.
+func (c *Client) LCSLen(ctx context.Context, key1, key2 string) (int64, error) {
+	return call(ctx, c, toInt64, "LCS", key1, key2, "LEN")
+}
+
+// LCSIdx returns where the longest common subsequence of the strings at key1
+// and key2 lies in each of them (LCS IDX WITHMATCHLEN), leaving out matches
+// shorter than minMatchLen (0: none left out).
+func (c *Client) LCSIdx(ctx context.Context, key1, key2 string, minMatchLen int64) (LCSIdxResult, error) {
+	args := []interface{}{"LCS", key1, key2, "IDX"}
+	if minMatchLen > 0 {
+		args = append(args, "MINMATCHLEN", minMatchLen)
+	}
+	return call(ctx, c, toLCSIdxResult, append(args, "WITHMATCHLEN")...)
 }

@@ -318,3 +318,141 @@ func toXStreams(reply interface{}) ([]XStream, error) {
 	}
 	return streams, nil
 }
+
+// toStringsNilEmpty is toStrings with "" for a null element (SORT ... GET).
+var toStringsNilEmpty = sliceOf(func(reply interface{}) (string, error) {
+	if reply == nil {
+		return "", nil
+	}
+	return toString(reply)
+})
+
+// toInt64Ptrs converts an array of integers or nulls (BITFIELD).
+var toInt64Ptrs = sliceOf(func(reply interface{}) (*int64, error) {
+	if reply == nil {
+		return nil, nil
+	}
+	n, err := toInt64(reply)
+	if err != nil {
+		return nil, err
+	}
+	return &n, nil
+})
+
+// toRange converts a [start, end] pair.
+func toRange(reply interface{}) ([2]int64, error) {
+	ends, err := toInt64s(reply)
+	if err != nil {
+		return [2]int64{}, err
+	}
+	if len(ends) != 2 {
+		return [2]int64{}, unexpected(reply)
+	}
+	return [2]int64{ends[0], ends[1]}, nil
+}
+
+// toLCSMatch converts a [[start1, end1], [start2, end2], len] match.
+func toLCSMatch(reply interface{}) (LCSMatch, error) {
+	items, err := toSlice(reply)
+	if err != nil {
+		return LCSMatch{}, err
+	}
+	if len(items) < 2 {
+		return LCSMatch{}, unexpected(reply)
+	}
+	var m LCSMatch
+	if m.Key1, err = toRange(items[0]); err != nil {
+		return LCSMatch{}, err
+	}
+	if m.Key2, err = toRange(items[1]); err != nil {
+		return LCSMatch{}, err
+	}
+	if len(items) > 2 {
+		m.Len, err = toInt64(items[2])
+	}
+	return m, err
+}
+
+// toLCSIdxResult converts the reply of LCS IDX: a flat array
+// [matches ... len N] (RESP2) or a map (RESP3).
+func toLCSIdxResult(reply interface{}) (LCSIdxResult, error) {
+	kvs, err := pairs(reply)
+	if err != nil {
+		return LCSIdxResult{}, err
+	}
+	var res LCSIdxResult
+	for _, kv := range kvs {
+		name, err := toString(kv[0])
+		if err != nil {
+			return LCSIdxResult{}, err
+		}
+		switch name {
+		case "matches":
+			res.Matches, err = sliceOf(toLCSMatch)(kv[1])
+		case "len":
+			res.Len, err = toInt64(kv[1])
+		}
+		if err != nil {
+			return LCSIdxResult{}, err
+		}
+	}
+	return res, nil
+}
+
+// toRoleInfo converts the reply of ROLE.
+func toRoleInfo(reply interface{}) (RoleInfo, error) {
+	items, err := toSlice(reply)
+	if err != nil {
+		return RoleInfo{}, err
+	}
+	if len(items) == 0 {
+		return RoleInfo{}, unexpected(reply)
+	}
+	info := RoleInfo{Reply: items}
+	if info.Role, err = toString(items[0]); err != nil {
+		return RoleInfo{}, err
+	}
+	switch {
+	case info.Role == "master" && len(items) >= 3:
+		if info.Offset, err = toInt64(items[1]); err != nil {
+			return RoleInfo{}, err
+		}
+		replicas, err := toSlice(items[2])
+		if err != nil {
+			return RoleInfo{}, err
+		}
+		info.Replicas = make([]RoleReplica, len(replicas))
+		for i, r := range replicas {
+			fields, err := toSlice(r)
+			if err != nil {
+				return RoleInfo{}, err
+			}
+			if len(fields) != 3 {
+				return RoleInfo{}, unexpected(r)
+			}
+			if info.Replicas[i].Host, err = toString(fields[0]); err != nil {
+				return RoleInfo{}, err
+			}
+			if info.Replicas[i].Port, err = toInt64(fields[1]); err != nil {
+				return RoleInfo{}, err
+			}
+			if info.Replicas[i].Offset, err = toInt64(fields[2]); err != nil {
+				return RoleInfo{}, err
+			}
+		}
+	case info.Role == "slave" && len(items) >= 5:
+		if info.MasterHost, err = toString(items[1]); err != nil {
+			return RoleInfo{}, err
+		}
+		if info.MasterPort, err = toInt64(items[2]); err != nil {
+			return RoleInfo{}, err
+		}
+		if info.State, err = toString(items[3]); err != nil {
+			return RoleInfo{}, err
+		}
+		if info.Offset, err = toInt64(items[4]); err != nil {
+			return RoleInfo{}, err
+		}
+	}
+	return info, nil
+}

@@ -316,3 +316,70 @@ def test_task_queue(r: DiskDB, make_client: Callable[..., DiskDB]) -> None:
     assert db.lrem("jobs:processing", 1, job) == 1  # done
     assert db.rpoplpush("jobs", "jobs:processing") == "job:2"
     assert db.brpoplpush("jobs", "jobs:processing", timeout=0.1) is None  # empty
+
+
+def test_sorting_bitfields_lcs(r: DiskDB) -> None:
+    db = r
+    db.rpush("ids", 3, 1, 2)
+    db.hset("user:1", mapping={"name": "ann", "age": 30})
+    db.hset("user:2", mapping={"name": "bob", "age": 20})
+    db.hset("user:3", mapping={"name": "cy", "age": 25})
+    assert db.sort("ids") == ["1", "2", "3"]
+    assert db.sort("ids", desc=True, start=0, num=2) == ["3", "2"]
+    assert db.sort("ids", by="user:*->age", get="user:*->name") == ["bob", "cy", "ann"]
+    assert db.sort("ids", by="user:*->age", get=["#", "user:*->name"], groups=True) == [
+        ("2", "bob"),
+        ("3", "cy"),
+        ("1", "ann"),
+    ]
+    assert db.sort("ids", alpha=True, desc=True, store="sorted") == 3
+    assert db.lrange("sorted", 0, -1) == ["3", "2", "1"]
+    assert db.sort_ro("ids", by="user:*->age") == ["2", "3", "1"]
+
+    ops = [
+        ("SET", "u8", 0, 250),
+        ("OVERFLOW", "SAT"),
+        ("INCRBY", "u8", 0, 10),
+        ("OVERFLOW", "FAIL"),
+        ("INCRBY", "u8", 0, 1),
+        ("GET", "u8", 0),
+    ]
+    assert db.bitfield("counters", ops) == [0, 255, None, 255]
+    assert db.bitfield_ro("counters", [("u8", 0), ("i4", 4)]) == [255, -1]
+
+    db.mset({"k1": "ohmytext", "k2": "mynewtext"})
+    assert db.lcs("k1", "k2") == "mytext"
+    assert db.lcs("k1", "k2", len=True) == 6
+    assert db.lcs("k1", "k2", idx=True, minmatchlen=4, withmatchlen=True) == {
+        "matches": [[[4, 7], [5, 8], 4]],
+        "len": 6,
+    }
+
+
+def test_blocked_clients_and_replication(r: DiskDB, make_client: Callable[..., DiskDB]) -> None:
+    db = r
+    for error in (False, True):
+        waiter = make_client()
+        waiter_id = waiter.client_id()
+        replies: List[Any] = []
+
+        def wait_for_item() -> None:
+            try:
+                replies.append(waiter.blpop("nothing", timeout=10))
+            except ResponseError as e:
+                replies.append(e.code)
+
+        thread = threading.Thread(target=wait_for_item)
+        thread.start()
+        deadline = time.monotonic() + 5  # until the BLPOP has reached the server
+        while not db.client_unblock(waiter_id, error=error) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        thread.join(5)
+        assert not thread.is_alive()
+        assert replies == (["UNBLOCKED"] if error else [None])
+    assert db.client_unblock(123456) is False
+    started = time.monotonic()
+    assert db.wait(1, 500) == 0  # no replica to wait for: 0 after the timeout
+    assert 0.4 < time.monotonic() - started < 5
+    role = db.role()
+    assert role[0] == "master" and role[2] == []  # a primary without replicas

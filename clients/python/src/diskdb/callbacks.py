@@ -98,6 +98,18 @@ def collection(reply: Any, count: Optional[int] = None, **_: Any) -> Any:
     return list(reply) if count is not None and reply is not None else reply
 
 
+def sort(reply: Any, groups: Optional[int] = None, **_: Any) -> Any:
+    """SORT/SORT_RO: the list (tuples of ``groups`` values each), or STORE's count."""
+    if groups is None or not isinstance(reply, list):
+        return reply
+    return [tuple(reply[i : i + groups]) for i in range(0, len(reply), groups)]
+
+
+def lcs(reply: Any, idx: bool = False, **_: Any) -> Any:
+    """LCS: the string or length as is; with IDX a ``{'matches': ..., 'len': n}`` dict."""
+    return to_dict(reply) if idx else reply
+
+
 def scan(reply: Any, **_: Any) -> Tuple[int, List[Any]]:
     """SCAN's ``[cursor, keys]`` as ``(int cursor, keys)``."""
     cursor, keys = reply
@@ -236,6 +248,7 @@ RESPONSE_CALLBACKS: Dict[str, Callable[..., Any]] = _table(
             "HSETNX",
             "SMOVE",
             "XGROUP DESTROY",
+            "CLIENT UNBLOCK",
         ),
         boolean,
     ),
@@ -257,6 +270,8 @@ RESPONSE_CALLBACKS: Dict[str, Callable[..., Any]] = _table(
     (("PING",), pong),
     (("SET",), set_reply),
     (("ZADD",), zadd),
+    (("SORT", "SORT_RO"), sort),
+    (("LCS",), lcs),
     (("SCAN",), scan),
     (("TIME",), server_time),
     (("INFO",), parse_info),

@@ -20,6 +20,7 @@ from typing import (
     List,
     Mapping,
     Optional,
+    Sequence,
     Set,
     Tuple,
     Union,
@@ -33,6 +34,7 @@ ExpiryT = Union[int, datetime.timedelta]
 AbsExpiryT = Union[int, datetime.datetime]
 ScoreT = Union[int, float, str]
 StreamIdT = Union[str, bytes, int]
+BitfieldOpT = Sequence[EncodableT]
 
 
 def _seconds(value: ExpiryT) -> int:
@@ -65,6 +67,18 @@ def _flags(**flags: bool) -> List[EncodableT]:
 
 def _optional(name: str, value: Optional[EncodableT]) -> List[EncodableT]:
     return [] if value is None else [name, value]
+
+
+def _bitfield_args(operations: Iterable[BitfieldOpT]) -> List[EncodableT]:
+    """BITFIELD operations ``[("SET", "u8", 0, 1), ("OVERFLOW", "SAT")...]`` flattened."""
+    args: List[EncodableT] = []
+    for operation in operations:
+        if isinstance(operation, (str, bytes)) or not operation:
+            raise exc.DataError(
+                'bitfield operations are tuples such as ("GET", "u8", 0), not %r' % (operation,)
+            )
+        args += operation
+    return args
 
 
 class Commands:
@@ -236,6 +250,49 @@ class Commands:
         """AND/OR/XOR/NOT of strings into ``dest``; returns its length."""
         return self.execute_command("BITOP", operation, dest, *keys)
 
+    def bitfield(self, key: KeyT, operations: Iterable[BitfieldOpT]) -> List[Optional[int]]:
+        """BITFIELD: run ``operations`` on the integer fields of the string at ``key``.
+
+        Each operation is a tuple of the command's words: ``("GET", type, offset)``,
+        ``("SET", type, offset, value)``, ``("INCRBY", type, offset, increment)`` or
+        ``("OVERFLOW", "WRAP" | "SAT" | "FAIL")`` (applies to the later SET/INCRBY).
+        ``type`` is ``"u8"``, ``"i16"``...; an offset ``"#2"`` counts in fields of
+        that type.  Returns one value per GET/SET/INCRBY (SET: the old value;
+        INCRBY: the new one), None where OVERFLOW FAIL prevented it.
+
+        >>> db.bitfield("bf", [("SET", "u8", 0, 250), ("OVERFLOW", "SAT"),
+        ...                    ("INCRBY", "u8", 0, 10), ("GET", "u8", 0)])
+        [0, 255, 255]
+        """
+        return self.execute_command("BITFIELD", key, *_bitfield_args(operations))
+
+    def bitfield_ro(self, key: KeyT, items: Iterable[Tuple[str, Union[int, str]]]) -> List[int]:
+        """BITFIELD_RO: the values of ``(type, offset)`` fields (``[("u8", 0), ("i4", "#1")]``)."""
+        args: List[EncodableT] = ["BITFIELD_RO", key]
+        for encoding, offset in items:
+            args += ["GET", encoding, offset]
+        return self.execute_command(*args)
+
+    def lcs(
+        self,
+        key1: KeyT,
+        key2: KeyT,
+        len: bool = False,
+        idx: bool = False,
+        minmatchlen: Optional[int] = None,
+        withmatchlen: bool = False,
+    ) -> Any:
+        """Longest common subsequence of two strings (missing keys are empty).
+
+        The subsequence itself (``'mytext'``); its length with ``len``; with
+        ``idx`` a dict ``{'matches': [[[start1, end1], [start2, end2]], ...],
+        'len': n}``, matches last first, each ending with its length when
+        ``withmatchlen``, only those at least ``minmatchlen`` long.
+        """
+        args: List[EncodableT] = ["LCS", key1, key2, *_flags(len=len, idx=idx)]
+        args += _optional("MINMATCHLEN", minmatchlen)
+        return self.execute_command(*args, *_flags(withmatchlen=withmatchlen), idx=idx)
+
     # -- keys --------------------------------------------------------------
 
     def delete(self, *keys: KeyT) -> int:
@@ -395,6 +452,70 @@ class Commands:
         """Switch to database ``index``; kept across reconnections."""
         return self.execute_command("SELECT", index)
 
+    @staticmethod
+    def _sort_args(
+        command: str,
+        key: KeyT,
+        by: Optional[KeyT],
+        start: Optional[int],
+        num: Optional[int],
+        get: Optional[Union[KeyT, Iterable[KeyT]]],
+        desc: bool,
+        alpha: bool,
+        groups: bool,
+    ) -> Tuple[List[EncodableT], Optional[int]]:
+        """SORT's arguments, and the number of GET patterns when ``groups``."""
+        if (start is None) != (num is None):
+            raise exc.DataError("sort takes both start and num, or neither")
+        patterns = [] if get is None else _keys(get, ())
+        if groups and len(patterns) < 2:
+            raise exc.DataError("sort with groups=True needs at least two get patterns")
+        args: List[EncodableT] = [command, key, *_optional("BY", by)]
+        if start is not None and num is not None:
+            args += ["LIMIT", start, num]
+        for pattern in patterns:
+            args += ["GET", pattern]
+        return args + _flags(desc=desc, alpha=alpha), len(patterns) if groups else None
+
+    def sort(
+        self,
+        key: KeyT,
+        by: Optional[KeyT] = None,
+        start: Optional[int] = None,
+        num: Optional[int] = None,
+        get: Optional[Union[KeyT, Iterable[KeyT]]] = None,
+        desc: bool = False,
+        alpha: bool = False,
+        store: Optional[KeyT] = None,
+        groups: bool = False,
+    ) -> Any:
+        """SORT the elements of a list, set or sorted set (as numbers unless ``alpha``).
+
+        ``by``: sort by the values of other keys (``"weight_*"``, ``"user:*->age"``;
+        ``"nosort"`` keeps the stored order); ``start``/``num``: LIMIT; ``get``:
+        one pattern or a list, returning those values instead (``"#"``: the
+        element itself; None where missing).  Returns the list, or with ``store``
+        the number of elements saved as a list in that key.  ``groups`` (with
+        several ``get`` patterns) returns one tuple per element.
+        """
+        args, size = self._sort_args("SORT", key, by, start, num, get, desc, alpha, groups)
+        return self.execute_command(*args, *_optional("STORE", store), groups=size)
+
+    def sort_ro(
+        self,
+        key: KeyT,
+        by: Optional[KeyT] = None,
+        start: Optional[int] = None,
+        num: Optional[int] = None,
+        get: Optional[Union[KeyT, Iterable[KeyT]]] = None,
+        desc: bool = False,
+        alpha: bool = False,
+        groups: bool = False,
+    ) -> List[Any]:
+        """SORT_RO: :meth:`sort` without ``store`` (so allowed on read-only replicas)."""
+        args, size = self._sort_args("SORT_RO", key, by, start, num, get, desc, alpha, groups)
+        return self.execute_command(*args, groups=size)
+
     # -- server and connection ----------------------------------------------
 
     def ping(self) -> bool:
@@ -436,6 +557,24 @@ class Commands:
     def client_list(self) -> List[Dict[str, str]]:
         """Connected clients, one dict of CLIENT LIST fields each."""
         return self.execute_command("CLIENT", "LIST")
+
+    def client_unblock(self, client_id: int, error: bool = False) -> bool:
+        """Wake a client blocked in BLPOP, XREAD... (found by :meth:`client_id`).
+
+        Its command returns as on a timeout or, with ``error``, fails with an
+        ``UNBLOCKED`` error.  False if that client is not blocked.
+        """
+        return self.execute_command("CLIENT", "UNBLOCK", client_id, *_flags(error=error))
+
+    def wait(self, num_replicas: int, timeout_ms: int) -> int:
+        """Wait until ``num_replicas`` replicas acknowledged this connection's writes,
+        or ``timeout_ms`` milliseconds (0: forever); returns how many did."""
+        return self.execute_command("WAIT", num_replicas, timeout_ms)
+
+    def role(self) -> List[Any]:
+        """ROLE: ``['master', offset, [[host, port, offset], ...]]`` on a primary,
+        ``['slave', host, port, state, offset]`` on a replica."""
+        return self.execute_command("ROLE")
 
     def publish(self, channel: KeyT, message: EncodableT) -> int:
         """Publish a message; returns how many subscribers received it."""
