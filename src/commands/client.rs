@@ -3,6 +3,7 @@
 use super::{lower, run_subcommand, syntax_error, Subcommand};
 use crate::protocol::Reply;
 use crate::server::client::{Client, ClientHandle, Unblock};
+use crate::shard::tracking::Mode;
 use crate::util::num::parse_i64;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -31,6 +32,12 @@ static SUBCOMMANDS: &[Subcommand] = &[
     }),
     ("reply", 3, reply),
     ("unblock", -3, unblock),
+    ("tracking", -3, tracking),
+    ("caching", 3, caching),
+    ("getredir", 2, |c, _| {
+        Reply::Int(c.tracking.as_ref().map_or(-1, |m| m.redirect as i64))
+    }),
+    ("trackinginfo", 2, trackinginfo),
     ("help", 2, help),
 ];
 
@@ -77,6 +84,195 @@ fn unblock(c: &mut Client, a: &[Vec<u8>]) -> Reply {
     };
     let target = c.server.clients.lock().unwrap().get(&(id as u64)).cloned();
     Reply::Int(target.is_some_and(|h| h.unblock(how)) as i64)
+}
+
+/// CLIENT TRACKING ON|OFF [REDIRECT id] [BCAST] [PREFIX p]... [OPTIN]
+/// [OPTOUT] [NOLOOP], checked as Redis checks it (`shard::tracking`).
+fn tracking(c: &mut Client, a: &[Vec<u8>]) -> Reply {
+    let mut mode = Mode::default();
+    let mut i = 3;
+    while i < a.len() {
+        let more = i + 1 < a.len();
+        match lower(&a[i]).as_str() {
+            "redirect" if more => {
+                if mode.redirect != 0 {
+                    return Reply::err("ERR A client can only redirect to a single other client");
+                }
+                let Some(id) = parse_i64(&a[i + 1]) else {
+                    return super::not_integer();
+                };
+                if !c.server.clients.lock().unwrap().contains_key(&(id as u64)) {
+                    return Reply::err("ERR The client ID you want redirect to does not exist");
+                }
+                mode.redirect = id as u64;
+                i += 1;
+            }
+            "prefix" if more => {
+                mode.prefixes.push(a[i + 1].clone());
+                i += 1;
+            }
+            "bcast" => mode.bcast = true,
+            "optin" => mode.optin = true,
+            "optout" => mode.optout = true,
+            "noloop" => mode.noloop = true,
+            _ => return syntax_error(),
+        }
+        i += 1;
+    }
+    match lower(&a[2]).as_str() {
+        "on" => {}
+        "off" => {
+            if c.tracking.take().is_some() {
+                c.server.pubsub.tracking.disable(c.handle.id);
+            }
+            return Reply::ok();
+        }
+        _ => return syntax_error(),
+    }
+    if let Some(e) = tracking_conflict(c.tracking.as_ref(), &mode) {
+        return Reply::err(e);
+    }
+    if mode.bcast {
+        // BCAST without PREFIX follows every key: the empty prefix; and a
+        // client's prefixes add up until tracking goes off
+        if mode.prefixes.is_empty() {
+            mode.prefixes.push(Vec::new());
+        }
+        if let Some(old) = &c.tracking {
+            mode.prefixes.extend(old.prefixes.iter().cloned());
+        }
+        // in byte order, as TRACKINGINFO lists them
+        mode.prefixes.sort();
+        mode.prefixes.dedup();
+    }
+    let outbox = crate::server::subscriber::outbox(c);
+    c.server
+        .pubsub
+        .tracking
+        .enable(c.handle.id, mode.clone(), outbox);
+    c.tracking = Some(mode);
+    Reply::ok()
+}
+
+/// Why CLIENT TRACKING ON with `new` options is refused, given the options
+/// in force (`old`), in Redis's order of checks.
+fn tracking_conflict(old: Option<&Mode>, new: &Mode) -> Option<String> {
+    if !new.bcast && !new.prefixes.is_empty() {
+        return Some("ERR PREFIX option requires BCAST mode to be enabled".into());
+    }
+    if old.is_some_and(|o| o.bcast != new.bcast) {
+        return Some("ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a different mode.".into());
+    }
+    if new.bcast && (new.optin || new.optout) {
+        return Some("ERR OPTIN and OPTOUT are not compatible with BCAST".into());
+    }
+    if new.optin && new.optout {
+        return Some("ERR You can't specify both OPTIN mode and OPTOUT mode".into());
+    }
+    if old.is_some_and(|o| (new.optin && o.optout) || (new.optout && o.optin)) {
+        return Some("ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode.".into());
+    }
+    let p = &new.prefixes;
+    let overlap = |x: &[u8], y: &[u8]| x.starts_with(y) || y.starts_with(x);
+    for (i, x) in p.iter().enumerate() {
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        if let Some(y) = old
+            .into_iter()
+            .flat_map(|o| &o.prefixes)
+            .find(|y| overlap(x, y))
+        {
+            return Some(format!("ERR Prefix '{}' overlaps with an existing prefix '{}'. Prefixes for a single client must not overlap.", text(x), text(y)));
+        }
+        if let Some(y) = p[i + 1..].iter().find(|y| overlap(x, y)) {
+            return Some(format!("ERR Prefix '{}' overlaps with another provided prefix '{}'. Prefixes for a single client must not overlap.", text(x), text(y)));
+        }
+    }
+    None
+}
+
+/// CLIENT CACHING YES|NO: whether the next command's reads are tracked.
+fn caching(c: &mut Client, a: &[Vec<u8>]) -> Reply {
+    let Some(mode) = &c.tracking else {
+        return Reply::err("ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled");
+    };
+    match lower(&a[2]).as_str() {
+        "yes" if mode.optin => c.tracking_caching = true,
+        "yes" => {
+            return Reply::err(
+                "ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.",
+            )
+        }
+        "no" if mode.optout => c.tracking_caching = true,
+        "no" => {
+            return Reply::err(
+                "ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.",
+            )
+        }
+        _ => return syntax_error(),
+    }
+    Reply::ok()
+}
+
+/// CLIENT TRACKINGINFO: flags, redirect and prefixes.
+fn trackinginfo(c: &mut Client, _a: &[Vec<u8>]) -> Reply {
+    let mut flags = Vec::new();
+    match &c.tracking {
+        None => flags.push("off"),
+        Some(m) => {
+            flags.push("on");
+            let caching = c.tracking_caching;
+            for (on, name) in [
+                (m.bcast, "bcast"),
+                (m.optin, "optin"),
+                (m.optin && caching, "caching-yes"),
+                (m.optout, "optout"),
+                (m.optout && caching, "caching-no"),
+                (m.noloop, "noloop"),
+                (
+                    c.server.pubsub.tracking.broken(c.handle.id),
+                    "broken_redirect",
+                ),
+            ] {
+                if on {
+                    flags.push(name);
+                }
+            }
+        }
+    }
+    let prefixes = c
+        .tracking
+        .as_ref()
+        .map_or(Vec::new(), |m| m.prefixes.clone());
+    Reply::Map(vec![
+        (
+            Reply::bulk("flags"),
+            Reply::Set(flags.into_iter().map(Reply::bulk).collect()),
+        ),
+        (
+            Reply::bulk("redirect"),
+            Reply::Int(c.tracking.as_ref().map_or(-1, |m| m.redirect as i64)),
+        ),
+        (
+            Reply::bulk("prefixes"),
+            Reply::Array(prefixes.into_iter().map(Reply::Bulk).collect()),
+        ),
+    ])
+}
+
+/// Remembers the keys a tracking client's read-only command reads
+/// (default mode; OPTIN after CLIENT CACHING YES, OPTOUT unless NO).
+pub fn track_read(c: &Client, cmd: &super::Command, args: &[Vec<u8>]) {
+    let Some(mode) = &c.tracking else { return };
+    if mode.bcast || !cmd.has_flag("readonly") || cmd.group == "pubsub" {
+        return;
+    }
+    if (mode.optin && !c.tracking_caching) || (mode.optout && c.tracking_caching) {
+        return;
+    }
+    let keys = super::transactions::keys_of(cmd, args);
+    if !keys.is_empty() {
+        c.server.pubsub.tracking.remember(c.handle.id, keys);
+    }
 }
 
 fn all_clients(c: &Client) -> Vec<Arc<ClientHandle>> {
@@ -243,6 +439,10 @@ fn help(_c: &mut Client, _a: &[Vec<u8>]) -> Reply {
             "NO-EVICT (ON|OFF)",
             "REPLY (ON|OFF|SKIP)",
             "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+            "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]] [OPTIN] [OPTOUT] [NOLOOP]",
+            "CACHING (YES|NO)",
+            "GETREDIR",
+            "TRACKINGINFO",
             "HELP",
         ]
         .iter()

@@ -236,6 +236,7 @@ fn clients(x: &Ctx) -> Vec<String> {
             x.srv.config.runtime.maxclients.load(Ordering::Relaxed)
         ),
         format!("blocked_clients:{}", x.sum(|f| f.blocked)),
+        format!("tracking_clients:{}", x.srv.pubsub.tracking.clients()),
     ]
 }
 
@@ -352,6 +353,7 @@ fn stats(x: &Ctx) -> Vec<String> {
         format!("pubsub_channels:{}", srv.pubsub.count(Kind::Channel)),
         format!("pubsub_patterns:{}", srv.pubsub.count(Kind::Pattern)),
         format!("pubsubshard_channels:{}", srv.pubsub.count(Kind::Shard)),
+        format!("tracking_total_keys:{}", srv.pubsub.tracking.total_keys()),
     ]
 }
 

@@ -391,6 +391,12 @@ pub fn start(client: &mut Client, args: Args) -> Started {
         return Started::Ready(transactions::queue(client, args));
     }
     incr(&client.shard.stats.commands, 1);
+    if client.tracking.is_some() {
+        client::track_read(client, cmd, &args);
+        // CLIENT CACHING covers the next command (a whole EXEC)
+        let keeps = matches!(cmd.name, "client" | "exec") || client.tx.is_some();
+        client.tracking_caching &= keeps;
+    }
     client.current = (cmd.name, cmd.group);
     client.counts_lookups = cmd.counts_lookups;
     *client.handle.last_cmd.lock().unwrap() = cmd.name;
@@ -430,10 +436,12 @@ fn run_keyed(client: &mut Client, cmd: &'static Command, f: KeyedFn, args: Args)
     };
     let run = move |s: &crate::shard::Shard| {
         let t = Instant::now();
-        let reply = s.counting_lookups(cmd.counts_lookups, || {
-            s.run_as((cmd.name, cmd.group), || match &tx {
-                Some(t) => t.run(s, || f(&Db::new(s, db), &args)),
-                None => f(&Db::new(s, db), &args),
+        let reply = s.as_client(who.id, || {
+            s.counting_lookups(cmd.counts_lookups, || {
+                s.run_as((cmd.name, cmd.group), || match &tx {
+                    Some(t) => t.run(s, || f(&Db::new(s, db), &args)),
+                    None => f(&Db::new(s, db), &args),
+                })
             })
         });
         s.observe.borrow_mut().record(
@@ -599,11 +607,14 @@ where
     let db = client.db;
     let tx = client.tx.as_ref().map(|t| t.capture_on(owner));
     let (current, counted) = (client.current, client.counts_lookups);
+    let id = client.handle.id;
     move |s: &crate::shard::Shard| {
-        s.counting_lookups(counted, || {
-            s.run_as(current, || match &tx {
-                Some(t) => t.run(s, || f(&Db::new(s, db))),
-                None => f(&Db::new(s, db)),
+        s.as_client(id, || {
+            s.counting_lookups(counted, || {
+                s.run_as(current, || match &tx {
+                    Some(t) => t.run(s, || f(&Db::new(s, db))),
+                    None => f(&Db::new(s, db)),
+                })
             })
         })
     }

@@ -411,10 +411,19 @@ fn flush_mode_ok(a: &[Vec<u8>]) -> bool {
     a.len() == 1 || (a.len() == 2 && matches!(lower(&a[1]).as_str(), "async" | "sync"))
 }
 
+/// A flush tells every tracking client that every key may have changed
+/// (once: the first shard of the broadcast does it).
+fn forget_tracked_keys(db: &Db) {
+    if let Some(pubsub) = db.shard.pubsub.get().filter(|_| db.shard.id == 0) {
+        pubsub.tracking.flush();
+    }
+}
+
 fn flushdb(db: &Db, a: &[Vec<u8>]) -> Reply {
     if !flush_mode_ok(a) {
         return syntax_error();
     }
+    forget_tracked_keys(db);
     match db.flush() {
         Ok(()) => Reply::ok(),
         Err(e) => e,
@@ -425,6 +434,7 @@ fn flushall(db: &Db, a: &[Vec<u8>]) -> Reply {
     if !flush_mode_ok(a) {
         return syntax_error();
     }
+    forget_tracked_keys(db);
     match crate::data_types::flush_all(db.shard) {
         Ok(()) => Reply::ok(),
         Err(e) => e,

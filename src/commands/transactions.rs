@@ -317,6 +317,15 @@ type Pending = Pin<Box<dyn Future<Output = Reply>>>;
 
 fn exec(c: &mut Client, _a: Args) -> BoxFuture<'_> {
     Box::pin(async move {
+        let reply = run_exec(c).await;
+        c.tracking_caching = false; // CLIENT CACHING covered the transaction
+        reply
+    })
+}
+
+/// EXEC's work (see [`exec`]).
+async fn run_exec(c: &mut Client) -> Reply {
+    {
         let Some(queued) = c.multi.take() else {
             return Reply::err("ERR EXEC without MULTI");
         };
@@ -369,7 +378,7 @@ fn exec(c: &mut Client, _a: Args) -> BoxFuture<'_> {
         c.tx = None;
         transaction::commit(&ctx).await;
         Reply::Array(out)
-    })
+    }
 }
 
 /// The fast path: a transaction of single-key commands whose keys (watched
@@ -395,6 +404,9 @@ async fn exec_on_one_shard(c: &mut Client, queued: &[Args], keys: &[DbKey]) -> O
     }
     for (args, (cmd, _)) in queued.iter().zip(&cmds) {
         crate::shard::incr(&c.shard.stats.commands, 1);
+        if c.tracking.is_some() {
+            super::client::track_read(c, cmd, args);
+        }
         *c.handle.last_cmd.lock().unwrap() = cmd.name;
         c.server.monitor_feed(c, args);
     }
@@ -412,9 +424,11 @@ async fn exec_on_one_shard(c: &mut Client, queued: &[Args], keys: &[DbKey]) -> O
             let mut out = Vec::with_capacity(queued.len());
             for (args, (cmd, f)) in queued.iter().zip(cmds) {
                 let t = std::time::Instant::now();
-                let r = s.counting_lookups(cmd.counts_lookups, || {
-                    s.run_as((cmd.name, cmd.group), || {
-                        s.with_capture(id, || f(&crate::data_types::Db::new(s, db), args))
+                let r = s.as_client(who.id, || {
+                    s.counting_lookups(cmd.counts_lookups, || {
+                        s.run_as((cmd.name, cmd.group), || {
+                            s.with_capture(id, || f(&crate::data_types::Db::new(s, db), args))
+                        })
                     })
                 });
                 let usec = t.elapsed().as_micros() as u64;

@@ -241,6 +241,10 @@ pub struct Client {
     /// Whether that command's key lookups count as keyspace hits and
     /// misses (`Command::counts_lookups`).
     pub counts_lookups: bool,
+    /// CLIENT TRACKING's options while tracking is on.
+    pub tracking: Option<crate::shard::tracking::Mode>,
+    /// CLIENT CACHING YES/NO was given for the next command (OPTIN/OPTOUT).
+    pub tracking_caching: bool,
     /// Whether the client may run commands (AUTH done, or no password set).
     pub authenticated: bool,
     /// The ACL user the client runs as (a snapshot; see [`Client::refresh_user`]).
@@ -279,6 +283,8 @@ impl Client {
             pubsub: None,
             current: ("", ""),
             counts_lookups: true,
+            tracking: None,
+            tracking_caching: false,
             authenticated,
             user,
             user_gen,

@@ -96,6 +96,7 @@ pub async fn serve_client(mut stream: Stream, mut client: Client, mut inbuf: Vec
     }
     crate::commands::transactions::unwatch_all(&mut client);
     subscriber::leave_all(&mut client);
+    client.server.pubsub.tracking.forget(client.handle.id);
     client
         .server
         .clients

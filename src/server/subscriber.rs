@@ -67,14 +67,27 @@ fn publish_counts(c: &Client) {
 }
 
 /// (P|S)SUBSCRIBE: one confirmation per name, with the running count.
+/// The connection's message queue, made on first use (SUBSCRIBE, CLIENT
+/// TRACKING) and known to the tracking table, for REDIRECT.
+pub fn outbox(c: &mut Client) -> Arc<Outbox> {
+    if let Some(s) = &c.pubsub {
+        return s.outbox.clone();
+    }
+    let outbox = Outbox::new(c.handle.clone());
+    c.server
+        .pubsub
+        .tracking
+        .register_outbox(c.handle.id, &outbox);
+    c.pubsub = Some(Box::new(Subscriptions {
+        outbox: outbox.clone(),
+        sets: Default::default(),
+    }));
+    outbox
+}
+
 pub fn subscribe(c: &mut Client, kind: Kind, names: &[Vec<u8>]) -> Reply {
-    let handle = c.handle.clone();
-    let subs = c.pubsub.get_or_insert_with(|| {
-        Box::new(Subscriptions {
-            outbox: Outbox::new(handle),
-            sets: Default::default(),
-        })
-    });
+    outbox(c);
+    let subs = c.pubsub.as_mut().expect("made above");
     let mut frames = Vec::with_capacity(names.len());
     for name in names {
         if subs.sets[index(kind)].insert(name.clone()) {
@@ -119,8 +132,12 @@ pub fn unsubscribe(c: &mut Client, kind: Kind, names: &[Vec<u8>]) -> Reply {
     Reply::Frames(frames)
 }
 
-/// Leaves every subscription (connection close, RESET).
+/// Leaves every subscription, and CLIENT TRACKING (connection close,
+/// RESET).
 pub fn leave_all(c: &mut Client) {
+    if c.tracking.take().is_some() {
+        c.server.pubsub.tracking.disable(c.handle.id);
+    }
     let Some(subs) = c.pubsub.take() else {
         return;
     };

@@ -9,6 +9,7 @@ pub mod observe;
 pub mod peer;
 pub mod pubsub;
 pub mod routing;
+pub mod tracking;
 pub mod transaction;
 
 use crate::config::{Config, SyncPolicy};
@@ -136,6 +137,9 @@ pub struct Shard {
     captured: RefCell<HashMap<locks::TxId, Vec<u8>>>,
     /// The command running now, for keyspace events.
     current: Cell<keyspace::Current>,
+    /// Id of the client whose command runs now (0: none, as for expiry),
+    /// for CLIENT TRACKING's NOLOOP.
+    current_client: Cell<u64>,
     /// How many `run_as` calls are open (EXEC runs its commands inside its
     /// job, a served blocked pop inside the waking command).
     nesting: Cell<u32>,
@@ -189,6 +193,7 @@ impl Shard {
             captured: RefCell::default(),
             watchers: RefCell::default(),
             current: Cell::new(("", "")),
+            current_client: Cell::new(0),
             nesting: Cell::new(0),
             pubsub: std::cell::OnceCell::new(),
             observe: RefCell::default(),
@@ -330,6 +335,7 @@ impl Shard {
     /// clients see their transaction fail.
     pub fn touched(&self, meta_key: &[u8], deleted: bool) {
         self.notify_write(meta_key, deleted);
+        self.invalidate_tracked(meta_key);
         if self.watchers.borrow().is_empty() {
             return;
         }
@@ -338,6 +344,28 @@ impl Shard {
                 f.store(true, std::sync::atomic::Ordering::SeqCst);
             }
         }
+    }
+
+    /// Tells the clients that track a key (CLIENT TRACKING) it is being
+    /// written. They may read it again at once: other cores must not read
+    /// this shard's RocksDB before the write reaches it.
+    fn invalidate_tracked(&self, meta_key: &[u8]) {
+        let Some(pubsub) = self.pubsub.get().filter(|p| p.tracking.active()) else {
+            return;
+        };
+        if let Some((_, key)) = crate::storage::encoding::split_meta_key(meta_key) {
+            self.engine.hold_peer_reads();
+            pubsub.tracking.invalidate(key, self.current_client.get());
+        }
+    }
+
+    /// Runs `f` as a command of client `id` (CLIENT TRACKING's NOLOOP
+    /// knows whose write it is).
+    pub fn as_client<T>(&self, id: u64, f: impl FnOnce() -> T) -> T {
+        let outer = self.current_client.replace(id);
+        let out = f();
+        self.current_client.set(outer);
+        out
     }
 
     /// Marks every WATCH on database `db` (all databases if `None`) dirty.

@@ -162,6 +162,24 @@ impl Outbox {
         .await
     }
 
+    /// The client's protocol version.
+    pub fn resp(&self) -> u8 {
+        self.client.resp.load(Ordering::Relaxed)
+    }
+
+    /// Whether the client is subscribed to some channel or pattern.
+    pub fn in_subscribe_mode(&self) -> bool {
+        self.client.subs[..2]
+            .iter()
+            .any(|n| n.load(Ordering::Relaxed) > 0)
+    }
+
+    /// Queues an encoded frame (a tracking invalidation); false if the
+    /// client has been cut off.
+    pub fn push_frame(&self, config: &Config, frame: &[u8]) -> bool {
+        self.append(config, |buf| buf.extend_from_slice(frame))
+    }
+
     /// Queues `[kind, (pattern,) channel, message]` encoded for the client's
     /// protocol; false if the client has been cut off.
     fn push(
@@ -172,21 +190,29 @@ impl Outbox {
         ch: &[u8],
         msg: &[u8],
     ) -> bool {
+        let resp = self.resp();
+        self.append(config, |buf| {
+            let n = 3 + pattern.is_some() as usize;
+            let _ = write!(buf, "{}{n}\r\n", if resp >= 3 { '>' } else { '*' });
+            for part in [Some(kind.as_bytes()), pattern, Some(ch), Some(msg)]
+                .into_iter()
+                .flatten()
+            {
+                let _ = write!(buf, "${}\r\n", part.len());
+                buf.extend_from_slice(part);
+                buf.extend_from_slice(b"\r\n");
+            }
+        })
+    }
+
+    /// Appends what `encode` writes to the queue, within the output-buffer
+    /// limit (past it the client is cut off); false if it was.
+    fn append(&self, config: &Config, encode: impl FnOnce(&mut Vec<u8>)) -> bool {
         if self.dead.load(Ordering::Relaxed) {
             return false;
         }
-        let resp = self.client.resp.load(Ordering::Relaxed);
         let mut buf = self.buf.lock().unwrap();
-        let n = 3 + pattern.is_some() as usize;
-        let _ = write!(buf, "{}{n}\r\n", if resp >= 3 { '>' } else { '*' });
-        for part in [Some(kind.as_bytes()), pattern, Some(ch), Some(msg)]
-            .into_iter()
-            .flatten()
-        {
-            let _ = write!(buf, "${}\r\n", part.len());
-            buf.extend_from_slice(part);
-            buf.extend_from_slice(b"\r\n");
-        }
+        encode(&mut buf);
         let len = buf.len();
         if self.over_limit(config, len as u64) {
             buf.clear();
@@ -277,6 +303,8 @@ impl Registry {
 /// Every subscription of the process (held in `ServerState`).
 pub struct PubSub {
     config: Arc<Config>,
+    /// CLIENT TRACKING's table, whose messages share the outboxes.
+    pub tracking: super::tracking::Tracking,
     registry: RwLock<Registry>,
     /// Subscriptions of every kind: publishes skip the lock while it is 0.
     total: AtomicUsize,
@@ -286,6 +314,7 @@ impl PubSub {
     /// An empty registry reading limits and notification flags from `config`.
     pub fn new(config: Arc<Config>) -> PubSub {
         PubSub {
+            tracking: super::tracking::Tracking::new(config.clone()),
             config,
             registry: RwLock::new(Registry::default()),
             total: AtomicUsize::new(0),
