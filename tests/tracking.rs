@@ -19,6 +19,8 @@ struct Session {
     conns: Vec<Raw>,
     /// Which connections are subscribed in RESP2 (PING answers in kind).
     subscribed: Vec<bool>,
+    /// Which connections are inside MULTI (commands answer QUEUED).
+    in_multi: Vec<bool>,
     /// Client id of connection 0 (`{r}` in scripts and transcripts).
     redirect_id: String,
 }
@@ -28,6 +30,7 @@ impl Session {
         let mut s = Session {
             conns: (0..n).map(|_| Raw::connect(port)).collect(),
             subscribed: vec![false; n],
+            in_multi: vec![false; n],
             redirect_id: String::new(),
         };
         let id = s.step(0, "CLIENT ID");
@@ -46,6 +49,20 @@ impl Session {
         if words[0].eq_ignore_ascii_case("SUBSCRIBE") {
             self.subscribed[i] = true;
         }
+        let first = words[0].to_ascii_uppercase();
+        if first == "MULTI" || self.in_multi[i] && first != "EXEC" {
+            // no marker inside MULTI: it would be queued too
+            let reply: &[u8] = if first == "MULTI" {
+                b"+OK\r\n"
+            } else {
+                b"+QUEUED\r\n"
+            };
+            self.in_multi[i] = true;
+            let c = &mut self.conns[i];
+            c.send(&resp(&words));
+            return String::from_utf8_lossy(&c.read_until(reply)).into_owned();
+        }
+        self.in_multi[i] = false;
         let (marker, reply) = if self.subscribed[i] {
             (
                 "PING end-of-step",
@@ -146,6 +163,26 @@ fn invalidations_match_redis_server() {
         (2, "PING"),
         (3, "PING"),
         (0, "PING"),
+        (4, "CLIENT CACHING YES"),
+        (4, "MULTI"),
+        (4, "GET {m}1"),
+        (4, "GET {m}2"),
+        (4, "EXEC"),
+        (4, "GET {m}3"),
+        (1, "MSET {m}1 a {m}2 b {m}3 c"),
+        (4, "PING"),
+        (2, "GET {t}5"),
+        (2, "GET {t}6"),
+        (2, "MULTI"),
+        (2, "SET {t}5 1"),
+        (2, "SET {t}6 1"),
+        (2, "GET {t}7"),
+        (2, "EXEC"),
+        (2, "PING"),
+        (2, "GET k"),
+        (2, "FLUSHALL"),
+        (2, "PING"),
+        (3, "PING"),
         (2, "CLIENT TRACKING OFF"),
         (2, "GET k"),
         (1, "SET k 6"),
@@ -186,8 +223,57 @@ fn tracking_errors_match_redis_server() {
         (1, "CLIENT TRACKING ON"),
         (1, "CLIENT GETREDIR"),
         (1, "CLIENT TRACKING"),
+        (1, "CLIENT TRACKING OFF"),
+        (1, "CLIENT TRACKING ON OPTOUT"),
+        (1, "CLIENT CACHING NO"),
+        (1, "MULTI"),
+        (1, "GET q1"),
+        (1, "EXEC"),
+        (0, "SET q1 1"),
+        (1, "PING"),
+        (1, "CLIENT UNBLOCK 1 TIMEOUT x"),
+        (1, "CLUSTER INFO x"),
+        (1, "CLUSTER KEYSLOT"),
+        (1, "CLUSTER SETSLOT 1"),
+        (1, "ASKING"),
+        (1, "REPLICAOF x y"),
+        (1, "REPLICAOF host 70000"),
     ];
     compare(redis_srv.port, ours.port, 2, script);
+}
+
+/// The `flags=` and `redir=` fields of CLIENT INFO on connection `i`
+/// (the rest of the line differs between servers).
+fn client_flags(s: &mut Session, i: usize) -> String {
+    let info = s.step(i, "CLIENT INFO");
+    let redir = format!("redir={}", s.redirect_id);
+    info.split([' ', '\n'])
+        .filter(|f| f.starts_with("flags=") || f.starts_with("redir="))
+        .map(|f| if f == redir { "redir={r}" } else { f })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn client_info_shows_tracking_as_redis_server_does() {
+    let redis_srv = start_redis();
+    let ours = Server::start(2, &[]);
+    let run = |port: u16| -> Vec<String> {
+        let mut s = Session::open(port, 2);
+        let mut out = vec![client_flags(&mut s, 1)];
+        for line in [
+            "CLIENT TRACKING ON",
+            "CLIENT TRACKING ON REDIRECT {r}",
+            "CLIENT TRACKING OFF",
+            "CLIENT TRACKING ON BCAST",
+            "CLIENT TRACKING OFF",
+        ] {
+            s.step(1, line);
+            out.push(client_flags(&mut s, 1));
+        }
+        out
+    };
+    assert_eq!(run(ours.port), run(redis_srv.port));
 }
 
 #[test]
@@ -206,9 +292,12 @@ fn a_broken_redirect_is_reported_as_in_redis_server() {
         s.conns[0].read_until(b"+OK\r\n");
         assert!(s.conns[0].closed());
         std::thread::sleep(std::time::Duration::from_millis(200));
+        out.push(s.step(1, "CLIENT TRACKINGINFO"));
+        out.push(client_flags(&mut s, 1));
         out.push(s.step(2, "SET k 1"));
         out.push(s.step(1, "PING"));
         out.push(s.step(1, "CLIENT TRACKINGINFO"));
+        out.push(client_flags(&mut s, 1));
         out
     };
     assert_eq!(run(ours.port), run(redis_srv.port));

@@ -2,7 +2,7 @@
 
 use super::{lower, run_subcommand, syntax_error, Subcommand};
 use crate::protocol::Reply;
-use crate::server::client::{Client, ClientHandle, Unblock};
+use crate::server::client::{Client, ClientHandle, Unblock, TRACKING_BCAST, TRACKING_ON};
 use crate::shard::tracking::Mode;
 use crate::util::num::parse_i64;
 use std::sync::atomic::Ordering;
@@ -68,15 +68,15 @@ fn getname(c: &mut Client, _a: &[Vec<u8>]) -> Reply {
 
 /// CLIENT UNBLOCK id [TIMEOUT|ERROR]: 1 if that client was blocked.
 fn unblock(c: &mut Client, a: &[Vec<u8>]) -> Reply {
+    if a.len() > 4 {
+        return Reply::err(format!(
+            "ERR unknown subcommand or wrong number of arguments for '{}'. Try CLIENT HELP.",
+            String::from_utf8_lossy(&a[1])
+        ));
+    }
     let how = match a.get(3).map(|m| lower(m)).as_deref() {
         None | Some("timeout") => Unblock::Timeout,
-        Some("error") if a.len() == 4 => Unblock::Error,
-        _ if a.len() > 4 => {
-            return Reply::err(format!(
-                "ERR unknown subcommand or wrong number of arguments for '{}'. Try CLIENT HELP.",
-                String::from_utf8_lossy(&a[1])
-            ))
-        }
+        Some("error") => Unblock::Error,
         _ => return Reply::err("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"),
     };
     let Some(id) = parse_i64(&a[2]) else {
@@ -124,6 +124,7 @@ fn tracking(c: &mut Client, a: &[Vec<u8>]) -> Reply {
         "off" => {
             if c.tracking.take().is_some() {
                 c.server.pubsub.tracking.disable(c.handle.id);
+                c.handle.tracking.store(0, Ordering::Relaxed);
             }
             return Reply::ok();
         }
@@ -150,6 +151,13 @@ fn tracking(c: &mut Client, a: &[Vec<u8>]) -> Reply {
         .pubsub
         .tracking
         .enable(c.handle.id, mode.clone(), outbox);
+    let bcast = if mode.bcast { TRACKING_BCAST } else { 0 };
+    c.handle
+        .tracking
+        .store(TRACKING_ON | bcast, Ordering::Relaxed);
+    c.handle
+        .tracking_redirect
+        .store(mode.redirect, Ordering::Relaxed);
     c.tracking = Some(mode);
     Reply::ok()
 }

@@ -394,7 +394,7 @@ pub fn start(client: &mut Client, args: Args) -> Started {
     if client.tracking.is_some() {
         client::track_read(client, cmd, &args);
         // CLIENT CACHING covers the next command (a whole EXEC)
-        let keeps = matches!(cmd.name, "client" | "exec") || client.tx.is_some();
+        let keeps = matches!(cmd.name, "client" | "multi" | "exec") || client.tx.is_some();
         client.tracking_caching &= keeps;
     }
     client.current = (cmd.name, cmd.group);

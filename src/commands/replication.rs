@@ -56,37 +56,40 @@ pub static COMMANDS: &[Command] = &[
         Conn(no_cluster),
     ),
     cmd("cluster", -2, "", (0, 0, 0), "cluster", Conn(cluster)),
+    cmd("asking", 1, "fast", (0, 0, 0), "cluster", Conn(no_cluster)),
 ];
 
-/// CLUSTER's subcommands (each answers that cluster support is disabled).
-const CLUSTER_SUBCOMMANDS: &[&str] = &[
-    "addslots",
-    "addslotsrange",
-    "bumpepoch",
-    "count-failure-reports",
-    "countkeysinslot",
-    "delslots",
-    "delslotsrange",
-    "failover",
-    "flushslots",
-    "forget",
-    "getkeysinslot",
-    "help",
-    "info",
-    "keyslot",
-    "links",
-    "meet",
-    "myid",
-    "nodes",
-    "replicas",
-    "replicate",
-    "reset",
-    "saveconfig",
-    "set-config-epoch",
-    "setslot",
-    "shards",
-    "slaves",
-    "slots",
+/// CLUSTER's subcommands with their arities (CLUSTER counted, Redis's
+/// convention: negative is a minimum); each answers that cluster support
+/// is disabled.
+const CLUSTER_SUBCOMMANDS: &[(&str, i32)] = &[
+    ("addslots", -3),
+    ("addslotsrange", -4),
+    ("bumpepoch", 2),
+    ("count-failure-reports", 3),
+    ("countkeysinslot", 3),
+    ("delslots", -3),
+    ("delslotsrange", -4),
+    ("failover", -2),
+    ("flushslots", 2),
+    ("forget", 3),
+    ("getkeysinslot", 4),
+    ("help", 2),
+    ("info", 2),
+    ("keyslot", 3),
+    ("links", 2),
+    ("meet", -4),
+    ("myid", 2),
+    ("nodes", 2),
+    ("replicas", 3),
+    ("replicate", 3),
+    ("reset", -2),
+    ("saveconfig", 2),
+    ("set-config-epoch", 3),
+    ("setslot", -4),
+    ("shards", 2),
+    ("slaves", 3),
+    ("slots", 2),
 ];
 
 fn no_cluster(_c: &mut Client, _a: &[Vec<u8>]) -> Reply {
@@ -94,10 +97,15 @@ fn no_cluster(_c: &mut Client, _a: &[Vec<u8>]) -> Reply {
 }
 
 fn cluster(c: &mut Client, a: &[Vec<u8>]) -> Reply {
-    match CLUSTER_SUBCOMMANDS.contains(&lower(&a[1]).as_str()) {
-        true => no_cluster(c, a),
-        false => unknown_subcommand(a),
+    let sub = lower(&a[1]);
+    let Some(&(name, arity)) = CLUSTER_SUBCOMMANDS.iter().find(|(n, _)| *n == sub) else {
+        return unknown_subcommand(a);
+    };
+    let n = a.len() as i32;
+    if (arity >= 0 && n != arity) || (arity < 0 && n < -arity) {
+        return super::arity_error(&format!("cluster|{name}"));
     }
+    no_cluster(c, a)
 }
 
 /// ROLE: a master at replication offset 0, with no replicas.
@@ -109,10 +117,14 @@ fn role(_c: &mut Client, _a: &[Vec<u8>]) -> Reply {
     ])
 }
 
-/// REPLICAOF NO ONE (already a master): OK. A host and port: refused.
+/// REPLICAOF NO ONE (already a master): OK. A host and port: refused
+/// (after Redis's check of the port).
 fn replicaof(_c: &mut Client, a: &[Vec<u8>]) -> Reply {
     if lower(&a[1]) == "no" && lower(&a[2]) == "one" {
         return Reply::ok();
+    }
+    if !parse_i64(&a[2]).is_some_and(|p| (0..=65535).contains(&p)) {
+        return Reply::err("ERR Invalid master port");
     }
     Reply::err("ERR DiskDB does not replicate: REPLICAOF only accepts NO ONE")
 }

@@ -415,7 +415,7 @@ fn flush_mode_ok(a: &[Vec<u8>]) -> bool {
 /// (once: the first shard of the broadcast does it).
 fn forget_tracked_keys(db: &Db) {
     if let Some(pubsub) = db.shard.pubsub.get().filter(|_| db.shard.id == 0) {
-        pubsub.tracking.flush();
+        pubsub.tracking.flush(db.shard.current_client());
     }
 }
 

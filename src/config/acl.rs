@@ -72,6 +72,7 @@ const FAMILY_CATEGORIES: &[(&str, &[&str])] = &[
     ("wait", &["connection"]),
     ("readonly", &["connection"]),
     ("readwrite", &["connection"]),
+    ("asking", &["connection"]),
 ];
 
 /// Subcommands of admin containers that Redis files under milder

@@ -54,7 +54,18 @@ pub struct ClientHandle {
     /// 0: none), and the waker of that command.
     unblock: AtomicU8,
     unblock_waker: AtomicWaker,
+    /// CLIENT TRACKING as CLIENT LIST shows it: [`TRACKING_ON`] and the
+    /// other bits, and the REDIRECT target (0: none).
+    pub tracking: AtomicU8,
+    pub tracking_redirect: AtomicU64,
 }
+
+/// [`ClientHandle::tracking`]: tracking is on (`t`).
+pub const TRACKING_ON: u8 = 1;
+/// … in BCAST mode (`B`).
+pub const TRACKING_BCAST: u8 = 2;
+/// … and the REDIRECT target went away (`R`).
+pub const TRACKING_BROKEN: u8 = 4;
 
 /// How CLIENT UNBLOCK ends a blocking command.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -94,6 +105,8 @@ impl ClientHandle {
             blocked: AtomicBool::new(false),
             unblock: AtomicU8::new(0),
             unblock_waker: AtomicWaker::new(),
+            tracking: AtomicU8::new(0),
+            tracking_redirect: AtomicU64::new(0),
         }
     }
 
@@ -171,13 +184,28 @@ impl ClientHandle {
             .saturating_sub(self.last_active_ms.load(Ordering::Relaxed));
         let (lib_name, lib_ver) = self.lib.lock().unwrap().clone();
         let [sub, psub, ssub] = self.subs.each_ref().map(|n| n.load(Ordering::Relaxed));
-        let flags = match (sub + psub + ssub > 0, self.blocked.load(Ordering::Relaxed)) {
-            (true, _) => "P",
-            (false, true) => "b",
-            (false, false) => "N",
+        let tracking = self.tracking.load(Ordering::Relaxed);
+        let mut flags = String::new();
+        for (on, flag) in [
+            (sub + psub + ssub > 0, 'P'),
+            (self.blocked.load(Ordering::Relaxed), 'b'),
+            (tracking & TRACKING_ON != 0, 't'),
+            (tracking & TRACKING_BROKEN != 0, 'R'),
+            (tracking & TRACKING_BCAST != 0, 'B'),
+        ] {
+            if on {
+                flags.push(flag);
+            }
+        }
+        if flags.is_empty() {
+            flags.push('N');
+        }
+        let redir = match tracking & TRACKING_ON {
+            0 => -1,
+            _ => self.tracking_redirect.load(Ordering::Relaxed) as i64,
         };
         format!(
-            "id={} addr={} laddr={} fd=0 name={} age={} idle={} flags={flags} db={} sub={sub} psub={psub} ssub={ssub} multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user={} redir=-1 resp={} lib-name={} lib-ver={} shard={}",
+            "id={} addr={} laddr={} fd=0 name={} age={} idle={} flags={flags} db={} sub={sub} psub={psub} ssub={ssub} multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user={} redir={redir} resp={} lib-name={} lib-ver={} shard={}",
             self.id,
             self.addr,
             self.laddr,

@@ -137,6 +137,7 @@ pub fn unsubscribe(c: &mut Client, kind: Kind, names: &[Vec<u8>]) -> Reply {
 pub fn leave_all(c: &mut Client) {
     if c.tracking.take().is_some() {
         c.server.pubsub.tracking.disable(c.handle.id);
+        c.handle.tracking.store(0, Ordering::Relaxed);
     }
     let Some(subs) = c.pubsub.take() else {
         return;
@@ -189,11 +190,12 @@ pub fn rejects(c: &Client, cmd: &Command, args: &[Vec<u8>]) -> Option<Reply> {
 }
 
 /// Appends the messages queued so far to `out` (they precede the reply
-/// about to be written).
+/// about to be written; invalidations of the client's own writes wait for
+/// the next write out).
 pub fn deliver_into(c: &Client, out: &mut Vec<u8>) {
     if let Some(s) = &c.pubsub {
         if s.outbox.queued() > 0 {
-            out.extend_from_slice(&s.outbox.take());
+            out.extend_from_slice(&s.outbox.take_before_reply());
         }
     }
 }

@@ -359,6 +359,11 @@ impl Shard {
         }
     }
 
+    /// Id of the client whose command runs now (0: none).
+    pub fn current_client(&self) -> u64 {
+        self.current_client.get()
+    }
+
     /// Runs `f` as a command of client `id` (CLIENT TRACKING's NOLOOP
     /// knows whose write it is).
     pub fn as_client<T>(&self, id: u64, f: impl FnOnce() -> T) -> T {

@@ -108,7 +108,10 @@ pub fn format_notify_flags(flags: u32) -> String {
 /// core and written out by the connection.
 pub struct Outbox {
     client: Arc<ClientHandle>,
-    buf: Mutex<Vec<u8>>,
+    /// Frames to write as soon as possible, and frames that follow the
+    /// reply of the command running now (a client's invalidations of its
+    /// own writes, which Redis sends after the reply).
+    buf: Mutex<(Vec<u8>, Vec<u8>)>,
     /// Bytes queued and not yet taken by the connection.
     queued: AtomicUsize,
     /// When the queue first went over the soft limit (ms since epoch, 0 = under it).
@@ -123,7 +126,7 @@ impl Outbox {
     pub fn new(client: Arc<ClientHandle>) -> Arc<Outbox> {
         Arc::new(Outbox {
             client,
-            buf: Mutex::new(Vec::new()),
+            buf: Mutex::new((Vec::new(), Vec::new())),
             queued: AtomicUsize::new(0),
             soft_since_ms: AtomicU64::new(0),
             dead: AtomicBool::new(false),
@@ -146,7 +149,18 @@ impl Outbox {
         let mut buf = self.buf.lock().unwrap();
         self.queued.store(0, Ordering::Relaxed);
         self.soft_since_ms.store(0, Ordering::Relaxed);
-        std::mem::take(&mut *buf)
+        let (mut now, after) = std::mem::take(&mut *buf);
+        now.extend_from_slice(&after);
+        now
+    }
+
+    /// Takes what may precede the reply about to be written (not the
+    /// frames that follow it).
+    pub fn take_before_reply(&self) -> Vec<u8> {
+        let mut buf = self.buf.lock().unwrap();
+        let now = std::mem::take(&mut buf.0);
+        self.queued.store(buf.1.len(), Ordering::Relaxed);
+        now
     }
 
     /// Resolves once something is queued.
@@ -162,6 +176,11 @@ impl Outbox {
         .await
     }
 
+    /// The client the queue belongs to.
+    pub fn client(&self) -> &ClientHandle {
+        &self.client
+    }
+
     /// The client's protocol version.
     pub fn resp(&self) -> u8 {
         self.client.resp.load(Ordering::Relaxed)
@@ -174,10 +193,11 @@ impl Outbox {
             .any(|n| n.load(Ordering::Relaxed) > 0)
     }
 
-    /// Queues an encoded frame (a tracking invalidation); false if the
-    /// client has been cut off.
-    pub fn push_frame(&self, config: &Config, frame: &[u8]) -> bool {
-        self.append(config, |buf| buf.extend_from_slice(frame))
+    /// Queues an encoded frame (a tracking invalidation), after the reply
+    /// of the command running now if `after_reply`; false if the client has
+    /// been cut off.
+    pub fn push_frame(&self, config: &Config, frame: &[u8], after_reply: bool) -> bool {
+        self.append(config, after_reply, |buf| buf.extend_from_slice(frame))
     }
 
     /// Queues `[kind, (pattern,) channel, message]` encoded for the client's
@@ -191,7 +211,7 @@ impl Outbox {
         msg: &[u8],
     ) -> bool {
         let resp = self.resp();
-        self.append(config, |buf| {
+        self.append(config, false, |buf| {
             let n = 3 + pattern.is_some() as usize;
             let _ = write!(buf, "{}{n}\r\n", if resp >= 3 { '>' } else { '*' });
             for part in [Some(kind.as_bytes()), pattern, Some(ch), Some(msg)]
@@ -207,16 +227,20 @@ impl Outbox {
 
     /// Appends what `encode` writes to the queue, within the output-buffer
     /// limit (past it the client is cut off); false if it was.
-    fn append(&self, config: &Config, encode: impl FnOnce(&mut Vec<u8>)) -> bool {
+    fn append(
+        &self,
+        config: &Config,
+        after_reply: bool,
+        encode: impl FnOnce(&mut Vec<u8>),
+    ) -> bool {
         if self.dead.load(Ordering::Relaxed) {
             return false;
         }
         let mut buf = self.buf.lock().unwrap();
-        encode(&mut buf);
-        let len = buf.len();
+        encode(if after_reply { &mut buf.1 } else { &mut buf.0 });
+        let len = buf.0.len() + buf.1.len();
         if self.over_limit(config, len as u64) {
-            buf.clear();
-            buf.shrink_to_fit();
+            *buf = Default::default();
             self.queued.store(0, Ordering::Release);
             drop(buf);
             self.cut_off(len);

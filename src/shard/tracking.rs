@@ -22,6 +22,7 @@
 
 use super::pubsub::Outbox;
 use crate::config::Config;
+use crate::server::client::TRACKING_BROKEN;
 use std::collections::HashMap;
 use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -54,6 +55,8 @@ struct Tracker {
 
 #[derive(Default)]
 struct Inner {
+    /// Closed connections some tracking client redirects to.
+    gone: std::collections::HashSet<u64>,
     /// Key → ids of the clients that may cache it (default mode).
     keys: HashMap<Vec<u8>, Vec<u64>>,
     trackers: HashMap<u64, Tracker>,
@@ -146,16 +149,14 @@ impl Tracking {
         }
     }
 
-    /// Connection `id` closed: tracking off, and the clients redirecting
-    /// to it are told their redirection broke.
+    /// Connection `id` closed: tracking off; clients redirecting to it
+    /// learn that their redirection broke when a message is next due.
     pub fn forget(&self, id: u64) {
         self.disable(id);
         let mut inner = self.inner.lock().unwrap();
         inner.outboxes.remove(&id);
-        for t in inner.trackers.values_mut() {
-            if t.mode.redirect == id {
-                t.broken = true;
-            }
+        if inner.trackers.values().any(|t| t.mode.redirect == id) {
+            inner.gone.insert(id);
         }
     }
 
@@ -182,35 +183,45 @@ impl Tracking {
         let mut inner = self.inner.lock().unwrap();
         let readers = inner.keys.remove(key).unwrap_or_default();
         let inner = &mut *inner;
-        for (&id, t) in &inner.trackers {
+        for (&id, t) in inner.trackers.iter_mut() {
             let wants = match t.mode.bcast {
                 false => readers.contains(&id),
-                true => {
-                    t.mode.prefixes.is_empty() || t.mode.prefixes.iter().any(|p| key.starts_with(p))
-                }
+                true => t.mode.prefixes.iter().any(|p| key.starts_with(p)),
             };
             if wants && !(t.mode.noloop && id == writer) {
-                self.send(t, &inner.outboxes, Keys::One(key));
+                let own = id == writer;
+                self.send(t, own, &inner.outboxes, &inner.gone, Keys::One(key));
             }
         }
     }
 
-    /// FLUSHDB/FLUSHALL: every tracking client is told that every key may
-    /// have changed, and the table is emptied.
-    pub fn flush(&self) {
+    /// FLUSHDB/FLUSHALL by client `writer`: every tracking client is told
+    /// that every key may have changed, and the table is emptied.
+    pub fn flush(&self, writer: u64) {
         if !self.active() {
             return;
         }
         let mut inner = self.inner.lock().unwrap();
         inner.keys.clear();
-        for t in inner.trackers.values() {
-            let resp = t.outbox.resp();
-            self.send(t, &inner.outboxes, Keys::All { resp });
+        let inner = &mut *inner;
+        for (&id, t) in inner.trackers.iter_mut() {
+            let keys = Keys::All {
+                resp: t.outbox.resp(),
+            };
+            self.send(t, id == writer, &inner.outboxes, &inner.gone, keys);
         }
     }
 
-    /// Queues one invalidation for tracking client `t`.
-    fn send(&self, t: &Tracker, outboxes: &HashMap<u64, Weak<Outbox>>, keys: Keys) {
+    /// Queues one invalidation for tracking client `t` (after the reply of
+    /// its command when it wrote the key itself: `own`).
+    fn send(
+        &self,
+        t: &mut Tracker,
+        own: bool,
+        outboxes: &HashMap<u64, Weak<Outbox>>,
+        gone: &std::collections::HashSet<u64>,
+        keys: Keys,
+    ) {
         let mut frame = Vec::with_capacity(64);
         if t.mode.redirect == 0 {
             if t.outbox.resp() < 3 {
@@ -218,17 +229,20 @@ impl Tracking {
             }
             frame.extend_from_slice(b">2\r\n$10\r\ninvalidate\r\n");
             keys.encode(&mut frame);
-            t.outbox.push_frame(&self.config, &frame);
+            t.outbox.push_frame(&self.config, &frame, own);
             return;
         }
-        if t.broken {
+        if gone.contains(&t.mode.redirect) {
+            t.broken = true;
+            let handle = t.outbox.client();
+            handle.tracking.fetch_or(TRACKING_BROKEN, Ordering::Relaxed);
             if t.outbox.resp() >= 3 {
                 let _ = write!(
                     frame,
                     ">2\r\n$21\r\ntracking-redir-broken\r\n:{}\r\n",
                     t.mode.redirect
                 );
-                t.outbox.push_frame(&self.config, &frame);
+                t.outbox.push_frame(&self.config, &frame, own);
             }
             return;
         }
@@ -243,6 +257,6 @@ impl Tracking {
             return;
         }
         keys.encode(&mut frame);
-        target.push_frame(&self.config, &frame);
+        target.push_frame(&self.config, &frame, false);
     }
 }
