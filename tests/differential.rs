@@ -1,7 +1,7 @@
 //! Differential test: the same random command sequences go to DiskDB and to
 //! a real redis-server; every reply must be identical.
 mod common;
-use common::reference::{run, start_redis};
+use common::reference::{run, start_redis, Pair};
 use common::Server;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -320,10 +320,8 @@ fn error_replies_match_redis_server() {
 
 #[test]
 fn bitfield_sequences_match_redis_server() {
-    let redis_srv = start_redis();
-    let ours = Server::start(2, &[]);
-    let mut theirs = redis_srv.conn();
-    let mut mine = ours.conn();
+    let mut p = Pair::start();
+    let (theirs, mine) = (&mut p.theirs, &mut p.ours);
     let mut r = StdRng::seed_from_u64(7);
     for step in 0..3000 {
         let key = ["a", "b", "{t}x"][r.random_range(0..3)].to_string();
@@ -333,21 +331,19 @@ fn bitfield_sequences_match_redis_server() {
             2 => bitfield(&mut r, "BITFIELD_RO", key),
             _ => bitfield(&mut r, "BITFIELD", key),
         };
-        let (a, b) = (run(&mut theirs, &cmd), run(&mut mine, &cmd));
+        let (a, b) = (run(theirs, &cmd), run(mine, &cmd));
         assert_eq!(b, a, "step {step}: {cmd:?}\n diskdb: {b}\n redis:  {a}");
     }
     for k in ["a", "b", "{t}x"] {
         let get = vec!["GET".to_string(), k.to_string()];
-        assert_eq!(run(&mut mine, &get), run(&mut theirs, &get), "value of {k}");
+        assert_eq!(run(mine, &get), run(theirs, &get), "value of {k}");
     }
 }
 
 #[test]
 fn lcs_matches_redis_server() {
-    let redis_srv = start_redis();
-    let ours = Server::start(2, &[]);
-    let mut theirs = redis_srv.conn();
-    let mut mine = ours.conn();
+    let mut p = Pair::start();
+    let (theirs, mine) = (&mut p.theirs, &mut p.ours);
     let mut r = StdRng::seed_from_u64(11);
     let word = |r: &mut StdRng| -> String {
         let n = r.random_range(0..24);
@@ -388,7 +384,7 @@ fn lcs_matches_redis_server() {
         );
         cmds.push(lcs);
         for cmd in cmds {
-            let (a, b) = (run(&mut theirs, &cmd), run(&mut mine, &cmd));
+            let (a, b) = (run(theirs, &cmd), run(mine, &cmd));
             assert_eq!(b, a, "step {step}: {cmd:?}\n diskdb: {b}\n redis:  {a}");
         }
     }
@@ -396,10 +392,8 @@ fn lcs_matches_redis_server() {
 
 #[test]
 fn incrbyfloat_sequences_match_redis_server() {
-    let redis_srv = start_redis();
-    let ours = Server::start(2, &[]);
-    let mut theirs = redis_srv.conn();
-    let mut mine = ours.conn();
+    let mut p = Pair::start();
+    let (theirs, mine) = (&mut p.theirs, &mut p.ours);
     let mut r = StdRng::seed_from_u64(3);
     // x87 long double edges: sums that f64 rounds differently, huge and
     // tiny magnitudes, hex, and text string2ld refuses
@@ -462,7 +456,7 @@ fn incrbyfloat_sequences_match_redis_server() {
             ],
             _ => vec!["INCRBYFLOAT".to_string(), key, pick(&mut r, STEPS)],
         };
-        let (a, b) = (run(&mut theirs, &cmd), run(&mut mine, &cmd));
+        let (a, b) = (run(theirs, &cmd), run(mine, &cmd));
         assert_eq!(b, a, "step {step}: {cmd:?}\n diskdb: {b}\n redis:  {a}");
     }
     for cmd in [
@@ -472,7 +466,7 @@ fn incrbyfloat_sequences_match_redis_server() {
         ["HGET", "h {t}g"],
     ] {
         let cmd: Vec<String> = cmd.join(" ").split(' ').map(str::to_string).collect();
-        assert_eq!(run(&mut mine, &cmd), run(&mut theirs, &cmd), "{cmd:?}");
+        assert_eq!(run(mine, &cmd), run(theirs, &cmd), "{cmd:?}");
     }
 }
 

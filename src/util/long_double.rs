@@ -212,9 +212,11 @@ fn has_nonzero_digit(lower: &str) -> bool {
         .any(|b| b.is_ascii_alphanumeric() && b != b'0')
 }
 
-/// `digits[.digits][e[±]digits]` as numerator / denominator × 2^0.
-fn parse_decimal(s: &str) -> Option<(BigUint, BigUint, i64)> {
-    let (mantissa, exponent) = match s.find('e') {
+/// `digits[.digits][<marker>[±]digits]`: the whole and fractional digits
+/// (each passing `digit`) and the exponent, clamped to ±2^40 (beyond any
+/// long double either way: the range checks decide).
+fn split_number(s: &str, marker: char, digit: fn(&u8) -> bool) -> Option<(&str, &str, i64)> {
+    let (mantissa, exponent) = match s.find(marker) {
         Some(i) => (&s[..i], Some(&s[i + 1..])),
         None => (s, None),
     };
@@ -222,26 +224,19 @@ fn parse_decimal(s: &str) -> Option<(BigUint, BigUint, i64)> {
         Some(i) => (&mantissa[..i], &mantissa[i + 1..]),
         None => (mantissa, ""),
     };
-    if whole.is_empty() && fraction.is_empty() {
-        return None;
-    }
-    if !whole
-        .bytes()
-        .chain(fraction.bytes())
-        .all(|b| b.is_ascii_digit())
+    if (whole.is_empty() && fraction.is_empty())
+        || !whole.bytes().chain(fraction.bytes()).all(|b| digit(&b))
     {
         return None;
     }
-    let mut exp10: i64 = match exponent {
+    let exp = match exponent {
         None => 0,
         Some(e) => {
             let digits = e.strip_prefix(['+', '-']).unwrap_or(e);
             if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
                 return None;
             }
-            // beyond any long double either way: clamp, the range check
-            // below decides
-            let n = digits.parse::<i64>().unwrap_or(i64::MAX / 4).min(1 << 40);
+            let n = digits.parse::<i64>().unwrap_or(1 << 40).min(1 << 40);
             if e.starts_with('-') {
                 -n
             } else {
@@ -249,7 +244,13 @@ fn parse_decimal(s: &str) -> Option<(BigUint, BigUint, i64)> {
             }
         }
     };
-    exp10 -= fraction.len() as i64;
+    Some((whole, fraction, exp))
+}
+
+/// `digits[.digits][e[±]digits]` as numerator / denominator × 2^0.
+fn parse_decimal(s: &str) -> Option<(BigUint, BigUint, i64)> {
+    let (whole, fraction, exp) = split_number(s, 'e', u8::is_ascii_digit)?;
+    let exp10 = exp - fraction.len() as i64;
     let all: String = whole.chars().chain(fraction.chars()).collect();
     let digits = all.trim_start_matches('0');
     if digits.is_empty() {
@@ -274,38 +275,8 @@ fn parse_decimal(s: &str) -> Option<(BigUint, BigUint, i64)> {
 
 /// `hex[.hex][p[±]digits]` (after `0x`) as numerator / 1 × 2^exp.
 fn parse_hex(s: &str) -> Option<(BigUint, BigUint, i64)> {
-    let (mantissa, exponent) = match s.find('p') {
-        Some(i) => (&s[..i], Some(&s[i + 1..])),
-        None => (s, None),
-    };
-    let (whole, fraction) = match mantissa.find('.') {
-        Some(i) => (&mantissa[..i], &mantissa[i + 1..]),
-        None => (mantissa, ""),
-    };
-    if (whole.is_empty() && fraction.is_empty())
-        || !whole
-            .bytes()
-            .chain(fraction.bytes())
-            .all(|b| b.is_ascii_hexdigit())
-    {
-        return None;
-    }
-    let mut exp2: i64 = match exponent {
-        None => 0,
-        Some(e) => {
-            let digits = e.strip_prefix(['+', '-']).unwrap_or(e);
-            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-                return None;
-            }
-            let n = digits.parse::<i64>().unwrap_or(1 << 40).min(1 << 40);
-            if e.starts_with('-') {
-                -n
-            } else {
-                n
-            }
-        }
-    };
-    exp2 -= 4 * fraction.len() as i64;
+    let (whole, fraction, exp) = split_number(s, 'p', u8::is_ascii_hexdigit)?;
+    let exp2 = exp - 4 * fraction.len() as i64;
     let all: String = whole.chars().chain(fraction.chars()).collect();
     let n = BigUint::parse_bytes(all.as_bytes(), 16)?;
     let bits = n.bits() as i64;
