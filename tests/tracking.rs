@@ -323,3 +323,29 @@ fn info_counts_tracking_clients_and_keys() {
     std::thread::sleep(std::time::Duration::from_millis(300));
     assert_eq!(common::info_number(&mut c, "tracking_clients"), 0);
 }
+
+#[test]
+fn a_blocked_client_gets_its_invalidations_at_once_as_in_redis_server() {
+    let redis_srv = start_redis();
+    let ours = Server::start(2, &[]);
+    let run = |port: u16| -> Vec<String> {
+        let mut s = Session::open(port, 3);
+        let mut out = vec![
+            s.step(1, "HELLO 3"),
+            s.step(1, "CLIENT TRACKING ON"),
+            s.step(1, "GET k"),
+        ];
+        // BLPOP blocks: no marker after it
+        let blpop: Vec<String> = ["BLPOP", "blk", "0"].map(String::from).to_vec();
+        s.conns[1].send(&resp(&blpop));
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        out.push(s.step(2, "SET k 1"));
+        let push = b">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nk\r\n";
+        out.push(String::from_utf8_lossy(&s.conns[1].read_until(push)).into_owned());
+        out.push(s.step(2, "RPUSH blk x"));
+        let popped = b"*2\r\n$3\r\nblk\r\n$1\r\nx\r\n";
+        out.push(String::from_utf8_lossy(&s.conns[1].read_until(popped)).into_owned());
+        out
+    };
+    assert_eq!(run(ours.port), run(redis_srv.port));
+}

@@ -8,6 +8,7 @@ use super::tls::Stream;
 use super::ServerState;
 use crate::commands::{self, Started};
 use crate::protocol::{parse_command, parse_command_limited, Limits, Reply};
+use crate::shard::pubsub::Outbox;
 use crate::shard::{incr, Shard};
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use std::collections::VecDeque;
@@ -146,16 +147,36 @@ fn durable(client: &Client, before: u64, out: &mut Vec<u8>) -> bool {
     false
 }
 
-/// Buffers what the client sends while a blocking command waits; returns
-/// when the peer closes the connection.
-async fn read_ahead(stream: &mut Stream, inbuf: &mut Vec<u8>, client: &ClientHandle) {
+/// Buffers what the client sends while a blocking command waits, and
+/// writes out the messages queued for it meanwhile (`outbox`); returns when
+/// the peer closes the connection.
+async fn read_ahead(
+    stream: &mut Stream,
+    inbuf: &mut Vec<u8>,
+    client: &ClientHandle,
+    outbox: Option<&Outbox>,
+) {
     let mut chunk = [0u8; 4096];
     loop {
-        match stream.read(&mut chunk).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => {
+        let input = async { Some(stream.read(&mut chunk).await) };
+        let messages = async {
+            match outbox {
+                Some(o) => o.ready().await,
+                None => std::future::pending().await,
+            }
+            None
+        };
+        match futures_lite::future::or(input, messages).await {
+            Some(Ok(0)) | Some(Err(_)) => return,
+            Some(Ok(n)) => {
                 inbuf.extend_from_slice(&chunk[..n]);
                 client.touch();
+            }
+            None => {
+                let bytes = outbox.map(Outbox::take).unwrap_or_default();
+                if stream.send(&bytes).await.is_err() {
+                    return;
+                }
             }
         }
     }
@@ -311,9 +332,16 @@ async fn run_command(
                 // a blocked client whose peer goes away must leave the wait queues
                 let _ = stream.tcp().set_read_timeout(None);
                 let handle = client.handle.clone();
+                // messages (invalidations, in RESP3 publishes) reach a
+                // blocked client as they come, unless replies of the turn
+                // wait in `out` (they go first, checked for durability)
+                let live = match out.is_empty() {
+                    true => client.pubsub.as_ref().map(|s| s.outbox.clone()),
+                    false => None,
+                };
                 let blocked = async { Some(commands::finish(client, cmd, args).await) };
                 let closed = async {
-                    read_ahead(stream, inbuf, &handle).await;
+                    read_ahead(stream, inbuf, &handle, live.as_deref()).await;
                     None
                 };
                 let reply = match futures_lite::future::or(blocked, closed).await {
