@@ -405,6 +405,11 @@ impl<'a> Db<'a> {
             }
             self.put_sub(&mut batch, Cf::Data, &c, sub, value);
         }
+        // SADD of members all present changes nothing: no event, no WATCH
+        // or tracking signal, as in Redis (HSET signals even so)
+        if kind == Kind::Set && c.existed() && batch.is_empty() {
+            return Ok(0);
+        }
         c.meta.size += added;
         self.commit(batch, &c)?;
         Ok(added)
