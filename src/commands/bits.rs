@@ -83,11 +83,17 @@ fn setbit(db: &Db, a: &[Vec<u8>]) -> Reply {
     };
     let old = tri!(db.get_string(&a[1]));
     let expire_at = old.as_ref().map_or(0, |m| m.expire_at);
+    let created = old.is_none();
     let mut v = old.map(|m| m.payload).unwrap_or_default();
-    if v.len() <= off / 8 {
+    let grows = v.len() <= off / 8;
+    if grows {
         v.resize(off / 8 + 1, 0);
     }
     let prev = bit_at(&v, off);
+    if !created && !grows && (prev == 1) == on {
+        // the bit is already so: nothing written, announced or signalled
+        return Reply::Int(prev as i64);
+    }
     let mask = 1 << (7 - off % 8);
     if on {
         v[off / 8] |= mask;

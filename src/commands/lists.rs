@@ -245,7 +245,11 @@ fn ltrim(db: &Db, a: &[Vec<u8>]) -> Reply {
     let len = list.len();
     let mut batch = Batch::default();
     match clamp_range(start, stop, len) {
-        Some((0, to)) if to == len - 1 => return Reply::ok(),
+        Some((0, to)) if to == len - 1 => {
+            // nothing to remove, yet Redis announces and signals the trim
+            db.announce(&a[1], ("ltrim", "list"));
+            return Reply::ok();
+        }
         Some((from, to)) => list.trim(db, &mut batch, from, to),
         None => list.trim(db, &mut batch, 1, 0),
     }
