@@ -258,6 +258,14 @@ fn tracking_errors_match_redis_server() {
     compare(redis_srv.port, ours.port, 2, script);
 }
 
+/// Runs `run` (given a port) against a fresh redis-server and a fresh
+/// two-shard DiskDB, and compares what it collected.
+fn same_on_both(run: impl Fn(u16) -> Vec<String>) {
+    let redis_srv = start_redis();
+    let ours = Server::start(2, &[]);
+    assert_eq!(run(ours.port), run(redis_srv.port));
+}
+
 /// The `flags=` and `redir=` fields of CLIENT INFO on connection `i`
 /// (the rest of the line differs between servers).
 fn client_flags(s: &mut Session, i: usize) -> String {
@@ -272,9 +280,7 @@ fn client_flags(s: &mut Session, i: usize) -> String {
 
 #[test]
 fn client_info_shows_tracking_as_redis_server_does() {
-    let redis_srv = start_redis();
-    let ours = Server::start(2, &[]);
-    let run = |port: u16| -> Vec<String> {
+    same_on_both(|port: u16| -> Vec<String> {
         let mut s = Session::open(port, 2);
         let mut out = vec![client_flags(&mut s, 1)];
         for line in [
@@ -288,16 +294,13 @@ fn client_info_shows_tracking_as_redis_server_does() {
             out.push(client_flags(&mut s, 1));
         }
         out
-    };
-    assert_eq!(run(ours.port), run(redis_srv.port));
+    });
 }
 
 #[test]
 fn a_broken_redirect_is_reported_as_in_redis_server() {
-    let redis_srv = start_redis();
-    let ours = Server::start(2, &[]);
     // connection 0 is the redirect target; it goes away before the write
-    let run = |port: u16| -> Vec<String> {
+    same_on_both(|port: u16| -> Vec<String> {
         let mut s = Session::open(port, 3);
         let mut out = vec![
             s.step(1, "HELLO 3"),
@@ -315,8 +318,7 @@ fn a_broken_redirect_is_reported_as_in_redis_server() {
         out.push(s.step(1, "CLIENT TRACKINGINFO"));
         out.push(client_flags(&mut s, 1));
         out
-    };
-    assert_eq!(run(ours.port), run(redis_srv.port));
+    });
 }
 
 #[test]
@@ -342,9 +344,7 @@ fn info_counts_tracking_clients_and_keys() {
 
 #[test]
 fn a_blocked_client_gets_its_invalidations_at_once_as_in_redis_server() {
-    let redis_srv = start_redis();
-    let ours = Server::start(2, &[]);
-    let run = |port: u16| -> Vec<String> {
+    same_on_both(|port: u16| -> Vec<String> {
         let mut s = Session::open(port, 3);
         let mut out = vec![
             s.step(1, "HELLO 3"),
@@ -362,6 +362,5 @@ fn a_blocked_client_gets_its_invalidations_at_once_as_in_redis_server() {
         let popped = b"*2\r\n$3\r\nblk\r\n$1\r\nx\r\n";
         out.push(String::from_utf8_lossy(&s.conns[1].read_until(popped)).into_owned());
         out
-    };
-    assert_eq!(run(ours.port), run(redis_srv.port));
+    });
 }
