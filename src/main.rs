@@ -1,7 +1,9 @@
 //! `diskdb`: command line → configuration → server.
 
 use clap::Parser;
-use diskdb::config::{ByteSize, Compression, Config, FileConfig, Millis, Overrides, SyncPolicy};
+use diskdb::config::{
+    ByteSize, Compression, Config, FileConfig, Micros, Millis, Overrides, SyncPolicy,
+};
 use std::path::PathBuf;
 
 /// jemalloc for Rust and (unprefixed) for RocksDB's C++ allocations: less
@@ -76,6 +78,11 @@ struct Cli {
     /// that core: yes or no [default: yes].
     #[arg(long, value_name = "yes|no", value_parser = parse_yes_no, help_heading = "Tuning")]
     connection_affinity: Option<bool>,
+    /// How long an idle shard keeps polling, giving the CPU to any other
+    /// runnable thread, before it sleeps, e.g. 50us; 0 sleeps at once
+    /// [default: 50us].
+    #[arg(long, value_parser = parse_micros, help_heading = "Tuning")]
+    idle_spin: Option<Micros>,
     /// Block compression: lz4, snappy, zstd, none [default: lz4].
     #[arg(long, value_parser = parse_compression, help_heading = "Storage")]
     compression: Option<Compression>,
@@ -110,6 +117,10 @@ fn parse_size(s: &str) -> Result<ByteSize, String> {
 fn parse_sync(s: &str) -> Result<SyncPolicy, String> {
     SyncPolicy::parse(s).ok_or_else(|| format!("invalid sync policy {s:?} (always, everysec, no)"))
 }
+fn parse_micros(s: &str) -> Result<Micros, String> {
+    Micros::parse(s).ok_or_else(|| format!("invalid duration {s:?} (e.g. 50us)"))
+}
+
 fn parse_millis(s: &str) -> Result<Millis, String> {
     Millis::parse(s).ok_or_else(|| format!("invalid duration {s:?} (e.g. 1000ms)"))
 }
@@ -136,6 +147,7 @@ fn main() {
         dir: cli.dir,
         shards: cli.shards,
         connection_affinity: cli.connection_affinity,
+        idle_spin: cli.idle_spin,
         loglevel: cli.loglevel,
         sync: cli.sync,
         sync_interval: cli.sync_interval,

@@ -480,6 +480,68 @@ fn compactions_run_at_low_cpu_priority() {
     }
 }
 
+/// CPU time (user + system, in clock ticks) the server's shard threads
+/// have used so far.
+fn shard_cpu_ticks(pid: u32) -> u64 {
+    let mut ticks = 0;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap() {
+        let task = task.unwrap().path();
+        let name = std::fs::read_to_string(task.join("comm")).unwrap_or_default();
+        if !name.starts_with("shard-") {
+            continue;
+        }
+        let stat = std::fs::read_to_string(task.join("stat")).unwrap_or_default();
+        let Some((_, rest)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        ticks += f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap();
+    }
+    ticks
+}
+
+/// `--idle-spin`: a shard with nothing to do polls for that long, then
+/// sleeps. However long the spin, an idle server uses (almost) no CPU,
+/// the setting shows in CONFIG GET, and a bad value stops startup naming it.
+#[test]
+fn idle_shards_sleep_after_their_spin() {
+    for (flag, shown) in [(None, "50us"), (Some("0"), "0us"), (Some("2ms"), "2000us")] {
+        let args: Vec<&str> = flag.map_or(vec![], |f| vec!["--idle-spin", f]);
+        let s = Server::start(2, &args);
+        let mut c = s.conn();
+        assert_eq!(
+            common::q(&mut c, &["CONFIG", "GET", "idle-spin"]),
+            redis::Value::Array(vec![
+                redis::Value::BulkString(b"idle-spin".to_vec()),
+                redis::Value::BulkString(shown.as_bytes().to_vec()),
+            ])
+        );
+        common::set_all(&mut c, (0..2000).map(|i| format!("k{i}")), "v");
+        let pid = s.child.as_ref().unwrap().id();
+        std::thread::sleep(Duration::from_millis(300));
+        let before = shard_cpu_ticks(pid);
+        std::thread::sleep(Duration::from_secs(2));
+        let used = shard_cpu_ticks(pid) - before;
+        // Two shards spinning without end would use 2 s each (200+ ticks).
+        assert!(
+            used < 40,
+            "idle shards used {used} ticks in 2 s with --idle-spin {flag:?}"
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(common::binary())
+        .args(["--port", "0", "--idle-spin", "5 parsecs", "--dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--idle-spin") && err.contains("5 parsecs"),
+        "{err}"
+    );
+}
+
 /// CLIENT LIST's idle time counts from the client's last interaction, as
 /// in redis-server: input that arrives while a command blocks, and the
 /// blocked command's reply, count too.

@@ -146,6 +146,28 @@ macro_rules! string_or_number {
 }
 string_or_number!(ByteSize, "size such as 100MB");
 string_or_number!(Millis, "duration such as 1000ms");
+string_or_number!(Micros, "duration such as 50us");
+
+/// A duration in microseconds written as `50us`, `1ms` or a number of µs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Micros(pub u64);
+
+impl Micros {
+    /// Parses `50`, `50us`, `2ms`, `1s`.
+    pub fn parse(s: &str) -> Option<Micros> {
+        let s = s.trim();
+        let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+        let (num, unit) = s.split_at(split);
+        let n: u64 = num.parse().ok()?;
+        let mult = match unit.trim().to_ascii_lowercase().as_str() {
+            "" | "us" | "µs" => 1,
+            "ms" => 1000,
+            "s" => 1_000_000,
+            _ => return None,
+        };
+        n.checked_mul(mult).map(Micros)
+    }
+}
 
 /// The `server:` section of diskdb.conf.
 #[derive(Debug, Default, Deserialize)]
@@ -159,6 +181,8 @@ pub struct ServerSection {
     pub shards: Option<usize>,
     /// Move a connection to the core owning the keys it works on.
     pub connection_affinity: Option<bool>,
+    /// How long an idle shard polls before it sleeps.
+    pub idle_spin: Option<Micros>,
     /// Maximum simultaneous clients.
     pub maxclients: Option<u64>,
     /// Close idle clients after this many seconds (0 = never).
@@ -368,6 +392,11 @@ pub struct Runtime {
     pub checkpoint_keep: AtomicU64,
 }
 
+/// Default idle spin before a shard sleeps (benches/RESULTS.md, "Idle
+/// spin": two shards at `-P 1` spent more CPU sleeping and waking than
+/// serving).
+pub const DEFAULT_IDLE_SPIN_US: u64 = 50;
+
 /// Default RocksDB block cache shared by all shards (benches/RESULTS.md,
 /// "Memory and disk footprint", has the measurements behind the three
 /// defaults).
@@ -439,6 +468,9 @@ pub struct Config {
     pub shards: usize,
     /// Connections move to the core owning their keys (`server::handoff`).
     pub connection_affinity: bool,
+    /// Microseconds an idle pinned shard keeps polling (yielding the CPU
+    /// to other threads) before it sleeps; 0 sleeps at once.
+    pub idle_spin_us: u64,
     /// Log level name.
     pub loglevel: String,
     /// Whether writes go to the WAL.
@@ -480,6 +512,8 @@ pub struct Overrides {
     pub shards: Option<usize>,
     /// --connection-affinity
     pub connection_affinity: Option<bool>,
+    /// --idle-spin
+    pub idle_spin: Option<Micros>,
     /// --loglevel
     pub loglevel: Option<String>,
     /// --sync
@@ -586,6 +620,10 @@ impl Config {
                 .connection_affinity
                 .or(f.server.connection_affinity)
                 .unwrap_or(true),
+            idle_spin_us: o
+                .idle_spin
+                .or(f.server.idle_spin)
+                .map_or(DEFAULT_IDLE_SPIN_US, |d| d.0),
             loglevel,
             wal_enabled: f.persistence.wal_enabled.unwrap_or(true),
             compression: o

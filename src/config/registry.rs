@@ -81,6 +81,11 @@ pub static PARAMS: &[Param] = &[
         set: None,
     },
     Param {
+        name: "idle-spin",
+        get: |c| format!("{}us", c.idle_spin_us),
+        set: None,
+    },
+    Param {
         name: "databases",
         get: |_| "16".into(),
         set: None,

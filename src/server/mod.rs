@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 /// Process-wide state shared by all executors (never on the data path).
 pub struct ServerState {
@@ -278,7 +278,11 @@ fn spawn_shard(
     s: Startup,
     stop: futures_channel::oneshot::Receiver<()>,
 ) -> Result<glommio::ExecutorJoinHandle<()>, String> {
-    LocalExecutorBuilder::new(placement)
+    let mut builder = LocalExecutorBuilder::new(placement);
+    if s.config.idle_spin_us > 0 {
+        builder = builder.spin_before_park(Duration::from_micros(s.config.idle_spin_us));
+    }
+    builder
         .name(&format!("shard-{id}"))
         .spawn(move || async move {
             let shard = match Shard::open(id, s.config, s.mesh, s.shared) {
@@ -317,7 +321,7 @@ fn log_configuration(config: &Config, addr: &str) {
         config.dir.display(),
     );
     log::info!(
-        "configuration: bind={} port={} tls_port={} dir={} shards={} sync={} sync_interval={}ms wal={} compression={} block_cache={} write_buffers={} hot_cache={} max_log_size={} maxclients={} config_file={}",
+        "configuration: bind={} port={} tls_port={} dir={} shards={} sync={} sync_interval={}ms wal={} compression={} block_cache={} write_buffers={} hot_cache={} max_log_size={} maxclients={} idle_spin={}us config_file={}",
         config.bind,
         config.port,
         config.tls.port,
@@ -332,6 +336,7 @@ fn log_configuration(config: &Config, addr: &str) {
         config.hot_cache_size,
         config.max_log_size,
         config.runtime.maxclients.load(Ordering::Relaxed),
+        config.idle_spin_us,
         config.config_file.as_ref().map_or("none".to_string(), |p| p.display().to_string()),
     );
 }
