@@ -494,6 +494,65 @@ fn bitfield_writes_that_change_nothing_leave_watch_alone_as_in_redis() {
         "BITFIELD w OVERFLOW FAIL INCRBY u8 0 1000",
         "BITFIELD w SET u8 0 2",
         "BITFIELD w GET u8 0",
+        // grows w to 9 bytes without changing a field
+        "BITFIELD w OVERFLOW FAIL INCRBY u8 64 1000",
+        "BITFIELD w OVERFLOW FAIL INCRBY u8 64 1000 SET u8 0 1",
+        "BITFIELD w OVERFLOW FAIL INCRBY u8 64 1000 SET u8 0 3",
+        "BITFIELD w INCRBY u8 64 0",
+        "BITFIELD w INCRBY u8 0 0",
+    ] {
+        let [theirs, mine] = urls.clone().map(|u| outcome(&u, write));
+        assert_eq!(mine, theirs, "{write}");
+    }
+}
+
+/// A BITFIELD whose every SET and INCRBY fails (OVERFLOW FAIL) still
+/// creates the string, silently in Redis: no keyspace event, and a WATCH
+/// of the missing key still lets EXEC run. One that runs announces the new
+/// string even if the field keeps its value.
+#[test]
+fn bitfield_that_only_creates_a_key_is_silent_as_in_redis() {
+    let redis_srv = start_redis();
+    let ours = Server::start(2, &[]);
+    let urls = [format!("redis://127.0.0.1:{}/", redis_srv.port), ours.url()];
+    let outcome = |url: &String, write: &str| -> String {
+        let client = redis::Client::open(url.as_str()).unwrap();
+        let mut a = client.get_connection().unwrap();
+        let mut b = client.get_connection().unwrap();
+        let words = |l: &str| l.split(' ').map(str::to_string).collect::<Vec<_>>();
+        run(&mut a, &words("DEL nk"));
+        run(&mut a, &words("CONFIG SET notify-keyspace-events KEA"));
+        let mut events = client.get_connection().unwrap();
+        let mut events = events.as_pubsub();
+        events.psubscribe("__key*__:nk").unwrap();
+        events.psubscribe("__keyevent@0__:*").unwrap();
+        events
+            .set_read_timeout(Some(std::time::Duration::from_millis(300)))
+            .unwrap();
+        run(&mut a, &words("WATCH nk"));
+        let written = run(&mut b, &words(write));
+        run(&mut a, &words("MULTI"));
+        run(&mut a, &words("STRLEN nk"));
+        let exec = run(&mut a, &words("EXEC"));
+        run(&mut b, &words("SET marker 1"));
+        let mut heard = Vec::new();
+        while let Ok(m) = events.get_message() {
+            let payload: String = m.get_payload().unwrap();
+            heard.push(format!("{} {payload}", m.get_channel_name()));
+            if payload == "marker" {
+                break;
+            }
+        }
+        format!("{written} -> {exec}; events {heard:?}")
+    };
+    for write in [
+        "BITFIELD nk OVERFLOW FAIL INCRBY u2 0 5",
+        "BITFIELD nk OVERFLOW FAIL INCRBY u2 0 1",
+        "BITFIELD nk SET u8 0 0",
+        "BITFIELD nk INCRBY u8 0 0",
+        "BITFIELD nk OVERFLOW FAIL SET u2 0 9",
+        "BITFIELD nk OVERFLOW FAIL SET u2 0 9 INCRBY u2 8 1",
+        "BITFIELD nk GET u8 0",
     ] {
         let [theirs, mine] = urls.clone().map(|u| outcome(&u, write));
         assert_eq!(mine, theirs, "{write}");

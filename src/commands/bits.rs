@@ -437,7 +437,9 @@ fn run_bitfield(db: &Db, a: &[Vec<u8>], read_only: bool) -> Reply {
         }
     }
     // writes that leave a field as it was change nothing: no event, no
-    // WATCH broken (Redis's count of changes)
+    // WATCH broken (Redis's count of changes), unless the string is new or
+    // longer; a SET or INCRBY that fails (OVERFLOW FAIL) never counts
+    let grew = writes && (!existed || v.len() > len);
     let mut changes = 0;
     let mut out = Vec::with_capacity(ops.len());
     for op in &ops {
@@ -465,6 +467,8 @@ fn run_bitfield(db: &Db, a: &[Vec<u8>], read_only: bool) -> Reply {
         if let Some(new) = settled {
             if new != old {
                 field.set(&mut v, new);
+            }
+            if new != old || grew {
                 changes += 1;
             }
         }
@@ -474,11 +478,14 @@ fn run_bitfield(db: &Db, a: &[Vec<u8>], read_only: bool) -> Reply {
         };
         out.push(shown.map_or(Reply::Nil, |n| Reply::Int(n as i64)));
     }
-    // (a new or longer string is stored even if no field changed, and then
-    // announced, where Redis creates it silently)
-    if changes > 0 || (writes && (!existed || v.len() > len)) {
-        let write = || db.set_string(&a[1], &v, expire_at);
+    let write = || db.set_string(&a[1], &v, expire_at);
+    if changes > 0 {
         tri!(db.shard.naming_events(("setbit", "bitmap"), write));
+    } else if grew {
+        // every SET and INCRBY failed: the new or longer string is stored
+        // all the same and, as in Redis, without an event, a WATCH or
+        // tracking signal
+        tri!(db.shard.unannounced(write));
     }
     Reply::Array(out)
 }

@@ -140,6 +140,9 @@ pub struct Shard {
     /// Id of the client whose command runs now (0: none, as for expiry),
     /// for CLIENT TRACKING's NOLOOP.
     current_client: Cell<u64>,
+    /// False while a write runs that Redis makes silently (see
+    /// [`unannounced`](Self::unannounced)).
+    announcing: Cell<bool>,
     /// How many `run_as` calls are open (EXEC runs its commands inside its
     /// job, a served blocked pop inside the waking command).
     nesting: Cell<u32>,
@@ -194,6 +197,7 @@ impl Shard {
             watchers: RefCell::default(),
             current: Cell::new(("", "")),
             current_client: Cell::new(0),
+            announcing: Cell::new(true),
             nesting: Cell::new(0),
             pubsub: std::cell::OnceCell::new(),
             observe: RefCell::default(),
@@ -334,6 +338,9 @@ impl Shard {
     /// Records that a key (by meta key) is being modified: WATCHing
     /// clients see their transaction fail.
     pub fn touched(&self, meta_key: &[u8], deleted: bool) {
+        if !self.announcing.get() {
+            return;
+        }
         self.notify_write(meta_key, deleted);
         self.invalidate_tracked(meta_key);
         if self.watchers.borrow().is_empty() {
@@ -370,6 +377,17 @@ impl Shard {
         let outer = self.current_client.replace(id);
         let out = f();
         self.current_client.set(outer);
+        out
+    }
+
+    /// Runs `f`, whose writes nobody hears of: no keyspace event, no WATCH
+    /// broken, no tracking invalidation. For what Redis writes without
+    /// signalling, such as the string BITFIELD creates or lengthens when no
+    /// field changes.
+    pub fn unannounced<T>(&self, f: impl FnOnce() -> T) -> T {
+        let outer = self.announcing.replace(false);
+        let out = f();
+        self.announcing.set(outer);
         out
     }
 
