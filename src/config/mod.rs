@@ -392,10 +392,16 @@ pub struct Runtime {
     pub checkpoint_keep: AtomicU64,
 }
 
-/// Default idle spin before a shard sleeps (benches/RESULTS.md, "Idle
-/// spin": two shards at `-P 1` spent more CPU sleeping and waking than
-/// serving).
-pub const DEFAULT_IDLE_SPIN_US: u64 = 50;
+/// Default idle spin before a shard sleeps: none. A spin yields the CPU
+/// to other runnable threads, which gains throughput when clients share
+/// the server's CPUs but lets a busy thread there (a client, a RocksDB
+/// compaction) delay the shard's next request by up to a scheduler tick
+/// (benches/RESULTS.md, "Idle spin").
+pub const DEFAULT_IDLE_SPIN_US: u64 = 0;
+
+/// Longest idle spin accepted: every timer wake-up of an idle shard spins
+/// this long (at 5 ms, 10% of a core for an idle server).
+pub const MAX_IDLE_SPIN_US: u64 = 1000;
 
 /// Default RocksDB block cache shared by all shards (benches/RESULTS.md,
 /// "Memory and disk footprint", has the measurements behind the three
@@ -469,7 +475,7 @@ pub struct Config {
     /// Connections move to the core owning their keys (`server::handoff`).
     pub connection_affinity: bool,
     /// Microseconds an idle pinned shard keeps polling (yielding the CPU
-    /// to other threads) before it sleeps; 0 sleeps at once.
+    /// to other threads) before it sleeps; 0 (the default) sleeps at once.
     pub idle_spin_us: u64,
     /// Log level name.
     pub loglevel: String,
@@ -576,6 +582,15 @@ impl Config {
                 "invalid loglevel {loglevel:?} (error, warn, info, debug, trace)"
             ));
         }
+        let idle_spin_us = o
+            .idle_spin
+            .or(f.server.idle_spin)
+            .map_or(DEFAULT_IDLE_SPIN_US, |d| d.0);
+        if idle_spin_us > MAX_IDLE_SPIN_US {
+            return Err(format!(
+                "idle-spin must be at most {MAX_IDLE_SPIN_US}us (1ms), got {idle_spin_us}us"
+            ));
+        }
         let sync = o
             .sync
             .or(f.persistence.sync)
@@ -620,10 +635,7 @@ impl Config {
                 .connection_affinity
                 .or(f.server.connection_affinity)
                 .unwrap_or(true),
-            idle_spin_us: o
-                .idle_spin
-                .or(f.server.idle_spin)
-                .map_or(DEFAULT_IDLE_SPIN_US, |d| d.0),
+            idle_spin_us,
             loglevel,
             wal_enabled: f.persistence.wal_enabled.unwrap_or(true),
             compression: o

@@ -385,6 +385,13 @@ pub fn run(config: Config) -> Result<(), String> {
     log_configuration(&config, &addr);
     let cpus = allowed_cpus();
     let pinned = shards <= cpus.len();
+    if !pinned && config.idle_spin_us > 0 {
+        log::warn!(
+            "idle-spin {}us has no effect: {shards} shards on {} CPUs are not pinned",
+            config.idle_spin_us,
+            cpus.len()
+        );
+    }
     let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<usize, String>>();
     let opened = Arc::new(std::sync::Barrier::new(shards + 1));
     let go = Arc::new(std::sync::Barrier::new(shards + 1));

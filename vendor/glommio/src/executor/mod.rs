@@ -1495,12 +1495,15 @@ impl LocalExecutor {
                         break t.unwrap();
                     } else {
                         while !this.reactor.spin_poll_io().unwrap() {
-                            // DiskDB patch (vendor/README.md): give the CPU
-                            // to any other runnable thread, and enter the
-                            // kernel so it runs the io_uring completions
-                            // that COOP_TASKRUN defers to the next entry.
-                            std::thread::yield_now();
-                            if pre_time.elapsed() > spin_before_park {
+                            // DiskDB patch (vendor/README.md): no spin parks
+                            // at once; a spin gives the CPU to any other
+                            // runnable thread, and enters the kernel so it
+                            // runs the io_uring completions that
+                            // COOP_TASKRUN defers to the next entry.
+                            if !spin_before_park.is_zero() {
+                                std::thread::yield_now();
+                            }
+                            if pre_time.elapsed() >= spin_before_park {
                                 this.parker
                                     .park()
                                     .expect("Failed to park! This is actually pretty bad!");
