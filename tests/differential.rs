@@ -1,7 +1,7 @@
 //! Differential test: the same random command sequences go to DiskDB and to
 //! a real redis-server; every reply must be identical.
 mod common;
-use common::reference::{run, start_redis, Pair};
+use common::reference::{run, start_redis, watch_and_events, Pair};
 use common::Server;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -475,19 +475,8 @@ fn bitfield_writes_that_change_nothing_leave_watch_alone_as_in_redis() {
     let redis_srv = start_redis();
     let ours = Server::start(2, &[]);
     let urls = [format!("redis://127.0.0.1:{}/", redis_srv.port), ours.url()];
-    let outcome = |url: &String, write: &str| -> String {
-        let client = redis::Client::open(url.as_str()).unwrap();
-        let mut a = client.get_connection().unwrap();
-        let mut b = client.get_connection().unwrap();
-        let words = |l: &str| l.split(' ').map(str::to_string).collect::<Vec<_>>();
-        run(&mut a, &words("DEL w"));
-        run(&mut a, &words("BITFIELD w SET u8 0 1"));
-        run(&mut a, &words("WATCH w"));
-        let written = run(&mut b, &words(write));
-        run(&mut a, &words("MULTI"));
-        run(&mut a, &words("GET w"));
-        format!("{written} -> {}", run(&mut a, &words("EXEC")))
-    };
+    let setup = ["BITFIELD w SET u8 0 1"];
+    let outcome = |url: &String, write: &str| watch_and_events(url, &setup, "w", write);
     for write in [
         "BITFIELD w SET u8 0 1",
         "BITFIELD w INCRBY u8 0 0",
@@ -515,36 +504,7 @@ fn bitfield_that_only_creates_a_key_is_silent_as_in_redis() {
     let redis_srv = start_redis();
     let ours = Server::start(2, &[]);
     let urls = [format!("redis://127.0.0.1:{}/", redis_srv.port), ours.url()];
-    let outcome = |url: &String, write: &str| -> String {
-        let client = redis::Client::open(url.as_str()).unwrap();
-        let mut a = client.get_connection().unwrap();
-        let mut b = client.get_connection().unwrap();
-        let words = |l: &str| l.split(' ').map(str::to_string).collect::<Vec<_>>();
-        run(&mut a, &words("DEL nk"));
-        run(&mut a, &words("CONFIG SET notify-keyspace-events KEA"));
-        let mut events = client.get_connection().unwrap();
-        let mut events = events.as_pubsub();
-        events.psubscribe("__key*__:nk").unwrap();
-        events.psubscribe("__keyevent@0__:*").unwrap();
-        events
-            .set_read_timeout(Some(std::time::Duration::from_millis(300)))
-            .unwrap();
-        run(&mut a, &words("WATCH nk"));
-        let written = run(&mut b, &words(write));
-        run(&mut a, &words("MULTI"));
-        run(&mut a, &words("STRLEN nk"));
-        let exec = run(&mut a, &words("EXEC"));
-        run(&mut b, &words("SET marker 1"));
-        let mut heard = Vec::new();
-        while let Ok(m) = events.get_message() {
-            let payload: String = m.get_payload().unwrap();
-            heard.push(format!("{} {payload}", m.get_channel_name()));
-            if payload == "marker" {
-                break;
-            }
-        }
-        format!("{written} -> {exec}; events {heard:?}")
-    };
+    let outcome = |url: &String, write: &str| watch_and_events(url, &[], "nk", write);
     for write in [
         "BITFIELD nk OVERFLOW FAIL INCRBY u2 0 5",
         "BITFIELD nk OVERFLOW FAIL INCRBY u2 0 1",

@@ -4,7 +4,7 @@
 //! `*`) and replies that carry idle times are left out, so everything
 //! compared is deterministic.
 mod common;
-use common::reference::Pair;
+use common::reference::{start_redis, watch_and_events, Pair};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use redis::Value;
@@ -459,4 +459,54 @@ fn stream_errors_match_redis_server() {
         let cmd: Vec<String> = full.iter().map(|s| s.to_string()).collect();
         same_stripped(&mut pair, &cmd, strip_full, "XINFO STREAM FULL");
     }
+}
+
+/// Consumer-group changes are not modifications of the key in Redis: no
+/// WATCH broken (nor tracking invalidated), and each publishes only its
+/// own keyspace event (`xgroup-create`, `xgroup-createconsumer`, …, none
+/// for XACK). Entry changes (XDEL, XTRIM) and XGROUP CREATE MKSTREAM of a
+/// new key still are. Compared with redis-server for every command.
+#[test]
+fn group_changes_announce_as_redis_does() {
+    let redis_srv = start_redis();
+    let ours = common::Server::start(2, &[]);
+    let urls = [format!("redis://127.0.0.1:{}/", redis_srv.port), ours.url()];
+    let setup = [
+        "XADD s 1-1 f v",
+        "XADD s 2-1 f v",
+        "XGROUP CREATE s g 0",
+        "XREADGROUP GROUP g c1 COUNT 1 STREAMS s >",
+    ];
+    for write in [
+        "XACK s g 1-1",
+        "XACK s g 9-9",
+        "XCLAIM s g c2 0 1-1",
+        "XCLAIM s g c1 0 1-1",
+        "XCLAIM s g c2 0 9-9",
+        "XAUTOCLAIM s g c2 0 0",
+        "XAUTOCLAIM s g c1 0 0 JUSTID",
+        "XSETID s 5-0",
+        "XGROUP CREATE s g2 $",
+        "XGROUP CREATE s g $",
+        "XGROUP CREATECONSUMER s g c3",
+        "XGROUP CREATECONSUMER s g c1",
+        "XGROUP DELCONSUMER s g c1",
+        "XGROUP SETID s g 0",
+        "XGROUP DESTROY s g",
+        "XREADGROUP GROUP g c1 STREAMS s 0",
+        "XREADGROUP GROUP g c1 STREAMS s >",
+        "XREADGROUP GROUP g c9 STREAMS s >",
+        "XREADGROUP GROUP g c9 NOACK STREAMS s >",
+        "XDEL s 1-1",
+        "XTRIM s MAXLEN 0",
+        "XADD s 3-1 f v",
+    ] {
+        let [theirs, mine] = urls
+            .clone()
+            .map(|u| watch_and_events(&u, &setup, "s", write));
+        assert_eq!(mine, theirs, "{write}");
+    }
+    let [theirs, mine] =
+        urls.map(|u| watch_and_events(&u, &[], "s", "XGROUP CREATE s g $ MKSTREAM"));
+    assert_eq!(mine, theirs, "XGROUP CREATE MKSTREAM");
 }

@@ -417,7 +417,7 @@ fn xsetid(db: &Db, a: &[Vec<u8>]) -> Reply {
     if !max_del.is_zero() {
         s.max_deleted = max_del;
     }
-    tri!(s.commit(db, Batch::default()));
+    tri!(s.commit_group_change(db, Batch::default(), Some("xsetid")));
     Reply::ok()
 }
 
@@ -640,8 +640,9 @@ fn read_group(
     };
     if reply.is_some() {
         // the consumer is created (or its seen-time refreshed) when served
+        let new = s.consumer(db, group, consumer)?.is_none();
         s.put_consumer(db, &mut batch, group, consumer, now);
-        s.commit(db, batch)?;
+        s.commit_group_change(db, batch, new.then_some("xgroup-createconsumer"))?;
     }
     Ok(reply)
 }
@@ -863,6 +864,7 @@ fn xgroup_run(db: &Db, a: &[Vec<u8>]) -> Reply {
             } else {
                 tri!(parse_id(&a[4]))
             };
+            let created = s.is_none();
             let mut s = match s {
                 Some(s) => s,
                 None => tri!(db.open_or_create_stream(key)),
@@ -875,7 +877,14 @@ fn xgroup_run(db: &Db, a: &[Vec<u8>]) -> Reply {
                 entries_read,
             };
             s.put_group(db, &mut batch, name, &g, true);
-            tri!(s.commit(db, batch));
+            if created {
+                // MKSTREAM's new key is a modification (WATCH, tracking),
+                // announced only as xgroup-create
+                let write = || s.commit(db, batch);
+                tri!(db.shard.naming_events(("xgroup-create", "stream"), write));
+            } else {
+                tri!(s.commit_group_change(db, batch, Some("xgroup-create")));
+            }
             Reply::ok()
         }
         "setid" if a.len() == 5 || a.len() == 7 => {
@@ -891,7 +900,7 @@ fn xgroup_run(db: &Db, a: &[Vec<u8>]) -> Reply {
                 entries_read,
             };
             s.put_group(db, &mut batch, name, &g, false);
-            tri!(s.commit(db, batch));
+            tri!(s.commit_group_change(db, batch, Some("xgroup-setid")));
             Reply::ok()
         }
         "destroy" if a.len() == 4 => {
@@ -900,7 +909,7 @@ fn xgroup_run(db: &Db, a: &[Vec<u8>]) -> Reply {
                 return Reply::Int(0);
             }
             s.destroy_group(db, &mut batch, name);
-            tri!(s.commit(db, batch));
+            tri!(s.commit_group_change(db, batch, Some("xgroup-destroy")));
             Reply::Int(1)
         }
         "createconsumer" if a.len() == 5 => {
@@ -909,7 +918,7 @@ fn xgroup_run(db: &Db, a: &[Vec<u8>]) -> Reply {
                 return Reply::Int(0);
             }
             s.put_consumer(db, &mut batch, name, &a[4], now_ms());
-            tri!(s.commit(db, batch));
+            tri!(s.commit_group_change(db, batch, Some("xgroup-createconsumer")));
             Reply::Int(1)
         }
         "delconsumer" if a.len() == 5 => {
@@ -925,7 +934,7 @@ fn xgroup_run(db: &Db, a: &[Vec<u8>]) -> Reply {
                 }
             }
             s.del_consumer(db, &mut batch, name, &a[4]);
-            tri!(s.commit(db, batch));
+            tri!(s.commit_group_change(db, batch, Some("xgroup-delconsumer")));
             Reply::Int(n)
         }
         _ => subcommand_error(a),
@@ -1144,7 +1153,7 @@ fn xack(db: &Db, a: &[Vec<u8>]) -> Reply {
         }
     }
     if !done.is_empty() {
-        tri!(s.commit(db, batch));
+        tri!(s.commit_group_change(db, batch, None));
     }
     Reply::Int(done.len() as i64)
 }
@@ -1239,6 +1248,9 @@ struct Claim<'c> {
     justid: bool,
     now: u64,
     consumer_seen: bool,
+    /// Whether this command created the consumer (Redis announces that
+    /// alone: `xgroup-createconsumer`).
+    consumer_created: bool,
 }
 
 /// What claiming one ID did.
@@ -1286,6 +1298,7 @@ fn claim_one(
         return Ok(Claimed::Skipped);
     }
     if !c.consumer_seen {
+        c.consumer_created = s.consumer(db, c.group, c.consumer)?.is_none();
         s.put_consumer(db, batch, c.group, c.consumer, c.now);
         c.consumer_seen = true;
     }
@@ -1390,6 +1403,7 @@ fn xclaim(db: &Db, a: &[Vec<u8>]) -> Reply {
         justid,
         now,
         consumer_seen: false,
+        consumer_created: false,
     };
     let mut out = Vec::new();
     // pending entries this command changed (the batch is not applied yet)
@@ -1410,7 +1424,8 @@ fn xclaim(db: &Db, a: &[Vec<u8>]) -> Reply {
             Claimed::Skipped => {}
         }
     }
-    tri!(s.commit(db, batch));
+    let event = c.consumer_created.then_some("xgroup-createconsumer");
+    tri!(s.commit_group_change(db, batch, event));
     Reply::Array(out)
 }
 
@@ -1457,6 +1472,7 @@ fn xautoclaim(db: &Db, a: &[Vec<u8>]) -> Reply {
         justid,
         now,
         consumer_seen: false,
+        consumer_created: false,
     };
     let mut batch = Batch::default();
     let (mut claimed, mut deleted) = (Vec::new(), Vec::new());
@@ -1478,7 +1494,8 @@ fn xautoclaim(db: &Db, a: &[Vec<u8>]) -> Reply {
         }
     }
     let cursor = pel.get(next).map_or(StreamId::MIN, |p| p.id);
-    tri!(s.commit(db, batch));
+    let event = c.consumer_created.then_some("xgroup-createconsumer");
+    tri!(s.commit_group_change(db, batch, event));
     Reply::Array(vec![
         id_reply(cursor),
         Reply::Array(claimed),

@@ -275,6 +275,23 @@ impl Stream {
         Ok(())
     }
 
+    /// Commits a change to consumer groups (or XSETID's IDs) as Redis
+    /// does: no WATCH broken, no tracking invalidation, and only the
+    /// keyspace event `event`, if any.
+    pub fn commit_group_change(
+        self,
+        db: &Db,
+        batch: Batch,
+        event: Option<&'static str>,
+    ) -> Result<()> {
+        let mk = crate::storage::encoding::meta_key(db.index, &self.coll.key);
+        db.shard.unannounced(|| self.commit(db, batch))?;
+        if let Some(event) = event {
+            db.shard.publish_event(&mk, event, "stream");
+        }
+        Ok(())
+    }
+
     // ------------------------------------------------------------ entries
 
     /// Entries with IDs in `[start, end]`, ascending (or descending when

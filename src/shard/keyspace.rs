@@ -98,6 +98,13 @@ impl Shard {
         out
     }
 
+    /// Publishes the keyspace event `name` (of class `group`) for `meta_key`
+    /// and nothing else: no WATCH broken, no tracking invalidation. Redis's
+    /// consumer-group changes are announced this way (`xgroup-create`, …).
+    pub fn publish_event(&self, meta_key: &[u8], name: &'static str, group: &'static str) {
+        self.naming_events((name, group), || self.notify_write(meta_key, false));
+    }
+
     /// Publishes the keyspace events for a write to `meta_key`.
     pub(super) fn notify_write(&self, meta_key: &[u8], deleted: bool) {
         let off = self

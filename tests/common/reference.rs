@@ -73,6 +73,44 @@ pub fn run(con: &mut redis::Connection, args: &[String]) -> String {
     }
 }
 
+/// What a write makes known about `key` on the server at `url`, as text
+/// to compare with redis-server's: after `setup` (space-separated
+/// commands), a client WATCHes `key`, another runs `write`, and the text
+/// holds the write's reply, whether the watcher's EXEC still ran (its
+/// reply, or nil) and the keyspace events published meanwhile.
+pub fn watch_and_events(url: &str, setup: &[&str], key: &str, write: &str) -> String {
+    let client = redis::Client::open(url).unwrap();
+    let mut a = client.get_connection().unwrap();
+    let mut b = client.get_connection().unwrap();
+    let words = |l: &str| l.split(' ').map(str::to_string).collect::<Vec<_>>();
+    run(&mut a, &words(&format!("DEL {key}")));
+    for cmd in setup {
+        run(&mut a, &words(cmd));
+    }
+    run(&mut a, &words("CONFIG SET notify-keyspace-events KEA"));
+    let mut events = client.get_connection().unwrap();
+    let mut events = events.as_pubsub();
+    events.psubscribe("__keyevent@*__:*").unwrap();
+    events
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    run(&mut a, &words(&format!("WATCH {key}")));
+    let written = run(&mut b, &words(write));
+    run(&mut a, &words("MULTI"));
+    run(&mut a, &words("PING"));
+    let exec = run(&mut a, &words("EXEC"));
+    run(&mut b, &words("SET watch-and-events-marker 1"));
+    let mut heard = Vec::new();
+    while let Ok(m) = events.get_message() {
+        let payload: String = m.get_payload().unwrap();
+        if payload == "watch-and-events-marker" {
+            break;
+        }
+        heard.push(format!("{} {payload}", m.get_channel_name()));
+    }
+    format!("{written} -> {exec}; events {heard:?}")
+}
+
 /// Canonical text of a reply; KEYS-style arrays are compared as sorted.
 /// Canonical text of a reply.
 pub fn normalize(v: Value) -> String {
