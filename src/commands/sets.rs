@@ -168,7 +168,8 @@ fn smove(client: &mut Client, a: Args) -> BoxFuture<'_> {
                 return Ok(false);
             }
             dst_ok?;
-            Ok(db.set_remove(&key, &[m])? == 1)
+            let remove = || db.set_remove(&key, &[m]);
+            Ok(db.shard.naming_events(("srem", "set"), remove)? == 1)
         })
         .await;
         match removed {
@@ -177,7 +178,11 @@ fn smove(client: &mut Client, a: Args) -> BoxFuture<'_> {
             Ok(true) => {}
         }
         let m = member.clone();
-        let added = on_shard(client, dst_owner, move |db| db.set_add(&dst, &[m])).await;
+        let added = on_shard(client, dst_owner, move |db| {
+            db.shard
+                .naming_events(("sadd", "set"), || db.set_add(&dst, &[m]))
+        })
+        .await;
         if let Err(e) = added {
             // the destination changed type meanwhile: put the member back
             let _ = on_shard(client, src_owner, move |db| db.set_add(&src, &[member])).await;

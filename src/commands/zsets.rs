@@ -212,6 +212,11 @@ fn zadd(db: &Db, a: &[Vec<u8>]) -> Reply {
     if f.incr && pairs.len() > 2 {
         return Reply::err("ERR INCR option supports a single increment-element pair");
     }
+    if f.incr {
+        // Redis announces ZADD INCR as ZINCRBY
+        let apply = || zadd_apply(db, &a[1], f, pairs);
+        return db.shard.naming_events(("zincr", "sorted-set"), apply);
+    }
     zadd_apply(db, &a[1], f, pairs)
 }
 
@@ -560,7 +565,16 @@ fn zremrangebylex(db: &Db, a: &[Vec<u8>]) -> Reply {
 /// Pops up to `count` lowest (or highest) entries of the set at `key`;
 /// `None` if there is no such set. Shared by ZPOP*, ZMPOP and the
 /// blocking variants.
+/// Pops up to `count` members from one end of `key`, announced as
+/// `zpopmin`/`zpopmax` whichever command pops (ZMPOP and BZMPOP too, as
+/// in Redis).
 fn pop(db: &Db, key: &[u8], max: bool, count: u64) -> Result<Option<Vec<Entry>>> {
+    let event = if max { "zpopmax" } else { "zpopmin" };
+    db.shard
+        .naming_events((event, "sorted-set"), || pop_now(db, key, max, count))
+}
+
+fn pop_now(db: &Db, key: &[u8], max: bool, count: u64) -> Result<Option<Vec<Entry>>> {
     let mut w = db.zset_write(key)?;
     if !w.z.existed() {
         return Ok(None);

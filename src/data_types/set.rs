@@ -191,12 +191,17 @@ impl<'a> Db<'a> {
         let mut batch = Batch::default();
         self.del_sub(&mut batch, Cf::Data, &from, member);
         from.meta.size -= 1;
-        if !(to.existed() && self.has_sub(Cf::Data, &to, member)?) {
+        // Redis announces the move as srem on the source and, if the
+        // member was not there yet, sadd on the destination
+        let shard = self.shard;
+        shard.naming_events(("srem", "set"), || self.stage_meta(&mut batch, &from));
+        if to.existed() && self.has_sub(Cf::Data, &to, member)? {
+            self.write(batch)?;
+        } else {
             self.put_sub(&mut batch, Cf::Data, &to, member, b"");
             to.meta.size += 1;
+            shard.naming_events(("sadd", "set"), || self.commit(batch, &to))?;
         }
-        self.stage_meta(&mut batch, &from);
-        self.commit(batch, &to)?;
         Ok(true)
     }
 

@@ -30,6 +30,15 @@ pub fn event_for(name: &'static str, group: &str, deleted: bool) -> (char, &'sta
         "bzpopmin" => "zpopmin",
         "bzpopmax" => "zpopmax",
         "zincrby" => "zincr",
+        // a store whose result is empty deletes the destination, and Redis
+        // reports only that
+        "sinterstore" | "sunionstore" | "sdiffstore" | "zinterstore" | "zunionstore"
+        | "zdiffstore" | "zrangestore" | "bitop"
+            if deleted =>
+        {
+            "del"
+        }
+        "bitop" => "set",
         "expired" => return ('x', "expired"),
         other => other,
     };
@@ -144,6 +153,13 @@ mod tests {
         assert_eq!(event_for("pexpire", "generic", false), ('g', "expire"));
         assert_eq!(event_for("pexpire", "generic", true), ('g', "del"));
         assert_eq!(event_for("restore", "generic", true), ('g', "del"));
+        assert_eq!(event_for("bitop", "bitmap", false), ('$', "set"));
+        assert_eq!(event_for("bitop", "bitmap", true), ('g', "del"));
+        assert_eq!(event_for("zinterstore", "sorted-set", true), ('g', "del"));
+        assert_eq!(
+            event_for("zinterstore", "sorted-set", false),
+            ('z', "zinterstore")
+        );
         assert_eq!(event_for("lpush", "list", false), ('l', "lpush"));
         assert_eq!(event_for("zadd", "sorted-set", false), ('z', "zadd"));
         assert_eq!(event_for("expired", "", false), ('x', "expired"));

@@ -75,10 +75,15 @@ pub fn run(con: &mut redis::Connection, args: &[String]) -> String {
 
 /// What a write makes known about `key` on the server at `url`, as text
 /// to compare with redis-server's: after `setup` (space-separated
-/// commands), a client WATCHes `key`, another runs `write`, and the text
-/// holds the write's reply, whether the watcher's EXEC still ran (its
-/// reply, or nil) and the keyspace events published meanwhile.
-pub fn watch_and_events(url: &str, setup: &[&str], key: &str, write: &str) -> String {
+/// commands), a client WATCHes `key`, another runs `write`: the write's
+/// reply and whether the watcher's EXEC still ran (its reply, or nil), and
+/// the keyspace events published meanwhile, in arrival order.
+pub fn watch_and_events(
+    url: &str,
+    setup: &[&str],
+    key: &str,
+    write: &str,
+) -> (String, Vec<String>) {
     let client = redis::Client::open(url).unwrap();
     let mut a = client.get_connection().unwrap();
     let mut b = client.get_connection().unwrap();
@@ -108,7 +113,7 @@ pub fn watch_and_events(url: &str, setup: &[&str], key: &str, write: &str) -> St
         }
         heard.push(format!("{} {payload}", m.get_channel_name()));
     }
-    format!("{written} -> {exec}; events {heard:?}")
+    (format!("{written} -> {exec}"), heard)
 }
 
 /// Canonical text of a reply; KEYS-style arrays are compared as sorted.
