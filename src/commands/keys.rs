@@ -348,13 +348,19 @@ async fn transfer(
     let dump: Dump = on_shard(client, src_owner, read)
         .await?
         .ok_or_else(|| Reply::err("ERR no such key"))?;
+    let dst_meta = crate::storage::encoding::meta_key(dst_db, &dst);
     let written = on_shard(client, dst_owner, move |db| {
         let to = Db::new(db.shard, dst_db);
         if !replace && to.lookup(&dst)?.is_some() {
             return Ok(false);
         }
         let mut batch = Batch::default();
-        to.stage_restore(&mut batch, &dst, &dump);
+        // a rename's rename_to follows the source's rename_from (below)
+        let mut stage = || to.stage_restore(&mut batch, &dst, &dump);
+        match remove_src {
+            true => db.shard.without_events(stage),
+            false => stage(),
+        }
         to.write(batch)?;
         crate::shard::blocking::wake(&to, &dst);
         Ok(true)
@@ -362,7 +368,9 @@ async fn transfer(
     .await?;
     if written && remove_src {
         on_shard(client, src_owner, move |db| {
-            db.delete_keys([src.as_slice()])
+            db.delete_keys([src.as_slice()])?;
+            db.shard.publish_event(&dst_meta, "rename_to", "generic");
+            Ok(())
         })
         .await?;
     }

@@ -107,6 +107,17 @@ impl ScanCursors {
     }
 }
 
+/// What a write tells others (`Shard::touched`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Announce {
+    /// Keyspace event, WATCH, tracking.
+    All,
+    /// WATCH and tracking only.
+    NoEvent,
+    /// Nothing (writes Redis makes silently).
+    Nothing,
+}
+
 /// One shard: owned by exactly one executor thread.
 pub struct Shard {
     /// Index of this shard.
@@ -140,9 +151,9 @@ pub struct Shard {
     /// Id of the client whose command runs now (0: none, as for expiry),
     /// for CLIENT TRACKING's NOLOOP.
     current_client: Cell<u64>,
-    /// False while a write runs that Redis makes silently (see
-    /// [`unannounced`](Self::unannounced)).
-    announcing: Cell<bool>,
+    /// What the writes running now tell others (see
+    /// [`unannounced`](Self::unannounced), [`without_events`](Self::without_events)).
+    announcing: Cell<Announce>,
     /// How many `run_as` calls are open (EXEC runs its commands inside its
     /// job, a served blocked pop inside the waking command).
     nesting: Cell<u32>,
@@ -197,7 +208,7 @@ impl Shard {
             watchers: RefCell::default(),
             current: Cell::new(("", "")),
             current_client: Cell::new(0),
-            announcing: Cell::new(true),
+            announcing: Cell::new(Announce::All),
             nesting: Cell::new(0),
             pubsub: std::cell::OnceCell::new(),
             observe: RefCell::default(),
@@ -338,10 +349,11 @@ impl Shard {
     /// Records that a key (by meta key) is being modified: WATCHing
     /// clients see their transaction fail.
     pub fn touched(&self, meta_key: &[u8], deleted: bool) {
-        if !self.announcing.get() {
-            return;
+        match self.announcing.get() {
+            Announce::Nothing => return,
+            Announce::NoEvent => {}
+            Announce::All => self.notify_write(meta_key, deleted),
         }
-        self.notify_write(meta_key, deleted);
         self.invalidate_tracked(meta_key);
         if self.watchers.borrow().is_empty() {
             return;
@@ -385,7 +397,18 @@ impl Shard {
     /// signalling, such as the string BITFIELD creates or lengthens when no
     /// field changes.
     pub fn unannounced<T>(&self, f: impl FnOnce() -> T) -> T {
-        let outer = self.announcing.replace(false);
+        self.announcing_as(Announce::Nothing, f)
+    }
+
+    /// Runs `f`, whose writes break WATCHes and invalidate tracking but
+    /// publish no keyspace event: the caller publishes it later, where
+    /// Redis's order puts it (RENAME across shards).
+    pub fn without_events<T>(&self, f: impl FnOnce() -> T) -> T {
+        self.announcing_as(Announce::NoEvent, f)
+    }
+
+    fn announcing_as<T>(&self, how: Announce, f: impl FnOnce() -> T) -> T {
+        let outer = self.announcing.replace(how);
         let out = f();
         self.announcing.set(outer);
         out
