@@ -217,6 +217,43 @@ const CASES: &[(&[&str], &[&str])] = &[
     ),
 ];
 
+/// Commands on keys of both shards (a, c, e on one; b, d, l2 on the
+/// other; l1 with a): each shard publishes its own keys' events, so these
+/// may come in another order than Redis's argument order (for LMOVE,
+/// Redis's push before pop); the events themselves must be the same.
+const ACROSS_SHARDS: (&[&str], &[&str]) = (
+    &[
+        "MSET a 1 b 2 c 3 d 4 e 5",
+        "SADD s1 a b",
+        "SADD s2 b c",
+        "ZADD z1 1 a",
+        "ZADD z2 2 a",
+        "RPUSH l1 1 2",
+        "RPUSH l2 3",
+    ],
+    &[
+        "MSET a 1 b 2 c 3 d 4 e 5",
+        "DEL a b c d e",
+        "UNLINK b a d c",
+        "MSETNX x1 1 x2 2 x3 3 x4 4",
+        "SINTERSTORE a s1 s2",
+        "SUNIONSTORE e s1 s2",
+        "ZUNIONSTORE e 2 z1 z2",
+        "LMOVE l1 l2 LEFT LEFT",
+        "LMOVE l2 l1 LEFT LEFT",
+        "BLMOVE l1 l2 LEFT LEFT 0",
+        "RPOPLPUSH l1 l2",
+        "SMOVE s1 s2 a",
+        "COPY a e",
+        "COPY e a REPLACE",
+        "RENAME a b",
+        "SORT l1 STORE e",
+        "BITOP OR e a b c",
+        "LMPOP 3 nol l1 l2 LEFT",
+        "BLPOP nol l2 l1 0",
+    ],
+);
+
 #[test]
 fn write_commands_publish_the_events_redis_publishes() {
     let redis_srv = start_redis();
