@@ -215,12 +215,24 @@ const CASES: &[(&[&str], &[&str])] = &[
             "ZRANGESTORE d z 0 -1 BYSCORE REV",
         ],
     ),
+    // lists on both shards: the push's events come first, as in Redis
+    (
+        &["RPUSH l1 1 2", "RPUSH l2 3"],
+        &[
+            "LMOVE l1 l2 LEFT LEFT",
+            "LMOVE l2 l1 LEFT LEFT",
+            "LMOVE l2 l1 RIGHT LEFT",
+            "BLMOVE l1 l2 LEFT LEFT 0",
+            "RPOPLPUSH l1 l2",
+            "LMOVE l1 nol RIGHT RIGHT",
+        ],
+    ),
 ];
 
 /// Commands on keys of both shards (a, c, e on one; b, d, l2 on the
 /// other; l1 with a): each shard publishes its own keys' events, so these
-/// may come in another order than Redis's argument order (for LMOVE,
-/// Redis's push before pop); the events themselves must be the same.
+/// may come in another order than Redis's argument order; the events
+/// themselves must be the same.
 const ACROSS_SHARDS: (&[&str], &[&str]) = (
     &[
         "MSET a 1 b 2 c 3 d 4 e 5",
@@ -239,10 +251,6 @@ const ACROSS_SHARDS: (&[&str], &[&str]) = (
         "SINTERSTORE a s1 s2",
         "SUNIONSTORE e s1 s2",
         "ZUNIONSTORE e 2 z1 z2",
-        "LMOVE l1 l2 LEFT LEFT",
-        "LMOVE l2 l1 LEFT LEFT",
-        "BLMOVE l1 l2 LEFT LEFT 0",
-        "RPOPLPUSH l1 l2",
         "SMOVE s1 s2 a",
         "COPY a e",
         "COPY e a REPLACE",

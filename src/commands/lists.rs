@@ -545,11 +545,18 @@ async fn move_anywhere(client: &Client, src: Vec<u8>, dst: Vec<u8>, from: End, t
             return Ok(None);
         }
         dst_type?;
-        Ok(db.list_pop(&source, from, 1)?.and_then(|mut v| v.pop()))
+        // Redis announces the destination's push first: the pop's events
+        // wait for it (push_moved)
+        let pop = || db.list_pop(&source, from, 1);
+        let value = db.shard.without_events(pop)?.and_then(|mut v| v.pop());
+        let emptied = db.open_list(&source)?.is_none();
+        Ok(value.map(|v| (v, emptied)))
     })
     .await;
     match popped {
-        Ok(Some(value)) => push_moved(client, src, dst, from, to, value).await,
+        Ok(Some((value, emptied))) => {
+            push_moved(client, src, dst, from, to, value, Some(emptied)).await
+        }
         Ok(None) => Reply::Nil,
         Err(e) => e,
     }
@@ -557,7 +564,9 @@ async fn move_anywhere(client: &Client, src: Vec<u8>, dst: Vec<u8>, from: End, t
 
 /// Second half of a cross-shard move: pushes `value` on `dst`. Should
 /// `dst` have changed type meanwhile, the element goes back where it was
-/// popped and the client gets WRONGTYPE.
+/// popped and the client gets WRONGTYPE. `held_pop` is set when the pop's
+/// keyspace events were held back (with whether it emptied `src`): they
+/// follow the push's, in Redis's order.
 async fn push_moved(
     client: &Client,
     src: Vec<u8>,
@@ -565,12 +574,26 @@ async fn push_moved(
     from: End,
     to: End,
     value: Vec<u8>,
+    held_pop: Option<bool>,
 ) -> Reply {
     let n = client.shard.shard_count();
     let (src_owner, dst_owner) = (shard_of(&src, n), shard_of(&dst, n));
     let v = vec![value.clone()];
+    let src_key = src.clone();
     let pushed = on_shard(client, dst_owner, move |db| {
-        db.list_push(&dst, to, &v, true)
+        let len = db.list_push(&dst, to, &v, true)?;
+        if let Some(emptied) = held_pop {
+            let mk = crate::storage::encoding::meta_key(db.index, &src_key);
+            let popped = match from {
+                End::Left => "lpop",
+                End::Right => "rpop",
+            };
+            db.shard.publish_event(&mk, popped, "list");
+            if emptied {
+                db.shard.publish_event(&mk, "del", "generic");
+            }
+        }
+        Ok(len)
     })
     .await;
     let Err(e) = pushed else {
@@ -618,7 +641,9 @@ fn lmove(client: &mut Client, a: Args) -> BoxFuture<'_> {
         };
         match block_on_keys(client, vec![src.clone()], timeout, waiter).await {
             Ok(Some(Woken::Reply(r))) => r,
-            Ok(Some(Woken::Popped(value))) => push_moved(client, src, dst, from, to, value).await,
+            Ok(Some(Woken::Popped(value))) => {
+                push_moved(client, src, dst, from, to, value, None).await
+            }
             Ok(None) => Reply::NilArray,
             Err(unblocked) => unblocked,
         }
