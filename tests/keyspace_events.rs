@@ -4,7 +4,7 @@
 //! WATCH of the command's first key still lets EXEC run, and the events
 //! published (`notify-keyspace-events KEA`) must be identical.
 mod common;
-use common::reference::{start_redis, watch_and_events};
+use common::reference::{run, start_redis, watch_and_events};
 use common::Server;
 
 /// (setup, commands): each command runs alone after FLUSHALL and the setup.
@@ -286,4 +286,74 @@ fn write_commands_publish_the_events_redis_publishes() {
         }
     }
     assert!(differences.is_empty(), "{}", differences.join("\n"));
+}
+
+/// What a client blocked by `blocker` gets, and the keyspace events
+/// published, when another client runs `write` after `setup`.
+fn blocked_then(url: &str, setup: &[&str], blocker: &str, write: &str) -> (String, Vec<String>) {
+    let words = |l: &str| l.split(' ').map(str::to_string).collect::<Vec<_>>();
+    let client = redis::Client::open(url).unwrap();
+    let mut a = client.get_connection().unwrap();
+    run(&mut a, &words("FLUSHALL"));
+    for cmd in setup {
+        run(&mut a, &words(cmd));
+    }
+    run(&mut a, &words("CONFIG SET notify-keyspace-events KEA"));
+    let mut events = client.get_connection().unwrap();
+    let mut events = events.as_pubsub();
+    events.psubscribe("__keyevent@*__:*").unwrap();
+    events
+        .set_read_timeout(Some(std::time::Duration::from_millis(300)))
+        .unwrap();
+    let mut b = client.get_connection().unwrap();
+    let blocker = words(blocker);
+    let blocked = std::thread::spawn(move || run(&mut b, &blocker));
+    // the blocker is parked once CLIENT LIST shows it blocked
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !run(&mut a, &words("CLIENT LIST")).contains("flags=b") {
+        assert!(std::time::Instant::now() < deadline, "never blocked");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let written = run(&mut a, &words(write));
+    let got = blocked.join().unwrap();
+    run(&mut a, &words("SET blocked-then-marker 1"));
+    let mut heard = Vec::new();
+    while let Ok(m) = events.get_message() {
+        let payload: String = m.get_payload().unwrap();
+        if payload == "blocked-then-marker" {
+            break;
+        }
+        heard.push(format!("{} {payload}", m.get_channel_name()));
+    }
+    (format!("{written}; blocked client got {got}"), heard)
+}
+
+/// A write that serves a blocked client publishes its own events first,
+/// then those of the blocked command, as Redis serves blocked clients
+/// after the command: also for RENAME and LMOVE across shards (a, l1 on
+/// one shard, b, l2 on the other). XGROUP DESTROY answers the readers
+/// blocked on the group with NOGROUP.
+#[test]
+fn writes_that_serve_blocked_clients_publish_in_redis_order() {
+    let redis_srv = start_redis();
+    let ours = Server::start(2, &[]);
+    let urls = [format!("redis://127.0.0.1:{}/", redis_srv.port), ours.url()];
+    for (setup, blocker, write) in [
+        (&["RPUSH a x"][..], "BLPOP b 5", "RENAME a b"),
+        (&["RPUSH a x"], "BLPOP c 5", "RENAME a c"),
+        (&["RPUSH l1 x y"], "BLPOP l2 5", "LMOVE l1 l2 LEFT RIGHT"),
+        (&["RPUSH l1 x"], "BLPOP l2 5", "LMOVE l1 l2 LEFT RIGHT"),
+        (&["RPUSH l1 x"], "BLPOP c 5", "LMOVE l1 c LEFT RIGHT"),
+        (&[], "BLPOP l2 5", "RPUSH l2 v"),
+        (
+            &["XADD s 1-1 f v", "XGROUP CREATE s g $"],
+            "XREADGROUP GROUP g c1 BLOCK 5000 STREAMS s >",
+            "XGROUP DESTROY s g",
+        ),
+    ] {
+        let [theirs, mine] = urls
+            .clone()
+            .map(|u| blocked_then(&u, setup, blocker, write));
+        assert_eq!(mine, theirs, "{blocker} then {write}");
+    }
 }

@@ -362,14 +362,25 @@ async fn transfer(
             false => stage(),
         }
         to.write(batch)?;
-        crate::shard::blocking::wake(&to, &dst);
+        if !remove_src {
+            crate::shard::blocking::wake(&to, &dst);
+        }
         Ok(true)
     })
     .await?;
     if written && remove_src {
+        let key = dst_meta.clone();
         on_shard(client, src_owner, move |db| {
             db.delete_keys([src.as_slice()])?;
-            db.shard.publish_event(&dst_meta, "rename_to", "generic");
+            db.shard.publish_event(&key, "rename_to", "generic");
+            Ok(())
+        })
+        .await?;
+        // clients blocked on the destination are served after both events
+        on_shard(client, dst_owner, move |db| {
+            if let Some((index, key)) = crate::storage::encoding::split_meta_key(&dst_meta) {
+                crate::shard::blocking::wake(&Db::new(db.shard, index), key);
+            }
             Ok(())
         })
         .await?;

@@ -581,19 +581,22 @@ async fn push_moved(
     let v = vec![value.clone()];
     let src_key = src.clone();
     let pushed = on_shard(client, dst_owner, move |db| {
-        let len = db.list_push(&dst, to, &v, true)?;
-        if let Some(emptied) = held_pop {
-            let mk = crate::storage::encoding::meta_key(db.index, &src_key);
-            let popped = match from {
-                End::Left => "lpop",
-                End::Right => "rpop",
-            };
-            db.shard.publish_event(&mk, popped, "list");
-            if emptied {
-                db.shard.publish_event(&mk, "del", "generic");
+        // clients blocked on `dst` are served after the held pop's events
+        crate::shard::blocking::after(db, || {
+            let len = db.list_push(&dst, to, &v, true)?;
+            if let Some(emptied) = held_pop {
+                let mk = crate::storage::encoding::meta_key(db.index, &src_key);
+                let popped = match from {
+                    End::Left => "lpop",
+                    End::Right => "rpop",
+                };
+                db.shard.publish_event(&mk, popped, "list");
+                if emptied {
+                    db.shard.publish_event(&mk, "del", "generic");
+                }
             }
-        }
-        Ok(len)
+            Ok(len)
+        })
     })
     .await;
     let Err(e) = pushed else {

@@ -910,6 +910,8 @@ fn xgroup_run(db: &Db, a: &[Vec<u8>]) -> Reply {
             }
             s.destroy_group(db, &mut batch, name);
             tri!(s.commit_group_change(db, batch, Some("xgroup-destroy")));
+            // readers blocked on the group learn it is gone (NOGROUP)
+            crate::shard::blocking::wake(db, key);
             Reply::Int(1)
         }
         "createconsumer" if a.len() == 5 => {

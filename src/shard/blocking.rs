@@ -280,6 +280,26 @@ pub fn wake(db: &Db, key: &[u8]) {
         }
         b.serving = true;
     }
+    serve_ready(shard);
+}
+
+/// Runs `f`, holding back the blocked clients its writes wake until it has
+/// returned: a command that publishes more events after its write (an
+/// LMOVE across cores, the source's pop) serves them after those, as
+/// Redis serves blocked clients after the command.
+pub fn after<T>(db: &Db, f: impl FnOnce() -> T) -> T {
+    let shard = db.shard;
+    let outer = std::mem::replace(&mut shard.blocked.borrow_mut().serving, true);
+    let out = f();
+    if !outer {
+        serve_ready(shard);
+    }
+    out
+}
+
+/// Serves the keys marked ready (`serving` set by the caller), then
+/// delivers the replies once the writes are durable.
+fn serve_ready(shard: &Shard) {
     let mut deliveries = Vec::new();
     loop {
         let next = shard.blocked.borrow_mut().ready.pop_front();

@@ -110,8 +110,11 @@ impl Shard {
     /// Publishes the keyspace event `name` (of class `group`) for `meta_key`
     /// and nothing else: no WATCH broken, no tracking invalidation. Redis's
     /// consumer-group changes are announced this way (`xgroup-create`, …).
+    /// Call it once the command's batch is written (or joined): the event
+    /// then runs ahead of nothing, and other cores may read at once.
     pub fn publish_event(&self, meta_key: &[u8], name: &'static str, group: &'static str) {
         self.naming_events((name, group), || self.notify_write(meta_key, false));
+        self.engine.effects_written();
     }
 
     /// Publishes the keyspace events for a write to `meta_key`.
