@@ -349,6 +349,7 @@ async fn transfer(
         .await?
         .ok_or_else(|| Reply::err("ERR no such key"))?;
     let dst_meta = crate::storage::encoding::meta_key(dst_db, &dst);
+    let dst_key = dst.clone();
     let written = on_shard(client, dst_owner, move |db| {
         let to = Db::new(db.shard, dst_db);
         if !replace && to.lookup(&dst)?.is_some() {
@@ -369,18 +370,15 @@ async fn transfer(
     })
     .await?;
     if written && remove_src {
-        let key = dst_meta.clone();
         on_shard(client, src_owner, move |db| {
             db.delete_keys([src.as_slice()])?;
-            db.shard.publish_event(&key, "rename_to", "generic");
+            db.shard.publish_event(&dst_meta, "rename_to", "generic");
             Ok(())
         })
         .await?;
         // clients blocked on the destination are served after both events
         on_shard(client, dst_owner, move |db| {
-            if let Some((index, key)) = crate::storage::encoding::split_meta_key(&dst_meta) {
-                crate::shard::blocking::wake(&Db::new(db.shard, index), key);
-            }
+            crate::shard::blocking::wake(&Db::new(db.shard, dst_db), &dst_key);
             Ok(())
         })
         .await?;

@@ -79,6 +79,17 @@ impl Compression {
     }
 }
 
+/// `n` times the multiplier `unit_of` gives the unit written after it
+/// (`100MB`, `1s`, `50 us`; no unit: `unit_of("")`), or `None` if either
+/// part is invalid or the product overflows.
+fn number_with_unit(s: &str, unit_of: impl Fn(&str) -> Option<u64>) -> Option<u64> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: u64 = num.parse().ok()?;
+    n.checked_mul(unit_of(unit.trim().to_ascii_lowercase().as_str())?)
+}
+
 /// A byte size written as `100MB`, `64kb`, `1G` or a plain number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ByteSize(pub u64);
@@ -86,18 +97,14 @@ pub struct ByteSize(pub u64);
 impl ByteSize {
     /// Parses `123`, `64KB`, `100mb`, `1g`, `2GiB`.
     pub fn parse(s: &str) -> Option<ByteSize> {
-        let s = s.trim();
-        let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-        let (num, unit) = s.split_at(split);
-        let n: u64 = num.parse().ok()?;
-        let mult = match unit.trim().to_ascii_lowercase().as_str() {
-            "" | "b" => 1,
-            "k" | "kb" | "kib" => 1 << 10,
-            "m" | "mb" | "mib" => 1 << 20,
-            "g" | "gb" | "gib" => 1 << 30,
-            _ => return None,
-        };
-        n.checked_mul(mult).map(ByteSize)
+        number_with_unit(s, |unit| match unit {
+            "" | "b" => Some(1),
+            "k" | "kb" | "kib" => Some(1 << 10),
+            "m" | "mb" | "mib" => Some(1 << 20),
+            "g" | "gb" | "gib" => Some(1 << 30),
+            _ => None,
+        })
+        .map(ByteSize)
     }
 }
 
@@ -108,17 +115,13 @@ pub struct Millis(pub u64);
 impl Millis {
     /// Parses `250`, `250ms`, `1s`, `2m`.
     pub fn parse(s: &str) -> Option<Millis> {
-        let s = s.trim();
-        let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-        let (num, unit) = s.split_at(split);
-        let n: u64 = num.parse().ok()?;
-        let mult = match unit.trim().to_ascii_lowercase().as_str() {
-            "" | "ms" => 1,
-            "s" => 1000,
-            "m" | "min" => 60_000,
-            _ => return None,
-        };
-        n.checked_mul(mult).map(Millis)
+        number_with_unit(s, |unit| match unit {
+            "" | "ms" => Some(1),
+            "s" => Some(1000),
+            "m" | "min" => Some(60_000),
+            _ => None,
+        })
+        .map(Millis)
     }
 }
 
@@ -155,17 +158,13 @@ pub struct Micros(pub u64);
 impl Micros {
     /// Parses `50`, `50us`, `2ms`, `1s`.
     pub fn parse(s: &str) -> Option<Micros> {
-        let s = s.trim();
-        let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-        let (num, unit) = s.split_at(split);
-        let n: u64 = num.parse().ok()?;
-        let mult = match unit.trim().to_ascii_lowercase().as_str() {
-            "" | "us" | "µs" => 1,
-            "ms" => 1000,
-            "s" => 1_000_000,
-            _ => return None,
-        };
-        n.checked_mul(mult).map(Micros)
+        number_with_unit(s, |unit| match unit {
+            "" | "us" | "µs" => Some(1),
+            "ms" => Some(1000),
+            "s" => Some(1_000_000),
+            _ => None,
+        })
+        .map(Micros)
     }
 }
 
