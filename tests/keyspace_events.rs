@@ -4,7 +4,7 @@
 //! WATCH of the command's first key still lets EXEC run, and the events
 //! published (`notify-keyspace-events KEA`) must be identical.
 mod common;
-use common::reference::{run, start_redis, watch_and_events};
+use common::reference::{events_during, run, start_redis, watch_and_events};
 use common::Server;
 
 /// (setup, commands): each command runs alone after FLUSHALL and the setup.
@@ -298,34 +298,20 @@ fn blocked_then(url: &str, setup: &[&str], blocker: &str, write: &str) -> (Strin
     for cmd in setup {
         run(&mut a, &words(cmd));
     }
-    run(&mut a, &words("CONFIG SET notify-keyspace-events KEA"));
-    let mut events = client.get_connection().unwrap();
-    let mut events = events.as_pubsub();
-    events.psubscribe("__keyevent@*__:*").unwrap();
-    events
-        .set_read_timeout(Some(std::time::Duration::from_millis(300)))
-        .unwrap();
-    let mut b = client.get_connection().unwrap();
-    let blocker = words(blocker);
-    let blocked = std::thread::spawn(move || run(&mut b, &blocker));
-    // the blocker is parked once CLIENT LIST shows it blocked
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    while !run(&mut a, &words("CLIENT LIST")).contains("flags=b") {
-        assert!(std::time::Instant::now() < deadline, "never blocked");
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    let written = run(&mut a, &words(write));
-    let got = blocked.join().unwrap();
-    run(&mut a, &words("SET blocked-then-marker 1"));
-    let mut heard = Vec::new();
-    while let Ok(m) = events.get_message() {
-        let payload: String = m.get_payload().unwrap();
-        if payload == "blocked-then-marker" {
-            break;
+    events_during(&client, &mut a, |a| {
+        let mut b = client.get_connection().unwrap();
+        let blocker = words(blocker);
+        let blocked = std::thread::spawn(move || run(&mut b, &blocker));
+        // the blocker is parked once CLIENT LIST shows it blocked
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while !run(a, &words("CLIENT LIST")).contains("flags=b") {
+            assert!(std::time::Instant::now() < deadline, "never blocked");
+            std::thread::sleep(std::time::Duration::from_millis(10));
         }
-        heard.push(format!("{} {payload}", m.get_channel_name()));
-    }
-    (format!("{written}; blocked client got {got}"), heard)
+        let written = run(a, &words(write));
+        let got = blocked.join().unwrap();
+        format!("{written}; blocked client got {got}")
+    })
 }
 
 /// A write that serves a blocked client publishes its own events first,

@@ -92,28 +92,43 @@ pub fn watch_and_events(
     for cmd in setup {
         run(&mut a, &words(cmd));
     }
-    run(&mut a, &words("CONFIG SET notify-keyspace-events KEA"));
+    events_during(&client, &mut a, |a| {
+        run(a, &words(&format!("WATCH {key}")));
+        let written = run(&mut b, &words(write));
+        run(a, &words("MULTI"));
+        run(a, &words("PING"));
+        let exec = run(a, &words("EXEC"));
+        format!("{written} -> {exec}")
+    })
+}
+
+/// Runs `f` on `con` with keyspace notifications on (KEA) and returns its
+/// result with the keyevent messages of every database published
+/// meanwhile, in arrival order (read up to a marker key written after).
+pub fn events_during<T>(
+    client: &redis::Client,
+    con: &mut redis::Connection,
+    f: impl FnOnce(&mut redis::Connection) -> T,
+) -> (T, Vec<String>) {
+    let words = |l: &str| l.split(' ').map(str::to_string).collect::<Vec<_>>();
+    run(con, &words("CONFIG SET notify-keyspace-events KEA"));
     let mut events = client.get_connection().unwrap();
     let mut events = events.as_pubsub();
     events.psubscribe("__keyevent@*__:*").unwrap();
     events
         .set_read_timeout(Some(Duration::from_millis(300)))
         .unwrap();
-    run(&mut a, &words(&format!("WATCH {key}")));
-    let written = run(&mut b, &words(write));
-    run(&mut a, &words("MULTI"));
-    run(&mut a, &words("PING"));
-    let exec = run(&mut a, &words("EXEC"));
-    run(&mut b, &words("SET watch-and-events-marker 1"));
+    let out = f(con);
+    run(con, &words("SET events-during-marker 1"));
     let mut heard = Vec::new();
     while let Ok(m) = events.get_message() {
         let payload: String = m.get_payload().unwrap();
-        if payload == "watch-and-events-marker" {
+        if payload == "events-during-marker" {
             break;
         }
         heard.push(format!("{} {payload}", m.get_channel_name()));
     }
-    (format!("{written} -> {exec}"), heard)
+    (out, heard)
 }
 
 /// Canonical text of a reply; KEYS-style arrays are compared as sorted.
