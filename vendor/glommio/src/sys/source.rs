@@ -224,6 +224,12 @@ impl Source {
         })
     }
 
+    /// Whether the request is queued or in the kernel, not yet completed
+    /// (DiskDB patch, vendor/README.md, change 5).
+    pub(crate) fn is_in_flight(&self) -> bool {
+        self.inner.borrow().enqueued.is_some()
+    }
+
     pub(crate) fn result(&self) -> Option<io::Result<usize>> {
         let mut inner = self.inner.borrow_mut();
         let ret = inner

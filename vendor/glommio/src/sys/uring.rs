@@ -1058,6 +1058,23 @@ impl SleepableRing {
         }
     }
 
+    /// Sleeps on a ring whose link to the latency ring is still armed from
+    /// an earlier sleep (DiskDB patch, change 5).
+    fn sleep_linked(&mut self) -> io::Result<usize> {
+        assert_eq!(
+            self.waiting_kernel_submission(),
+            0,
+            "sleeping with pending SQEs"
+        );
+        self.ring
+            .cq()
+            .wait(1)
+            .map(|_| 1)
+            .or_else(Reactor::busy_ok)
+            .or_else(Reactor::again_ok)
+            .or_else(Reactor::intr_ok)
+    }
+
     fn sleep(&mut self, link: &Source) -> io::Result<usize> {
         assert_eq!(
             self.waiting_kernel_submission(),
@@ -1086,13 +1103,18 @@ impl SleepableRing {
             // We have now prepared the SQE that links the two rings. We now need to submit
             // it successfully to be able to safely sleep.
 
-            if self
-                .submit_sqes()
+            // DiskDB patch (vendor/README.md, change 5): submit and wait in
+            // one system call. The kernel only waits once the whole
+            // submission went in, and then returns the count submitted.
+            let submitted = self
+                .ring
+                .submit_sqes_and_wait(1)
+                .map(|n| n as usize)
                 .or_else(Reactor::busy_ok)
                 .or_else(Reactor::again_ok)
-                .or_else(Reactor::intr_ok)?
-                != 1
-            {
+                .or_else(Reactor::intr_ok)?;
+            self.in_kernel += submitted;
+            if submitted != 1 {
                 // We failed to submit the `SQE` that links the rings. Just can't sleep.
                 // Waiting here is unsafe because we could end up waiting much longer than
                 // needed.
@@ -1100,14 +1122,8 @@ impl SleepableRing {
                 unsafe { crate::uring_sys::io_uring_prep_nop(sqe_ptr) };
                 Err(io::Error::from_raw_os_error(libc::EBUSY))
             } else {
-                // The rings are linked. Goodnight!
-                self.ring
-                    .cq()
-                    .wait(1)
-                    .map(|_| 1)
-                    .or_else(Reactor::busy_ok)
-                    .or_else(Reactor::again_ok)
-                    .or_else(Reactor::intr_ok)
+                // The rings were linked, and we slept.
+                Ok(1)
             }
         } else {
             // Can't link rings because we ran out of `CQE`s. Just can't sleep.
@@ -1236,6 +1252,10 @@ pub(crate) struct Reactor {
     poll_ring: RefCell<PollRing>,
 
     latency_preemption_timeout_src: Cell<Option<Source>>,
+    /// When the latency timer above fires (DiskDB patch, change 5).
+    latency_timer_deadline: Cell<Option<Instant>>,
+    /// The poll linking the rings, armed by a sleep (DiskDB patch, change 5).
+    link_rings_src: Cell<Option<Source>>,
     throughput_preemption_timeout_src: Cell<Option<Source>>,
 
     link_fd: RawFd,
@@ -1367,6 +1387,8 @@ impl Reactor {
             latency_ring: RefCell::new(latency_ring),
             poll_ring: RefCell::new(poll_ring),
             latency_preemption_timeout_src: Cell::new(None),
+            latency_timer_deadline: Cell::new(None),
+            link_rings_src: Cell::new(None),
             throughput_preemption_timeout_src: Cell::new(None),
             blocking_thread,
             link_fd,
@@ -1739,7 +1761,26 @@ impl Reactor {
     ///
     /// We may not be able to register an `SQE` at this point, so we return an
     /// Error and will just not sleep.
+    /// Whether `timer` holds a timeout the kernel has not completed yet
+    /// (DiskDB patch, change 5).
+    fn pending(timer: &Cell<Option<Source>>) -> bool {
+        let src = timer.take();
+        let pending = src.as_ref().is_some_and(|s| s.is_in_flight());
+        timer.set(src);
+        pending
+    }
+
+    ///
+    /// DiskDB patch (vendor/README.md, change 5): the poll that links the
+    /// rings stays armed after a wake-up it did not cause, for the next
+    /// sleep, instead of being cancelled and submitted again each time.
     fn link_rings_and_sleep(&self, ring: &mut SleepableRing) -> io::Result<()> {
+        let armed = self.link_rings_src.take();
+        if armed.as_ref().is_some_and(|src| src.is_in_flight()) {
+            self.link_rings_src.set(armed);
+            return ring.sleep_linked().or_else(Self::busy_ok).map(|_| {});
+        }
+        drop(armed);
         let link_rings = Source::new(
             IoRequirements::default(),
             self.link_fd,
@@ -1747,7 +1788,11 @@ impl Reactor {
             None,
             None,
         );
-        ring.sleep(&link_rings).or_else(Self::busy_ok).map(|_| {})
+        let slept = ring.sleep(&link_rings);
+        if slept.is_ok() {
+            self.link_rings_src.set(Some(link_rings));
+        }
+        slept.or_else(Self::busy_ok).map(|_| {})
     }
 
     pub(crate) fn poll_io(&self, woke: &mut usize) -> io::Result<()> {
@@ -1828,22 +1873,37 @@ impl Reactor {
         // consume all events from the rings
         consume_rings!(into &mut woke; lat_ring, poll_ring, main_ring);
 
-        // Cancel the old timer regardless of whether we can sleep:
-        // if we won't sleep, we will register the new timer with its new
-        // value.
-        //
-        // But if we will sleep, there might be a timer registered that needs
-        // to be removed otherwise we'll wake up when it expires.
-        drop(self.latency_preemption_timeout_src.take());
+        // DiskDB patch (vendor/README.md, change 5): a latency-ring timer
+        // still pending in the kernel stays armed while it would fire no
+        // later than the one we would arm now, instead of being cancelled
+        // and armed again on every pass (two submissions and up to three
+        // `io_uring_enter` calls a pass, and two more around every sleep).
+        // A task queue may then be preempted sooner than the full timer
+        // after it started, never later, and a sleeping executor may wake
+        // once early (it finds nothing to do and sleeps again).
+        let now = Instant::now();
+        let kept_deadline = match Self::pending(&self.latency_preemption_timeout_src) {
+            true => self.latency_timer_deadline.get(),
+            false => None,
+        };
+        let keep_latency_timer = match preempt_timer() {
+            Some(preempt) => kept_deadline.is_some_and(|d| d <= now + preempt),
+            None => kept_deadline.is_some(),
+        };
+        if !keep_latency_timer {
+            drop(self.latency_preemption_timeout_src.take());
+        }
 
         // Schedule the throughput-based timeout immediately: it won't matter if we end
         // up sleeping.
-        self.throughput_preemption_timeout_src.replace(Some(
-            main_ring.prepare_throughput_preemption_timer(
-                self.ring_depth() as u32,
-                self.eventfd_src.raw(),
-            ),
-        ));
+        if !Self::pending(&self.throughput_preemption_timeout_src) {
+            self.throughput_preemption_timeout_src.replace(Some(
+                main_ring.prepare_throughput_preemption_timer(
+                    self.ring_depth() as u32,
+                    self.eventfd_src.raw(),
+                ),
+            ));
+        }
 
         // This will only dispatch if we run out of sqes. Which means until
         // flush_rings! nothing is really send to the kernel...
@@ -1864,7 +1924,13 @@ impl Reactor {
         if should_sleep {
             // We are about to go to sleep. It's ok to sleep, but if there
             // is a timer set, we need to make sure we wake up to handle it.
-            if let Some(dur) = user_timer {
+            let keep_for_user = match (keep_latency_timer, user_timer) {
+                (false, _) => false,
+                (true, None) => true,
+                (true, Some(dur)) => kept_deadline.is_some_and(|d| d <= now + dur),
+            };
+            if let Some(dur) = user_timer.filter(|_| !keep_for_user) {
+                self.latency_timer_deadline.set(Some(now + dur));
                 self.latency_preemption_timeout_src
                     .set(Some(lat_ring.prepare_latency_preemption_timer(dur)));
                 assert!(flush_rings!(lat_ring)? > 0);
@@ -1896,8 +1962,11 @@ impl Reactor {
         }
 
         if let Some(preempt) = preempt_timer() {
-            self.latency_preemption_timeout_src
-                .set(Some(lat_ring.prepare_latency_preemption_timer(preempt)));
+            if !keep_latency_timer {
+                self.latency_timer_deadline.set(Some(now + preempt));
+                self.latency_preemption_timeout_src
+                    .set(Some(lat_ring.prepare_latency_preemption_timer(preempt)));
+            }
             flush_rings!(lat_ring, main_ring)?;
         }
 
