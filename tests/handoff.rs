@@ -556,3 +556,77 @@ fn a_later_local_write_is_never_seen_before_an_earlier_remote_one() {
     writer.join().unwrap();
     println!("{reads} pairs read");
 }
+
+/// The shard of a raw connection's core.
+fn raw_shard(raw: &mut Raw) -> usize {
+    raw.send(b"CLIENT INFO\r\n");
+    let info = String::from_utf8(raw.read_until(b"\n\r\n")).unwrap();
+    client_field(&info, "shard").unwrap().parse().unwrap()
+}
+
+/// RESP for a command.
+fn resp(args: &[&str]) -> Vec<u8> {
+    let mut out = format!("*{}\r\n", args.len()).into_bytes();
+    for a in args {
+        out.extend_from_slice(format!("${}\r\n{a}\r\n", a.len()).as_bytes());
+    }
+    out
+}
+
+#[test]
+fn the_owner_writes_a_lone_reply_itself_and_leaves_the_rest_of_a_large_one() {
+    let s = Server::start(2, &["--connection-affinity", "no"]);
+    let mut c = s.conn();
+    let mut raw = Raw::connect(s.port);
+    let other = 1 - raw_shard(&mut raw);
+    // one command a turn on the other core's key: the owner answers
+    let counter = key_on("owned", other);
+    let before = info_number(&mut c, "owner_replies");
+    for i in 1..=20 {
+        raw.roundtrip(&resp(&["INCR", &counter]), format!(":{i}\r\n").as_bytes());
+    }
+    assert_eq!(info_number(&mut c, "owner_replies") - before, 20);
+    // a reply larger than the socket's buffer, read late: the owner sends
+    // what fits, the connection's core the rest, then a pipelined PING
+    let list = key_on("biglist", other);
+    let element = "x".repeat(1 << 20);
+    let mut want = b"*8\r\n".to_vec();
+    for i in 0..8 {
+        let e = format!("{i}{element}");
+        let _: i64 = query(&mut c, &["RPUSH", &list, &e]);
+        want.extend_from_slice(format!("${}\r\n{e}\r\n", e.len()).as_bytes());
+    }
+    for follow in [None, Some(b"PING\r\n".as_slice())] {
+        raw.send(&resp(&["LRANGE", &list, "0", "-1"]));
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let mut expect = want.clone();
+        if let Some(f) = follow {
+            raw.send(f);
+            expect.extend_from_slice(b"+PONG\r\n");
+        }
+        let got = raw.read_n(expect.len());
+        assert_eq!(got.len(), expect.len());
+        assert!(got == expect, "the large reply (then PONG) arrived altered");
+    }
+    raw.roundtrip(b"PING\r\n", b"+PONG\r\n");
+}
+
+#[test]
+fn a_client_gone_before_the_owner_replies_leaves_other_clients_untouched() {
+    let s = Server::start(2, &[]);
+    let mut c = s.conn();
+    let counters = [key_on("gone", 0), key_on("gone", 1)];
+    for i in 0..200 {
+        // the request is in the socket before the close: it runs, and its
+        // reply goes nowhere, never to a connection opened after it
+        let mut raw = Raw::connect(s.port);
+        raw.send(&resp(&["INCR", &counters[i % 2]]));
+        drop(raw);
+        let mut next = Raw::connect(s.port);
+        next.roundtrip(b"PING\r\n", b"+PONG\r\n");
+    }
+    common::settle();
+    for k in &counters {
+        assert_eq!(bulk(&mut c, &["GET", k]).as_deref(), Some("100"));
+    }
+}

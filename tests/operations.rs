@@ -1,8 +1,8 @@
 //! Observability and admin commands: INFO sections, SLOWLOG, LATENCY,
 //! MONITOR, CLIENT PAUSE/REPLY/NO-EVICT, MEMORY USAGE, DEBUG, redis-cli
-//! --stat / --latency, RocksDB thread placement.
+//! --stat / --latency, RocksDB thread placement, the open-files limit.
 mod common;
-use common::{q_err, Raw, Server};
+use common::{binary, bulk, free_port, q_err, Raw, Server};
 use redis::Commands;
 use std::time::{Duration, Instant};
 
@@ -571,5 +571,65 @@ fn client_idle_time_counts_input_read_while_blocked() {
     assert!(
         idle <= 1,
         "idle={idle} after input 2.5 s ago and a reply now: {line}"
+    );
+}
+
+/// Starts the server under `ulimit` settings (a shell command) and
+/// returns its soft open-files limit and what it logged, once it answers.
+fn open_files_limit_under(ulimit: &str, maxclients: &str) -> (u64, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let log = dir.path().join("log");
+    let mut child = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "{ulimit} && exec \"$0\" \"$@\" 2>{}",
+            log.display()
+        ))
+        .arg(binary())
+        .args(["--port", &port.to_string(), "--dir"])
+        .arg(dir.path().join("data"))
+        .args(["--shards", "1", "--maxclients", maxclients])
+        .spawn()
+        .unwrap();
+    let mut c = None;
+    for _ in 0..300 {
+        if let Ok(conn) = redis::Client::open(format!("redis://127.0.0.1:{port}/"))
+            .unwrap()
+            .get_connection()
+        {
+            c = Some(conn);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut c = c.expect("server answers");
+    assert_eq!(bulk(&mut c, &["ECHO", "up"]).as_deref(), Some("up"));
+    let limits = std::fs::read_to_string(format!("/proc/{}/limits", child.id())).unwrap();
+    let soft = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .and_then(|l| l.split_whitespace().nth(3))
+        .and_then(|v| v.parse().ok())
+        .unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    (soft, std::fs::read_to_string(&log).unwrap_or_default())
+}
+
+/// Like redis-server, the server raises its soft open-files limit for
+/// maxclients connections (each may hold a second descriptor for replies
+/// other cores write), and warns when the hard limit does not allow one
+/// descriptor per client.
+#[test]
+fn the_open_files_limit_is_raised_for_maxclients() {
+    let (soft, log) = open_files_limit_under("ulimit -Sn 256 && ulimit -Hn 5000", "1000");
+    assert_eq!(soft, 3024, "2 x maxclients + 1024, within the hard limit");
+    assert!(!log.contains("open files limit"), "{log}");
+    let (soft, log) = open_files_limit_under("ulimit -Sn 256 && ulimit -Hn 600", "1000");
+    assert_eq!(soft, 600, "up to the hard limit");
+    assert!(
+        log.contains("open files limit is 600, below the 1032 that maxclients 1000 needs"),
+        "{log}"
     );
 }

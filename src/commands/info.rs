@@ -29,6 +29,8 @@ struct ShardFigures {
     hot_cache_dropped: u64,
     /// Reads of other shards served here, and those found in a hot cache.
     peer_reads: (u64, u64),
+    /// Replies written by this shard to other cores' clients.
+    owner_replies: u64,
     /// Sorted sets held in memory: (bytes, sets, loads).
     hot_sorted_sets: (u64, u64, u64),
     /// List read-ahead: (bytes, elements popped from it).
@@ -81,6 +83,7 @@ fn shard_figures(db: &Db, with_keyspace: bool) -> ShardFigures {
         hot_cache_bytes: s.hot.borrow().used() as u64,
         hot_cache_dropped: s.hot.borrow().dropped_batches(),
         peer_reads: (st.peer_reads.get(), st.peer_hot_hits.get()),
+        owner_replies: st.owner_replies.get(),
         hot_sorted_sets: {
             let o = &s.hot.borrow().ordered;
             (o.used() as u64, o.len() as u64, o.loads())
@@ -282,6 +285,7 @@ fn memory(x: &Ctx) -> Vec<String> {
         ),
         format!("peer_reads:{}", x.sum(|f| f.peer_reads.0)),
         format!("peer_reads_hot_cache_hits:{}", x.sum(|f| f.peer_reads.1)),
+        format!("owner_replies:{}", x.sum(|f| f.owner_replies)),
         format!("hot_sorted_sets_used:{}", x.sum(|f| f.hot_sorted_sets.0)),
         format!("hot_sorted_sets:{}", x.sum(|f| f.hot_sorted_sets.1)),
         format!("hot_sorted_set_loads:{}", x.sum(|f| f.hot_sorted_sets.2)),

@@ -387,6 +387,7 @@ fn config(c: &mut Client, a: Args) -> BoxFuture<'_> {
                         &s.net_output_bytes,
                         &s.peer_reads,
                         &s.peer_hot_hits,
+                        &s.owner_replies,
                     ] {
                         cell.set(0);
                     }

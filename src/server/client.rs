@@ -281,6 +281,11 @@ pub struct Client {
     pub user_gen: u64,
     /// Where the connection's keyed commands went lately (`handoff`).
     pub affinity: super::handoff::Affinity,
+    /// A reply another shard is writing to the socket itself
+    /// (`server::direct`), to settle before anything else is sent.
+    pub direct: Option<Arc<super::direct::DirectReply>>,
+    /// The duplicate of the client's socket that owners write to.
+    socket: Option<Arc<std::os::fd::OwnedFd>>,
 }
 
 impl Client {
@@ -317,6 +322,8 @@ impl Client {
             user,
             user_gen,
             affinity: Default::default(),
+            direct: None,
+            socket: None,
         }
     }
 
@@ -436,6 +443,50 @@ impl Client {
             })
         });
         self.send_batched(o.shard, Shard::guarded(o.db, o.keys, None, job));
+    }
+
+    /// Whether the only work queued since the last wake-up is one gathered
+    /// command, whose reply its owner could then write itself.
+    pub fn one_gathered_command(&self) -> bool {
+        self.unwoken.is_empty() && matches!(&self.outgoing[..], [o] if o.cmds.len() == 1)
+    }
+
+    /// Sends the one gathered command (see [`one_gathered_command`]) so
+    /// that its owner writes the reply to `socket` itself
+    /// (`server::direct`), and wakes the owner.
+    ///
+    /// [`one_gathered_command`]: Self::one_gathered_command
+    pub fn send_direct(&mut self, socket: &impl std::os::fd::AsRawFd) -> std::io::Result<()> {
+        let socket = match &self.socket {
+            Some(s) => s.clone(),
+            None => {
+                // SAFETY: the connection's socket is open while it is borrowed here.
+                let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(socket.as_raw_fd()) };
+                let dup = Arc::new(fd.try_clone_to_owned()?);
+                self.socket = Some(dup.clone());
+                dup
+            }
+        };
+        let o = self.outgoing.pop().expect("one gathered command");
+        let run = o.cmds.into_iter().next().expect("one gathered command");
+        let direct = super::direct::DirectReply::new(socket);
+        let (resp, to) = (self.resp, direct.clone());
+        let job: crate::shard::mesh::Job = Box::new(move |s: &Shard| {
+            let before = s.mesh.wal_failures.load(Ordering::SeqCst);
+            let mut bytes = Vec::new();
+            run(s).encode(resp, &mut bytes);
+            crate::shard::incr(&s.stats.net_output_bytes, bytes.len() as u64);
+            crate::shard::incr(&s.stats.owner_replies, 1);
+            let mesh = s.mesh.clone();
+            Box::new(move || {
+                let failed = mesh.wal_failures.load(Ordering::SeqCst) != before;
+                to.deliver(bytes, failed.then_some(super::connection::WAL_FAILED));
+            })
+        });
+        self.send_batched(o.shard, Shard::guarded(o.db, o.keys, None, job));
+        self.direct = Some(direct);
+        self.wake_shards();
+        Ok(())
     }
 
     /// Sends the gathered commands and wakes every shard that has jobs from

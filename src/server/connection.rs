@@ -141,10 +141,94 @@ fn durable(client: &Client, before: u64, out: &mut Vec<u8>) -> bool {
         return true;
     }
     out.clear();
-    out.extend_from_slice(
-        b"-ERR the write-ahead log could not be written (disk full or I/O error, see the server log); the replies of this batch are withheld because their writes may not be durable\r\n",
-    );
+    out.extend_from_slice(WAL_FAILED);
     false
+}
+
+/// The reply that replaces a turn's replies after a failed WAL write.
+pub const WAL_FAILED: &[u8] = b"-ERR the write-ahead log could not be written (disk full or I/O error, see the server log); the replies of this batch are withheld because their writes may not be durable\r\n";
+
+/// Ends a turn whose only reply comes from another shard: that shard
+/// writes it to the socket itself (`server::direct`), so this core is not
+/// woken just to send it. Returns false (and leaves `pending` alone) when
+/// the turn does not qualify: other replies, TLS, messages that could
+/// interleave (Pub/Sub, tracking, MONITOR), or a socket that cannot be
+/// duplicated.
+fn reply_from_owner(
+    stream: &Stream,
+    client: &mut Client,
+    pending: &mut VecDeque<Pending>,
+    out: &[u8],
+) -> bool {
+    let qualifies = out.is_empty()
+        && matches!(pending.front(), Some(Pending::InFlight(_)))
+        && pending.len() == 1
+        && client.one_gathered_command()
+        && !stream.is_tls()
+        && client.pubsub.is_none()
+        && client.tracking.is_none()
+        && client.monitor.is_none()
+        && !client.close_after_reply;
+    if !qualifies {
+        return false;
+    }
+    match client.send_direct(stream.tcp()) {
+        Ok(()) => {
+            // that reply no longer comes back here
+            pending.clear();
+            true
+        }
+        Err(e) => {
+            log::debug!(
+                "client {}: cannot duplicate its socket: {e}",
+                client.handle.addr
+            );
+            false
+        }
+    }
+}
+
+/// Waits until the reply another shard was writing (`server::direct`) is
+/// out, sending what it left; false if the connection must close.
+async fn settle_direct(stream: &mut Stream, client: &mut Client) -> bool {
+    let Some(direct) = client.direct.take() else {
+        return true;
+    };
+    match direct.settle().await {
+        None => true,
+        Some(left) => {
+            incr(
+                &client.shard.stats.net_output_bytes,
+                left.bytes.len() as u64,
+            );
+            stream.send(&left.bytes).await.is_ok() && !left.close
+        }
+    }
+}
+
+/// Reads the client's next input, meanwhile sending what a shard writing
+/// a reply itself left to this core (`server::direct`).
+async fn read_input(
+    stream: &mut Stream,
+    client: &mut Client,
+    chunk: &mut [u8],
+) -> std::io::Result<usize> {
+    loop {
+        let Some(direct) = client.direct.clone() else {
+            return subscriber::read(stream, client, chunk).await;
+        };
+        let input = async { Some(subscriber::read(stream, client, chunk).await) };
+        let left = async {
+            direct.left_something().await;
+            None
+        };
+        if let Some(read) = futures_lite::future::or(input, left).await {
+            return read;
+        }
+        if !settle_direct(stream, client).await {
+            return Ok(0);
+        }
+    }
 }
 
 /// Buffers what the client sends while a blocking command waits, and
@@ -210,10 +294,13 @@ async fn run(
         let _ = stream
             .tcp()
             .set_read_timeout((timeout > 0).then(|| Duration::from_secs(timeout)));
-        let n = match subscriber::read(stream, client, &mut chunk).await {
+        let n = match read_input(stream, client, &mut chunk).await {
             Ok(0) | Err(_) => return None,
             Ok(n) => n,
         };
+        if !settle_direct(stream, client).await {
+            return None;
+        }
         if client.handle.killed.load(Ordering::SeqCst) {
             // CLIENT KILL ran on another core before this input was read:
             // like redis-server, run nothing more for a killed client
@@ -268,10 +355,15 @@ async fn run(
             return None;
         }
         inbuf.drain(..used);
-        drain(client, &mut pending, &mut out).await;
+        if !(matches!(flow, Flow::Next) && reply_from_owner(stream, client, &mut pending, &out)) {
+            drain(client, &mut pending, &mut out).await;
+        }
         client.shard.make_durable().await;
         if !durable(client, wal_failures, &mut out) {
-            let _ = stream.send(&out).await;
+            // after the owner's reply, unless it already sent this error
+            if settle_direct(stream, client).await {
+                let _ = stream.send(&out).await;
+            }
             return None;
         }
         if !out.is_empty() {

@@ -3,6 +3,7 @@
 
 pub mod client;
 pub mod connection;
+pub mod direct;
 pub mod handoff;
 pub mod subscriber;
 pub mod tls;
@@ -155,7 +156,33 @@ fn check_memlock(shards: usize) -> Result<(), String> {
     Ok(())
 }
 
-/// Starts every shard and serves until SIGTERM/SIGINT.
+/// Raises the soft limit on open files, as redis-server raises its own:
+/// toward room for `maxclients` connections each with a second descriptor
+/// for replies other cores write (`server::direct`) and for RocksDB's
+/// files; warns when the hard limit leaves less than one descriptor per
+/// client (redis-server's own threshold).
+fn raise_open_files_limit(maxclients: u64) {
+    let want = maxclients.saturating_mul(2).saturating_add(1024);
+    let least = maxclients.saturating_add(32);
+    // SAFETY: getrlimit fills the struct we own.
+    let mut lim: libc::rlimit = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 || lim.rlim_cur >= want {
+        return;
+    }
+    let raised = libc::rlimit {
+        rlim_cur: want.min(lim.rlim_max),
+        rlim_max: lim.rlim_max,
+    };
+    // SAFETY: setrlimit reads the struct we own.
+    let got = match unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } {
+        0 => raised.rlim_cur,
+        _ => lim.rlim_cur,
+    };
+    if got < least {
+        log::warn!("open files limit is {got}, below the {least} that maxclients {maxclients} needs: raise it (`ulimit -n`, systemd LimitNOFILE) or lower maxclients");
+    }
+}
+
 /// What every shard executor starts with.
 struct Startup {
     config: Arc<Config>,
@@ -344,6 +371,7 @@ fn log_configuration(config: &Config, addr: &str) {
 /// Starts every shard and serves until SIGTERM/SIGINT.
 pub fn run(config: Config) -> Result<(), String> {
     check_memlock(config.shards)?;
+    raise_open_files_limit(config.runtime.maxclients.load(Ordering::Relaxed));
     manifest::check_or_create(&config.dir, config.shards)?;
     let config = Arc::new(config);
     let shards = config.shards;
