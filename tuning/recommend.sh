@@ -79,7 +79,7 @@ else
   say "ulimit -l ok ($memlock)" "io_uring's locked buffers fit"
 fi
 if [ "$nofile" != unlimited ] && [ "$nofile" -lt 65536 ]; then
-  say "ulimit -n 65536" "now $nofile: one descriptor per client plus RocksDB's SST files"
+  say "ulimit -n 65536" "now $nofile: up to two descriptors per client plus RocksDB's SST files"
 else
   say "ulimit -n ok ($nofile)" "enough descriptors for clients and SST files"
 fi
