@@ -596,6 +596,20 @@ fn the_owner_writes_a_lone_reply_itself_and_leaves_the_rest_of_a_large_one() {
         let _: i64 = query(&mut c, &["RPUSH", &list, &e]);
         want.extend_from_slice(format!("${}\r\n{e}\r\n", e.len()).as_bytes());
     }
+    // total_net_output_bytes, and the length of the INFO reply carrying it
+    // (counted once it is sent)
+    let bytes_out = |c: &mut redis::Connection| {
+        let info: String = query(c, &["INFO", "stats"]);
+        let n: u64 = info
+            .lines()
+            .find_map(|l| l.strip_prefix("total_net_output_bytes:"))
+            .unwrap()
+            .parse()
+            .unwrap();
+        (n, format!("${}\r\n{info}\r\n", info.len()).len() as u64)
+    };
+    let (before, info_reply) = bytes_out(&mut c);
+    let mut received = 0;
     for follow in [None, Some(b"PING\r\n".as_slice())] {
         raw.send(&resp(&["LRANGE", &list, "0", "-1"]));
         std::thread::sleep(std::time::Duration::from_millis(300));
@@ -607,8 +621,13 @@ fn the_owner_writes_a_lone_reply_itself_and_leaves_the_rest_of_a_large_one() {
         let got = raw.read_n(expect.len());
         assert_eq!(got.len(), expect.len());
         assert!(got == expect, "the large reply (then PONG) arrived altered");
+        received += got.len();
     }
     raw.roundtrip(b"PING\r\n", b"+PONG\r\n");
+    received += b"+PONG\r\n".len();
+    // each byte counted once, by whichever core sent it
+    let (after, _) = bytes_out(&mut c);
+    assert_eq!(after - before, received as u64 + info_reply);
 }
 
 #[test]
@@ -629,4 +648,47 @@ fn a_client_gone_before_the_owner_replies_leaves_other_clients_untouched() {
     for k in &counters {
         assert_eq!(bulk(&mut c, &["GET", k]).as_deref(), Some("100"));
     }
+}
+
+#[test]
+fn a_connection_moving_with_an_owner_reply_pending_gets_it_whole_first() {
+    let s = Server::start(2, &[]);
+    let mut c = s.conn();
+    let mut raw = Raw::connect(s.port);
+    let other = 1 - raw_shard(&mut raw);
+    let (counter, big) = (key_on("streak", other), key_on("bigvalue", other));
+    let value = "v".repeat(8 << 20);
+    let _: () = query(&mut c, &["SET", &big, &value]);
+    // the 64th command of the streak moves the connection; its reply, too
+    // large for the socket buffer, is still on its way when it moves
+    for i in 1..=63 {
+        raw.roundtrip(&resp(&["INCR", &counter]), format!(":{i}\r\n").as_bytes());
+    }
+    raw.send(&resp(&["GETEX", &big]));
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    raw.send(b"PING\r\n");
+    let mut want = format!("${}\r\n{value}\r\n", value.len()).into_bytes();
+    want.extend_from_slice(b"+PONG\r\n");
+    let got = raw.read_n(want.len());
+    assert_eq!(got.len(), want.len());
+    assert!(got == want, "the large reply (then PONG) arrived altered");
+    assert_eq!(raw_shard(&mut raw), other, "did not move");
+}
+
+#[test]
+fn a_client_that_shuts_its_sending_side_still_gets_the_owners_reply() {
+    let s = Server::start(2, &["--connection-affinity", "no"]);
+    let mut c = s.conn();
+    let counters = [key_on("half", 0), key_on("half", 1)];
+    for i in 0..100 {
+        let mut raw = Raw::connect(s.port);
+        raw.send(&resp(&["INCR", &counters[i % 2]]));
+        raw.s.shutdown(std::net::Shutdown::Write).unwrap();
+        let want = format!(":{}\r\n", i / 2 + 1);
+        assert_eq!(raw.read_until(b"\r\n"), want.as_bytes(), "connection {i}");
+    }
+    assert!(
+        info_number(&mut c, "owner_replies") >= 40,
+        "owners answered"
+    );
 }

@@ -350,7 +350,10 @@ fn stats(x: &Ctx) -> Vec<String> {
         format!("expired_keys:{}", x.sum(|f| f.expired)),
         "evicted_keys:0".into(),
         format!("total_net_input_bytes:{}", x.sum(|f| f.net_in)),
-        format!("total_net_output_bytes:{}", x.sum(|f| f.net_out)),
+        format!(
+            "total_net_output_bytes:{}",
+            x.sum(|f| f.net_out) + srv.owner_sent_bytes.load(Ordering::Relaxed)
+        ),
         format!("keyspace_hits:{}", x.sum(|f| f.hits)),
         format!("keyspace_misses:{}", x.sum(|f| f.misses)),
         format!("total_error_replies:{errors}"),

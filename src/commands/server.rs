@@ -396,6 +396,7 @@ fn config(c: &mut Client, a: Args) -> BoxFuture<'_> {
                 .await;
                 c.server.total_connections.store(0, Ordering::Relaxed);
                 c.server.rejected_connections.store(0, Ordering::Relaxed);
+                c.server.owner_sent_bytes.store(0, Ordering::Relaxed);
                 Reply::ok()
             }
             "get" | "set" | "resetstat" => sub_arity_error(&a),

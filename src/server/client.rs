@@ -470,17 +470,17 @@ impl Client {
         let o = self.outgoing.pop().expect("one gathered command");
         let run = o.cmds.into_iter().next().expect("one gathered command");
         let direct = super::direct::DirectReply::new(socket);
-        let (resp, to) = (self.resp, direct.clone());
+        let (resp, to, server) = (self.resp, direct.clone(), self.server.clone());
         let job: crate::shard::mesh::Job = Box::new(move |s: &Shard| {
             let before = s.mesh.wal_failures.load(Ordering::SeqCst);
             let mut bytes = Vec::new();
             run(s).encode(resp, &mut bytes);
-            crate::shard::incr(&s.stats.net_output_bytes, bytes.len() as u64);
             crate::shard::incr(&s.stats.owner_replies, 1);
             let mesh = s.mesh.clone();
             Box::new(move || {
                 let failed = mesh.wal_failures.load(Ordering::SeqCst) != before;
-                to.deliver(bytes, failed.then_some(super::connection::WAL_FAILED));
+                let error = failed.then_some(super::connection::WAL_FAILED);
+                to.deliver(bytes, error, &server.owner_sent_bytes);
             })
         });
         self.send_batched(o.shard, Shard::guarded(o.db, o.keys, None, job));

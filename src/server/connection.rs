@@ -197,11 +197,14 @@ async fn settle_direct(stream: &mut Stream, client: &mut Client) -> bool {
     match direct.settle().await {
         None => true,
         Some(left) => {
-            incr(
-                &client.shard.stats.net_output_bytes,
-                left.bytes.len() as u64,
-            );
-            stream.send(&left.bytes).await.is_ok() && !left.close
+            let sent = stream.send(&left.bytes).await.is_ok();
+            if sent {
+                incr(
+                    &client.shard.stats.net_output_bytes,
+                    left.bytes.len() as u64,
+                );
+            }
+            sent && !left.close
         }
     }
 }
@@ -295,7 +298,13 @@ async fn run(
             .tcp()
             .set_read_timeout((timeout > 0).then(|| Duration::from_secs(timeout)));
         let n = match read_input(stream, client, &mut chunk).await {
-            Ok(0) | Err(_) => return None,
+            Ok(0) | Err(_) => {
+                // a client that only shut its sending side still gets the
+                // reply an owner is writing (closing shuts the socket's
+                // sending side for every descriptor)
+                settle_direct(stream, client).await;
+                return None;
+            }
             Ok(n) => n,
         };
         if !settle_direct(stream, client).await {
@@ -381,6 +390,11 @@ async fn run(
             return None;
         }
         if let Some(to) = handoff::after_turn(client, stream) {
+            // the reply an owner is writing is settled here: the new core
+            // starts with nothing in flight
+            if !settle_direct(stream, client).await {
+                return None;
+            }
             return Some((to, inbuf));
         }
     }

@@ -12,7 +12,8 @@
 
 use atomic_waker::AtomicWaker;
 use std::os::fd::{AsRawFd, OwnedFd};
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering::SeqCst};
+use std::sync::atomic::Ordering::{Relaxed, SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8};
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
 
@@ -55,9 +56,14 @@ impl DirectReply {
 
     /// On the owner, once the command's writes are durable: sends `bytes`
     /// without blocking, or leaves them (or, when the WAL write failed,
-    /// `wal_error` and a close) to the connection's core. Returns whether
-    /// the owner sent the whole reply.
-    pub fn deliver(&self, bytes: Vec<u8>, wal_error: Option<&[u8]>) -> bool {
+    /// `wal_error` and a close) to the connection's core. Adds the bytes
+    /// sent to `sent_bytes`; returns whether the owner sent them all.
+    pub fn deliver(
+        &self,
+        bytes: Vec<u8>,
+        wal_error: Option<&[u8]>,
+        sent_bytes: &AtomicU64,
+    ) -> bool {
         let left = match wal_error {
             Some(error) => Leftover {
                 bytes: error.to_vec(),
@@ -65,6 +71,7 @@ impl DirectReply {
             },
             None => {
                 let sent = send_nonblocking(&self.socket, &bytes);
+                sent_bytes.fetch_add(sent as u64, Relaxed);
                 if sent == bytes.len() {
                     self.state.store(SENT, SeqCst);
                     if self.want_wake.load(SeqCst) {

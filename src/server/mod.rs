@@ -31,6 +31,9 @@ pub struct ServerState {
     pub total_connections: AtomicU64,
     /// Connections refused (maxclients).
     pub rejected_connections: AtomicU64,
+    /// Reply bytes owner shards wrote to other cores' clients
+    /// (`server::direct`), part of INFO's total_net_output_bytes.
+    pub owner_sent_bytes: AtomicU64,
     /// Process start.
     pub started: Instant,
     /// Process start, wall clock.
@@ -383,6 +386,7 @@ pub fn run(config: Config) -> Result<(), String> {
         next_client_id: AtomicU64::new(0),
         total_connections: AtomicU64::new(0),
         rejected_connections: AtomicU64::new(0),
+        owner_sent_bytes: AtomicU64::new(0),
         started: Instant::now(),
         started_wall: SystemTime::now(),
         run_id: run_id(),

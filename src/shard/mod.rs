@@ -52,8 +52,8 @@ pub struct ShardStats {
     /// Those of the reads that found a record in the owner's hot-key
     /// cache (in a read's own counts: the records it found there).
     pub peer_hot_hits: Cell<u64>,
-    /// Replies this shard wrote to another core's client itself
-    /// (`server::direct`).
+    /// Replies of other cores' clients this shard took on writing to
+    /// their sockets itself (`server::direct`), sent whole or in part.
     pub owner_replies: Cell<u64>,
 }
 

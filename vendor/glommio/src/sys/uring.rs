@@ -1879,8 +1879,10 @@ impl Reactor {
         // and armed again on every pass (two submissions and up to three
         // `io_uring_enter` calls a pass, and two more around every sleep).
         // A task queue may then be preempted sooner than the full timer
-        // after it started, never later, and a sleeping executor may wake
-        // once early (it finds nothing to do and sleeps again).
+        // after it started, never later, and a sleeping executor wakes
+        // when the kept timer fires (it finds nothing to do and sleeps
+        // again, re-arming it at the next pass: an idle executor wakes
+        // every preemption period).
         let now = Instant::now();
         let kept_deadline = match Self::pending(&self.latency_preemption_timeout_src) {
             true => self.latency_timer_deadline.get(),
