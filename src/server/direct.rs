@@ -55,15 +55,10 @@ impl DirectReply {
     }
 
     /// On the owner, once the command's writes are durable: sends `bytes`
-    /// without blocking, or leaves them (or, when the WAL write failed,
-    /// `wal_error` and a close) to the connection's core. Adds the bytes
-    /// sent to `sent_bytes`; returns whether the owner sent them all.
-    pub fn deliver(
-        &self,
-        bytes: Vec<u8>,
-        wal_error: Option<&[u8]>,
-        sent_bytes: &AtomicU64,
-    ) -> bool {
+    /// without blocking, or leaves what did not fit (or, when the WAL
+    /// write failed, `wal_error` and a close) to the connection's core.
+    /// Adds the bytes sent to `sent_bytes`.
+    pub fn deliver(&self, mut bytes: Vec<u8>, wal_error: Option<&[u8]>, sent_bytes: &AtomicU64) {
         let left = match wal_error {
             Some(error) => Leftover {
                 bytes: error.to_vec(),
@@ -77,10 +72,11 @@ impl DirectReply {
                     if self.want_wake.load(SeqCst) {
                         self.waker.wake();
                     }
-                    return true;
+                    return;
                 }
+                bytes.drain(..sent);
                 Leftover {
-                    bytes: bytes[sent..].to_vec(),
+                    bytes,
                     close: false,
                 }
             }
@@ -88,7 +84,6 @@ impl DirectReply {
         *self.left.lock().unwrap() = Some(left);
         self.state.store(LEFT, SeqCst);
         self.waker.wake();
-        false
     }
 
     /// On the connection's core: ready once the owner left something to

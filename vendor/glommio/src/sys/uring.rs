@@ -1754,6 +1754,15 @@ impl Reactor {
         }
     }
 
+    /// Whether `src` holds a request the kernel has not completed yet
+    /// (DiskDB patch, change 5).
+    fn pending(src: &Cell<Option<Source>>) -> bool {
+        let held = src.take();
+        let pending = held.as_ref().is_some_and(|s| s.is_in_flight());
+        src.set(held);
+        pending
+    }
+
     /// We want to go to sleep, but we can only go to sleep in one of the rings,
     /// as we only have one thread. There are more than one sleepable rings, so
     /// what we do is we take advantage of the fact that the ring's `ring_fd` is
@@ -1761,26 +1770,14 @@ impl Reactor {
     ///
     /// We may not be able to register an `SQE` at this point, so we return an
     /// Error and will just not sleep.
-    /// Whether `timer` holds a timeout the kernel has not completed yet
-    /// (DiskDB patch, change 5).
-    fn pending(timer: &Cell<Option<Source>>) -> bool {
-        let src = timer.take();
-        let pending = src.as_ref().is_some_and(|s| s.is_in_flight());
-        timer.set(src);
-        pending
-    }
-
     ///
     /// DiskDB patch (vendor/README.md, change 5): the poll that links the
     /// rings stays armed after a wake-up it did not cause, for the next
     /// sleep, instead of being cancelled and submitted again each time.
     fn link_rings_and_sleep(&self, ring: &mut SleepableRing) -> io::Result<()> {
-        let armed = self.link_rings_src.take();
-        if armed.as_ref().is_some_and(|src| src.is_in_flight()) {
-            self.link_rings_src.set(armed);
+        if Self::pending(&self.link_rings_src) {
             return ring.sleep_linked().or_else(Self::busy_ok).map(|_| {});
         }
-        drop(armed);
         let link_rings = Source::new(
             IoRequirements::default(),
             self.link_fd,
@@ -1926,11 +1923,8 @@ impl Reactor {
         if should_sleep {
             // We are about to go to sleep. It's ok to sleep, but if there
             // is a timer set, we need to make sure we wake up to handle it.
-            let keep_for_user = match (keep_latency_timer, user_timer) {
-                (false, _) => false,
-                (true, None) => true,
-                (true, Some(dur)) => kept_deadline.is_some_and(|d| d <= now + dur),
-            };
+            let keep_for_user = keep_latency_timer
+                && user_timer.map_or(true, |dur| kept_deadline.is_some_and(|d| d <= now + dur));
             if let Some(dur) = user_timer.filter(|_| !keep_for_user) {
                 self.latency_timer_deadline.set(Some(now + dur));
                 self.latency_preemption_timeout_src
