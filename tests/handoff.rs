@@ -692,3 +692,31 @@ fn a_client_that_shuts_its_sending_side_still_gets_the_owners_reply() {
         "owners answered"
     );
 }
+
+#[test]
+fn owner_replies_keep_the_clients_protocol_and_reply_mode() {
+    let s = Server::start(2, &["--connection-affinity", "no"]);
+    let mut c = s.conn();
+    let mut raw = Raw::connect(s.port);
+    let other = 1 - raw_shard(&mut raw);
+    let (hash, counter) = (key_on("h3-", other), key_on("c3-", other));
+    let _: i64 = query(&mut c, &["HSET", &hash, "f", "v"]);
+    raw.send(b"HELLO 3\r\n");
+    let hello = raw.read_until(b"*0\r\n"); // ends with modules, empty
+    assert!(
+        hello.starts_with(b"%"),
+        "{}",
+        String::from_utf8_lossy(&hello)
+    );
+    let before = info_number(&mut c, "owner_replies");
+    // RESP3 shapes, encoded by the owner for this client
+    raw.roundtrip(&resp(&["HGETALL", &hash]), b"%1\r\n$1\r\nf\r\n$1\r\nv\r\n");
+    raw.roundtrip(&resp(&["HGET", &hash, "nofield"]), b"_\r\n");
+    raw.roundtrip(&resp(&["INCR", &counter]), b":1\r\n");
+    // a skipped reply is not written by the owner either
+    raw.roundtrip(b"CLIENT REPLY SKIP\r\n", b"");
+    raw.send(&resp(&["INCR", &counter]));
+    raw.roundtrip(b"PING\r\n", b"+PONG\r\n");
+    raw.roundtrip(&resp(&["INCR", &counter]), b":3\r\n");
+    assert!(info_number(&mut c, "owner_replies") - before >= 3);
+}
