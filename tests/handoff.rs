@@ -564,21 +564,23 @@ fn raw_shard(raw: &mut Raw) -> usize {
     client_field(&info, "shard").unwrap().parse().unwrap()
 }
 
-/// RESP for a command.
+/// A raw connection and the shard that is not its core's.
+fn raw_and_other_shard(s: &common::Server) -> (Raw, usize) {
+    let mut raw = Raw::connect(s.port);
+    let other = 1 - raw_shard(&mut raw);
+    (raw, other)
+}
+
+/// RESP for a command (words as `&str`).
 fn resp(args: &[&str]) -> Vec<u8> {
-    let mut out = format!("*{}\r\n", args.len()).into_bytes();
-    for a in args {
-        out.extend_from_slice(format!("${}\r\n{a}\r\n", a.len()).as_bytes());
-    }
-    out
+    common::reference::resp(args)
 }
 
 #[test]
 fn the_owner_writes_a_lone_reply_itself_and_leaves_the_rest_of_a_large_one() {
     let s = Server::start(2, &["--connection-affinity", "no"]);
     let mut c = s.conn();
-    let mut raw = Raw::connect(s.port);
-    let other = 1 - raw_shard(&mut raw);
+    let (mut raw, other) = raw_and_other_shard(&s);
     // one command a turn on the other core's key: the owner answers
     let counter = key_on("owned", other);
     let before = info_number(&mut c, "owner_replies");
@@ -654,8 +656,7 @@ fn a_client_gone_before_the_owner_replies_leaves_other_clients_untouched() {
 fn a_connection_moving_with_an_owner_reply_pending_gets_it_whole_first() {
     let s = Server::start(2, &[]);
     let mut c = s.conn();
-    let mut raw = Raw::connect(s.port);
-    let other = 1 - raw_shard(&mut raw);
+    let (mut raw, other) = raw_and_other_shard(&s);
     let (counter, big) = (key_on("streak", other), key_on("bigvalue", other));
     let value = "v".repeat(8 << 20);
     let _: () = query(&mut c, &["SET", &big, &value]);
@@ -697,8 +698,7 @@ fn a_client_that_shuts_its_sending_side_still_gets_the_owners_reply() {
 fn owner_replies_keep_the_clients_protocol_and_reply_mode() {
     let s = Server::start(2, &["--connection-affinity", "no"]);
     let mut c = s.conn();
-    let mut raw = Raw::connect(s.port);
-    let other = 1 - raw_shard(&mut raw);
+    let (mut raw, other) = raw_and_other_shard(&s);
     let (hash, counter) = (key_on("h3-", other), key_on("c3-", other));
     let _: i64 = query(&mut c, &["HSET", &hash, "f", "v"]);
     raw.send(b"HELLO 3\r\n");
