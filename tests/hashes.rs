@@ -535,3 +535,54 @@ fn survives_kill9_with_sync_always() {
     }
     assert_eq!(int(&mut c, &["EXISTS", "gone"]), 0);
 }
+
+/// Fields too large to keep in a full hot cache are remembered by their
+/// presence alone: HSET still tells new fields from updated ones, writes a
+/// changed value, and reads return what was written last, from either
+/// core (two shards, a 256 KB cache holding about a fifth of the fields).
+#[test]
+fn large_fields_beyond_a_full_hot_cache_keep_exact_replies() {
+    let s = Server::start(2, &["--hot-cache-size", "256kb"]);
+    let mut c = s.conn();
+    let value = |round: &str, i: usize| format!("{round}{i:04}-{}", "v".repeat(1000));
+    let field = |i: usize| format!("field:{i}");
+    let n = 600;
+    for i in 0..n {
+        let added = int(&mut c, &["HSET", "big", &field(i), &value("a", i)]);
+        assert_eq!(added, 1, "{} is new", field(i));
+    }
+    // the shard holding "big" has half the cache, and it is full
+    let used = common::info_number(&mut c, "hot_cache_used");
+    assert!(used > 96 << 10, "hot cache used: {used}");
+    for round in ["a", "b"] {
+        for i in 0..n {
+            let added = int(&mut c, &["HSET", "big", &field(i), &value(round, i)]);
+            assert_eq!(added, 0, "{} exists (round {round})", field(i));
+        }
+    }
+    assert_eq!(int(&mut c, &["HSETNX", "big", &field(7), "x"]), 0);
+    assert_eq!(int(&mut c, &["HEXISTS", "big", &field(n)]), 0);
+    assert_eq!(int(&mut c, &["HLEN", "big"]), n as i64);
+    // several connections: some of them run on the core without the key
+    let mut others: Vec<_> = (0..4).map(|_| s.conn()).collect();
+    for (k, o) in others.iter_mut().enumerate() {
+        for i in (k..n).step_by(3) {
+            assert_eq!(
+                bulk(o, &["HGET", "big", &field(i)]),
+                Some(value("b", i)),
+                "{} read back",
+                field(i)
+            );
+        }
+    }
+    for i in (0..n).step_by(2) {
+        assert_eq!(int(&mut c, &["HDEL", "big", &field(i)]), 1);
+    }
+    assert_eq!(int(&mut c, &["HLEN", "big"]), n as i64 / 2);
+    assert_eq!(bulk(&mut c, &["HGET", "big", &field(0)]), None);
+    assert_eq!(int(&mut c, &["HSET", "big", &field(0), "back"]), 1);
+    assert_eq!(
+        bulk(&mut c, &["HGET", "big", &field(1)]),
+        Some(value("b", 1))
+    );
+}

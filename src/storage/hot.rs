@@ -3,6 +3,9 @@
 //! sorted-set scores, so repeated reads of hot keys skip RocksDB.
 //! Write-through: every staged put refreshes the entry, every delete drops
 //! (or replaces) it; a failed write or a flush clears the whole cache.
+//! Once the cache is full, a large sub-key value written (or read only to
+//! learn whether it exists) is cached as its presence alone
+//! (`data_types::collection`), and in full when something reads it.
 //!
 //! Entries are updated when a write is staged, not when its batch reaches
 //! RocksDB, so a command reads its own staged writes and the cache never
@@ -192,7 +195,15 @@ pub struct HotCache {
     unwritten: u64,
     /// Times [`settle`](HotCache::settle) found a dropped batch.
     dropped: u64,
+    /// Calls of [`is_full`](HotCache::is_full) since its last look, and
+    /// what it saw then.
+    full_checks: u32,
+    full: bool,
 }
+
+/// [`HotCache::is_full`] looks at the cache's weight once in this many
+/// calls (summing it takes every piece's lock).
+const FULL_CHECK_EVERY: u32 = 256;
 
 impl HotCache {
     /// An empty cache holding at most `capacity` bytes (0 disables it),
@@ -220,6 +231,8 @@ impl HotCache {
             capacity,
             unwritten: 0,
             dropped: 0,
+            full_checks: 0,
+            full: false,
         }
     }
 
@@ -325,6 +338,18 @@ impl HotCache {
         self.hold.fetch_and(!UNWRITTEN_CACHE, Ordering::SeqCst);
     }
 
+    /// Whether the cache is (nearly) at capacity, so that another entry
+    /// evicts one: within a sixteenth of it, as seen at most
+    /// [`FULL_CHECK_EVERY`] calls ago.
+    pub fn is_full(&mut self) -> bool {
+        if self.full_checks == 0 {
+            self.full = self.used() + self.capacity / 16 >= self.capacity;
+            self.full_checks = FULL_CHECK_EVERY;
+        }
+        self.full_checks -= 1;
+        self.full
+    }
+
     /// Bytes currently charged.
     pub fn used(&self) -> usize {
         self.map.as_ref().map_or(0, |m| m.weight() as usize)
@@ -377,8 +402,11 @@ mod tests {
         assert!(c.get(b"big").is_none(), "larger than an eighth: not kept");
         c.remove(&key(4_999));
         assert!(c.get(&key(4_999)).is_none());
+        assert!(c.is_full());
         c.clear();
         assert_eq!(c.used(), 0);
+        (0..FULL_CHECK_EVERY).for_each(|_| _ = c.is_full());
+        assert!(!c.is_full(), "seen empty at the next look");
         assert!(HotCache::new(0, Default::default()).get(b"hot").is_none());
     }
 
