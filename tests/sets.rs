@@ -542,3 +542,56 @@ fn survives_kill9_with_sync_always() {
     assert_eq!(int(&mut c, &["SCARD", "bar"]), 4);
     assert_eq!(int(&mut c, &["EXISTS", "gone"]), 0);
 }
+
+/// A set created here is known member by member in the hot cache, so
+/// SADD of a new member needs no disk read; once the cache evicts one of
+/// its members, or for a set that arrived whole (RESTORE, RENAME, COPY),
+/// a member missing from the cache is looked up on disk again.
+#[test]
+fn new_sets_stay_exact_when_the_cache_drops_members() {
+    let s = Server::start(2, &["--hot-cache-size", "64kb"]);
+    let mut c = s.conn();
+    let member = |i: usize| format!("member:{i:05}");
+    for i in 0..2000 {
+        assert_eq!(int(&mut c, &["SADD", "{s}big", &member(i)]), 1);
+    }
+    for i in 0..2000 {
+        assert_eq!(
+            int(&mut c, &["SADD", "{s}big", &member(i)]),
+            0,
+            "{}",
+            member(i)
+        );
+    }
+    assert_eq!(int(&mut c, &["SCARD", "{s}big"]), 2000);
+    for i in 0..3 {
+        assert_eq!(int(&mut c, &["SADD", "{s}small", &member(i)]), 1);
+    }
+    let dumped: Vec<u8> = redis::cmd("DUMP").arg("{s}small").query(&mut c).unwrap();
+    let _: () = redis::cmd("RESTORE")
+        .arg("{s}restored")
+        .arg(0)
+        .arg(dumped)
+        .query(&mut c)
+        .unwrap();
+    assert_eq!(int(&mut c, &["COPY", "{s}small", "{s}copied"]), 1);
+    let _: () = redis::cmd("RENAME")
+        .arg("{s}small")
+        .arg("{s}renamed")
+        .query(&mut c)
+        .unwrap();
+    for key in ["{s}restored", "{s}copied", "{s}renamed"] {
+        assert_eq!(int(&mut c, &["SADD", key, &member(1)]), 0, "{key}");
+        assert_eq!(int(&mut c, &["SISMEMBER", key, &member(2)]), 1, "{key}");
+        assert_eq!(int(&mut c, &["SADD", key, "new"]), 1, "{key}");
+        assert_eq!(int(&mut c, &["SCARD", key]), 4, "{key}");
+    }
+    // a set emptied and made again is a new one
+    assert_eq!(int(&mut c, &["DEL", "{s}copied"]), 1);
+    assert_eq!(int(&mut c, &["SADD", "{s}copied", &member(1)]), 1);
+    assert_eq!(
+        int(&mut c, &["SADD", "{s}copied", &member(1), &member(2)]),
+        1
+    );
+    assert_eq!(int(&mut c, &["SCARD", "{s}copied"]), 2);
+}

@@ -4,7 +4,7 @@
 
 use super::{storage_error, Db, MetaRead, Result};
 use crate::storage::encoding::{sub_key_prefix, Kind, Meta};
-use crate::storage::hot::{CachedValue, HotCache};
+use crate::storage::hot::{CachedValue, HotCache, SUB_ENTRY_TAG};
 use crate::storage::Batch;
 use crate::storage::{ordered, Cf};
 use std::collections::BTreeSet;
@@ -75,10 +75,6 @@ pub(crate) fn cached_sub_value(
         SubEntry::Unheld | SubEntry::Read(_) => None,
     }
 }
-
-/// First byte of a sub-key's hot-cache key. Meta keys start with a
-/// database index (0–15), so the two kinds of entry never collide.
-const SUB_ENTRY_TAG: u8 = 0xff;
 
 /// First byte of a cached sub-key entry: the sub-key exists, and its value
 /// follows. [`ABSENT`] alone: it does not exist. [`UNHELD`] alone: it
@@ -175,8 +171,12 @@ impl<'a> Db<'a> {
             return Ok(c);
         }
         let version = self.shard.new_version();
+        let prefix = sub_key_prefix(self.index, key, version);
+        if matches!(kind, Kind::Hash | Kind::Set | Kind::ZSet) {
+            self.shard.hot.borrow_mut().track_complete(&prefix);
+        }
         Ok(Collection {
-            prefix: sub_key_prefix(self.index, key, version),
+            prefix,
             key: key.to_vec(),
             meta: Meta {
                 kind,
@@ -245,10 +245,14 @@ impl<'a> Db<'a> {
     /// [`Collection::cache_key`]), read from RocksDB and cached on a miss
     /// (absent sub-keys too) or when the value is needed but not held.
     fn cached_sub(&self, c: &Collection, key: &[u8], need: Need) -> Result<SubEntry> {
-        let cached = self.shard.hot.borrow_mut().get(key);
+        let mut hot = self.shard.hot.borrow_mut();
+        let cached = hot.get(key);
+        let complete = cached.is_none() && hot.is_complete(&key[1..]);
+        drop(hot);
         match cached.map(SubEntry::of) {
             Some(SubEntry::Unheld) if need == Need::Value => self.load_sub(c, key, need),
             Some(known) => Ok(known),
+            None if complete => Ok(SubEntry::Absent),
             None => self.load_sub(c, key, need),
         }
     }

@@ -196,6 +196,14 @@ pub fn sub_key_prefix(db: u8, key: &[u8], version: u64) -> Vec<u8> {
     v
 }
 
+/// Length of the [`sub_key_prefix`] a sub-key starts with (`None` if it is
+/// too short to hold one).
+pub fn sub_key_prefix_len(k: &[u8]) -> Option<usize> {
+    let klen = u32::from_be_bytes(k.get(3..7)?.try_into().ok()?) as usize;
+    let len = klen.checked_add(7 + 8)?;
+    (k.len() >= len).then_some(len)
+}
+
 /// Decodes a sub-key into (meta key, version); used by the compaction filter.
 pub fn split_sub_key(k: &[u8]) -> Option<(Vec<u8>, u64)> {
     if k.len() < 7 {

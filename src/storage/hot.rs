@@ -26,11 +26,12 @@
 //! bit of the engine's peer hold is set, so those readers ask the owner
 //! instead and never see a write before it reaches RocksDB.
 
+use super::encoding::sub_key_prefix_len;
 use super::engine::{raise_cache_hold, UNWRITTEN_CACHE};
 use super::list_ends::ListEnds;
 use super::ordered::OrderedSets;
 use quick_cache::sync::Cache;
-use quick_cache::{OptionsBuilder, Weighter};
+use quick_cache::{Lifecycle, OptionsBuilder, Weighter};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -171,13 +172,28 @@ const INLINE_KEY: usize = 48;
 pub type CacheKey = smallvec::SmallVec<[u8; INLINE_KEY]>;
 
 /// The map of a shard's hot cache, which other cores read too.
-pub type SharedMap = Cache<
-    CacheKey,
-    CachedValue,
-    ByteCost,
-    ahash::RandomState,
-    quick_cache::sync::DefaultLifecycle<CacheKey, CachedValue>,
->;
+pub type SharedMap = Cache<CacheKey, CachedValue, ByteCost, ahash::RandomState, Evictions>;
+
+/// First byte of a sub-key's cache key (then the RocksDB key). Meta keys
+/// start with a database index (0–15), so the two kinds never collide.
+pub const SUB_ENTRY_TAG: u8 = 0xff;
+
+/// Hands what an insert evicted back to [`HotCache::insert`], which drops
+/// it outside the map's lock and notes which collections lost a sub-key.
+#[derive(Clone, Default)]
+pub struct Evictions;
+
+impl Lifecycle<CacheKey, CachedValue> for Evictions {
+    type RequestState = smallvec::SmallVec<[(CacheKey, CachedValue); 2]>;
+
+    fn on_evict(&self, evicted: &mut Self::RequestState, key: CacheKey, value: CachedValue) {
+        evicted.push((key, value));
+    }
+}
+
+/// Collections [`HotCache`] tracks as complete at most: the ones created
+/// most recently.
+const COMPLETE_TRACKED: usize = 64;
 
 /// A size-bounded cache from meta key to encoded meta record.
 pub struct HotCache {
@@ -195,6 +211,11 @@ pub struct HotCache {
     unwritten: u64,
     /// Times [`settle`](HotCache::settle) found a dropped batch.
     dropped: u64,
+    /// Sub-key prefixes of collection versions created since this cache
+    /// last lost a sub-key of theirs, oldest first: every sub-key of theirs
+    /// that exists is cached, so a miss means absent (HSET, SADD and ZADD
+    /// of new elements skip a RocksDB read).
+    complete: Vec<Vec<u8>>,
     /// Calls of [`is_full`](HotCache::is_full) since its last look, and
     /// what it saw then.
     full_checks: u32,
@@ -231,6 +252,7 @@ impl HotCache {
             capacity,
             unwritten: 0,
             dropped: 0,
+            complete: Vec::new(),
             full_checks: 0,
             full: false,
         }
@@ -252,6 +274,7 @@ impl HotCache {
         let Some(map) = self.map.as_ref() else { return };
         if cost(&key, &value) > self.capacity / 8 {
             map.remove(key.as_slice());
+            self.lost(&key);
             return;
         }
         // a short key is copied into the entry even when its vector has
@@ -260,7 +283,45 @@ impl HotCache {
             true => CacheKey::from_slice(&key),
             false => CacheKey::from_vec(key),
         };
-        map.insert(key, value);
+        let mut evicted = Default::default();
+        map.insert_with_lifecycle(key, value, &mut evicted);
+        for (key, _) in &evicted {
+            self.lost(key);
+        }
+    }
+
+    /// Starts tracking a collection version created empty, by the prefix
+    /// of its sub-keys, as complete: each sub-key written from now on is
+    /// staged here.
+    pub fn track_complete(&mut self, prefix: &[u8]) {
+        if self.map.is_none() {
+            return;
+        }
+        if self.complete.len() == COMPLETE_TRACKED {
+            self.complete.remove(0);
+        }
+        self.complete.push(prefix.to_vec());
+    }
+
+    /// Whether every existing sub-key of the collection `sub_key` (a
+    /// RocksDB key) belongs to is cached.
+    pub fn is_complete(&self, sub_key: &[u8]) -> bool {
+        if self.complete.is_empty() {
+            return false;
+        }
+        sub_key_prefix_len(sub_key)
+            .is_some_and(|n| self.complete.iter().any(|p| **p == sub_key[..n]))
+    }
+
+    /// A cached key is gone: a collection whose sub-key it was is no longer
+    /// complete.
+    fn lost(&mut self, key: &[u8]) {
+        if self.complete.is_empty() || key.first() != Some(&SUB_ENTRY_TAG) {
+            return;
+        }
+        if let Some(n) = sub_key_prefix_len(&key[1..]) {
+            self.complete.retain(|p| **p != key[1..=n]);
+        }
     }
 
     /// Caches the record of a write being staged (see the module doc).
@@ -324,6 +385,7 @@ impl HotCache {
         if let Some(map) = self.map.as_ref() {
             map.remove(key);
         }
+        self.lost(key);
     }
 
     /// Drops everything, and with it any entry a write did not take
@@ -331,6 +393,7 @@ impl HotCache {
     pub fn clear(&mut self) {
         self.ordered.clear();
         self.list_ends.clear();
+        self.complete.clear();
         if let Some(map) = self.map.as_ref() {
             map.clear();
         }
@@ -408,6 +471,38 @@ mod tests {
         (0..FULL_CHECK_EVERY).for_each(|_| _ = c.is_full());
         assert!(!c.is_full(), "seen empty at the next look");
         assert!(HotCache::new(0, Default::default()).get(b"hot").is_none());
+    }
+
+    #[test]
+    fn a_collection_is_complete_until_it_loses_a_sub_key() {
+        let mut c = HotCache::new(100_000, Default::default());
+        let prefix = crate::storage::encoding::sub_key_prefix(0, b"set", 7);
+        let sub = |p: &[u8], m: &str| [p, m.as_bytes()].concat();
+        let entry = |p: &[u8], m: &str| [&[SUB_ENTRY_TAG][..], &sub(p, m)].concat();
+        assert!(!c.is_complete(&sub(&prefix, "a")));
+        c.track_complete(&prefix);
+        c.stage(entry(&prefix, "a"), CachedValue::from(&b"1"[..]));
+        assert!(c.is_complete(&sub(&prefix, "b")));
+        let other = crate::storage::encoding::sub_key_prefix(0, b"set", 8);
+        assert!(!c.is_complete(&sub(&other, "b")), "another version");
+        c.remove(&entry(&prefix, "a"));
+        assert!(!c.is_complete(&sub(&prefix, "b")), "a sub-key removed");
+        // a full cache puts a new entry in its probation queue, which the
+        // next ones flush out
+        let mut churn = |c: &mut HotCache, from: u32| {
+            for i in from..from + 5_000 {
+                c.insert(i.to_be_bytes().to_vec(), CachedValue::from(vec![0u8; 36]));
+            }
+        };
+        churn(&mut c, 0);
+        c.track_complete(&prefix);
+        c.stage(entry(&prefix, "c"), CachedValue::from(&b"1"[..]));
+        churn(&mut c, 5_000);
+        assert!(c.get(&entry(&prefix, "c")).is_none());
+        assert!(!c.is_complete(&sub(&prefix, "b")), "a sub-key evicted");
+        c.track_complete(&prefix);
+        c.clear();
+        assert!(!c.is_complete(&sub(&prefix, "b")), "cleared");
     }
 
     #[test]
