@@ -953,3 +953,51 @@ fn move_locks_the_destination_key() {
     let members = common::sorted(&mut c, &["SMEMBERS", "k"]);
     assert_eq!(common::int(&mut c, &["SCARD", "k"]), members.len() as i64);
 }
+
+/// After a FLUSHALL, or started on an empty directory, the server knows
+/// every key it has from its hot cache and answers a miss as absent
+/// without reading RocksDB, until the cache drops a key that exists (an
+/// eviction, a value too large to keep). Every read here stays exact
+/// with a 64 KB cache, far smaller than the keys.
+#[test]
+fn keys_stay_exact_when_the_cache_drops_them() {
+    let mut s = Server::start(1, &["--hot-cache-size", "64kb"]);
+    let mut c = s.conn();
+    let check = |c: &mut redis::Connection, round: &str| {
+        for i in 0..1500 {
+            let _: () = c.set(format!("k{i}"), format!("{round}{i:0100}")).unwrap();
+        }
+        for i in (0..1500).step_by(7) {
+            let v: Option<String> = c.get(format!("k{i}")).unwrap();
+            assert_eq!(v, Some(format!("{round}{i:0100}")), "k{i} ({round})");
+        }
+        let n: i64 = c.incr(format!("k{}", 1500), 1).unwrap();
+        assert_eq!(n, 1, "a new counter ({round})");
+        let _: () = c.set("big", "b".repeat(20_000)).unwrap();
+        let big: String = c.get("big").unwrap();
+        assert_eq!(big.len(), 20_000, "larger than an eighth of the cache");
+    };
+    check(&mut c, "fresh");
+    let _: () = redis::cmd("FLUSHALL").query(&mut c).unwrap();
+    let _: () = c.set("small", "1").unwrap();
+    let _: () = c.set("big", "b".repeat(20_000)).unwrap();
+    let big: String = c.get("big").unwrap();
+    assert_eq!(big.len(), 20_000, "a value too large to cache is read back");
+    let n: i64 = c.del("small").unwrap();
+    assert_eq!(n, 1);
+    assert_eq!(c.get::<_, Option<String>>("small").unwrap(), None);
+    let _: () = redis::cmd("FLUSHALL").query(&mut c).unwrap();
+    let _: () = c.set_ex("soon", "x", 1).unwrap();
+    std::thread::sleep(Duration::from_millis(1300));
+    assert_eq!(c.get::<_, Option<String>>("soon").unwrap(), None, "expired");
+    let n: i64 = c.incr("soon", 5).unwrap();
+    assert_eq!(n, 5);
+    check(&mut c, "flushed");
+    // on restart nothing is cached and the directory is not empty
+    s.terminate();
+    s.launch();
+    let mut c = s.conn();
+    let v: Option<String> = c.get("k7").unwrap();
+    assert_eq!(v, Some(format!("flushed{:0100}", 7)));
+    assert_eq!(c.get::<_, i64>("soon").unwrap(), 5);
+}

@@ -4,7 +4,9 @@
 
 use super::{storage_error, Db, MetaRead, Result};
 use crate::storage::encoding::{sub_key_prefix, Kind, Meta};
-use crate::storage::hot::{CachedValue, HotCache, SUB_ENTRY_TAG};
+use crate::storage::hot::{
+    CachedValue, HotCache, ABSENT, HELD_ON_WRITE, PRESENT, SUB_ENTRY_TAG, UNHELD,
+};
 use crate::storage::Batch;
 use crate::storage::{ordered, Cf};
 use std::collections::BTreeSet;
@@ -75,23 +77,6 @@ pub(crate) fn cached_sub_value(
         SubEntry::Unheld | SubEntry::Read(_) => None,
     }
 }
-
-/// First byte of a cached sub-key entry: the sub-key exists, and its value
-/// follows. [`ABSENT`] alone: it does not exist. [`UNHELD`] alone: it
-/// exists, and its value is not cached.
-const PRESENT: u8 = 1;
-const ABSENT: u8 = 0;
-const UNHELD: u8 = 2;
-
-/// Values longer than this are written to the cache as [`UNHELD`] while
-/// the cache is full, and cached in full only once read. A 1 KB hash
-/// field costs about 1.4 KB in the cache but its presence under 200
-/// bytes, so a large hash that HSET fills keeps every field's presence
-/// in memory and answers "is this field new?" without reading RocksDB
-/// (HSET -P 16 on 100,000 fields of 1 KB with the default cache: that read
-/// was a third of the shard's CPU); the fields HGET reads are held in full
-/// as before.
-const HELD_ON_WRITE: usize = 128;
 
 /// A cached sub-key entry for `value` (`None`: absent), with the value.
 fn sub_entry(value: Option<&[u8]>) -> CachedValue {

@@ -31,9 +31,9 @@ pub fn expire_cycle(shard: &Shard, now: u64, max: usize) -> (usize, bool) {
                     continue;
                 }
                 if decode_header(&v).map(|(_, exp)| exp) == Some(at) {
-                    shard.hot.borrow_mut().remove(meta_key);
                     shard.run_as(("expired", ""), || shard.touched(meta_key, true));
                     batch.delete(Cf::Meta, meta_key);
+                    super::stage_absent(shard, meta_key.to_vec());
                     expired += 1;
                 }
             }

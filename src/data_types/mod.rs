@@ -249,9 +249,13 @@ impl<'a> Db<'a> {
     /// from the hot-key cache, or from RocksDB into the cache.
     fn record(&self, key: &[u8]) -> Result<CachedValue> {
         let mk = meta_key(self.index, key);
-        let cached = self.shard.hot.borrow_mut().get(&mk);
+        let mut hot = self.shard.hot.borrow_mut();
+        let cached = hot.get(&mk);
+        let complete = hot.keys_complete();
+        drop(hot);
         let raw: CachedValue = match cached {
             Some(raw) => raw,
+            None if complete => CachedValue::from(&[][..]),
             None => {
                 let raw = self
                     .shard
@@ -296,13 +300,13 @@ impl<'a> Db<'a> {
         }
     }
 
-    /// Stages the deletion of a key. A collection's sub-keys become
-    /// unreachable and are dropped by the compaction filter.
+    /// Stages the deletion of a key (cached as absent). A collection's
+    /// sub-keys become unreachable and are dropped by the compaction filter.
     pub fn delete(&self, batch: &mut Batch, key: &[u8]) {
         let mk = meta_key(self.index, key);
-        self.shard.hot.borrow_mut().remove(&mk);
         self.shard.touched(&mk, true);
         batch.delete(Cf::Meta, &mk);
+        stage_absent(self.shard, mk);
     }
 
     /// Writes a batch atomically.
@@ -402,6 +406,11 @@ impl<'a> Db<'a> {
     }
 }
 
+/// Caches the meta key `mk` as absent for a deletion being staged.
+pub fn stage_absent(shard: &Shard, mk: Vec<u8>) {
+    shard.hot.borrow_mut().stage(mk, CachedValue::from(&[][..]));
+}
+
 /// Deletes every key in the meta range `[from, to)` and its sub-keys.
 fn flush_range(shard: &Shard, from: Vec<u8>, to: Vec<u8>) -> Result<()> {
     shard.hot.borrow_mut().clear();
@@ -422,7 +431,10 @@ pub fn flush_all(shard: &Shard) -> Result<()> {
     b.delete_range(Cf::Expire, &[0u8; 8], &[0xffu8; 9]);
     shard
         .write(b)
-        .map_err(|err| Reply::err(format!("ERR flush failed on shard {}: {err}", shard.id)))
+        .map_err(|err| Reply::err(format!("ERR flush failed on shard {}: {err}", shard.id)))?;
+    // nothing exists now, and every key written from here on is cached
+    shard.hot.borrow_mut().mark_keys_complete();
+    Ok(())
 }
 
 /// A key's full contents, for RENAME/COPY/MOVE across shards or databases.

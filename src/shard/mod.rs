@@ -15,7 +15,7 @@ pub mod transaction;
 use crate::config::{Config, SyncPolicy};
 use crate::storage::engine::GROUP_MAX_BATCH;
 use crate::storage::Batch;
-use crate::storage::{Engine, SharedResources};
+use crate::storage::{Cf, Engine, SharedResources};
 use mesh::Mesh;
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
@@ -191,7 +191,10 @@ impl Shard {
         let engine = Engine::open(&path, &config, &shared)?;
         let hot_capacity = (config.hot_cache_size / config.shards.max(1) as u64) as usize;
         let locks = locks::Locks::with_peer_hold(engine.peer_hold());
-        let hot = crate::storage::hot::HotCache::new(hot_capacity, engine.peer_hold());
+        let mut hot = crate::storage::hot::HotCache::new(hot_capacity, engine.peer_hold());
+        if engine.is_empty(Cf::Meta) {
+            hot.mark_keys_complete();
+        }
         mesh.publish_peer(
             id,
             peer::PeerView::new(engine.peer_reader(), hot.shared(), locks.watch()),

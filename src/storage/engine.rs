@@ -415,6 +415,13 @@ impl Engine {
         })
     }
 
+    /// Whether the family holds no key (tombstones aside).
+    pub fn is_empty(&self, cf: Cf) -> bool {
+        let mut it = self.db.raw_iterator_cf(self.cf(cf));
+        it.seek_to_first();
+        !it.valid()
+    }
+
     /// Directory of this shard's RocksDB.
     pub fn path(&self) -> &Path {
         &self.path
