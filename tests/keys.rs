@@ -954,11 +954,11 @@ fn move_locks_the_destination_key() {
     assert_eq!(common::int(&mut c, &["SCARD", "k"]), members.len() as i64);
 }
 
-/// After a FLUSHALL, or started on an empty directory, the server knows
-/// every key it has from its hot cache and answers a miss as absent
-/// without reading RocksDB, until the cache drops a key that exists (an
-/// eviction, a value too large to keep). Every read here stays exact
-/// with a 64 KB cache, far smaller than the keys.
+/// After a FLUSHALL, or started on an empty directory, the server records
+/// every key it writes and answers a cache miss on a key it never wrote
+/// as absent without reading RocksDB. Every read here stays exact with a
+/// 64 KB cache, far smaller than the keys: keys evicted from it, a value
+/// too large to keep, deleted and expired keys.
 #[test]
 fn keys_stay_exact_when_the_cache_drops_them() {
     let mut s = Server::start(1, &["--hot-cache-size", "64kb"]);

@@ -251,7 +251,7 @@ impl<'a> Db<'a> {
         let mk = meta_key(self.index, key);
         let mut hot = self.shard.hot.borrow_mut();
         let cached = hot.get(&mk);
-        let complete = hot.keys_complete();
+        let complete = cached.is_none() && hot.surely_absent(&mk);
         drop(hot);
         let raw: CachedValue = match cached {
             Some(raw) => raw,
@@ -432,8 +432,8 @@ pub fn flush_all(shard: &Shard) -> Result<()> {
     shard
         .write(b)
         .map_err(|err| Reply::err(format!("ERR flush failed on shard {}: {err}", shard.id)))?;
-    // nothing exists now, and every key written from here on is cached
-    shard.hot.borrow_mut().mark_keys_complete();
+    // nothing exists now: every key that will is written from here on
+    shard.hot.borrow_mut().start_recording_keys();
     Ok(())
 }
 

@@ -193,7 +193,7 @@ impl Shard {
         let locks = locks::Locks::with_peer_hold(engine.peer_hold());
         let mut hot = crate::storage::hot::HotCache::new(hot_capacity, engine.peer_hold());
         if engine.is_empty(Cf::Meta) {
-            hot.mark_keys_complete();
+            hot.start_recording_keys();
         }
         mesh.publish_peer(
             id,

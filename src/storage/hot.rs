@@ -208,6 +208,38 @@ impl Lifecycle<CacheKey, CachedValue> for Evictions {
     }
 }
 
+/// The keys written since a shard was flushed whole or opened empty
+/// (`HotCache::written`): a Bloom filter of about 10 bits per key (1%
+/// false positives), sized at a sixteenth of the hot cache's capacity.
+struct WrittenKeys {
+    filter: fastbloom::BloomFilter<ahash::RandomState>,
+    count: usize,
+    limit: usize,
+}
+
+impl WrittenKeys {
+    fn new(cache_capacity: usize) -> WrittenKeys {
+        let bits = (cache_capacity / 16 * 8).max(1024);
+        let limit = bits / 10;
+        WrittenKeys {
+            filter: fastbloom::BloomFilter::with_num_bits(bits)
+                .hasher(ahash::RandomState::new())
+                .expected_items(limit),
+            count: 0,
+            limit,
+        }
+    }
+
+    /// Records a key written; false once more were than the filter holds
+    /// with its accuracy.
+    fn record(&mut self, key: &[u8]) -> bool {
+        if !self.filter.insert(key) {
+            self.count += 1;
+        }
+        self.count <= self.limit
+    }
+}
+
 /// Collections [`HotCache`] tracks as complete at most: the ones created
 /// most recently.
 const COMPLETE_TRACKED: usize = 64;
@@ -233,12 +265,13 @@ pub struct HotCache {
     /// that exists is cached, so a miss means absent (HSET, SADD and ZADD
     /// of new elements skip a RocksDB read).
     complete: Vec<Vec<u8>>,
-    /// Whether every key that exists (in any database) has its meta record
-    /// cached: true from a FLUSHALL, or an empty database at start, until
-    /// the cache loses the record of a key that exists. While it holds, a
-    /// miss means absent (INCR or SET NX of a new key skips a RocksDB read,
-    /// which after a FLUSHALL searched every memtable for the old keys).
-    keys_complete: bool,
+    /// Every key written since a FLUSHALL, or since the shard opened with
+    /// no key, when that is when it was made: every key that exists is in
+    /// it, so one it does not hold is absent (INCR or SET NX of a new key
+    /// skips a RocksDB read, which after a FLUSHALL searched every memtable
+    /// for the old keys). Dropped, for good, once more than
+    /// [`WrittenKeys::limit`] keys were written.
+    written: Option<WrittenKeys>,
     /// Calls of [`is_full`](HotCache::is_full) since its last look, and
     /// what it saw then.
     full_checks: u32,
@@ -276,7 +309,7 @@ impl HotCache {
             unwritten: 0,
             dropped: 0,
             complete: Vec::new(),
-            keys_complete: false,
+            written: None,
             full_checks: 0,
             full: false,
         }
@@ -309,7 +342,7 @@ impl HotCache {
         };
         // quick_cache hands back a replaced entry as evicted too: that one
         // is not lost
-        let tracking = self.keys_complete || !self.complete.is_empty();
+        let tracking = !self.complete.is_empty();
         let inserted = tracking.then(|| key.clone());
         let mut evicted = Default::default();
         map.insert_with_lifecycle(key, value, &mut evicted);
@@ -343,30 +376,29 @@ impl HotCache {
             .is_some_and(|n| self.complete.iter().any(|p| **p == sub_key[..n]))
     }
 
-    /// Marks every existing key as cached (see `keys_complete`): the
-    /// shard was just flushed whole, or opened empty.
-    pub fn mark_keys_complete(&mut self) {
-        self.keys_complete = self.map.is_some();
+    /// Starts recording the keys written (see `written`): the shard was
+    /// just flushed whole, or opened empty.
+    pub fn start_recording_keys(&mut self) {
+        self.written = (self.capacity > 0).then(|| WrittenKeys::new(self.capacity));
     }
 
-    /// Whether a meta key missing from the cache is absent.
-    pub fn keys_complete(&self) -> bool {
-        self.keys_complete
+    /// Whether the meta key `mk` surely does not exist.
+    pub fn surely_absent(&self, mk: &[u8]) -> bool {
+        self.written
+            .as_ref()
+            .is_some_and(|w| !w.filter.contains(mk))
     }
 
     /// The entry of `key`, holding `value` (`None`: not known), is gone
     /// from the cache: a collection whose existing sub-key it was is no
-    /// longer complete, nor is the keyspace if it was an existing key's
-    /// record. Entries that say "absent" (an empty record, [`ABSENT`]) may
-    /// go: a miss says the same.
+    /// longer complete. Entries that say "absent" ([`ABSENT`]) may go: a
+    /// miss says the same. (Meta records may go too: `written` holds their
+    /// keys.)
     fn lost(&mut self, key: &[u8], value: Option<&[u8]>) {
-        if key.first() != Some(&SUB_ENTRY_TAG) {
-            if value.is_none_or(|v| !v.is_empty()) {
-                self.keys_complete = false;
-            }
-            return;
-        }
-        if self.complete.is_empty() || value.is_some_and(|v| v.first() == Some(&ABSENT)) {
+        if key.first() != Some(&SUB_ENTRY_TAG)
+            || self.complete.is_empty()
+            || value.is_some_and(|v| v.first() == Some(&ABSENT))
+        {
             return;
         }
         if let Some(n) = sub_key_prefix_len(&key[1..]) {
@@ -377,6 +409,11 @@ impl HotCache {
     /// Caches the record of a write being staged (see the module doc).
     pub fn stage(&mut self, key: Vec<u8>, value: CachedValue) {
         self.mark_unwritten();
+        if let Some(w) = self.written.as_mut() {
+            if key.first() != Some(&SUB_ENTRY_TAG) && !value.is_empty() && !w.record(&key) {
+                self.written = None;
+            }
+        }
         self.insert(key, value);
     }
 
@@ -444,7 +481,7 @@ impl HotCache {
         self.ordered.clear();
         self.list_ends.clear();
         self.complete.clear();
-        self.keys_complete = false;
+        self.written = None;
         if let Some(map) = self.map.as_ref() {
             map.clear();
         }
@@ -540,7 +577,7 @@ mod tests {
         assert!(!c.is_complete(&sub(&prefix, "b")), "a sub-key removed");
         // a full cache puts a new entry in its probation queue, which the
         // next ones flush out
-        let mut churn = |c: &mut HotCache, from: u32| {
+        let churn = |c: &mut HotCache, from: u32| {
             for i in from..from + 5_000 {
                 c.insert(i.to_be_bytes().to_vec(), CachedValue::from(vec![0u8; 36]));
             }
