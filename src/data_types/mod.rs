@@ -251,11 +251,11 @@ impl<'a> Db<'a> {
         let mk = meta_key(self.index, key);
         let mut hot = self.shard.hot.borrow_mut();
         let cached = hot.get(&mk);
-        let complete = cached.is_none() && hot.surely_absent(&mk);
+        let absent = cached.is_none() && hot.surely_absent(&mk);
         drop(hot);
         let raw: CachedValue = match cached {
             Some(raw) => raw,
-            None if complete => CachedValue::from(&[][..]),
+            None if absent => CachedValue::from(&[][..]),
             None => {
                 let raw = self
                     .shard

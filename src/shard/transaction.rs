@@ -555,6 +555,9 @@ pub async fn recover(shard: &Rc<Shard>) {
                 if sh.has_marker(tx) {
                     return (false, Box::new(|| {}) as Completion);
                 }
+                // the part was staged in no hot cache (nor recorded among
+                // the keys written since the shard opened empty)
+                sh.hot.borrow_mut().clear();
                 (true, sh.commit_part(tx, Some(part), true, &[]))
             };
             applied += on(shard, s, f).await as usize;

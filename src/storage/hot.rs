@@ -1,11 +1,18 @@
 //! The hot set in memory: a per-shard cache of encoded meta records (for
 //! strings, the value itself) and of hash fields, set members and
 //! sorted-set scores, so repeated reads of hot keys skip RocksDB.
-//! Write-through: every staged put refreshes the entry, every delete drops
-//! (or replaces) it; a failed write or a flush clears the whole cache.
-//! Once the cache is full, a large sub-key value written (or read only to
-//! learn whether it exists) is cached as its presence alone
-//! (`data_types::collection`), and in full when something reads it.
+//! Write-through: every staged put refreshes the entry, every delete
+//! replaces it with one that says "absent"; a failed write or a flush
+//! clears the whole cache. Once the cache is full, a large sub-key value
+//! written (or read only to learn whether it exists) is cached as its
+//! presence alone (`data_types::collection`), and in full when something
+//! reads it.
+//!
+//! A miss can mean "absent" without a RocksDB read in two cases: a sub-key
+//! of a collection created since the start whose cached sub-keys were all
+//! kept ([`HotCache::is_complete`]), and a key not among those written
+//! since the shard was flushed whole or opened empty
+//! ([`HotCache::surely_absent`]).
 //!
 //! Entries are updated when a write is staged, not when its batch reaches
 //! RocksDB, so a command reads its own staged writes and the cache never
@@ -265,12 +272,12 @@ pub struct HotCache {
     /// that exists is cached, so a miss means absent (HSET, SADD and ZADD
     /// of new elements skip a RocksDB read).
     complete: Vec<Vec<u8>>,
-    /// Every key written since a FLUSHALL, or since the shard opened with
-    /// no key, when that is when it was made: every key that exists is in
-    /// it, so one it does not hold is absent (INCR or SET NX of a new key
+    /// The keys written since the shard was flushed whole or opened empty
+    /// (`None` otherwise): every key that exists is among them, so a key
+    /// the filter does not hold is absent (INCR or SET NX of a new key
     /// skips a RocksDB read, which after a FLUSHALL searched every memtable
-    /// for the old keys). Dropped, for good, once more than
-    /// [`WrittenKeys::limit`] keys were written.
+    /// for the old keys). Dropped until the next flush once more keys were
+    /// written than it holds at its accuracy.
     written: Option<WrittenKeys>,
     /// Calls of [`is_full`](HotCache::is_full) since its last look, and
     /// what it saw then.
