@@ -586,3 +586,26 @@ fn large_fields_beyond_a_full_hot_cache_keep_exact_replies() {
         Some(value("b", 1))
     );
 }
+
+/// A field whose entry fits the cache's size limit but not the share of
+/// the map piece it lands in is refused by that piece: the hash, new and
+/// so known field by field, must stop answering misses as absent.
+#[test]
+fn a_field_the_cache_refuses_is_still_found() {
+    // 256 KB per shard, in pieces of 32 KB: a 3,500-byte field with a
+    // 28,000-byte value costs about 32,400 bytes, over a piece's share
+    let s = Server::start(2, &["--hot-cache-size", "512kb"]);
+    let mut c = s.conn();
+    let field = "f".repeat(3500);
+    let value = "v".repeat(28_000);
+    assert_eq!(int(&mut c, &["HSET", "h", &field, &value]), 1);
+    for _ in 0..2 {
+        assert_eq!(
+            bulk(&mut c, &["HGET", "h", &field]).as_deref(),
+            Some(&*value)
+        );
+        assert_eq!(int(&mut c, &["HEXISTS", "h", &field]), 1);
+    }
+    assert_eq!(int(&mut c, &["HSET", "h", &field, "x"]), 0);
+    assert_eq!(int(&mut c, &["HLEN", "h"]), 1);
+}

@@ -426,14 +426,21 @@ fn flush_range(shard: &Shard, from: Vec<u8>, to: Vec<u8>) -> Result<()> {
 /// Removes every key of every database on the shard.
 pub fn flush_all(shard: &Shard) -> Result<()> {
     shard.touched_all(None);
+    let clears = shard.hot.borrow().clears();
     flush_range(shard, vec![0], vec![0xff])?;
     let mut b = Batch::default();
     b.delete_range(Cf::Expire, &[0u8; 8], &[0xffu8; 9]);
     shard
         .write(b)
         .map_err(|err| Reply::err(format!("ERR flush failed on shard {}: {err}", shard.id)))?;
-    // nothing exists now: every key that will is written from here on
-    shard.hot.borrow_mut().start_recording_keys();
+    // nothing exists now: every key that will is written from here on,
+    // once the flush is in RocksDB (a failed group write clears the cache
+    // again, beyond flush_range's own clear)
+    shard.write_group();
+    let mut hot = shard.hot.borrow_mut();
+    if hot.clears() == clears + 1 {
+        hot.start_recording_keys();
+    }
     Ok(())
 }
 

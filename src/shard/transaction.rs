@@ -193,6 +193,7 @@ impl Shard {
     ) -> Completion {
         if let Some(rep) = part.or_else(|| self.take_captured(tx)) {
             let mut b = Batch::from_data(rep);
+            self.hot.borrow_mut().record_batch(&b);
             if marker {
                 b.put(Cf::Meta, &marker_key(tx), b"");
             }

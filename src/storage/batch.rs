@@ -103,6 +103,45 @@ impl Batch {
     pub fn data(&self) -> &[u8] {
         &self.rep
     }
+
+    /// The keys the batch puts in `cf`, in order (`None` if a record is
+    /// not one this type writes).
+    pub fn put_keys(&self, cf: Cf) -> Option<Vec<&[u8]>> {
+        let mut rest = self.rep.get(BATCH_HEADER..)?;
+        let mut keys = Vec::new();
+        while let Some((&tag, after)) = rest.split_first() {
+            let (id, after) = read_varint(after)?;
+            let (key, after) = read_slice(after)?;
+            rest = match tag {
+                TAG_DELETE => after,
+                TAG_PUT | TAG_RANGE_DELETE => read_slice(after)?.1,
+                _ => return None,
+            };
+            if tag == TAG_PUT && id == cf.id() {
+                keys.push(key);
+            }
+        }
+        Some(keys)
+    }
+}
+
+/// Reads a varint32 from the front of `b`: (value, the rest).
+fn read_varint(b: &[u8]) -> Option<(u32, &[u8])> {
+    let mut v = 0u32;
+    for (i, &byte) in b.iter().enumerate().take(5) {
+        v |= u32::from(byte & 0x7f) << (7 * i);
+        if byte < 0x80 {
+            return Some((v, &b[i + 1..]));
+        }
+    }
+    None
+}
+
+/// Reads a length-prefixed slice from the front of `b`: (slice, the rest).
+fn read_slice(b: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (len, rest) = read_varint(b)?;
+    let len = len as usize;
+    (rest.len() >= len).then(|| rest.split_at(len))
 }
 
 /// The id RocksDB gave a column family, read back from a RocksDB batch
@@ -129,6 +168,22 @@ fn varint(out: &mut Vec<u8>, mut v: u32) {
 #[cfg(test)]
 pub(in crate::storage) mod tests {
     use super::*;
+
+    #[test]
+    fn put_keys_lists_one_familys_puts() {
+        let mut b = Batch::default();
+        b.put(Cf::Meta, b"a", b"1");
+        b.delete(Cf::Meta, b"gone");
+        b.put(Cf::Data, b"sub", &[7; 300]);
+        b.delete_range(Cf::Meta, b"x", b"y");
+        b.put(Cf::Meta, &[9; 200], b"");
+        let meta: Vec<&[u8]> = vec![b"a", &[9; 200]];
+        assert_eq!(b.put_keys(Cf::Meta), Some(meta));
+        assert_eq!(b.put_keys(Cf::Data), Some(vec![&b"sub"[..]]));
+        let mut torn = b.data().to_vec();
+        torn.truncate(torn.len() - 3);
+        assert_eq!(Batch::from_data(torn).put_keys(Cf::Meta), None);
+    }
 
     /// The records of a batch representation, as RocksDB reads them
     /// (also used by the group's tests).

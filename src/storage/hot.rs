@@ -37,6 +37,7 @@ use super::encoding::sub_key_prefix_len;
 use super::engine::{raise_cache_hold, UNWRITTEN_CACHE};
 use super::list_ends::ListEnds;
 use super::ordered::OrderedSets;
+use super::{Batch, Cf};
 use quick_cache::sync::Cache;
 use quick_cache::{Lifecycle, OptionsBuilder, Weighter};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -279,6 +280,8 @@ pub struct HotCache {
     /// for the old keys). Dropped until the next flush once more keys were
     /// written than it holds at its accuracy.
     written: Option<WrittenKeys>,
+    /// Times [`clear`](HotCache::clear) ran.
+    clears: u64,
     /// Calls of [`is_full`](HotCache::is_full) since its last look, and
     /// what it saw then.
     full_checks: u32,
@@ -317,6 +320,7 @@ impl HotCache {
             dropped: 0,
             complete: Vec::new(),
             written: None,
+            clears: 0,
             full_checks: 0,
             full: false,
         }
@@ -353,10 +357,16 @@ impl HotCache {
         let inserted = tracking.then(|| key.clone());
         let mut evicted = Default::default();
         map.insert_with_lifecycle(key, value, &mut evicted);
+        // the report of the inserted key may also be the new entry itself,
+        // refused by one of the map's pieces (larger than its share)
+        let refused = inserted.as_ref().is_some_and(|k| {
+            evicted.iter().any(|(e, _)| e == k) && !map.contains_key(k.as_slice())
+        });
         for (key, value) in &evicted {
-            if inserted.as_ref() != Some(key) {
-                self.lost(key, Some(value));
+            if !refused && inserted.as_ref() == Some(key) {
+                continue;
             }
+            self.lost(key, Some(value));
         }
     }
 
@@ -387,6 +397,26 @@ impl HotCache {
     /// just flushed whole, or opened empty.
     pub fn start_recording_keys(&mut self) {
         self.written = (self.capacity > 0).then(|| WrittenKeys::new(self.capacity));
+    }
+
+    /// Records the keys a batch that was not staged here puts (a
+    /// multi-shard operation's captured part), so that a FLUSHALL between
+    /// its staging and its write does not leave them out of `written`.
+    pub fn record_batch(&mut self, batch: &Batch) {
+        let Some(w) = self.written.as_mut() else {
+            return;
+        };
+        let recorded = batch
+            .put_keys(Cf::Meta)
+            .is_some_and(|keys| keys.into_iter().all(|k| w.record(k)));
+        if !recorded {
+            self.written = None;
+        }
+    }
+
+    /// How many times the cache was cleared (a failed write clears it).
+    pub fn clears(&self) -> u64 {
+        self.clears
     }
 
     /// Whether the meta key `mk` surely does not exist.
@@ -489,6 +519,7 @@ impl HotCache {
         self.list_ends.clear();
         self.complete.clear();
         self.written = None;
+        self.clears += 1;
         if let Some(map) = self.map.as_ref() {
             map.clear();
         }
@@ -598,6 +629,25 @@ mod tests {
         c.track_complete(&prefix);
         c.clear();
         assert!(!c.is_complete(&sub(&prefix, "b")), "cleared");
+    }
+
+    #[test]
+    fn keys_written_since_a_flush_are_recorded() {
+        let mut c = HotCache::new(100_000, Default::default());
+        assert!(!c.surely_absent(b"\0k1"), "not recording");
+        c.start_recording_keys();
+        assert!(c.surely_absent(b"\0k1"));
+        c.stage(b"\0k1".to_vec(), CachedValue::from(&b"v"[..]));
+        c.stage(b"\0gone".to_vec(), CachedValue::from(&b""[..]));
+        assert!(!c.surely_absent(b"\0k1"));
+        let mut part = Batch::default();
+        part.put(Cf::Meta, b"\0k2", b"v");
+        c.record_batch(&part);
+        assert!(!c.surely_absent(b"\0k2"), "a captured part's key");
+        let clears = c.clears();
+        c.clear();
+        assert_eq!(c.clears(), clears + 1);
+        assert!(!c.surely_absent(b"\0k3"), "a clear stops recording");
     }
 
     #[test]
