@@ -556,8 +556,8 @@ pub async fn recover(shard: &Rc<Shard>) {
                 if sh.has_marker(tx) {
                     return (false, Box::new(|| {}) as Completion);
                 }
-                // the part was staged in no hot cache (nor recorded among
-                // the keys written since the shard opened empty)
+                // the part was staged in no hot cache (commit_part records
+                // its keys as written, but cached entries may be stale)
                 sh.hot.borrow_mut().clear();
                 (true, sh.commit_part(tx, Some(part), true, &[]))
             };

@@ -403,13 +403,19 @@ impl HotCache {
     /// multi-shard operation's captured part), so that a FLUSHALL between
     /// its staging and its write does not leave them out of `written`.
     pub fn record_batch(&mut self, batch: &Batch) {
-        let Some(w) = self.written.as_mut() else {
+        if self.written.is_none() {
             return;
-        };
-        let recorded = batch
-            .put_keys(Cf::Meta)
-            .is_some_and(|keys| keys.into_iter().all(|k| w.record(k)));
-        if !recorded {
+        }
+        match batch.put_keys(Cf::Meta) {
+            Some(keys) => keys.into_iter().for_each(|k| self.record_key(k)),
+            None => self.written = None,
+        }
+    }
+
+    /// Records a key written in `written`, which is dropped once it holds
+    /// more keys than its accuracy allows.
+    fn record_key(&mut self, key: &[u8]) {
+        if self.written.as_mut().is_some_and(|w| !w.record(key)) {
             self.written = None;
         }
     }
@@ -446,10 +452,8 @@ impl HotCache {
     /// Caches the record of a write being staged (see the module doc).
     pub fn stage(&mut self, key: Vec<u8>, value: CachedValue) {
         self.mark_unwritten();
-        if let Some(w) = self.written.as_mut() {
-            if key.first() != Some(&SUB_ENTRY_TAG) && !value.is_empty() && !w.record(&key) {
-                self.written = None;
-            }
+        if key.first() != Some(&SUB_ENTRY_TAG) && !value.is_empty() {
+            self.record_key(&key);
         }
         self.insert(key, value);
     }
@@ -504,7 +508,9 @@ impl HotCache {
         self.dropped
     }
 
-    /// Drops a key.
+    /// Drops a key (the server stages deletions instead; the tests drop
+    /// entries this way).
+    #[cfg(test)]
     pub fn remove(&mut self, key: &[u8]) {
         if let Some(map) = self.map.as_ref() {
             map.remove(key);
