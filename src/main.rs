@@ -84,6 +84,11 @@ struct Cli {
     /// latency; 0 sleeps at once [default: 0].
     #[arg(long, value_parser = parse_micros, help_heading = "Tuning")]
     idle_spin: Option<Micros>,
+    /// Pin shard i to the i-th CPU the process may use: yes or no.
+    /// Unpinned, the kernel can move a woken shard off a CPU that clients
+    /// or compactions keep busy [default: no; yes with --idle-spin].
+    #[arg(long, value_name = "yes|no", value_parser = parse_yes_no, help_heading = "Tuning")]
+    pin_shards: Option<bool>,
     /// Block compression: lz4, snappy, zstd, none [default: lz4].
     #[arg(long, value_parser = parse_compression, help_heading = "Storage")]
     compression: Option<Compression>,
@@ -149,6 +154,7 @@ fn main() {
         shards: cli.shards,
         connection_affinity: cli.connection_affinity,
         idle_spin: cli.idle_spin,
+        pin_shards: cli.pin_shards,
         loglevel: cli.loglevel,
         sync: cli.sync,
         sync_interval: cli.sync_interval,

@@ -372,15 +372,7 @@ fn redis_cli_stat_latency_and_info() {
 fn rocksdb_background_threads_are_not_pinned_to_a_shard() {
     let s = Server::start(2, &[]);
     let pid = s.child.as_ref().expect("server running").id();
-    let allowed = |task: &std::path::Path| -> String {
-        let status = std::fs::read_to_string(task.join("status")).unwrap_or_default();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
-            .unwrap_or("")
-            .trim()
-            .to_string()
-    };
+    let allowed = cpus_allowed;
     let process = allowed(std::path::Path::new(&format!("/proc/{pid}")));
     let mut compaction_threads = 0;
     let mut flush_threads = 0;
@@ -400,6 +392,75 @@ fn rocksdb_background_threads_are_not_pinned_to_a_shard() {
     }
     assert_eq!(compaction_threads, 2, "one compaction thread per shard");
     assert!(flush_threads >= 1);
+}
+
+/// `--pin-shards`: by default the shard executors may run on any of the
+/// process's CPUs (the kernel moves a woken shard off a busy CPU); with
+/// `yes`, or with `--idle-spin`, shard *i* runs on the *i*-th CPU alone.
+#[test]
+fn shards_run_unpinned_unless_asked() {
+    let shards = std::thread::available_parallelism().map_or(1, |n| n.get().min(2));
+    for (args, pinned) in [
+        (vec![], false),
+        (vec!["--pin-shards", "yes"], true),
+        (vec!["--idle-spin", "50us"], true),
+        (vec!["--idle-spin", "50us", "--pin-shards", "no"], false),
+    ] {
+        let s = Server::start(shards, &args);
+        let mut c = s.conn();
+        assert_eq!(
+            common::q(&mut c, &["CONFIG", "GET", "pin-shards"]),
+            redis::Value::Array(vec![
+                redis::Value::BulkString(b"pin-shards".to_vec()),
+                redis::Value::BulkString(if pinned { "yes" } else { "no" }.into()),
+            ]),
+            "{args:?}"
+        );
+        let pid = s.child.as_ref().expect("server running").id();
+        let process = cpus_allowed(&std::path::PathBuf::from(format!("/proc/{pid}")));
+        // the executor is the first thread of its name (glommio's helper
+        // threads take the name too)
+        let mut executors = std::collections::BTreeMap::new();
+        for task in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap() {
+            let task = task.unwrap().path();
+            let name = std::fs::read_to_string(task.join("comm")).unwrap_or_default();
+            let tid: u32 = task.file_name().unwrap().to_str().unwrap().parse().unwrap();
+            if name.starts_with("shard-") {
+                let first = executors.entry(name).or_insert((tid, task.clone()));
+                if tid < first.0 {
+                    *first = (tid, task);
+                }
+            }
+        }
+        let mut shard_cpus: Vec<String> =
+            executors.values().map(|(_, t)| cpus_allowed(t)).collect();
+        assert_eq!(shard_cpus.len(), shards, "shard threads: {executors:?}");
+        if pinned {
+            shard_cpus.sort();
+            shard_cpus.dedup();
+            assert_eq!(shard_cpus.len(), shards, "{args:?}: one CPU each");
+            assert!(
+                shard_cpus.iter().all(|c| c.parse::<usize>().is_ok()),
+                "{args:?}: {shard_cpus:?} against the process's {process}"
+            );
+        } else {
+            assert!(
+                shard_cpus.iter().all(|c| *c == process),
+                "{args:?}: {shard_cpus:?} against the process's {process}"
+            );
+        }
+    }
+}
+
+/// A task's `Cpus_allowed_list` from its /proc status file.
+fn cpus_allowed(task: &std::path::Path) -> String {
+    let status = std::fs::read_to_string(task.join("status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
+        .unwrap_or("")
+        .trim()
+        .to_string()
 }
 
 /// The nice value in a /proc `stat` file (field 19; fields count from

@@ -182,6 +182,8 @@ pub struct ServerSection {
     pub connection_affinity: Option<bool>,
     /// How long an idle shard polls before it sleeps.
     pub idle_spin: Option<Micros>,
+    /// Pin each shard's executor to one CPU.
+    pub pin_shards: Option<bool>,
     /// Maximum simultaneous clients.
     pub maxclients: Option<u64>,
     /// Close idle clients after this many seconds (0 = never).
@@ -476,6 +478,9 @@ pub struct Config {
     /// Microseconds an idle pinned shard keeps polling (yielding the CPU
     /// to other threads) before it sleeps; 0 (the default) sleeps at once.
     pub idle_spin_us: u64,
+    /// Shard *i* runs pinned to the *i*-th allowed CPU (when there are
+    /// enough); off by default, on by default with an idle spin.
+    pub pin_shards: bool,
     /// Log level name.
     pub loglevel: String,
     /// Whether writes go to the WAL.
@@ -519,6 +524,8 @@ pub struct Overrides {
     pub connection_affinity: Option<bool>,
     /// --idle-spin
     pub idle_spin: Option<Micros>,
+    /// --pin-shards
+    pub pin_shards: Option<bool>,
     /// --loglevel
     pub loglevel: Option<String>,
     /// --sync
@@ -635,6 +642,10 @@ impl Config {
                 .or(f.server.connection_affinity)
                 .unwrap_or(true),
             idle_spin_us,
+            pin_shards: o
+                .pin_shards
+                .or(f.server.pin_shards)
+                .unwrap_or(idle_spin_us > 0),
             loglevel,
             wal_enabled: f.persistence.wal_enabled.unwrap_or(true),
             compression: o

@@ -81,6 +81,11 @@ pub static PARAMS: &[Param] = &[
         set: None,
     },
     Param {
+        name: "pin-shards",
+        get: |c| yes_no(c.pin_shards),
+        set: None,
+    },
+    Param {
         name: "idle-spin",
         get: |c| format!("{}us", c.idle_spin_us),
         set: None,

@@ -351,7 +351,7 @@ fn log_configuration(config: &Config, addr: &str) {
         config.dir.display(),
     );
     log::info!(
-        "configuration: bind={} port={} tls_port={} dir={} shards={} sync={} sync_interval={}ms wal={} compression={} block_cache={} write_buffers={} hot_cache={} max_log_size={} maxclients={} idle_spin={}us config_file={}",
+        "configuration: bind={} port={} tls_port={} dir={} shards={} sync={} sync_interval={}ms wal={} compression={} block_cache={} write_buffers={} hot_cache={} max_log_size={} maxclients={} idle_spin={}us pin_shards={} config_file={}",
         config.bind,
         config.port,
         config.tls.port,
@@ -367,6 +367,7 @@ fn log_configuration(config: &Config, addr: &str) {
         config.max_log_size,
         config.runtime.maxclients.load(Ordering::Relaxed),
         config.idle_spin_us,
+        if config.pin_shards { "yes" } else { "no" },
         config.config_file.as_ref().map_or("none".to_string(), |p| p.display().to_string()),
     );
 }
@@ -416,12 +417,17 @@ pub fn run(config: Config) -> Result<(), String> {
     .join(" and ");
     log_configuration(&config, &addr);
     let cpus = allowed_cpus();
-    let pinned = shards <= cpus.len();
+    let pinned = config.pin_shards && shards <= cpus.len();
+    if config.pin_shards && !pinned {
+        log::warn!(
+            "pin-shards: {shards} shards on {} CPUs cannot have a CPU each; running them unpinned",
+            cpus.len()
+        );
+    }
     if !pinned && config.idle_spin_us > 0 {
         log::warn!(
-            "idle-spin {}us has no effect: {shards} shards on {} CPUs are not pinned",
-            config.idle_spin_us,
-            cpus.len()
+            "idle-spin {}us has no effect: the shards are not pinned (pin-shards)",
+            config.idle_spin_us
         );
     }
     let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<usize, String>>();
@@ -438,7 +444,7 @@ pub fn run(config: Config) -> Result<(), String> {
             "shard {id}: {} RocksDB at {}",
             match cpu {
                 Some(c) => format!("pinned to cpu {c},"),
-                None => "unpinned (more shards than cpus),".into(),
+                None => "unpinned,".into(),
             },
             config.dir.join(format!("shard-{id}")).display()
         );
