@@ -339,9 +339,27 @@ impl HotCache {
     /// Caches a record, evicting others beyond capacity. A record larger
     /// than an eighth of the cache is not kept (nor is an older copy).
     pub fn insert(&mut self, key: Vec<u8>, value: CachedValue) {
-        let Some(map) = self.map.as_ref() else { return };
+        self.insert_entry(key, value, false);
+    }
+
+    /// [`insert`](Self::insert); with `record`, the key also goes into
+    /// `written` unless the entry it replaced says it exists (a key that
+    /// exists was recorded when it was written: the filter starts empty
+    /// with the shard). That spares a repeated write the filter's probes,
+    /// each a likely CPU-cache miss.
+    fn insert_entry(&mut self, key: Vec<u8>, value: CachedValue, record: bool) {
+        let record = record && self.written.is_some();
+        let Some(map) = self.map.as_ref() else {
+            if record {
+                self.record_key(&key);
+            }
+            return;
+        };
         if cost(&key, &value) > self.capacity / 8 {
             map.remove(key.as_slice());
+            if record {
+                self.record_key(&key);
+            }
             self.lost(&key, Some(&value));
             return;
         }
@@ -354,14 +372,24 @@ impl HotCache {
         // quick_cache hands back a replaced entry as evicted too: that one
         // is not lost
         let tracking = !self.complete.is_empty();
-        let inserted = tracking.then(|| key.clone());
-        let mut evicted = Default::default();
+        let inserted = (tracking || record).then(|| key.clone());
+        let mut evicted: <Evictions as Lifecycle<CacheKey, CachedValue>>::RequestState =
+            Default::default();
         map.insert_with_lifecycle(key, value, &mut evicted);
         // the report of the inserted key may also be the new entry itself,
         // refused by one of the map's pieces (larger than its share)
-        let refused = inserted.as_ref().is_some_and(|k| {
-            evicted.iter().any(|(e, _)| e == k) && !map.contains_key(k.as_slice())
-        });
+        let (refused, existed) = match inserted.as_ref() {
+            Some(k) if evicted.iter().any(|(e, _)| e == k) => {
+                let refused = !map.contains_key(k.as_slice());
+                let present = evicted.iter().any(|(e, v)| e == k && !v.is_empty());
+                (refused, !refused && present)
+            }
+            _ => (false, false),
+        };
+        if let (true, false, Some(k)) = (record, existed, inserted.as_ref()) {
+            self.record_key(k);
+        }
+        let inserted = inserted.filter(|_| tracking);
         for (key, value) in &evicted {
             if !refused && inserted.as_ref() == Some(key) {
                 continue;
@@ -452,10 +480,8 @@ impl HotCache {
     /// Caches the record of a write being staged (see the module doc).
     pub fn stage(&mut self, key: Vec<u8>, value: CachedValue) {
         self.mark_unwritten();
-        if key.first() != Some(&SUB_ENTRY_TAG) && !value.is_empty() {
-            self.record_key(&key);
-        }
-        self.insert(key, value);
+        let record = key.first() != Some(&SUB_ENTRY_TAG) && !value.is_empty();
+        self.insert_entry(key, value, record);
     }
 
     /// Stages a `zscore` sub-key insert or delete (see
@@ -654,6 +680,26 @@ mod tests {
         c.clear();
         assert_eq!(c.clears(), clears + 1);
         assert!(!c.surely_absent(b"\0k3"), "a clear stops recording");
+    }
+
+    #[test]
+    fn rewritten_and_uncacheable_keys_stay_recorded() {
+        let mut c = HotCache::new(100_000, Default::default());
+        c.start_recording_keys();
+        // replaces an entry that says absent: recorded now
+        c.stage(b"\0gone".to_vec(), CachedValue::from(&b""[..]));
+        c.stage(b"\0gone".to_vec(), CachedValue::from(&b"v"[..]));
+        // replaces one that says present: recorded by the first write
+        c.stage(b"\0k".to_vec(), CachedValue::from(&b"1"[..]));
+        c.stage(b"\0k".to_vec(), CachedValue::from(&b"2"[..]));
+        // too large to cache
+        c.stage(b"\0big".to_vec(), CachedValue::from(vec![7u8; 50_000]));
+        c.remove(b"\0gone");
+        c.remove(b"\0k");
+        for key in [&b"\0gone"[..], b"\0k", b"\0big"] {
+            assert!(!c.surely_absent(key), "{key:?}");
+        }
+        assert!(c.surely_absent(b"\0never"));
     }
 
     #[test]
