@@ -29,13 +29,57 @@ pub struct Batch {
 /// commands allocate once.
 const INITIAL_CAPACITY: usize = 128;
 
+/// Buffers of dropped batches a thread keeps for its next ones, in bytes
+/// of capacity (a shard's turn drops its commands' batches together once
+/// the group is written, and the next turn builds as many again).
+const SPARE_BYTES: usize = 1 << 20;
+
+/// A dropped batch's buffer larger than this is freed, not kept.
+const SPARE_LARGEST: usize = 16 * 1024;
+
+thread_local! {
+    /// This thread's spare batch buffers and their total capacity. Reusing
+    /// them spares each command the allocation and the growth of its
+    /// buffer (for 1 KB list elements at `-P 16` jemalloc refilled its
+    /// thread cache from the arena: 3% of the server).
+    static SPARE: std::cell::RefCell<(Vec<Vec<u8>>, usize)> =
+        const { std::cell::RefCell::new((Vec::new(), 0)) };
+}
+
+impl Drop for Batch {
+    fn drop(&mut self) {
+        let capacity = self.rep.capacity();
+        if !(INITIAL_CAPACITY..=SPARE_LARGEST).contains(&capacity) {
+            return;
+        }
+        let rep = std::mem::take(&mut self.rep);
+        let _ = SPARE.try_with(|spare| {
+            let mut spare = spare.borrow_mut();
+            if spare.1 + capacity <= SPARE_BYTES {
+                spare.1 += capacity;
+                spare.0.push(rep);
+            }
+        });
+    }
+}
+
 /// Most bytes a record adds beyond its key and value (a tag and three
 /// varint32s).
 const RECORD_OVERHEAD: usize = 16;
 
 impl Default for Batch {
     fn default() -> Batch {
-        let mut rep = Vec::with_capacity(INITIAL_CAPACITY);
+        let spare = SPARE
+            .try_with(|spare| {
+                let mut spare = spare.borrow_mut();
+                let rep = spare.0.pop()?;
+                spare.1 -= rep.capacity();
+                Some(rep)
+            })
+            .ok()
+            .flatten();
+        let mut rep = spare.unwrap_or_else(|| Vec::with_capacity(INITIAL_CAPACITY));
+        rep.clear();
         rep.resize(BATCH_HEADER, 0);
         Batch { rep }
     }
@@ -168,6 +212,25 @@ fn varint(out: &mut Vec<u8>, mut v: u32) {
 #[cfg(test)]
 pub(in crate::storage) mod tests {
     use super::*;
+
+    #[test]
+    fn a_new_batch_reuses_a_dropped_buffer_and_starts_empty() {
+        let mut b = Batch::default();
+        b.put(Cf::Data, b"element", &[7; 1000]);
+        b.put(Cf::Meta, b"list", b"header");
+        let (count, size) = (b.count(), b.size_in_bytes());
+        assert_eq!(count, 2);
+        drop(b);
+        let mut again = Batch::default();
+        assert!(again.rep.capacity() >= size, "the dropped buffer");
+        assert_eq!((again.count(), again.data()), (0, &[0u8; BATCH_HEADER][..]));
+        again.put(Cf::Meta, b"k", b"v");
+        let mut fresh = Batch {
+            rep: vec![0; BATCH_HEADER],
+        };
+        fresh.put(Cf::Meta, b"k", b"v");
+        assert_eq!(again.data(), fresh.data());
+    }
 
     #[test]
     fn put_keys_lists_one_familys_puts() {
