@@ -2,7 +2,7 @@
 # Shard-count sweep: runs the same redis-benchmark workload against a fresh
 # DiskDB for each --shards value in $SHARDS_LIST (same CPU set every time)
 # and prints ops/s per shard count and test, plus the ratio to the first
-# shard count. More shards than CPUs run unpinned (the server logs it).
+# shard count. The shards run unpinned (the server default).
 #
 #   [SHARDS_LIST="1 2"] [CPUS=0-(nproc-1)] scripts/bench-sweep.sh \
 #     [-n requests] [-c clients] [-d size] [-t tests] [-P "1 16"]

@@ -1,4 +1,5 @@
-//! The process: one pinned glommio executor per shard, each with its own
+//! The process: one glommio executor per shard (pinned to a CPU with
+//! `--pin-shards`), each with its own
 //! SO_REUSEPORT listener, plus signal handling and clean shutdown.
 
 pub mod client;

@@ -422,9 +422,13 @@ impl HotCache {
     }
 
     /// Starts recording the keys written (see `written`): the shard was
-    /// just flushed whole, or opened empty.
+    /// just flushed whole, or opened empty. Only an empty cache starts:
+    /// a rewrite of a key cached as existing is not recorded again
+    /// ([`insert_entry`](Self::insert_entry)), so a key must not be cached
+    /// before the filter holds it.
     pub fn start_recording_keys(&mut self) {
-        self.written = (self.capacity > 0).then(|| WrittenKeys::new(self.capacity));
+        let empty = self.map.as_ref().is_none_or(|m| m.is_empty());
+        self.written = (self.capacity > 0 && empty).then(|| WrittenKeys::new(self.capacity));
     }
 
     /// Records the keys a batch that was not staged here puts (a
