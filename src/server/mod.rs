@@ -1,6 +1,6 @@
 //! The process: one glommio executor per shard (pinned to a CPU with
-//! `--pin-shards`), each with its own
-//! SO_REUSEPORT listener, plus signal handling and clean shutdown.
+//! `--pin-shards`), each with its own SO_REUSEPORT listener, plus signal
+//! handling and clean shutdown.
 
 pub mod client;
 pub mod connection;
