@@ -9,6 +9,7 @@ use crate::storage::hot::{
 };
 use crate::storage::Batch;
 use crate::storage::{ordered, Cf};
+use crate::util::few_map::FewSet;
 use std::collections::BTreeSet;
 
 /// A collection being read or changed within one command.
@@ -445,10 +446,10 @@ impl<'a> Db<'a> {
         let mut c = self.open_or_create(key, kind)?;
         let mut batch = Batch::default();
         // a sub-key given twice is looked up once; the last value wins
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = FewSet::default();
         let mut added = 0;
         for (sub, value) in items {
-            if seen.insert(sub) {
+            if seen.add(sub) {
                 let stored = match c.existed() {
                     true => self.sub_holds(Cf::Data, &c, sub, value)?,
                     false => None,
@@ -483,11 +484,11 @@ impl<'a> Db<'a> {
             return Ok(0);
         };
         let mut batch = Batch::default();
-        let mut gone = std::collections::HashSet::new();
+        let mut gone = FewSet::default();
         for sub in subs {
-            if !gone.contains(sub) && self.has_sub(Cf::Data, &c, sub)? {
+            if !gone.contains_key(sub) && self.has_sub(Cf::Data, &c, sub)? {
                 self.del_sub(&mut batch, Cf::Data, &c, sub);
-                gone.insert(sub);
+                gone.add(sub);
             }
         }
         if gone.is_empty() {

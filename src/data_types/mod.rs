@@ -338,9 +338,9 @@ impl<'a> Db<'a> {
     pub fn delete_keys<'k>(&self, keys: impl IntoIterator<Item = &'k [u8]>) -> Result<i64> {
         let mut b = Batch::default();
         let mut n = 0;
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = crate::util::few_map::FewSet::default();
         for k in keys {
-            if seen.insert(k) && self.lookup(k)?.is_some() {
+            if seen.add(k) && self.lookup(k)?.is_some() {
                 self.delete(&mut b, k);
                 n += 1;
             }

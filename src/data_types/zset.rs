@@ -20,7 +20,7 @@ use crate::shard::blocking::wake;
 use crate::storage::encoding::{decode_score, encode_score, Kind, Meta};
 use crate::storage::Batch;
 use crate::storage::Cf;
-use std::collections::HashMap;
+use crate::util::few_map::FewMap;
 
 /// A member and its score.
 pub type Entry = (Vec<u8>, f64);
@@ -488,7 +488,7 @@ impl<'a> Db<'a> {
             db: *self,
             z: self.open_or_create(key, Kind::ZSet)?,
             batch: Batch::default(),
-            pending: HashMap::new(),
+            pending: FewMap::default(),
             dirty: false,
         })
     }
@@ -549,7 +549,7 @@ pub struct ZWrite<'a> {
     /// The set being changed (its meta `size` tracks staged changes).
     pub z: Collection,
     batch: Batch,
-    pending: HashMap<Vec<u8>, Option<f64>>,
+    pending: FewMap<Vec<u8>, Option<f64>>,
     dirty: bool,
 }
 

@@ -1,5 +1,7 @@
-//! Small helpers shared by every layer: glob matching, Redis number syntax.
+//! Small helpers shared by every layer: glob matching, Redis number
+//! syntax, small per-command maps.
 
+pub mod few_map;
 pub mod glob;
 pub mod jsonpath;
 pub mod long_double;
