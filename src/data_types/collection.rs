@@ -5,7 +5,7 @@
 use super::{storage_error, Db, MetaRead, Result};
 use crate::storage::encoding::{sub_key_prefix, Kind, Meta};
 use crate::storage::hot::{
-    CachedValue, HotCache, ABSENT, HELD_ON_WRITE, PRESENT, SUB_ENTRY_TAG, UNHELD,
+    CacheKey, CachedValue, HotCache, ABSENT, HELD_ON_WRITE, PRESENT, SUB_ENTRY_TAG, UNHELD,
 };
 use crate::storage::Batch;
 use crate::storage::{ordered, Cf};
@@ -48,7 +48,7 @@ impl Collection {
     /// `data` CF of those types) are cached: every write of theirs passes
     /// through `put_sub`/`del_sub`, and a new version of a key has new
     /// sub-keys. Lists and streams also write ranges, so they are not.
-    fn cache_key(&self, cf: Cf, sub: &[u8]) -> Option<Vec<u8>> {
+    fn cache_key(&self, cf: Cf, sub: &[u8]) -> Option<CacheKey> {
         if cf != Cf::Data || !matches!(self.meta.kind, Kind::Hash | Kind::Set | Kind::ZSet) {
             return None;
         }
@@ -56,9 +56,10 @@ impl Collection {
     }
 }
 
-/// The hot-cache key of the sub-key whose RocksDB key is `parts` joined.
-fn sub_cache_key(parts: &[&[u8]]) -> Vec<u8> {
-    let mut k = Vec::with_capacity(1 + parts.iter().map(|p| p.len()).sum::<usize>());
+/// The hot-cache key of the sub-key whose RocksDB key is `parts` joined
+/// (inline, with no allocation, up to the cache's inline key size).
+fn sub_cache_key(parts: &[&[u8]]) -> CacheKey {
+    let mut k = CacheKey::with_capacity(1 + parts.iter().map(|p| p.len()).sum::<usize>());
     k.push(SUB_ENTRY_TAG);
     for p in parts {
         k.extend_from_slice(p);
@@ -255,7 +256,7 @@ impl<'a> Db<'a> {
             (Some(v), Need::Presence) => presence_entry(&mut hot, v),
             _ => sub_entry(stored.as_deref()),
         };
-        hot.insert(key.to_vec(), entry);
+        hot.insert(CacheKey::from_slice(key), entry);
         Ok(stored.map_or(SubEntry::Absent, SubEntry::Read))
     }
 

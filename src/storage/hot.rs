@@ -179,6 +179,29 @@ const INLINE_KEY: usize = 48;
 /// A cached key: up to [`INLINE_KEY`] bytes inline.
 pub type CacheKey = smallvec::SmallVec<[u8; INLINE_KEY]>;
 
+/// A key [`HotCache`] takes: a ready [`CacheKey`], or a vector (a short
+/// one is copied into the entry even when it has spare capacity, which
+/// `from_vec` would keep allocated).
+pub trait IntoCacheKey {
+    /// The key as the cache stores it.
+    fn into_cache_key(self) -> CacheKey;
+}
+
+impl IntoCacheKey for CacheKey {
+    fn into_cache_key(self) -> CacheKey {
+        self
+    }
+}
+
+impl IntoCacheKey for Vec<u8> {
+    fn into_cache_key(self) -> CacheKey {
+        match self.len() <= INLINE_KEY {
+            true => CacheKey::from_slice(&self),
+            false => CacheKey::from_vec(self),
+        }
+    }
+}
+
 /// The map of a shard's hot cache, which other cores read too.
 pub type SharedMap = Cache<CacheKey, CachedValue, ByteCost, ahash::RandomState, Evictions>;
 
@@ -338,8 +361,8 @@ impl HotCache {
 
     /// Caches a record, evicting others beyond capacity. A record larger
     /// than an eighth of the cache is not kept (nor is an older copy).
-    pub fn insert(&mut self, key: Vec<u8>, value: CachedValue) {
-        self.insert_entry(key, value, false);
+    pub fn insert(&mut self, key: impl IntoCacheKey, value: CachedValue) {
+        self.insert_entry(key.into_cache_key(), value, false);
     }
 
     /// [`insert`](Self::insert); with `record`, the key also goes into
@@ -347,7 +370,7 @@ impl HotCache {
     /// exists was recorded when it was written: the filter starts empty
     /// with the shard). That spares a repeated write the filter's probes,
     /// each a likely CPU-cache miss.
-    fn insert_entry(&mut self, key: Vec<u8>, value: CachedValue, record: bool) {
+    fn insert_entry(&mut self, key: CacheKey, value: CachedValue, record: bool) {
         let record = record && self.written.is_some();
         let Some(map) = self.map.as_ref() else {
             if record {
@@ -363,12 +386,6 @@ impl HotCache {
             self.lost(&key, Some(&value));
             return;
         }
-        // a short key is copied into the entry even when its vector has
-        // spare capacity (from_vec would keep that allocation)
-        let key = match key.len() <= INLINE_KEY {
-            true => CacheKey::from_slice(&key),
-            false => CacheKey::from_vec(key),
-        };
         // quick_cache hands back a replaced entry as evicted too: that one
         // is not lost
         let tracking = !self.complete.is_empty();
@@ -482,8 +499,9 @@ impl HotCache {
     }
 
     /// Caches the record of a write being staged (see the module doc).
-    pub fn stage(&mut self, key: Vec<u8>, value: CachedValue) {
+    pub fn stage(&mut self, key: impl IntoCacheKey, value: CachedValue) {
         self.mark_unwritten();
+        let key = key.into_cache_key();
         let record = key.first() != Some(&SUB_ENTRY_TAG) && !value.is_empty();
         self.insert_entry(key, value, record);
     }
