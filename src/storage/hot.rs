@@ -372,26 +372,25 @@ impl HotCache {
     /// each a likely CPU-cache miss.
     fn insert_entry(&mut self, key: CacheKey, value: CachedValue, record: bool) {
         let record = record && self.written.is_some();
-        let Some(map) = self.map.as_ref() else {
-            if record {
-                self.record_key(&key);
+        let map = match self.map.as_ref() {
+            Some(map) if cost(&key, &value) <= self.capacity / 8 => map,
+            // no cache, or a record too large to keep (an older copy goes)
+            map => {
+                if let Some(map) = map {
+                    map.remove(key.as_slice());
+                    self.lost(&key, Some(&value));
+                }
+                if record {
+                    self.record_key(&key);
+                }
+                return;
             }
-            return;
         };
-        if cost(&key, &value) > self.capacity / 8 {
-            map.remove(key.as_slice());
-            if record {
-                self.record_key(&key);
-            }
-            self.lost(&key, Some(&value));
-            return;
-        }
         // quick_cache hands back a replaced entry as evicted too: that one
         // is not lost
         let tracking = !self.complete.is_empty();
         let inserted = (tracking || record).then(|| key.clone());
-        let mut evicted: <Evictions as Lifecycle<CacheKey, CachedValue>>::RequestState =
-            Default::default();
+        let mut evicted = Default::default();
         map.insert_with_lifecycle(key, value, &mut evicted);
         // the report of the inserted key may also be the new entry itself,
         // refused by one of the map's pieces (larger than its share)
