@@ -17,7 +17,7 @@
 //! rest of the hot cache, everything is dropped when a write fails.
 
 use quick_cache::unsync::Cache;
-use quick_cache::{OptionsBuilder, Weighter};
+use quick_cache::{Equivalent, OptionsBuilder, Weighter};
 use std::collections::VecDeque;
 
 /// Elements the first read-ahead of a run of pops takes; each further
@@ -73,6 +73,17 @@ struct WindowCost;
 /// Cache key: the list's prefix and its end (true: the tail).
 type EndKey = (Box<[u8]>, bool);
 
+/// An [`EndKey`] borrowed from the caller's prefix: a pop looks its
+/// windows up without allocating a key (it hashes as the owned tuple).
+#[derive(Hash)]
+struct EndRef<'a>(&'a [u8], bool);
+
+impl Equivalent<EndKey> for EndRef<'_> {
+    fn equivalent(&self, key: &EndKey) -> bool {
+        *key.0 == *self.0 && key.1 == self.1
+    }
+}
+
 impl Weighter<EndKey, Window> for WindowCost {
     fn weight(&self, key: &EndKey, w: &Window) -> u64 {
         (key.0.len() + WINDOW_OVERHEAD + w.bytes) as u64
@@ -127,14 +138,13 @@ impl ListEnds {
         let Some(windows) = self.windows.as_mut() else {
             return (Vec::new(), None);
         };
-        let key = (Box::<[u8]>::from(prefix), right);
         // no elements yet, only where the next pop of a run would be
         let marker = Window {
             next: step(next, right, 1),
             ..Window::default()
         };
-        let Some(mut entry) = windows.get_mut(&key) else {
-            windows.insert(key, marker);
+        let Some(mut entry) = windows.get_mut(&EndRef(prefix, right)) else {
+            windows.insert((prefix.into(), right), marker);
             return (Vec::new(), None);
         };
         let w = &mut *entry;
@@ -186,15 +196,23 @@ impl ListEnds {
             return;
         };
         for right in [false, true] {
-            let key = (Box::<[u8]>::from(prefix), right);
-            let Some(mut entry) = windows.peek_mut(&key) else {
+            let Some(mut entry) = windows.peek_mut(&EndRef(prefix, right)) else {
                 continue;
             };
             let w = &mut *entry;
-            let inside = |i: u64| head <= i && i < tail;
-            let keep = (0..w.values.len() as u64)
-                .take_while(|&i| inside(step(w.next, right, i)))
-                .count();
+            // the window's indexes run from `next` towards the other end:
+            // those before the list's far end stay
+            let inside = if !(head <= w.next && w.next < tail) {
+                0
+            } else if right {
+                w.next - head + 1
+            } else {
+                tail - w.next
+            };
+            let keep = w
+                .values
+                .len()
+                .min(usize::try_from(inside).unwrap_or(usize::MAX));
             for v in w.values.drain(keep..) {
                 w.bytes -= v.len() + VALUE_OVERHEAD;
             }
@@ -207,7 +225,7 @@ impl ListEnds {
             return;
         };
         for right in [false, true] {
-            windows.remove(&(Box::<[u8]>::from(prefix), right));
+            windows.remove(&EndRef(prefix, right));
         }
     }
 
@@ -275,5 +293,32 @@ mod tests {
         e.forget(b"p");
         assert_eq!(e.take(b"p", false, 5, 1), (vec![], None));
         assert_eq!(e.used(), e.used().min(1 << 20));
+    }
+
+    #[test]
+    fn trimming_keeps_exactly_the_indexes_inside_the_list() {
+        // both ends, windows of 0-5 values, list ranges around them
+        for right in [false, true] {
+            for len in 0..6u64 {
+                for head in 5..16 {
+                    for tail in head..18 {
+                        let next = 10;
+                        let names: Vec<String> =
+                            (0..len).map(|i| step(next, right, i).to_string()).collect();
+                        let names: Vec<&str> = names.iter().map(|n| n.as_str()).collect();
+                        let mut e = ListEnds::new(1 << 20);
+                        e.put(b"p", right, next, vals(&names), 0);
+                        e.keep_within(b"p", head, tail);
+                        let want: Vec<&str> = names
+                            .iter()
+                            .copied()
+                            .take_while(|n| (head..tail).contains(&n.parse::<u64>().unwrap()))
+                            .collect();
+                        let (got, _) = e.take(b"p", right, next, 9);
+                        assert_eq!(got, vals(&want), "right={right} len={len} [{head},{tail})");
+                    }
+                }
+            }
+        }
     }
 }
