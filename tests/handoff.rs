@@ -696,7 +696,7 @@ fn a_client_that_shuts_its_sending_side_still_gets_the_owners_reply() {
     // (a loaded CI machine delays some reads past the shutdown; one CI run
     // counted fewer than 40)
     let owner_replies = info_number(&mut c, "owner_replies");
-    assert!(owner_replies >= 10, "owners answered {owner_replies} of 50");
+    assert!(owner_replies >= 10, "owner replies: {owner_replies}");
 }
 
 #[test]
