@@ -209,10 +209,7 @@ impl ListEnds {
             } else {
                 tail - w.next
             };
-            let keep = w
-                .values
-                .len()
-                .min(usize::try_from(inside).unwrap_or(usize::MAX));
+            let keep = inside.min(w.values.len() as u64) as usize;
             for v in w.values.drain(keep..) {
                 w.bytes -= v.len() + VALUE_OVERHEAD;
             }
