@@ -66,6 +66,46 @@ fn info_sections_are_redis_shaped() {
 }
 
 #[test]
+fn slowlog_durations_are_in_microseconds() {
+    let s = Server::start(1, &["--enable-debug-command", "yes"]);
+    let mut c = s.conn();
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("slowlog-log-slower-than")
+        .arg(50_000)
+        .query(&mut c)
+        .unwrap();
+    let _: () = redis::cmd("SLOWLOG").arg("RESET").query(&mut c).unwrap();
+    let _: () = c.set("quick", "1").unwrap();
+    let _: () = redis::cmd("DEBUG")
+        .arg("SLEEP")
+        .arg("0.2")
+        .query(&mut c)
+        .unwrap();
+    let entries: Vec<(i64, i64, i64, Vec<String>, String, String)> = redis::cmd("SLOWLOG")
+        .arg("GET")
+        .arg(-1)
+        .query(&mut c)
+        .unwrap();
+    // only the 200 ms sleep passes 50 ms, measured as 200,000 µs and more
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert_eq!(entries[0].3, ["DEBUG", "SLEEP", "0.2"]);
+    let usec = entries[0].2;
+    assert!((200_000..5_000_000).contains(&usec), "{usec} µs");
+    let stats = info(&mut c, "commandstats");
+    let line = stats
+        .lines()
+        .find(|l| l.starts_with("cmdstat_debug:"))
+        .unwrap_or_else(|| panic!("{stats}"));
+    let usec: i64 = line
+        .split(['=', ','])
+        .nth(3)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("{line}"));
+    assert!((200_000..5_000_000).contains(&usec), "{line}");
+}
+
+#[test]
 fn slowlog_collects_from_every_shard() {
     let s = Server::start(2, &[]);
     let mut c = s.conn();

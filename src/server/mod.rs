@@ -380,6 +380,9 @@ pub fn run(config: Config) -> Result<(), String> {
     manifest::check_or_create(&config.dir, config.shards)?;
     let config = Arc::new(config);
     let shards = config.shards;
+    // calibrate the per-command clock (about a millisecond) before the
+    // first command reads it
+    let _ = quanta::Instant::now();
     let shared = SharedResources::new(&config);
     let mesh = Arc::new(Mesh::new(shards));
     let state = Arc::new(ServerState {
