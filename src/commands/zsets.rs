@@ -465,6 +465,9 @@ fn parse_range_query(a: &[Vec<u8>], at: usize, form: RangeForm) -> Result<RangeQ
 fn run_range_query(db: &Db, key: &[u8], q: &RangeQuery) -> Result<Vec<Entry>> {
     let mut out = Vec::new();
     if let Some(z) = db.open_zset(key)? {
+        // a rank range knows its length: no regrowth while it fills
+        let (_, count) = q.range.ranks_in(z.meta.size).unwrap_or_default();
+        out.reserve(count.min(1024) as usize);
         db.zset_range(&z, &q.range, q.reverse, q.limit, |m, s| {
             out.push((m.to_vec(), s))
         });

@@ -151,6 +151,20 @@ pub enum Range {
     Lex(LexRange),
 }
 
+impl Range {
+    /// For a rank range over `size` entries: the ranks it skips and the
+    /// entries it holds (`None` when it holds none, or is not by rank).
+    pub fn ranks_in(&self, size: u64) -> Option<(u64, u64)> {
+        let &Range::Rank(start, stop) = self else {
+            return None;
+        };
+        let size = size as i64;
+        let from_end = |i: i64| if i < 0 { i + size } else { i };
+        let (start, stop) = (from_end(start).max(0), from_end(stop).min(size - 1));
+        (start <= stop).then(|| (start as u64, (stop - start + 1) as u64))
+    }
+}
+
 /// Paging of a score or member range (`LIMIT offset count`).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Limit {
@@ -298,20 +312,10 @@ impl<'a> Db<'a> {
     ) {
         let size = z.meta.size as i64;
         match range {
-            Range::Rank(start, stop) => {
-                let (mut start, mut stop) = (*start, *stop);
-                if start < 0 {
-                    start += size;
+            Range::Rank(..) => {
+                if let Some((skip, count)) = range.ranks_in(z.meta.size) {
+                    self.zset_ranks(z, skip, count, reverse, visit);
                 }
-                if stop < 0 {
-                    stop += size;
-                }
-                start = start.max(0);
-                if start > stop || start >= size {
-                    return;
-                }
-                stop = stop.min(size - 1);
-                self.zset_ranks(z, start as u64, (stop - start + 1) as u64, reverse, visit);
             }
             _ if limit.offset < 0 || (limit.offset > 0 && limit.offset >= size) => {}
             Range::Score(r) => {
@@ -630,5 +634,32 @@ impl<'a> ZWrite<'a> {
             wake(&self.db, &self.z.key);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Range;
+
+    #[test]
+    fn rank_ranges_resolve_as_redis_does() {
+        let cases = [
+            ((0, 9), 100, Some((0, 10))),
+            ((0, -1), 10, Some((0, 10))),
+            ((-3, -1), 10, Some((7, 3))),
+            ((-20, 2), 10, Some((0, 3))),
+            ((0, 100), 10, Some((0, 10))),
+            ((5, 2), 10, None),
+            ((12, 20), 10, None),
+            ((-20, -15), 10, None),
+            ((0, -1), 0, None),
+        ];
+        for ((start, stop), size, want) in cases {
+            assert_eq!(
+                Range::Rank(start, stop).ranks_in(size),
+                want,
+                "{start} {stop} of {size}"
+            );
+        }
     }
 }
