@@ -251,11 +251,11 @@ pub fn all_commands() -> impl Iterator<Item = &'static Command> {
 
 /// Command name → command; looked up for every command, so hashed with
 /// ahash rather than the standard library's SipHash.
-type Table = HashMap<&'static str, &'static Command, ahash::RandomState>;
+type Table = HashMap<&'static [u8], &'static Command, ahash::RandomState>;
 
 fn table() -> &'static Table {
     static TABLE: OnceLock<Table> = OnceLock::new();
-    TABLE.get_or_init(|| all_commands().map(|c| (c.name, c)).collect())
+    TABLE.get_or_init(|| all_commands().map(|c| (c.name.as_bytes(), c)).collect())
 }
 
 /// Finds a command by name, any case.
@@ -263,12 +263,13 @@ pub fn lookup(name: &[u8]) -> Option<&'static Command> {
     if name.len() > 32 {
         return None;
     }
-    // lower-case on the stack: this runs for every command
+    // lower-case on the stack, looked up as bytes: this runs for every
+    // command
     let mut buf = [0u8; 32];
     let lower = &mut buf[..name.len()];
     lower.copy_from_slice(name);
     lower.make_ascii_lowercase();
-    table().get(std::str::from_utf8(lower).ok()?).copied()
+    table().get(&*lower).copied()
 }
 
 /// `ERR wrong number of arguments for 'x' command`.
