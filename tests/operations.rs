@@ -751,3 +751,84 @@ fn the_open_files_limit_is_raised_for_maxclients() {
         "{log}"
     );
 }
+
+/// A key of `prefix` followed by a number, owned by `shard` of 2.
+fn key_on(prefix: &str, shard: usize) -> String {
+    (0..)
+        .map(|i| format!("{prefix}{i}"))
+        .find(|k| diskdb::shard::routing::shard_of(k.as_bytes(), 2) == shard)
+        .unwrap()
+}
+
+/// Shard `i`'s share of the hot-cache budget (INFO memory).
+fn hot_share(c: &mut redis::Connection, i: usize) -> u64 {
+    let line = field(&info(c, "memory"), &format!("shard{i}_memory"));
+    line.split(',')
+        .find_map(|kv| kv.strip_prefix("hot_cache_share="))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("{line}"))
+}
+
+/// Fills hash `key` with `n` fields `f0..` of 1,000 bytes each.
+fn fill_hash(c: &mut redis::Connection, key: &str, fields: std::ops::Range<usize>) -> i64 {
+    let value = "v".repeat(1000);
+    let mut added = 0;
+    let fields: Vec<usize> = fields.collect();
+    for chunk in fields.chunks(100) {
+        let mut cmd = redis::cmd("HSET");
+        cmd.arg(key);
+        for f in chunk {
+            cmd.arg(format!("f{f}")).arg(&value);
+        }
+        added += cmd.query::<i64>(c).unwrap();
+    }
+    added
+}
+
+/// Polls `ok` for up to ten seconds.
+fn eventually(mut ok: impl FnMut() -> bool) -> bool {
+    let until = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < until {
+        if ok() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
+}
+
+#[test]
+fn the_hot_cache_budget_moves_to_the_shard_that_needs_it() {
+    const BUDGET: u64 = 8 << 20;
+    let s = Server::start(2, &["--hot-cache-size", "8MB"]);
+    let mut c = s.conn();
+    assert_eq!(hot_share(&mut c, 0), BUDGET / 2);
+    // about 8 MB of fields on shard 0, twice its even share
+    let (big0, big1) = (key_on("big", 0), key_on("big", 1));
+    assert_eq!(fill_hash(&mut c, &big0, 0..6000), 6000);
+    assert!(
+        eventually(|| hot_share(&mut c, 0) > BUDGET * 5 / 8),
+        "shard 0's share stayed at {}",
+        hot_share(&mut c, 0)
+    );
+    let peak = hot_share(&mut c, 0);
+    assert!(peak + hot_share(&mut c, 1) <= BUDGET);
+    // a hash created on shard 0 before it shrinks
+    let small0 = key_on("small", 0);
+    assert_eq!(fill_hash(&mut c, &small0, 0..1000), 1000);
+    // shard 1 now needs room too: shard 0 gives some back, evicting
+    assert_eq!(fill_hash(&mut c, &big1, 0..6000), 6000);
+    assert!(
+        eventually(|| hot_share(&mut c, 0) < peak),
+        "shard 0 kept {peak}"
+    );
+    assert!(hot_share(&mut c, 0) >= BUDGET / 4, "below the floor");
+    assert!(hot_share(&mut c, 0) + hot_share(&mut c, 1) <= BUDGET);
+    // counts stay exact after the shrink
+    assert_eq!(fill_hash(&mut c, &small0, 500..1500), 500);
+    assert_eq!(common::int(&mut c, &["HLEN", &small0]), 1500);
+    assert_eq!(fill_hash(&mut c, &big0, 5900..6100), 100);
+    assert_eq!(common::int(&mut c, &["HLEN", &big0]), 6100);
+    let v: String = common::query(&mut c, &["HGET", &big0, "f17"]);
+    assert_eq!(v, "v".repeat(1000));
+}

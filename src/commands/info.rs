@@ -26,6 +26,8 @@ struct ShardFigures {
     /// Records in the memtables (active and waiting for their flush).
     memtable_entries: u64,
     hot_cache_bytes: u64,
+    /// The shard's share of the hot-cache budget.
+    hot_cache_share: u64,
     hot_cache_dropped: u64,
     /// Reads of other shards served here, and those found in a hot cache.
     peer_reads: (u64, u64),
@@ -81,6 +83,7 @@ fn shard_figures(db: &Db, with_keyspace: bool) -> ShardFigures {
         memtable_entries: prop("rocksdb.num-entries-active-mem-table")
             + prop("rocksdb.num-entries-imm-mem-tables"),
         hot_cache_bytes: s.hot.borrow().used() as u64,
+        hot_cache_share: s.hot.borrow().capacity() as u64,
         hot_cache_dropped: s.hot.borrow().dropped_batches(),
         peer_reads: (st.peer_reads.get(), st.peer_hot_hits.get()),
         owner_replies: st.owner_replies.get(),
@@ -296,8 +299,8 @@ fn memory(x: &Ctx) -> Vec<String> {
     ];
     lines.extend(x.shards.iter().enumerate().map(|(i, f)| {
         format!(
-            "shard{i}_memory:memtables={},hot_cache={}",
-            f.memtable_bytes, f.hot_cache_bytes
+            "shard{i}_memory:memtables={},hot_cache={},hot_cache_share={}",
+            f.memtable_bytes, f.hot_cache_bytes, f.hot_cache_share
         )
     }));
     lines

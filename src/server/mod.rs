@@ -540,6 +540,7 @@ async fn serve_shard(
     glommio::spawn_local(shard.clone().run_wal_syncer()).detach();
     glommio::spawn_local(shard.clone().run_ops_sampler()).detach();
     glommio::spawn_local(shard.clone().run_memtable_budget()).detach();
+    glommio::spawn_local(shard.clone().run_hot_cache_budget()).detach();
     glommio::spawn_local(crate::data_types::expiry::run_active_expiry(shard.clone())).detach();
     // finish multi-shard operations a crash interrupted, before any client
     crate::shard::transaction::recover(&shard).await;

@@ -189,7 +189,7 @@ impl Shard {
     ) -> Result<Shard, String> {
         let path = config.dir.join(format!("shard-{id}"));
         let engine = Engine::open(&path, &config, &shared)?;
-        let hot_capacity = (config.hot_cache_size / config.shards.max(1) as u64) as usize;
+        let hot_capacity = shared.hot_budget.initial_share() as usize;
         let locks = locks::Locks::with_peer_hold(engine.peer_hold());
         let mut hot = crate::storage::hot::HotCache::new(hot_capacity, engine.peer_hold());
         if engine.is_empty(Cf::Meta) {
@@ -596,6 +596,26 @@ impl Shard {
                     self.id,
                     cf.name()
                 );
+            }
+        }
+    }
+
+    /// Once a second, takes this shard's share of the hot-cache budget
+    /// (`storage/hot_budget.rs`): what it holds plus what it evicted for
+    /// room since the last look is what it asks for.
+    pub async fn run_hot_cache_budget(self: Rc<Self>) {
+        if self.config.shards < 2 || self.config.hot_cache_size == 0 {
+            return;
+        }
+        loop {
+            glommio::timer::sleep(Duration::from_secs(1)).await;
+            let mut hot = self.hot.borrow_mut();
+            let want = hot.used() as u64 + hot.take_evicted_bytes();
+            let current = hot.capacity() as u64;
+            let next = self.shared.hot_budget.rebalance(self.id, want, current);
+            if next != current {
+                log::debug!("shard {}: hot cache {current} -> {next} bytes", self.id);
+                hot.set_capacity(next as usize);
             }
         }
     }

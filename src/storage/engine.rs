@@ -60,6 +60,8 @@ pub struct SharedResources {
     cache: Cache,
     write_buffers: WriteBufferManager,
     env: Option<rocksdb::Env>,
+    /// The hot-key caches' budget, moved between shards by demand.
+    pub hot_budget: Arc<super::hot_budget::HotBudget>,
 }
 
 // SAFETY: RocksDB's Cache and WriteBufferManager are thread-safe C++ objects;
@@ -80,6 +82,10 @@ impl SharedResources {
             cache,
             write_buffers,
             env: background_threads(config.shards, config.low_priority_compaction),
+            hot_budget: Arc::new(super::hot_budget::HotBudget::new(
+                config.hot_cache_size,
+                config.shards,
+            )),
         }
     }
 

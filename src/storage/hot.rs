@@ -309,6 +309,10 @@ pub struct HotCache {
     /// what it saw then.
     full_checks: u32,
     full: bool,
+    /// Bytes evicted for room since [`take_evicted_bytes`] last looked.
+    ///
+    /// [`take_evicted_bytes`]: HotCache::take_evicted_bytes
+    evicted_bytes: u64,
 }
 
 /// [`HotCache::is_full`] looks at the cache's weight once in this many
@@ -346,6 +350,7 @@ impl HotCache {
             clears: 0,
             full_checks: 0,
             full: false,
+            evicted_bytes: 0,
         }
     }
 
@@ -410,6 +415,7 @@ impl HotCache {
             if !refused && inserted.as_ref() == Some(key) {
                 continue;
             }
+            self.evicted_bytes += cost(key, value) as u64;
             self.lost(key, Some(value));
         }
     }
@@ -596,6 +602,35 @@ impl HotCache {
     pub fn used(&self) -> usize {
         self.map.as_ref().map_or(0, |m| m.weight() as usize)
     }
+
+    /// Bytes the cache may hold (its share of the process's budget,
+    /// `storage/hot_budget.rs`).
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Bytes evicted to make room since the last call.
+    pub fn take_evicted_bytes(&mut self) -> u64 {
+        std::mem::take(&mut self.evicted_bytes)
+    }
+
+    /// Resizes the cache. Shrinking evicts without reporting each entry,
+    /// so no collection counts as complete any more (a miss must read
+    /// RocksDB again until one is created anew).
+    pub fn set_capacity(&mut self, capacity: usize) {
+        let Some(map) = self.map.as_ref() else {
+            return;
+        };
+        if capacity == self.capacity {
+            return;
+        }
+        if capacity < self.capacity {
+            self.complete.clear();
+        }
+        map.set_capacity(capacity as u64);
+        self.capacity = capacity;
+        self.full_checks = 0;
+    }
 }
 
 #[cfg(test)]
@@ -682,6 +717,36 @@ mod tests {
         c.track_complete(&prefix);
         c.clear();
         assert!(!c.is_complete(&sub(&prefix, "b")), "cleared");
+    }
+
+    #[test]
+    fn shrinking_evicts_within_the_new_capacity_and_ends_completeness() {
+        let mut c = HotCache::new(1 << 20, Default::default());
+        let prefix = crate::storage::encoding::sub_key_prefix(0, b"h", 1);
+        let entry = |i: u32| [&[SUB_ENTRY_TAG][..], &prefix, &i.to_be_bytes()].concat();
+        c.track_complete(&prefix);
+        for i in 0..2_000 {
+            c.stage(entry(i), CachedValue::from(vec![1u8; 200]));
+        }
+        let probe = [&prefix[..], b"x"].concat();
+        assert!(c.is_complete(&probe));
+        c.set_capacity(1 << 20); // unchanged: nothing happens
+        assert!(c.is_complete(&probe));
+        c.set_capacity(1 << 18);
+        assert_eq!(c.capacity(), 1 << 18);
+        assert!(c.used() <= 1 << 18, "{}", c.used());
+        assert!(
+            (0..2_000).any(|i| c.get(&entry(i)).is_none()),
+            "nothing evicted"
+        );
+        assert!(!c.is_complete(&probe), "complete after losing sub-keys");
+        // growing keeps what is cached
+        let held = (0..2_000).filter(|&i| c.get(&entry(i)).is_some()).count();
+        c.set_capacity(1 << 20);
+        assert_eq!(
+            (0..2_000).filter(|&i| c.get(&entry(i)).is_some()).count(),
+            held
+        );
     }
 
     #[test]

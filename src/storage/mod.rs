@@ -8,6 +8,7 @@ pub mod encoding;
 pub mod engine;
 pub mod group;
 pub mod hot;
+pub mod hot_budget;
 pub mod list_ends;
 pub mod manifest;
 pub mod ordered;
