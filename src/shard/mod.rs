@@ -604,7 +604,8 @@ impl Shard {
     /// (`storage/hot_budget.rs`): what it holds plus what it evicted for
     /// room since the last look is what it asks for.
     pub async fn run_hot_cache_budget(self: Rc<Self>) {
-        if self.config.shards < 2 || self.config.hot_cache_size == 0 {
+        // one shard, or no cache (a share too small to hold one)
+        if self.config.shards < 2 || self.hot.borrow().capacity() == 0 {
             return;
         }
         loop {
