@@ -65,17 +65,22 @@ fn info_sections_are_redis_shaped() {
     assert!(!info(&mut c, "commandstats").contains("cmdstat_set"));
 }
 
+/// Logs commands from `usec` on (-1: none) in an emptied slow log.
+fn slowlog_from(c: &mut redis::Connection, usec: i64) {
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("slowlog-log-slower-than")
+        .arg(usec)
+        .query(c)
+        .unwrap();
+    let _: () = redis::cmd("SLOWLOG").arg("RESET").query(c).unwrap();
+}
+
 #[test]
 fn slowlog_durations_are_in_microseconds() {
     let s = Server::start(1, &["--enable-debug-command", "yes"]);
     let mut c = s.conn();
-    let _: () = redis::cmd("CONFIG")
-        .arg("SET")
-        .arg("slowlog-log-slower-than")
-        .arg(50_000)
-        .query(&mut c)
-        .unwrap();
-    let _: () = redis::cmd("SLOWLOG").arg("RESET").query(&mut c).unwrap();
+    slowlog_from(&mut c, 50_000);
     let _: () = c.set("quick", "1").unwrap();
     let _: () = redis::cmd("DEBUG")
         .arg("SLEEP")
@@ -109,13 +114,7 @@ fn slowlog_durations_are_in_microseconds() {
 fn slowlog_collects_from_every_shard() {
     let s = Server::start(2, &[]);
     let mut c = s.conn();
-    let _: () = redis::cmd("CONFIG")
-        .arg("SET")
-        .arg("slowlog-log-slower-than")
-        .arg(0)
-        .query(&mut c)
-        .unwrap();
-    let _: () = redis::cmd("SLOWLOG").arg("RESET").query(&mut c).unwrap();
+    slowlog_from(&mut c, 0);
     let _: () = c.set("foo", "1").unwrap(); // shard 0
     let _: () = c.set("bar", "2").unwrap(); // shard 1
     let len: i64 = redis::cmd("SLOWLOG").arg("LEN").query(&mut c).unwrap();
@@ -141,13 +140,7 @@ fn slowlog_collects_from_every_shard() {
         .query(&mut c)
         .unwrap();
     assert_eq!(one.len(), 1);
-    let _: () = redis::cmd("CONFIG")
-        .arg("SET")
-        .arg("slowlog-log-slower-than")
-        .arg(-1)
-        .query(&mut c)
-        .unwrap();
-    let _: () = redis::cmd("SLOWLOG").arg("RESET").query(&mut c).unwrap();
+    slowlog_from(&mut c, -1);
     let _: () = c.set("foo", "3").unwrap();
     assert_eq!(
         redis::cmd("SLOWLOG")
