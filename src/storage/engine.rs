@@ -159,34 +159,23 @@ struct MemtableShape {
     max: i32,
 }
 
-impl MemtableShape {
-    /// The shape of a family's memtables. `meta` (strings, counters,
-    /// collection headers), `zscore` and `expire` hold small records
-    /// rewritten often: 2 MB memtables, sixteen to a flush (INCR +10-23%,
-    /// ZADD +14-33% at -P 16 against 8 MB four to a flush). `data` holds
-    /// collection elements, often 1 KB: 8 MB, four to a flush (2 MB there
-    /// moved HSET -4 to -10%).
-    fn of(cf: Cf) -> MemtableShape {
-        match cf {
-            Cf::Data => MemtableShape {
-                size: 8 << 20,
-                per_flush: 4,
-                max: 16,
-            },
-            Cf::Meta | Cf::ZScore | Cf::Expire => MemtableShape {
-                size: 2 << 20,
-                per_flush: 16,
-                max: 40,
-            },
-        }
-    }
-}
+/// The shape of every family's memtables: 2 MB, sixteen to a flush.
+/// Against 8 MB four to a flush: INCR +10-23% and ZADD +14-33% at -P 16
+/// (`meta`, `zscore`, tenth session); in `data`, whose sorted-set members
+/// are small records too, ZADD's CPU per request -5 to -17% at -P 1 and
+/// -P 16 with HSET, LPUSH and RPOP of 1 KB elements within noise or
+/// better (nineteenth session).
+const MEMTABLES: MemtableShape = MemtableShape {
+    size: 2 << 20,
+    per_flush: 16,
+    max: 40,
+};
 
 /// Memtable size while RocksDB replays the WAL at startup. Replay flushes
 /// each memtable that fills as a level-0 file of its own, and after a crash
 /// with memtables waiting for their merged flush, 2 MB ones would restart
 /// the server with dozens of level-0 files and delayed writes. Each family
-/// is shrunk to its [`MemtableShape`] once the database is open.
+/// is shrunk to [`MEMTABLES`] once the database is open.
 const RECOVERY_MEMTABLE_SIZE: usize = 64 << 20;
 
 /// Memtable filter bytes per memtable byte (`meta` and `data`).
@@ -201,11 +190,11 @@ fn replay_bloom_ratio(shape: MemtableShape) -> f64 {
 }
 
 /// Shrinks every family's memtables (and their filters) from the replay
-/// size to their [`MemtableShape`], once RocksDB has replayed the WAL.
+/// size to [`MEMTABLES`], once RocksDB has replayed the WAL.
 fn size_memtables_for_writes(db: &DB, path: &Path) -> Result<(), String> {
     for cf in Cf::ALL {
         let handle = db.cf_handle(cf.name()).expect("column family just opened");
-        let mut running = vec![("write_buffer_size", MemtableShape::of(cf).size.to_string())];
+        let mut running = vec![("write_buffer_size", MEMTABLES.size.to_string())];
         if matches!(cf, Cf::Meta | Cf::Data) {
             running.push((
                 "memtable_prefix_bloom_size_ratio",
@@ -353,7 +342,7 @@ impl Engine {
             o.set_block_based_table_factory(&table);
             o.set_compression_type(compression_type(config.compression));
             o.set_level_compaction_dynamic_level_bytes(true);
-            let shape = MemtableShape::of(cf);
+            let shape = MEMTABLES;
             o.set_write_buffer_size(RECOVERY_MEMTABLE_SIZE);
             // RocksDB derives arena blocks from the size at open: size
             // them for the memtables written once open
