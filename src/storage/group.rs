@@ -106,6 +106,49 @@ fn parse(rep: &[u8], pos: &mut usize) -> Option<Parsed> {
     }
 }
 
+/// A record's place in the group's key order, compared mostly as
+/// integers: the records of one family often share a long prefix (a
+/// collection's `db · slot · key · version`), and comparing it byte by byte
+/// through two indirections was most of the sort.
+#[derive(Clone, Copy)]
+struct SortKey {
+    cf: u32,
+    /// The key's 8 bytes after its family's shared prefix, big-endian and
+    /// zero-padded: orders keys as their bytes do, except for ties.
+    window: u64,
+    /// The record's position in the group.
+    index: u32,
+}
+
+/// The 8 bytes of `key` after `skip`, as a big-endian integer.
+fn window(key: &[u8], skip: usize) -> u64 {
+    let rest = key.get(skip..).unwrap_or_default();
+    let mut w = [0u8; 8];
+    let n = rest.len().min(8);
+    w[..n].copy_from_slice(&rest[..n]);
+    u64::from_be_bytes(w)
+}
+
+/// For each column family among `keys`, the length of the prefix all its
+/// keys share.
+fn shared_prefixes<'k>(keys: impl Iterator<Item = (u32, &'k [u8])>) -> Vec<(u32, usize, &'k [u8])> {
+    let mut shared: Vec<(u32, usize, &[u8])> = Vec::new();
+    for (cf, key) in keys {
+        match shared.iter_mut().find(|s| s.0 == cf) {
+            Some(s) => {
+                let common = s.2[..s.1]
+                    .iter()
+                    .zip(key)
+                    .take_while(|(a, b)| a == b)
+                    .count();
+                s.1 = common;
+            }
+            None => shared.push((cf, key.len(), key)),
+        }
+    }
+    shared
+}
+
 /// Pending joined writes: the batches as they came (kept, not copied,
 /// until the group is written), the hashes of the keys they write, and
 /// their records for reordering.
@@ -119,7 +162,7 @@ pub struct Group {
     opaque: bool,
     records: Vec<Record>,
     /// Scratch for [`ordered`](Self::ordered).
-    order: Vec<u32>,
+    order: Vec<SortKey>,
     out: Vec<u8>,
 }
 
@@ -193,21 +236,40 @@ impl Group {
         let key = |i: u32| {
             let r = &records[i as usize];
             let rep = batches[r.batch as usize].data();
-            (r.cf, &rep[r.key_start as usize..r.key_end as usize])
+            &rep[r.key_start as usize..r.key_end as usize]
         };
+        let shared = shared_prefixes(
+            records
+                .iter()
+                .map(|r| r.cf)
+                .zip(0..)
+                .map(|(cf, i)| (cf, key(i))),
+        );
         self.order.clear();
-        self.order.extend(0..records.len() as u32);
+        self.order.extend(records.iter().enumerate().map(|(i, r)| {
+            let skip = shared.iter().find(|s| s.0 == r.cf).map_or(0, |s| s.1);
+            SortKey {
+                cf: r.cf,
+                window: window(key(i as u32), skip),
+                index: i as u32,
+            }
+        }));
         // ties broken by position: a key's records stay in their order
+        let full = |a: &SortKey, b: &SortKey| {
+            (a.cf, a.window)
+                .cmp(&(b.cf, b.window))
+                .then_with(|| key(a.index).cmp(key(b.index)))
+        };
         self.order
-            .sort_unstable_by(|&a, &b| key(a).cmp(&key(b)).then(a.cmp(&b)));
+            .sort_unstable_by(|a, b| full(a, b).then(a.index.cmp(&b.index)));
         let mut kept: u32 = 0;
-        for (n, &i) in self.order.iter().enumerate() {
-            if let Some(&next) = self.order.get(n + 1) {
-                if key(next) == key(i) {
+        for (n, s) in self.order.iter().enumerate() {
+            if let Some(next) = self.order.get(n + 1) {
+                if full(s, next).is_eq() {
                     continue; // replaced by a later record of the key
                 }
             }
-            let r = &records[i as usize];
+            let r = &records[s.index as usize];
             let rep = batches[r.batch as usize].data();
             self.out
                 .extend_from_slice(&rep[r.start as usize..r.end as usize]);
@@ -308,6 +370,43 @@ mod tests {
         assert_eq!(db.get_cf(a, "k").unwrap(), None);
         assert_eq!(db.get_cf(a, "b").unwrap(), None);
         assert_eq!(db.get_cf(a, "c").unwrap().as_deref(), Some(&b"3"[..]));
+    }
+
+    #[test]
+    fn keys_sharing_long_prefixes_sort_as_their_bytes() {
+        // keys of one collection: a long shared prefix, then suffixes of
+        // 0-11 bytes over a small alphabet (zero bytes, proper prefixes of
+        // other keys, differences before, at and after the 8-byte window)
+        let dir = tempfile::tempdir().unwrap();
+        let db = rocksdb::DB::open_cf(&opts(), dir.path(), ["a", "b"]).unwrap();
+        let (a, b) = (db.cf_handle("a").unwrap(), db.cf_handle("b").unwrap());
+        let mut seed = 7u64;
+        let mut next = move |n: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        };
+        let mut g = Group::default();
+        let mut expected = std::collections::BTreeMap::new();
+        for batch in 0..40 {
+            let mut w = WriteBatch::default();
+            for n in 0..8 {
+                let mut key = b"\x01\x20\x07prefix-of-one-collection".to_vec();
+                let len = next(12);
+                key.extend((0..len).map(|_| [0u8, b'a', b'b'][next(3) as usize]));
+                let value = format!("{batch}.{n}");
+                let cf = next(2) as u32 + 1;
+                w.put_cf(if cf == 1 { a } else { b }, &key, &value);
+                expected.insert((cf, key), value);
+            }
+            g.add(Batch::from_data(w.data().to_vec()));
+        }
+        let want: Vec<String> = expected
+            .iter()
+            .map(|((cf, k), v)| format!("put {cf} {}={v}", String::from_utf8_lossy(k)))
+            .collect();
+        assert_eq!(records(g.ordered()), want);
     }
 
     #[test]
