@@ -9,9 +9,11 @@ use super::strings::tri;
 use super::{
     cmd, not_integer, on_owner, on_shard, syntax_error, Args, BoxFuture, Command, Exec::*,
 };
+use crate::data_types::collection::Collection;
 use crate::data_types::zset::{Entry, LexBound, LexRange, Limit, Range, ScoreRange};
 use crate::data_types::MetaRead;
 use crate::data_types::{Db, Result, WRONGTYPE};
+use crate::protocol::reply::BulkArray;
 use crate::protocol::Reply;
 use crate::server::client::Client;
 use crate::shard::blocking::{block_on_keys, parse_timeout, Serve};
@@ -464,10 +466,8 @@ fn parse_range_query(a: &[Vec<u8>], at: usize, form: RangeForm) -> Result<RangeQ
 /// The entries `q` selects from the set at `key` (none if absent).
 fn run_range_query(db: &Db, key: &[u8], q: &RangeQuery) -> Result<Vec<Entry>> {
     let mut out = Vec::new();
-    if let Some(z) = db.open_zset(key)? {
-        // a rank range knows its length: no regrowth while it fills
-        let (_, count) = q.range.ranks_in(z.meta.size).unwrap_or_default();
-        out.reserve(count.min(1024) as usize);
+    if let Some((z, count)) = open_range(db, key, q)? {
+        out.reserve(count);
         db.zset_range(&z, &q.range, q.reverse, q.limit, |m, s| {
             out.push((m.to_vec(), s))
         });
@@ -475,10 +475,28 @@ fn run_range_query(db: &Db, key: &[u8], q: &RangeQuery) -> Result<Vec<Entry>> {
     Ok(out)
 }
 
-/// ZRANGE and every legacy variant.
+/// The sorted set a range query reads, with the number of entries a rank
+/// range will visit (to size the result once; capped, 0 for the others).
+fn open_range(db: &Db, key: &[u8], q: &RangeQuery) -> Result<Option<(Collection, usize)>> {
+    Ok(db.open_zset(key)?.map(|z| {
+        let (_, count) = q.range.ranks_in(z.meta.size).unwrap_or_default();
+        (z, count.min(1024) as usize)
+    }))
+}
+
+/// ZRANGE and every legacy variant. Members alone are encoded as they are
+/// visited, without a vector per member.
 fn range_command(db: &Db, a: &[Vec<u8>], form: RangeForm) -> Reply {
     let q = tri!(parse_range_query(a, 2, form));
-    entries_reply(tri!(run_range_query(db, &a[1], &q)), q.withscores)
+    if q.withscores {
+        return entries_reply(tri!(run_range_query(db, &a[1], &q)), true);
+    }
+    let Some((z, count)) = tri!(open_range(db, &a[1], &q)) else {
+        return Reply::Array(Vec::new());
+    };
+    let mut members = BulkArray::with_capacity(count, 24);
+    db.zset_range(&z, &q.range, q.reverse, q.limit, |m, _| members.push(m));
+    Reply::BulkArray(members)
 }
 
 fn zrange(db: &Db, a: &[Vec<u8>]) -> Reply {
