@@ -14,6 +14,7 @@ use super::{
 };
 use crate::data_types::list::End;
 use crate::data_types::{Db, MetaRead, Result};
+use crate::protocol::reply::BulkArray;
 use crate::protocol::Reply;
 use crate::server::client::Client;
 use crate::shard::blocking::{block_on_keys, parse_timeout, Serve};
@@ -150,7 +151,12 @@ fn lrange(db: &Db, a: &[Vec<u8>]) -> Reply {
         return Reply::Array(Vec::new());
     };
     match clamp_range(start, stop, list.len()) {
-        Some((from, to)) => Reply::bulks(tri!(list.read(db, from, to - from + 1, false))),
+        Some((from, to)) => {
+            let n = to - from + 1;
+            let mut values = BulkArray::with_capacity(n.min(1024) as usize);
+            tri!(list.visit(db, from, n, false, |v| values.push(v)));
+            Reply::BulkArray(values)
+        }
         None => Reply::Array(Vec::new()),
     }
 }

@@ -108,24 +108,43 @@ impl List {
     /// Up to `n` elements from position `pos` on (towards the tail), or
     /// from `pos` back towards the head when `reverse`.
     pub fn read(&self, db: &Db, pos: u64, n: u64, reverse: bool) -> Result<Vec<Vec<u8>>> {
+        let mut out = Vec::with_capacity(n.min(1024) as usize);
+        self.visit(db, pos, n, reverse, |v| out.push(v.to_vec()))?;
+        Ok(out)
+    }
+
+    /// Hands `visit` the elements [`read`](Self::read) would return, in
+    /// its order, without copying them out.
+    pub fn visit(
+        &self,
+        db: &Db,
+        pos: u64,
+        n: u64,
+        reverse: bool,
+        mut visit: impl FnMut(&[u8]),
+    ) -> Result<()> {
         if n == 0 || pos >= self.len() {
-            return Ok(Vec::new());
+            return Ok(());
         }
         if n == 1 {
-            return Ok(self.get(db, pos)?.into_iter().collect());
+            if let Some(v) = self.get(db, pos)? {
+                visit(&v);
+            }
+            return Ok(());
         }
-        let mut out = Vec::with_capacity(n.min(1024) as usize);
+        let mut seen = 0;
         db.iter_sub(
             Cf::Data,
             &self.coll,
             Some(&self.sub(pos)),
             reverse,
             |_, v| {
-                out.push(v.to_vec());
-                (out.len() as u64) < n
+                visit(v);
+                seen += 1;
+                seen < n
             },
         );
-        Ok(out)
+        Ok(())
     }
 
     /// Visits elements with their positions, from the head (or from the

@@ -50,20 +50,27 @@ pub enum Reply {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BulkArray {
     len: usize,
+    /// Elements expected, to size the buffer by the first one.
+    expected: usize,
     encoded: Vec<u8>,
 }
 
 impl BulkArray {
-    /// An empty array with room for `n` elements of about `typical` bytes.
-    pub fn with_capacity(n: usize, typical: usize) -> BulkArray {
+    /// An empty array expecting about `n` elements: the buffer is sized
+    /// for `n` like the first one pushed.
+    pub fn with_capacity(n: usize) -> BulkArray {
         BulkArray {
-            len: 0,
-            encoded: Vec::with_capacity(n * (typical + 8)),
+            expected: n,
+            ..BulkArray::default()
         }
     }
 
     /// Appends a bulk string.
     pub fn push(&mut self, b: &[u8]) {
+        if self.len == 0 {
+            // `$`, up to 20 digits of length and two CRLFs around each
+            self.encoded.reserve(self.expected.max(1) * (b.len() + 25));
+        }
         bulk(&mut self.encoded, b);
         self.len += 1;
     }
@@ -232,7 +239,7 @@ mod tests {
     #[test]
     fn a_bulk_array_encodes_as_an_array_of_bulks() {
         let items: [&[u8]; 4] = [b"a", b"", b"line\r\nbreak", &[0xff; 300]];
-        let mut packed = BulkArray::with_capacity(2, 4);
+        let mut packed = BulkArray::with_capacity(2);
         items.iter().for_each(|b| packed.push(b));
         assert_eq!(packed.len(), 4);
         let plain = Reply::bulks(items.iter().map(|b| b.to_vec()));
