@@ -153,7 +153,7 @@ fn lrange(db: &Db, a: &[Vec<u8>]) -> Reply {
     match clamp_range(start, stop, list.len()) {
         Some((from, to)) => {
             let n = to - from + 1;
-            let mut values = BulkArray::with_capacity(n.min(1024) as usize);
+            let mut values = BulkArray::expecting(n.min(1024) as usize);
             tri!(list.visit(db, from, n, false, |v| values.push(v)));
             Reply::BulkArray(values)
         }

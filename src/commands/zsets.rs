@@ -494,7 +494,7 @@ fn range_command(db: &Db, a: &[Vec<u8>], form: RangeForm) -> Reply {
     let Some((z, count)) = tri!(open_range(db, &a[1], &q)) else {
         return Reply::Array(Vec::new());
     };
-    let mut members = BulkArray::with_capacity(count);
+    let mut members = BulkArray::expecting(count);
     db.zset_range(&z, &q.range, q.reverse, q.limit, |m, _| members.push(m));
     Reply::BulkArray(members)
 }

@@ -58,7 +58,7 @@ pub struct BulkArray {
 impl BulkArray {
     /// An empty array expecting about `n` elements: the buffer is sized
     /// for `n` like the first one pushed.
-    pub fn with_capacity(n: usize) -> BulkArray {
+    pub fn expecting(n: usize) -> BulkArray {
         BulkArray {
             expected: n,
             ..BulkArray::default()
@@ -239,7 +239,7 @@ mod tests {
     #[test]
     fn a_bulk_array_encodes_as_an_array_of_bulks() {
         let items: [&[u8]; 4] = [b"a", b"", b"line\r\nbreak", &[0xff; 300]];
-        let mut packed = BulkArray::with_capacity(2);
+        let mut packed = BulkArray::expecting(2);
         items.iter().for_each(|b| packed.push(b));
         assert_eq!(packed.len(), 4);
         let plain = Reply::bulks(items.iter().map(|b| b.to_vec()));

@@ -131,22 +131,22 @@ fn window(key: &[u8], skip: usize) -> u64 {
 
 /// For each column family among `keys`, the length of the prefix all its
 /// keys share.
-fn shared_prefixes<'k>(keys: impl Iterator<Item = (u32, &'k [u8])>) -> Vec<(u32, usize, &'k [u8])> {
-    let mut shared: Vec<(u32, usize, &[u8])> = Vec::new();
+fn shared_prefixes<'k>(keys: impl Iterator<Item = (u32, &'k [u8])>) -> Vec<(u32, usize)> {
+    // each family's first key, cut to what every later key shares with it
+    let mut shared: Vec<(u32, &[u8])> = Vec::new();
     for (cf, key) in keys {
         match shared.iter_mut().find(|s| s.0 == cf) {
-            Some(s) => {
-                let common = s.2[..s.1]
-                    .iter()
-                    .zip(key)
-                    .take_while(|(a, b)| a == b)
-                    .count();
-                s.1 = common;
+            Some((_, common)) => {
+                let n = common.iter().zip(key).take_while(|(a, b)| a == b).count();
+                *common = &common[..n];
             }
-            None => shared.push((cf, key.len(), key)),
+            None => shared.push((cf, key)),
         }
     }
     shared
+        .into_iter()
+        .map(|(cf, common)| (cf, common.len()))
+        .collect()
 }
 
 /// Pending joined writes: the batches as they came (kept, not copied,
@@ -238,13 +238,7 @@ impl Group {
             let rep = batches[r.batch as usize].data();
             &rep[r.key_start as usize..r.key_end as usize]
         };
-        let shared = shared_prefixes(
-            records
-                .iter()
-                .map(|r| r.cf)
-                .zip(0..)
-                .map(|(cf, i)| (cf, key(i))),
-        );
+        let shared = shared_prefixes(records.iter().zip(0..).map(|(r, i)| (r.cf, key(i))));
         self.order.clear();
         self.order.extend(records.iter().enumerate().map(|(i, r)| {
             let skip = shared.iter().find(|s| s.0 == r.cf).map_or(0, |s| s.1);
