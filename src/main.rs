@@ -89,6 +89,12 @@ struct Cli {
     /// or compactions keep busy [default: no; yes with --idle-spin].
     #[arg(long, value_name = "yes|no", value_parser = parse_yes_no, help_heading = "Tuning")]
     pin_shards: Option<bool>,
+    /// Run the shard threads under SCHED_BATCH: yes or no. A shard woken by
+    /// a client or another core then waits for the running thread's turn
+    /// instead of preempting it; faster when clients share the server's
+    /// CPUs, at some cost in p99 [default: no].
+    #[arg(long, value_name = "yes|no", value_parser = parse_yes_no, help_heading = "Tuning")]
+    batch_scheduling: Option<bool>,
     /// Block compression: lz4, snappy, zstd, none [default: lz4].
     #[arg(long, value_parser = parse_compression, help_heading = "Storage")]
     compression: Option<Compression>,
@@ -155,6 +161,7 @@ fn main() {
         connection_affinity: cli.connection_affinity,
         idle_spin: cli.idle_spin,
         pin_shards: cli.pin_shards,
+        batch_scheduling: cli.batch_scheduling,
         loglevel: cli.loglevel,
         sync: cli.sync,
         sync_interval: cli.sync_interval,

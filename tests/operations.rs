@@ -492,6 +492,50 @@ fn shards_run_unpinned_unless_asked() {
     }
 }
 
+/// `--batch-scheduling yes` runs each shard's executor thread under
+/// SCHED_BATCH; by default they run under the normal policy.
+#[test]
+fn shard_threads_run_under_sched_batch_when_asked() {
+    for (args, batch) in [(vec![], false), (vec!["--batch-scheduling", "yes"], true)] {
+        let s = Server::start(2, &args);
+        let mut c = s.conn();
+        assert_eq!(
+            common::q(&mut c, &["CONFIG", "GET", "batch-scheduling"]),
+            redis::Value::Array(vec![
+                redis::Value::BulkString(b"batch-scheduling".to_vec()),
+                redis::Value::BulkString(if batch { "yes" } else { "no" }.into()),
+            ]),
+            "{args:?}"
+        );
+        let pid = s.child.as_ref().expect("server running").id();
+        // the executor is the first thread of its name (glommio's helper
+        // threads take the name too): policy of each shard's first thread
+        let mut executors = std::collections::BTreeMap::new();
+        for task in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap() {
+            let task = task.unwrap().path();
+            let name = std::fs::read_to_string(task.join("comm")).unwrap_or_default();
+            let tid: u32 = task.file_name().unwrap().to_str().unwrap().parse().unwrap();
+            if name.starts_with("shard-") {
+                let first = executors.entry(name).or_insert((tid, task.clone()));
+                if tid < first.0 {
+                    *first = (tid, task);
+                }
+            }
+        }
+        assert_eq!(executors.len(), 2, "shard threads: {executors:?}");
+        for (name, (_, task)) in &executors {
+            // /proc/<tid>/stat: the 41st field is the policy (3: SCHED_BATCH),
+            // counted after the parenthesised command name
+            let stat = std::fs::read_to_string(task.join("stat")).unwrap();
+            let after_name = &stat[stat.rfind(')').unwrap() + 2..];
+            let policy: u32 = after_name.split(' ').nth(41 - 3).unwrap().parse().unwrap();
+            assert_eq!(policy, if batch { 3 } else { 0 }, "{name} with {args:?}");
+        }
+        // still serving
+        assert_eq!(common::q(&mut c, &["SET", "k", "v"]), redis::Value::Okay);
+    }
+}
+
 /// The CPUs of a `Cpus_allowed_list` ("0-3,6"), in order.
 fn cpu_list(list: &str) -> Vec<usize> {
     let mut cpus = Vec::new();

@@ -184,6 +184,8 @@ pub struct ServerSection {
     pub idle_spin: Option<Micros>,
     /// Pin each shard's executor to one CPU.
     pub pin_shards: Option<bool>,
+    /// Run the shard threads under SCHED_BATCH.
+    pub batch_scheduling: Option<bool>,
     /// Maximum simultaneous clients.
     pub maxclients: Option<u64>,
     /// Close idle clients after this many seconds (0 = never).
@@ -481,6 +483,10 @@ pub struct Config {
     /// Shard *i* runs pinned to the *i*-th allowed CPU (when there are
     /// enough); off by default, on by default with an idle spin.
     pub pin_shards: bool,
+    /// Shard threads run under SCHED_BATCH: a woken shard waits for the
+    /// running thread's turn to end instead of preempting it (off by
+    /// default).
+    pub batch_scheduling: bool,
     /// Log level name.
     pub loglevel: String,
     /// Whether writes go to the WAL.
@@ -526,6 +532,8 @@ pub struct Overrides {
     pub idle_spin: Option<Micros>,
     /// --pin-shards
     pub pin_shards: Option<bool>,
+    /// --batch-scheduling
+    pub batch_scheduling: Option<bool>,
     /// --loglevel
     pub loglevel: Option<String>,
     /// --sync
@@ -646,6 +654,10 @@ impl Config {
                 .pin_shards
                 .or(f.server.pin_shards)
                 .unwrap_or(idle_spin_us > 0),
+            batch_scheduling: o
+                .batch_scheduling
+                .or(f.server.batch_scheduling)
+                .unwrap_or(false),
             loglevel,
             wal_enabled: f.persistence.wal_enabled.unwrap_or(true),
             compression: o

@@ -86,6 +86,11 @@ pub static PARAMS: &[Param] = &[
         set: None,
     },
     Param {
+        name: "batch-scheduling",
+        get: |c| yes_no(c.batch_scheduling),
+        set: None,
+    },
+    Param {
         name: "idle-spin",
         get: |c| format!("{}us", c.idle_spin_us),
         set: None,
