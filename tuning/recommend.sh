@@ -62,6 +62,7 @@ else
   say "--shards $shards" "one shard (executor + RocksDB) per core"
 fi
 say "(--pin-shards yes)" "only if these cores run nothing but DiskDB (clients elsewhere); unpinned by default so a woken shard can leave a busy CPU"
+say "(--batch-scheduling yes)" "only if clients run on these cores too: fewer preemptions at -P 1, a higher p99 with deep pipelines"
 say "--block-cache-size $(mb $block)" "~30% of RAM for uncompressed blocks of all shards, memtables included"
 say "--hot-cache-size $(mb $hot)" "~10% of RAM for decoded hot keys, split between shards"
 say "--write-buffer-size $(mb $wb)" "64 MB of memtables per shard, at most a third of the block cache"
