@@ -3,6 +3,7 @@
 use super::strings::tri;
 use super::{cmd, not_integer, on_owner, syntax_error, Args, BoxFuture, Command, Exec::*};
 use crate::data_types::{Db, MetaRead, Result};
+use crate::protocol::reply::BulkArray;
 use crate::protocol::Reply;
 use crate::server::client::Client;
 use crate::storage::encoding::Kind;
@@ -139,11 +140,25 @@ fn hgetall(db: &Db, a: &[Vec<u8>]) -> Reply {
 }
 
 fn hkeys(db: &Db, a: &[Vec<u8>]) -> Reply {
-    Reply::bulks(tri!(db.hash_entries(&a[1])).into_iter().map(|(f, _)| f))
+    hash_column(db, &a[1], |field, _| field)
 }
 
 fn hvals(db: &Db, a: &[Vec<u8>]) -> Reply {
-    Reply::bulks(tri!(db.hash_entries(&a[1])).into_iter().map(|(_, v)| v))
+    hash_column(db, &a[1], |_, value| value)
+}
+
+/// HKEYS and HVALS: what `pick` takes of each (field, value), encoded as
+/// it is read (no copy of the other half, no vector per element).
+fn hash_column(db: &Db, key: &[u8], pick: for<'a> fn(&'a [u8], &'a [u8]) -> &'a [u8]) -> Reply {
+    let Some(h) = tri!(db.open_hash(key)) else {
+        return Reply::Array(Vec::new());
+    };
+    let mut out = BulkArray::expecting(h.meta.size.min(1024) as usize);
+    db.iter_sub(Cf::Data, &h, None, false, |field, value| {
+        out.push(pick(field, value));
+        true
+    });
+    Reply::BulkArray(out)
 }
 
 /// HINCRBY and HINCRBYFLOAT: `step` turns the field's current value
