@@ -23,6 +23,8 @@ pub enum Reply {
     Array(Vec<Reply>),
     /// Array of bulk strings built in place ([`BulkArray`]).
     BulkArray(BulkArray),
+    /// Set of bulk strings built in place (RESP3 `~`; an array in RESP2).
+    BulkSet(BulkArray),
     /// Double (RESP3 `,`; a bulk string in RESP2).
     Double(f64),
     /// Map (RESP3 `%`; a flat array in RESP2).
@@ -141,6 +143,10 @@ impl Reply {
                 header(out, b'*', a.len);
                 out.extend_from_slice(&a.encoded);
             }
+            Reply::BulkSet(a) => {
+                header(out, if resp >= 3 { b'~' } else { b'*' }, a.len);
+                out.extend_from_slice(&a.encoded);
+            }
             Reply::Double(d) if resp >= 3 => {
                 out.push(b',');
                 out.extend_from_slice(format_double_resp3(*d).as_bytes());
@@ -252,6 +258,13 @@ mod tests {
         let mut empty = Vec::new();
         Reply::BulkArray(BulkArray::default()).encode(2, &mut empty);
         assert_eq!(empty, b"*0\r\n");
+        let set = Reply::Set(items.iter().map(|b| Reply::Bulk(b.to_vec())).collect());
+        for resp in [2, 3] {
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            Reply::BulkSet(packed.clone()).encode(resp, &mut a);
+            set.encode(resp, &mut b);
+            assert_eq!(a, b, "set, RESP{resp}");
+        }
     }
 
     #[test]
