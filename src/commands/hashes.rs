@@ -2,6 +2,7 @@
 
 use super::strings::tri;
 use super::{cmd, not_integer, on_owner, syntax_error, Args, BoxFuture, Command, Exec::*};
+use crate::data_types::collection::Collection;
 use crate::data_types::{Db, MetaRead, Result};
 use crate::protocol::reply::BulkArray;
 use crate::protocol::Reply;
@@ -147,18 +148,27 @@ fn hvals(db: &Db, a: &[Vec<u8>]) -> Reply {
     hash_column(db, &a[1], |_, value| value)
 }
 
-/// HKEYS and HVALS: what `pick` takes of each (field, value), encoded as
-/// it is read (no copy of the other half, no vector per element).
-fn hash_column(db: &Db, key: &[u8], pick: for<'a> fn(&'a [u8], &'a [u8]) -> &'a [u8]) -> Reply {
-    let Some(h) = tri!(db.open_hash(key)) else {
-        return Reply::Array(Vec::new());
-    };
-    let mut out = BulkArray::expecting(h.meta.size.min(1024) as usize);
-    db.iter_sub(Cf::Data, &h, None, false, |field, value| {
-        out.push(pick(field, value));
+/// HKEYS and HVALS: one column of the hash.
+fn hash_column(db: &Db, key: &[u8], pick: PickSub) -> Reply {
+    match tri!(db.open_hash(key)) {
+        Some(h) => Reply::BulkArray(encoded_subs(db, &h, pick)),
+        None => Reply::Array(Vec::new()),
+    }
+}
+
+/// Which half of a (sub-key, value) pair a reply takes.
+pub(super) type PickSub = for<'a> fn(&'a [u8], &'a [u8]) -> &'a [u8];
+
+/// What `pick` takes of each (sub-key, value) of `c`, in byte order,
+/// encoded as bulk strings as it is read: no copy of the other half and no
+/// vector per element (HKEYS, HVALS, SMEMBERS).
+pub(super) fn encoded_subs(db: &Db, c: &Collection, pick: PickSub) -> BulkArray {
+    let mut out = BulkArray::expecting(c.meta.size.min(1024) as usize);
+    db.iter_sub(Cf::Data, c, None, false, |sub, value| {
+        out.push(pick(sub, value));
         true
     });
-    Reply::BulkArray(out)
+    out
 }
 
 /// HINCRBY and HINCRBYFLOAT: `step` turns the field's current value

@@ -7,17 +7,15 @@
 //! candidate members, filters them shard by shard and writes the
 //! destination on its owner (see `data_types::set::Plan`).
 
-use super::hashes::{parse_random_count, scan_collection};
+use super::hashes::{encoded_subs, parse_random_count, scan_collection};
 use super::strings::tri;
 use super::{cmd, on_owner, on_shard, syntax_error, Args, BoxFuture, Command, Exec::*};
 use crate::data_types::set::{Member, Plan, SetOp};
 use crate::data_types::{Db, MetaRead, Result};
-use crate::protocol::reply::BulkArray;
 use crate::protocol::Reply;
 use crate::server::client::Client;
 use crate::shard::routing::shard_of;
 use crate::storage::encoding::Kind;
-use crate::storage::Cf;
 use crate::util::num::parse_i64;
 use std::future::Future;
 use std::pin::Pin;
@@ -113,17 +111,11 @@ fn smismember(db: &Db, a: &[Vec<u8>]) -> Reply {
     Reply::Array(found.into_iter().map(|b| Reply::Int(b as i64)).collect())
 }
 
-/// Members are encoded as they are read, without a vector each.
 fn smembers(db: &Db, a: &[Vec<u8>]) -> Reply {
-    let Some(s) = tri!(db.open_set(&a[1])) else {
-        return Reply::Set(Vec::new());
-    };
-    let mut out = BulkArray::expecting(s.meta.size.min(1024) as usize);
-    db.iter_sub(Cf::Data, &s, None, false, |member, _| {
-        out.push(member);
-        true
-    });
-    Reply::BulkSet(out)
+    match tri!(db.open_set(&a[1])) {
+        Some(s) => Reply::BulkSet(encoded_subs(db, &s, |member, _| member)),
+        None => Reply::Set(Vec::new()),
+    }
 }
 
 fn scard(db: &impl MetaRead, a: &[Vec<u8>]) -> Reply {
