@@ -442,32 +442,12 @@ fn shards_run_unpinned_unless_asked() {
     ] {
         let s = Server::start(shards, &args);
         let mut c = s.conn();
-        assert_eq!(
-            common::q(&mut c, &["CONFIG", "GET", "pin-shards"]),
-            redis::Value::Array(vec![
-                redis::Value::BulkString(b"pin-shards".to_vec()),
-                redis::Value::BulkString(if pinned { "yes" } else { "no" }.into()),
-            ]),
-            "{args:?}"
-        );
+        assert_yes_no(&mut c, "pin-shards", pinned, &args);
         let pid = s.child.as_ref().expect("server running").id();
         let process = cpus_allowed(&std::path::PathBuf::from(format!("/proc/{pid}")));
-        // the executor is the first thread of its name (glommio's helper
-        // threads take the name too)
-        let mut executors = std::collections::BTreeMap::new();
-        for task in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap() {
-            let task = task.unwrap().path();
-            let name = std::fs::read_to_string(task.join("comm")).unwrap_or_default();
-            let tid: u32 = task.file_name().unwrap().to_str().unwrap().parse().unwrap();
-            if name.starts_with("shard-") {
-                let first = executors.entry(name).or_insert((tid, task.clone()));
-                if tid < first.0 {
-                    *first = (tid, task);
-                }
-            }
-        }
+        let executors = shard_executors(pid);
         // names "shard-<id>-<n>" sort by shard id (at most 2 shards)
-        let shard_cpus: Vec<String> = executors.values().map(|(_, t)| cpus_allowed(t)).collect();
+        let shard_cpus: Vec<String> = executors.values().map(|t| cpus_allowed(t)).collect();
         assert_eq!(shard_cpus.len(), shards, "shard threads: {executors:?}");
         if pinned {
             // shard i on the i-th CPU the process may use
@@ -499,31 +479,11 @@ fn shard_threads_run_under_sched_batch_when_asked() {
     for (args, batch) in [(vec![], false), (vec!["--batch-scheduling", "yes"], true)] {
         let s = Server::start(2, &args);
         let mut c = s.conn();
-        assert_eq!(
-            common::q(&mut c, &["CONFIG", "GET", "batch-scheduling"]),
-            redis::Value::Array(vec![
-                redis::Value::BulkString(b"batch-scheduling".to_vec()),
-                redis::Value::BulkString(if batch { "yes" } else { "no" }.into()),
-            ]),
-            "{args:?}"
-        );
+        assert_yes_no(&mut c, "batch-scheduling", batch, &args);
         let pid = s.child.as_ref().expect("server running").id();
-        // the executor is the first thread of its name (glommio's helper
-        // threads take the name too): policy of each shard's first thread
-        let mut executors = std::collections::BTreeMap::new();
-        for task in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap() {
-            let task = task.unwrap().path();
-            let name = std::fs::read_to_string(task.join("comm")).unwrap_or_default();
-            let tid: u32 = task.file_name().unwrap().to_str().unwrap().parse().unwrap();
-            if name.starts_with("shard-") {
-                let first = executors.entry(name).or_insert((tid, task.clone()));
-                if tid < first.0 {
-                    *first = (tid, task);
-                }
-            }
-        }
+        let executors = shard_executors(pid);
         assert_eq!(executors.len(), 2, "shard threads: {executors:?}");
-        for (name, (_, task)) in &executors {
+        for (name, task) in &executors {
             // /proc/<tid>/stat: the 41st field is the policy (3: SCHED_BATCH),
             // counted after the parenthesised command name
             let stat = std::fs::read_to_string(task.join("stat")).unwrap();
@@ -534,6 +494,40 @@ fn shard_threads_run_under_sched_batch_when_asked() {
         // still serving
         assert_eq!(common::q(&mut c, &["SET", "k", "v"]), redis::Value::Okay);
     }
+}
+
+/// Each shard's executor thread by name ("shard-<id>-<n>", sorting by
+/// shard id for up to 10 shards): the first thread of its name, since
+/// glommio's helper threads take the name too.
+fn shard_executors(pid: u32) -> std::collections::BTreeMap<String, std::path::PathBuf> {
+    let mut first = std::collections::BTreeMap::new();
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap() {
+        let task = task.unwrap().path();
+        let name = std::fs::read_to_string(task.join("comm")).unwrap_or_default();
+        let tid: u32 = task.file_name().unwrap().to_str().unwrap().parse().unwrap();
+        if name.starts_with("shard-") {
+            let seen = first.entry(name).or_insert((tid, task.clone()));
+            if tid < seen.0 {
+                *seen = (tid, task);
+            }
+        }
+    }
+    first
+        .into_iter()
+        .map(|(name, (_, task))| (name, task))
+        .collect()
+}
+
+/// CONFIG GET of a yes/no parameter replies `value`.
+fn assert_yes_no(c: &mut redis::Connection, name: &str, value: bool, args: &[&str]) {
+    assert_eq!(
+        common::q(c, &["CONFIG", "GET", name]),
+        redis::Value::Array(vec![
+            redis::Value::BulkString(name.as_bytes().to_vec()),
+            redis::Value::BulkString(if value { "yes" } else { "no" }.into()),
+        ]),
+        "{args:?}"
+    );
 }
 
 /// The CPUs of a `Cpus_allowed_list` ("0-3,6"), in order.
