@@ -313,6 +313,63 @@ pub struct HotCache {
     ///
     /// [`take_evicted_bytes`]: HotCache::take_evicted_bytes
     evicted_bytes: u64,
+    /// Shared values replaced or evicted, dropped together ([`Graveyard`]).
+    graveyard: Graveyard,
+}
+
+/// Values dropped in a batch of this many.
+const GRAVEYARD_BATCH: usize = 32;
+
+/// Shared values longer than this are dropped at once.
+const GRAVEYARD_MAX_VALUE: usize = 4096;
+
+/// Shared values the map gave back, dropped [`GRAVEYARD_BATCH`] at a time.
+/// Dropping one decrements its reference count, which sits in memory not
+/// touched since the value was written: a cache miss that the CPU waits
+/// for, as the decrement is atomic (4.7% of a shard under SET `-P 16` of
+/// 1 KB values, each replacing the older copy). Prefetching a batch's
+/// counters first lets those misses overlap.
+#[derive(Default)]
+struct Graveyard(Vec<CachedValue>);
+
+impl Graveyard {
+    /// Takes `value` to drop later, or drops it now (inline, or long).
+    fn bury(&mut self, value: CachedValue) {
+        let CachedValue::Shared(shared) = &value else {
+            return;
+        };
+        if shared.len() > GRAVEYARD_MAX_VALUE {
+            return;
+        }
+        self.0.push(value);
+        if self.0.len() >= GRAVEYARD_BATCH {
+            self.empty();
+        }
+    }
+
+    /// Drops every value held, after asking for all their counters.
+    fn empty(&mut self) {
+        for value in &self.0 {
+            if let CachedValue::Shared(shared) = value {
+                // the counters sit just before the bytes
+                prefetch(Arc::as_ptr(shared).cast::<u8>().wrapping_sub(16));
+            }
+        }
+        self.0.clear();
+    }
+}
+
+/// Asks the CPU to bring the cache line at `p` in; never faults.
+#[inline(always)]
+fn prefetch(p: *const u8) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is only a hint; it reads nothing and cannot fault
+    // whatever the address
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
 }
 
 /// [`HotCache::is_full`] looks at the cache's weight once in this many
@@ -351,6 +408,7 @@ impl HotCache {
             full_checks: 0,
             full: false,
             evicted_bytes: 0,
+            graveyard: Graveyard::default(),
         }
     }
 
@@ -411,12 +469,12 @@ impl HotCache {
             self.record_key(k);
         }
         let inserted = inserted.filter(|_| tracking);
-        for (key, value) in &evicted {
-            if !refused && inserted.as_ref() == Some(key) {
-                continue;
+        for (key, value) in evicted {
+            if refused || inserted.as_ref() != Some(&key) {
+                self.evicted_bytes += cost(&key, &value) as u64;
+                self.lost(&key, Some(&value));
             }
-            self.evicted_bytes += cost(key, value) as u64;
-            self.lost(key, Some(value));
+            self.graveyard.bury(value);
         }
     }
 
@@ -651,6 +709,30 @@ mod tests {
         assert_eq!(cost(b"key", b"value"), ENTRY_OVERHEAD);
         assert_eq!(cost(&[0; 48], &[0; 22]), ENTRY_OVERHEAD);
         assert_eq!(cost(&[0; 49], &[0; 23]), 64 + 48 + ENTRY_OVERHEAD);
+    }
+
+    #[test]
+    fn replaced_values_are_dropped_in_batches() {
+        let mut c = HotCache::new(1 << 20, Default::default());
+        let first = CachedValue::from(vec![1u8; 1024]);
+        let CachedValue::Shared(watched) = first.clone() else {
+            panic!("a 1 KB value is shared");
+        };
+        c.insert(b"k".to_vec(), first);
+        c.insert(b"k".to_vec(), CachedValue::from(vec![2u8; 1024]));
+        assert_eq!(Arc::strong_count(&watched), 2, "held until its batch");
+        for i in 0..GRAVEYARD_BATCH {
+            c.insert(b"k".to_vec(), CachedValue::from(vec![i as u8; 1024]));
+        }
+        assert_eq!(Arc::strong_count(&watched), 1, "dropped with its batch");
+        assert!(c.graveyard.0.len() < GRAVEYARD_BATCH);
+        let long = CachedValue::from(vec![3u8; GRAVEYARD_MAX_VALUE + 1]);
+        let CachedValue::Shared(watched) = long.clone() else {
+            panic!("shared");
+        };
+        c.insert(b"long".to_vec(), long);
+        c.insert(b"long".to_vec(), CachedValue::from(&b"short"[..]));
+        assert_eq!(Arc::strong_count(&watched), 1, "a long value goes at once");
     }
 
     #[test]
