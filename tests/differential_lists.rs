@@ -276,3 +276,35 @@ fn runs_of_pops_match_redis_server() {
     assert!(hits > 100, "only {hits} pops served from read-ahead");
     eprintln!("differential list runs: {compared} commands compared, {hits} pops read ahead");
 }
+
+/// Runs of pops over elements from 10 bytes to 40 KB, so that read-aheads
+/// from the tail are cut at the window's bytes, or read backwards when a
+/// run is too large to read forwards (`List::read_tail_run`); every
+/// popped element must match redis-server's.
+#[test]
+fn runs_of_pops_of_large_elements_match_redis_server() {
+    let mut pair = Pair::start();
+    let mut r = StdRng::seed_from_u64(0x5eed);
+    let sizes = [10, 1_500, 5_000, 40_000];
+    for round in 0..4 {
+        let mut push = vec![s("RPUSH"), s("big")];
+        for i in 0..150 {
+            let size = match round {
+                // one size per round, then mixed
+                0..=2 => sizes[round + 1],
+                _ => sizes[r.random_range(0..sizes.len())],
+            };
+            push.push(format!("{round}-{i}-{}", "x".repeat(size)));
+        }
+        pair.same(&push, &format!("round {round} fill"));
+        pair.same(&[s("SAVE")], "save");
+        for step in 0..120 {
+            let end = pick(&mut r, &["RPOP", "RPOP", "RPOP", "LPOP"]);
+            pair.same(&[s(end), s("big")], &format!("round {round} pop {step}"));
+        }
+        pair.same(
+            &[s("LRANGE"), s("big"), s("0"), s("-1")],
+            &format!("round {round}: what is left"),
+        );
+    }
+}

@@ -30,6 +30,10 @@ use super::{Db, Result};
 use crate::shard::blocking;
 use crate::storage::encoding::Kind;
 use crate::storage::list_ends::{read_ahead, step, WINDOW_BYTES};
+
+/// Bytes a forward read of a tail run ([`List::read_tail_run`]) reads at
+/// most before giving up: twice the read-ahead window.
+const TAIL_RUN_BYTES: usize = 2 * WINDOW_BYTES;
 use crate::storage::Batch;
 use crate::storage::Cf;
 
@@ -260,17 +264,36 @@ impl List {
             values.extend(self.read(db, pos, need, right)?);
             return Ok(values);
         }
-        let (mut more, mut extra_bytes) = (Vec::new(), 0);
-        db.iter_sub(Cf::Data, &self.coll, Some(&self.sub(pos)), right, |_, v| {
-            if more.len() as u64 >= need {
-                extra_bytes += v.len();
-                if extra_bytes > WINDOW_BYTES {
-                    return false;
+        let mut more = match right {
+            true => self.read_tail_run(db, pos, need + ahead),
+            false => None,
+        }
+        .unwrap_or_else(|| {
+            let mut run = Vec::new();
+            let mut extra_bytes = 0;
+            db.iter_sub(Cf::Data, &self.coll, Some(&self.sub(pos)), right, |_, v| {
+                if run.len() as u64 >= need {
+                    extra_bytes += v.len();
+                    if extra_bytes > WINDOW_BYTES {
+                        return false;
+                    }
                 }
-            }
-            more.push(v.to_vec());
-            (more.len() as u64) < need + ahead
+                run.push(v.to_vec());
+                (run.len() as u64) < need + ahead
+            });
+            run
         });
+        // the window holds what follows the popped elements up to its bytes
+        let mut keep = (need as usize).min(more.len());
+        let mut extra_bytes = 0;
+        while let Some(v) = more.get(keep) {
+            extra_bytes += v.len();
+            if extra_bytes > WINDOW_BYTES {
+                break;
+            }
+            keep += 1;
+        }
+        more.truncate(keep);
         let extra = more.split_off((need as usize).min(more.len()));
         values.extend(more);
         if !extra.is_empty() {
@@ -281,6 +304,35 @@ impl List {
                 .put(self.coll.prefix(), right, after, extra, refills);
         }
         Ok(values)
+    }
+
+    /// The `count` elements from `pos` towards the head, in pop order,
+    /// read with a forward iterator from the farthest one and reversed:
+    /// RocksDB steps backwards at several times the cost of forwards (its
+    /// merging iterator re-positions every source on each `Prev`), which
+    /// was the larger part of an RPOP read-ahead. `None` when the run holds
+    /// more than [`TAIL_RUN_BYTES`] (the caller then reads backwards and
+    /// stops at the window's bytes) or is not all there.
+    fn read_tail_run(&self, db: &Db, pos: u64, count: u64) -> Option<Vec<Vec<u8>>> {
+        let count = count.min(pos + 1);
+        let mut run = Vec::with_capacity(count as usize);
+        let mut bytes = 0;
+        db.iter_sub(
+            Cf::Data,
+            &self.coll,
+            Some(&self.sub(pos + 1 - count)),
+            false,
+            |_, v| {
+                bytes += v.len();
+                run.push(v.to_vec());
+                (run.len() as u64) < count && bytes <= TAIL_RUN_BYTES
+            },
+        );
+        if run.len() as u64 != count || bytes > TAIL_RUN_BYTES {
+            return None;
+        }
+        run.reverse();
+        Some(run)
     }
 
     /// Stages replacing the element at `pos` (< len).
