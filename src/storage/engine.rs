@@ -189,19 +189,8 @@ fn replay_bloom_ratio(shape: MemtableShape) -> f64 {
     MEMTABLE_BLOOM_RATIO * shape.size as f64 / RECOVERY_MEMTABLE_SIZE as f64
 }
 
-/// The `data` family's flushes put the blocks they write into the block
-/// cache (rust-rocksdb has no setter for this table option, so it is set
-/// with the memtable sizes once open). A queue pops its oldest elements,
-/// which a flush wrote and no read has cached: each RPOP read-ahead read
-/// those blocks from the file and LZ4-decoded them, 17.5% of the shard's
-/// CPU under RPOP at -P 16 (3.7% with this). The cache's bound is
-/// unchanged; strings (`meta`) stay out, so a bulk load of strings does
-/// not fill the cache with values nobody read.
-const DATA_FLUSH_FILLS_CACHE: &str = "{prepopulate_block_cache=kFlushOnly;}";
-
 /// Shrinks every family's memtables (and their filters) from the replay
-/// size to [`MEMTABLES`], once RocksDB has replayed the WAL, and sets
-/// [`DATA_FLUSH_FILLS_CACHE`].
+/// size to [`MEMTABLES`], once RocksDB has replayed the WAL.
 fn size_memtables_for_writes(db: &DB, path: &Path) -> Result<(), String> {
     for cf in Cf::ALL {
         let handle = db.cf_handle(cf.name()).expect("column family just opened");
@@ -211,9 +200,6 @@ fn size_memtables_for_writes(db: &DB, path: &Path) -> Result<(), String> {
                 "memtable_prefix_bloom_size_ratio",
                 MEMTABLE_BLOOM_RATIO.to_string(),
             ));
-        }
-        if cf == Cf::Data {
-            running.push(("block_based_table_factory", DATA_FLUSH_FILLS_CACHE.into()));
         }
         let running: Vec<(&str, &str)> = running.iter().map(|(k, v)| (*k, v.as_str())).collect();
         db.set_options_cf(&handle, &running).map_err(|e| {
@@ -784,34 +770,6 @@ mod tests {
         let stats = "** Compaction Stats [meta] **\nLevel    Files   Size     Score Read(GB)  Rn(GB) Rnp1(GB) Write(GB) Wnew(GB) Moved(GB) W-Amp Rd(MB/s)\n-----\n  L0      2/0    1.23 MB   0.5      0.0     0.0      0.0       0.0      0.0       0.0   1.0      0.0\n Sum      2/0    1.23 MB   0.0      0.0     0.0      0.0       0.0      0.0       0.0   2.5      0.0\n";
         assert_eq!(parse_sum_write_amp(stats), Some(2.5));
         assert_eq!(parse_sum_write_amp("nothing"), None);
-    }
-
-    /// Block cache bytes in use after writing 200 values of 1 KB to `cf`
-    /// of a new shard with a cache of its own and flushing them.
-    fn cache_after_flushing(cf: Cf) -> usize {
-        let dir = tempfile::tempdir().unwrap();
-        let cfg = test_config();
-        let shared = SharedResources::new(&cfg);
-        let e = Engine::open(dir.path(), &cfg, &shared).unwrap();
-        let mut b = Batch::default();
-        for i in 0..200u32 {
-            let mut k = sub_key_prefix(0, b"queue", 1);
-            k.extend_from_slice(&i.to_be_bytes());
-            let value: Vec<u8> = (0..1000u32).map(|j| (i * 7 + j * 13) as u8).collect();
-            b.put(cf, &k, &value);
-        }
-        e.write_waiting(b).unwrap();
-        e.db().flush_cf(e.cf(cf)).unwrap();
-        shared.cache_usage()
-    }
-
-    #[test]
-    fn data_flushes_fill_the_block_cache_and_meta_flushes_do_not() {
-        let data = cache_after_flushing(Cf::Data);
-        let meta = cache_after_flushing(Cf::Meta);
-        // 200 KB of values, cached uncompressed as the data family's flush
-        // wrote them
-        assert!(data >= meta + 150_000, "data {data}, meta {meta}");
     }
 
     #[test]
