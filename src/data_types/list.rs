@@ -30,12 +30,27 @@ use super::{Db, Result};
 use crate::shard::blocking;
 use crate::storage::encoding::Kind;
 use crate::storage::list_ends::{read_ahead, step, WINDOW_BYTES};
+use crate::storage::Batch;
+use crate::storage::Cf;
 
 /// Bytes a forward read of a tail run ([`List::read_tail_run`]) reads at
 /// most before giving up: twice the read-ahead window.
 const TAIL_RUN_BYTES: usize = 2 * WINDOW_BYTES;
-use crate::storage::Batch;
-use crate::storage::Cf;
+
+/// Cuts a run read for a pop (in pop order) after the `need` elements the
+/// pop takes and the ones after them that fit [`WINDOW_BYTES`].
+fn keep_within_window(run: &mut Vec<Vec<u8>>, need: usize) {
+    let mut keep = need.min(run.len());
+    let mut extra_bytes = 0;
+    while let Some(v) = run.get(keep) {
+        extra_bytes += v.len();
+        if extra_bytes > WINDOW_BYTES {
+            break;
+        }
+        keep += 1;
+    }
+    run.truncate(keep);
+}
 
 /// Index of the first element of a new list: the middle of the u64 range.
 const MIDDLE: u64 = 1 << 63;
@@ -268,32 +283,8 @@ impl List {
             true => self.read_tail_run(db, pos, need + ahead),
             false => None,
         }
-        .unwrap_or_else(|| {
-            let mut run = Vec::new();
-            let mut extra_bytes = 0;
-            db.iter_sub(Cf::Data, &self.coll, Some(&self.sub(pos)), right, |_, v| {
-                if run.len() as u64 >= need {
-                    extra_bytes += v.len();
-                    if extra_bytes > WINDOW_BYTES {
-                        return false;
-                    }
-                }
-                run.push(v.to_vec());
-                (run.len() as u64) < need + ahead
-            });
-            run
-        });
-        // the window holds what follows the popped elements up to its bytes
-        let mut keep = (need as usize).min(more.len());
-        let mut extra_bytes = 0;
-        while let Some(v) = more.get(keep) {
-            extra_bytes += v.len();
-            if extra_bytes > WINDOW_BYTES {
-                break;
-            }
-            keep += 1;
-        }
-        more.truncate(keep);
+        .unwrap_or_else(|| self.read_run(db, pos, need, ahead, right));
+        keep_within_window(&mut more, need as usize);
         let extra = more.split_off((need as usize).min(more.len()));
         values.extend(more);
         if !extra.is_empty() {
@@ -306,13 +297,31 @@ impl List {
         Ok(values)
     }
 
+    /// The `need` elements a pop takes from `pos` on, in pop order, and
+    /// up to `ahead` more while they fit the read-ahead window's bytes,
+    /// read in that order (backwards from the tail when `right`).
+    fn read_run(&self, db: &Db, pos: u64, need: u64, ahead: u64, right: bool) -> Vec<Vec<u8>> {
+        let mut run = Vec::new();
+        let mut extra_bytes = 0;
+        db.iter_sub(Cf::Data, &self.coll, Some(&self.sub(pos)), right, |_, v| {
+            if run.len() as u64 >= need {
+                extra_bytes += v.len();
+                if extra_bytes > WINDOW_BYTES {
+                    return false;
+                }
+            }
+            run.push(v.to_vec());
+            (run.len() as u64) < need + ahead
+        });
+        run
+    }
+
     /// The `count` elements from `pos` towards the head, in pop order,
     /// read with a forward iterator from the farthest one and reversed:
-    /// RocksDB steps backwards at several times the cost of forwards (its
-    /// merging iterator re-positions every source on each `Prev`), which
-    /// was the larger part of an RPOP read-ahead. `None` when the run holds
-    /// more than [`TAIL_RUN_BYTES`] (the caller then reads backwards and
-    /// stops at the window's bytes) or is not all there.
+    /// RocksDB's `Prev` costs more than its `Next` (its merging iterator
+    /// re-positions every source on each step back). `None` when the run
+    /// holds more than [`TAIL_RUN_BYTES`] (the caller then reads backwards
+    /// with [`read_run`](Self::read_run)) or is not all there.
     fn read_tail_run(&self, db: &Db, pos: u64, count: u64) -> Option<Vec<Vec<u8>>> {
         let count = count.min(pos + 1);
         let mut run = Vec::with_capacity(count as usize);
