@@ -37,8 +37,9 @@ use crate::storage::Cf;
 /// most before giving up: twice the read-ahead window.
 const TAIL_RUN_BYTES: usize = 2 * WINDOW_BYTES;
 
-/// Cuts a run read for a pop (in pop order) after the `need` elements the
-/// pop takes and the ones after them that fit [`WINDOW_BYTES`].
+/// Cuts a run read forwards for a pop (in pop order) after the `need`
+/// elements the pop takes and the ones after them that fit
+/// [`WINDOW_BYTES`], where [`List::read_run`] stops reading.
 fn keep_within_window(run: &mut Vec<Vec<u8>>, need: usize) {
     let mut keep = need.min(run.len());
     let mut extra_bytes = 0;
@@ -280,11 +281,10 @@ impl List {
             return Ok(values);
         }
         let mut more = match right {
-            true => self.read_tail_run(db, pos, need + ahead),
+            true => self.read_tail_run(db, pos, need, ahead),
             false => None,
         }
         .unwrap_or_else(|| self.read_run(db, pos, need, ahead, right));
-        keep_within_window(&mut more, need as usize);
         let extra = more.split_off((need as usize).min(more.len()));
         values.extend(more);
         if !extra.is_empty() {
@@ -316,14 +316,14 @@ impl List {
         run
     }
 
-    /// The `count` elements from `pos` towards the head, in pop order,
-    /// read with a forward iterator from the farthest one and reversed:
-    /// RocksDB's `Prev` costs more than its `Next` (its merging iterator
-    /// re-positions every source on each step back). `None` when the run
-    /// holds more than [`TAIL_RUN_BYTES`] (the caller then reads backwards
-    /// with [`read_run`](Self::read_run)) or is not all there.
-    fn read_tail_run(&self, db: &Db, pos: u64, count: u64) -> Option<Vec<Vec<u8>>> {
-        let count = count.min(pos + 1);
+    /// What [`read_run`](Self::read_run) returns from the tail, read with a
+    /// forward iterator from the farthest element and reversed: RocksDB's
+    /// `Prev` costs more than its `Next` (its merging iterator re-positions
+    /// every source on each step back). `None` when the `need + ahead`
+    /// elements hold more than [`TAIL_RUN_BYTES`] (the caller then reads
+    /// backwards, stopping at the window's bytes) or are not all there.
+    fn read_tail_run(&self, db: &Db, pos: u64, need: u64, ahead: u64) -> Option<Vec<Vec<u8>>> {
+        let count = (need + ahead).min(pos + 1);
         let mut run = Vec::with_capacity(count as usize);
         let mut bytes = 0;
         db.iter_sub(
@@ -341,6 +341,7 @@ impl List {
             return None;
         }
         run.reverse();
+        keep_within_window(&mut run, need as usize);
         Some(run)
     }
 
