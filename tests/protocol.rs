@@ -33,6 +33,57 @@ fn pipeline_of_1000_commands() {
 /// in order, also when multi-key commands of the same pipeline run between
 /// them and while another client's MGETs lock the same keys on both cores
 /// (the job then waits for the locks).
+/// Pipelined reads whose hot-cache entries are prefetched before they run
+/// (`server::connection::prefetch_keys`): keys of both shards, short and
+/// long, in two databases, written and deleted within the same pipeline.
+#[test]
+fn pipelined_reads_see_every_write_before_them() {
+    let s = Server::start(2, &[]);
+    let mut c = s.conn();
+    let long = "k".repeat(100);
+    let keys: Vec<String> = (0..40)
+        .map(|i| format!("key:{i}"))
+        .chain([long.clone()])
+        .collect();
+    for (i, k) in keys.iter().enumerate() {
+        let _: () = c.set(k, format!("db0-{i}-{}", "v".repeat(i * 10))).unwrap();
+    }
+    let mut p = redis::pipe();
+    p.cmd("SELECT").arg(1).ignore();
+    for k in &keys {
+        p.cmd("SET").arg(k).arg(format!("db1-{k}")).ignore();
+    }
+    p.cmd("SELECT").arg(0).ignore();
+    p.query::<()>(&mut c).unwrap();
+    let mut p = redis::pipe();
+    let mut expect: Vec<Option<String>> = Vec::new();
+    for (i, k) in keys.iter().enumerate() {
+        p.cmd("GET").arg(k);
+        expect.push(Some(format!("db0-{i}-{}", "v".repeat(i * 10))));
+        match i % 4 {
+            0 => {
+                p.cmd("SET").arg(k).arg("new").ignore();
+                p.cmd("GET").arg(k);
+                expect.push(Some("new".into()));
+            }
+            1 => {
+                p.cmd("DEL").arg(k).ignore();
+                p.cmd("GET").arg(k);
+                expect.push(None);
+            }
+            2 => {
+                p.cmd("SELECT").arg(1).ignore();
+                p.cmd("GET").arg(k);
+                p.cmd("SELECT").arg(0).ignore();
+                expect.push(Some(format!("db1-{k}")));
+            }
+            _ => {}
+        }
+    }
+    let got: Vec<Option<String>> = p.query(&mut c).unwrap();
+    assert_eq!(got, expect);
+}
+
 #[test]
 fn pipelined_commands_for_other_cores_keep_their_order() {
     use redis::Value;

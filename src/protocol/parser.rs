@@ -169,6 +169,54 @@ fn parse_multibulk(buf: &[u8], limits: &Limits) -> Result<Option<Parsed>, ParseE
     Ok(Some((args, pos)))
 }
 
+/// Calls `f` with the second argument (a keyed command's key) of each
+/// complete multibulk command at the start of `buf`, for at most `max`
+/// commands; returns how many it saw. It stops at the first command that
+/// is inline, incomplete or malformed (the parser reports those) and skips
+/// commands of one argument. A look ahead, not a parse: nothing here is
+/// checked against limits, and the commands still go through
+/// [`parse_command_limited`].
+pub fn peek_keys<'a>(buf: &'a [u8], max: usize, mut f: impl FnMut(&'a [u8])) -> usize {
+    let mut pos = 0;
+    let mut seen = 0;
+    while seen < max && buf.get(pos) == Some(&b'*') {
+        let Some(eol) = find_crlf(buf, pos + 1) else {
+            break;
+        };
+        let Some(count) = parse_len(&buf[pos + 1..eol]).filter(|&n| n > 0) else {
+            break;
+        };
+        pos = eol + 2;
+        let mut key = None;
+        for i in 0..count {
+            let Some((arg, next)) = peek_bulk(buf, pos) else {
+                return seen;
+            };
+            if i == 1 {
+                key = Some(arg);
+            }
+            pos = next;
+        }
+        if let Some(key) = key {
+            f(key);
+        }
+        seen += 1;
+    }
+    seen
+}
+
+/// The bulk string at `pos` and the position after it, if complete.
+fn peek_bulk(buf: &[u8], pos: usize) -> Option<(&[u8], usize)> {
+    if buf.get(pos) != Some(&b'$') {
+        return None;
+    }
+    let eol = find_crlf(buf, pos + 1)?;
+    let len = usize::try_from(parse_len(&buf[pos + 1..eol])?).ok()?;
+    let start = eol + 2;
+    let end = start.checked_add(len)?;
+    (buf.len() >= end.checked_add(2)?).then(|| (&buf[start..end], end + 2))
+}
+
 fn parse_inline(buf: &[u8]) -> Result<Option<Parsed>, ParseError> {
     let Some(nl) = memchr(b'\n', buf) else {
         if buf.len() > MAX_INLINE_LEN {
@@ -292,6 +340,30 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn peek_keys_sees_complete_commands_only() {
+        let buf = b"*2\r\n$3\r\nGET\r\n$1\r\na\r\n*1\r\n$4\r\nPING\r\n\
+*3\r\n$3\r\nSET\r\n$2\r\nbb\r\n$5\r\nhello\r\n*2\r\n$3\r\nGET\r\n$5\r\ncc";
+        let mut keys = Vec::new();
+        let seen = peek_keys(buf, 32, |k| keys.push(k.to_vec()));
+        assert_eq!(seen, 3, "the last command is incomplete");
+        assert_eq!(keys, [b"a".to_vec(), b"bb".to_vec()]);
+        let mut keys = Vec::new();
+        assert_eq!(peek_keys(buf, 1, |k| keys.push(k.to_vec())), 1);
+        assert_eq!(keys, [b"a".to_vec()]);
+        // inline or malformed input ends the look ahead
+        assert_eq!(peek_keys(b"GET a\r\n", 32, |_| panic!("inline")), 0);
+        assert_eq!(peek_keys(b"*2\r\n$x\r\n", 32, |_| panic!("bad")), 0);
+        assert_eq!(peek_keys(b"*2\r\n$-1\r\n", 32, |_| panic!("bad")), 0);
+        assert_eq!(peek_keys(b"*-1\r\n", 32, |_| panic!("null")), 0);
+        // each command parses to the same key the look ahead saw
+        let (args, len) = parse_command(buf).unwrap().unwrap();
+        assert_eq!(args[1], b"a");
+        let (_, len2) = parse_command(&buf[len..]).unwrap().unwrap();
+        let (args, _) = parse_command(&buf[len + len2..]).unwrap().unwrap();
+        assert_eq!(args[1], b"bb");
+    }
 
     #[test]
     fn lengths_parse_as_string2ll_does() {

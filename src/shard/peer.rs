@@ -30,6 +30,14 @@ impl PeerView {
         PeerView { reader, hot, locks }
     }
 
+    /// Brings the shard's hot-cache entries of `keys` (meta keys) into
+    /// this CPU's cache ([`crate::storage::hot::HotCache::prefetch`]).
+    pub fn prefetch(&self, keys: &[&[u8]]) {
+        if let Some(map) = &self.hot {
+            crate::storage::hot::prefetch_entries(map, keys);
+        }
+    }
+
     /// Runs `read` against the shard's hot-key cache and RocksDB; `None`
     /// if the shard held a key lock or unwritten writes at any moment of
     /// it: then ask the shard. (Once the shard has closed its RocksDB, at
