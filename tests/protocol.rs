@@ -82,6 +82,37 @@ fn pipelined_reads_see_every_write_before_them() {
     }
     let got: Vec<Option<String>> = p.query(&mut c).unwrap();
     assert_eq!(got, expect);
+    // members of hashes, sets and sorted sets, read in the same pipeline
+    // as writes that replace their collection (a new version)
+    let mut p = redis::pipe();
+    let mut expect: Vec<redis::Value> = Vec::new();
+    use redis::Value::{BulkString, Int, Nil};
+    for i in 0..12 {
+        let (h, s, z) = (format!("h{i}"), format!("s{i}"), format!("z{i}"));
+        p.cmd("HSET").arg(&h).arg("f").arg("old").ignore();
+        p.cmd("SADD").arg(&s).arg("m").ignore();
+        p.cmd("ZADD").arg(&z).arg(1).arg("m").ignore();
+        p.cmd("HGET").arg(&h).arg("f");
+        expect.push(BulkString(b"old".to_vec()));
+        p.cmd("DEL").arg(&h).arg(&s).arg(&z).ignore();
+        p.cmd("HGET").arg(&h).arg("f");
+        p.cmd("SISMEMBER").arg(&s).arg("m");
+        p.cmd("ZSCORE").arg(&z).arg("m");
+        expect.extend([Nil, Int(0), Nil]);
+        p.cmd("HSET").arg(&h).arg("f").arg("new").ignore();
+        p.cmd("SADD").arg(&s).arg("n").ignore();
+        p.cmd("ZADD").arg(&z).arg(2).arg("m").ignore();
+        p.cmd("HGET").arg(&h).arg("f");
+        p.cmd("SISMEMBER").arg(&s).arg("m");
+        p.cmd("ZSCORE").arg(&z).arg("m");
+        expect.extend([
+            BulkString(b"new".to_vec()),
+            Int(0),
+            BulkString(b"2".to_vec()),
+        ]);
+    }
+    let got: Vec<redis::Value> = p.query(&mut c).unwrap();
+    assert_eq!(got, expect);
 }
 
 #[test]

@@ -67,6 +67,37 @@ fn sub_cache_key(parts: &[&[u8]]) -> CacheKey {
     k
 }
 
+/// The hot-cache key of `member` in version `version` of the collection
+/// `key` of database `db`.
+pub fn member_cache_key(db: u8, key: &[u8], version: u64, member: &[u8]) -> CacheKey {
+    sub_cache_key(&[&sub_key_prefix(db, key, version), member])
+}
+
+/// The first member a command of a hash, set or sorted set names (the
+/// sub-key whose hot-cache entry it reads first), from its first
+/// arguments (name, key, and the two after it): the look ahead of a
+/// pipeline (`server::prefetch`) asks for that entry early. `None` for
+/// other commands, and for a ZADD with options.
+pub fn first_member<'a>(args: &[&'a [u8]]) -> Option<&'a [u8]> {
+    let name = args.first()?;
+    if name.len() > 16 {
+        return None;
+    }
+    let mut lower = [0u8; 16];
+    let lower = &mut lower[..name.len()];
+    lower.copy_from_slice(name);
+    lower.make_ascii_lowercase();
+    let at = match &*lower {
+        b"hset" | b"hsetnx" | b"hget" | b"hexists" | b"hdel" | b"hincrby" | b"hincrbyfloat"
+        | b"hstrlen" | b"hmget" | b"hmset" | b"sadd" | b"srem" | b"sismember" | b"smismember"
+        | b"zscore" | b"zmscore" | b"zrem" | b"zrank" | b"zrevrank" => 2,
+        b"zincrby" => 3,
+        b"zadd" if std::str::from_utf8(args.get(2)?).is_ok_and(|s| s.parse::<f64>().is_ok()) => 3,
+        _ => return None,
+    };
+    args.get(at).copied()
+}
+
 /// A sub-key's entry in another shard's hot cache, by its RocksDB key:
 /// `Some(None)` if cached as absent, `None` if not cached.
 pub(crate) fn cached_sub_value(
@@ -765,4 +796,34 @@ fn random_key_between(first: &[u8], last: &[u8]) -> Vec<u8> {
         key.extend((0..len).map(|_| lo + random_below(hi as u64 - lo as u64 + 1) as u8));
     }
     key
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_member_follows_each_command_layout() {
+        type Case<'a> = (&'a [&'a [u8]], Option<&'a [u8]>);
+        let cases: [Case; 8] = [
+            (&[b"HSET", b"h", b"f", b"v"], Some(b"f")),
+            (&[b"hget", b"h", b"f"], Some(b"f")),
+            (&[b"SISMEMBER", b"s", b"m"], Some(b"m")),
+            (&[b"ZINCRBY", b"z", b"2", b"m"], Some(b"m")),
+            (&[b"ZADD", b"z", b"1.5", b"m"], Some(b"m")),
+            (&[b"ZADD", b"z", b"NX", b"1"], None),
+            (&[b"GET", b"k"], None),
+            (&[b"HGET", b"h"], None),
+        ];
+        for (args, member) in cases {
+            assert_eq!(first_member(args), member, "{args:?}");
+        }
+        // the key a member's entry is cached under
+        let key = member_cache_key(3, b"h", 7, b"f");
+        assert_eq!(key[0], SUB_ENTRY_TAG);
+        assert_eq!(
+            &key[1..],
+            [sub_key_prefix(3, b"h", 7), b"f".to_vec()].concat()
+        );
+    }
 }

@@ -169,14 +169,17 @@ fn parse_multibulk(buf: &[u8], limits: &Limits) -> Result<Option<Parsed>, ParseE
     Ok(Some((args, pos)))
 }
 
-/// Calls `f` with the second argument (a keyed command's key) of each
-/// complete multibulk command at the start of `buf`, for at most `max`
-/// commands; returns how many it saw. It stops at the first command that
-/// is inline, incomplete or malformed (the parser reports those) and skips
-/// commands of one argument. A look ahead, not a parse: nothing here is
-/// checked against limits, and the commands still go through
-/// [`parse_command_limited`].
-pub fn peek_keys<'a>(buf: &'a [u8], max: usize, mut f: impl FnMut(&'a [u8])) -> usize {
+/// Arguments [`peek_commands`] shows of each command: the name, the key
+/// and the two after it.
+pub const PEEKED_ARGS: usize = 4;
+
+/// Calls `f` with the first [`PEEKED_ARGS`] arguments of each complete
+/// multibulk command at the start of `buf`, for at most `max` commands;
+/// returns how many it saw. It stops at the first command that is inline,
+/// incomplete or malformed (the parser reports those). A look ahead, not a
+/// parse: nothing here is checked against limits, and the commands still
+/// go through [`parse_command_limited`].
+pub fn peek_commands<'a>(buf: &'a [u8], max: usize, mut f: impl FnMut(&[&'a [u8]])) -> usize {
     let mut pos = 0;
     let mut seen = 0;
     while seen < max && buf.get(pos) == Some(&b'*') {
@@ -187,19 +190,17 @@ pub fn peek_keys<'a>(buf: &'a [u8], max: usize, mut f: impl FnMut(&'a [u8])) -> 
             break;
         };
         pos = eol + 2;
-        let mut key = None;
+        let mut args: [&[u8]; PEEKED_ARGS] = [&[]; PEEKED_ARGS];
         for i in 0..count {
             let Some((arg, next)) = peek_bulk(buf, pos) else {
                 return seen;
             };
-            if i == 1 {
-                key = Some(arg);
+            if let Some(slot) = args.get_mut(i as usize) {
+                *slot = arg;
             }
             pos = next;
         }
-        if let Some(key) = key {
-            f(key);
-        }
+        f(&args[..(count as usize).min(PEEKED_ARGS)]);
         seen += 1;
     }
     seen
@@ -342,27 +343,31 @@ mod tests {
     use super::*;
 
     #[test]
-    fn peek_keys_sees_complete_commands_only() {
+    fn peek_commands_sees_complete_commands_only() {
         let buf = b"*2\r\n$3\r\nGET\r\n$1\r\na\r\n*1\r\n$4\r\nPING\r\n\
-*3\r\n$3\r\nSET\r\n$2\r\nbb\r\n$5\r\nhello\r\n*2\r\n$3\r\nGET\r\n$5\r\ncc";
-        let mut keys = Vec::new();
-        let seen = peek_keys(buf, 32, |k| keys.push(k.to_vec()));
-        assert_eq!(seen, 3, "the last command is incomplete");
-        assert_eq!(keys, [b"a".to_vec(), b"bb".to_vec()]);
-        let mut keys = Vec::new();
-        assert_eq!(peek_keys(buf, 1, |k| keys.push(k.to_vec())), 1);
-        assert_eq!(keys, [b"a".to_vec()]);
+*5\r\n$4\r\nHSET\r\n$2\r\nbb\r\n$1\r\nf\r\n$1\r\nv\r\n$1\r\nw\r\n\
+*2\r\n$3\r\nGET\r\n$5\r\ncc";
+        let mut seen = Vec::new();
+        let n = peek_commands(buf, 32, |a| seen.push(a.concat()));
+        assert_eq!(n, 3, "the last command is incomplete");
+        assert_eq!(
+            seen,
+            [b"GETa".to_vec(), b"PING".to_vec(), b"HSETbbfv".to_vec()]
+        );
+        let mut seen = Vec::new();
+        assert_eq!(peek_commands(buf, 1, |a| seen.push(a.concat())), 1);
+        assert_eq!(seen, [b"GETa".to_vec()]);
         // inline or malformed input ends the look ahead
-        assert_eq!(peek_keys(b"GET a\r\n", 32, |_| panic!("inline")), 0);
-        assert_eq!(peek_keys(b"*2\r\n$x\r\n", 32, |_| panic!("bad")), 0);
-        assert_eq!(peek_keys(b"*2\r\n$-1\r\n", 32, |_| panic!("bad")), 0);
-        assert_eq!(peek_keys(b"*-1\r\n", 32, |_| panic!("null")), 0);
-        // each command parses to the same key the look ahead saw
+        assert_eq!(peek_commands(b"GET a\r\n", 32, |_| panic!("inline")), 0);
+        assert_eq!(peek_commands(b"*2\r\n$x\r\n", 32, |_| panic!("bad")), 0);
+        assert_eq!(peek_commands(b"*2\r\n$-1\r\n", 32, |_| panic!("bad")), 0);
+        assert_eq!(peek_commands(b"*-1\r\n", 32, |_| panic!("null")), 0);
+        // each command parses to the arguments the look ahead saw
         let (args, len) = parse_command(buf).unwrap().unwrap();
-        assert_eq!(args[1], b"a");
+        assert_eq!(args, [b"GET".to_vec(), b"a".to_vec()]);
         let (_, len2) = parse_command(&buf[len..]).unwrap().unwrap();
         let (args, _) = parse_command(&buf[len + len2..]).unwrap().unwrap();
-        assert_eq!(args[1], b"bb");
+        assert_eq!(args[..4].concat(), b"HSETbbfv");
     }
 
     #[test]

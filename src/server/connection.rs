@@ -319,7 +319,7 @@ async fn run(
         incr(&client.shard.stats.net_input_bytes, n as u64);
         client.handle.touch(); // once per read, not per command
         let wal_failures = client.mesh().wal_failures.load(Ordering::SeqCst);
-        prefetch_keys(client, &inbuf);
+        super::prefetch::prefetch_keys(client, &inbuf);
         let mut used = 0;
         let mut flow = Flow::Next;
         while matches!(flow, Flow::Next) && client.monitor.is_none() {
@@ -397,65 +397,6 @@ async fn run(
                 return None;
             }
             return Some((to, inbuf));
-        }
-    }
-}
-
-/// Keys longer than this are not prefetched.
-const PREFETCH_KEY_MAX: usize = 61;
-
-/// Asks the CPU for the hot-cache entries of the keys the pipelined
-/// commands in `buf` name, in the maps of the shards that own them, before
-/// the first of the commands runs ([`HotCache::prefetch`]); a hint only,
-/// for two commands or more.
-///
-/// [`HotCache::prefetch`]: crate::storage::hot::HotCache::prefetch
-fn prefetch_keys(client: &Client, buf: &[u8]) {
-    const MAX: usize = quick_cache::sync::PREFETCH_MAX;
-    const WIDTH: usize = PREFETCH_KEY_MAX + 3;
-    let shard = &client.shard;
-    let shards = shard.shard_count();
-    let mut meta = [[0u8; WIDTH]; MAX];
-    let mut lens = [0usize; MAX];
-    let mut owners = [usize::MAX; MAX];
-    let mut n = 0;
-    let seen = crate::protocol::parser::peek_keys(buf, MAX, |key| {
-        if key.len() > PREFETCH_KEY_MAX {
-            return;
-        }
-        let slot = crate::shard::routing::key_slot(key);
-        // the meta key: db, slot, key (`storage::encoding::meta_key`)
-        meta[n][0] = client.db;
-        meta[n][1..3].copy_from_slice(&slot.to_be_bytes());
-        meta[n][3..3 + key.len()].copy_from_slice(key);
-        lens[n] = 3 + key.len();
-        owners[n] = slot as usize % shards;
-        n += 1;
-    });
-    if seen < 2 {
-        return;
-    }
-    // one call per owner, with that owner's keys
-    let mut done = 0;
-    while done < n {
-        let owner = owners[..n].iter().copied().find(|&o| o != usize::MAX);
-        let Some(owner) = owner else { break };
-        let mut keys: [&[u8]; MAX] = [&[]; MAX];
-        let mut k = 0;
-        for i in 0..n {
-            if owners[i] == owner {
-                keys[k] = &meta[i][..lens[i]];
-                owners[i] = usize::MAX;
-                k += 1;
-            }
-        }
-        done += k;
-        if owner == shard.id {
-            if let Ok(hot) = shard.hot.try_borrow() {
-                hot.prefetch(&keys[..k]);
-            }
-        } else if let Some(view) = shard.mesh.peer(owner) {
-            view.prefetch(&keys[..k]);
         }
     }
 }

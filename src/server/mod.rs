@@ -6,6 +6,7 @@ pub mod client;
 pub mod connection;
 pub mod direct;
 pub mod handoff;
+pub mod prefetch;
 pub mod subscriber;
 pub mod tls;
 

@@ -30,12 +30,10 @@ impl PeerView {
         PeerView { reader, hot, locks }
     }
 
-    /// Brings the shard's hot-cache entries of `keys` (meta keys) into
-    /// this CPU's cache ([`crate::storage::hot::HotCache::prefetch`]).
-    pub fn prefetch(&self, keys: &[&[u8]]) {
-        if let Some(map) = &self.hot {
-            crate::storage::hot::prefetch_entries(map, keys);
-        }
+    /// The shard's hot-key cache, for hints only (`server::prefetch`):
+    /// what it holds may be staged and not yet in RocksDB.
+    pub fn hot_map(&self) -> Option<&Arc<SharedMap>> {
+        self.hot.as_ref()
     }
 
     /// Runs `read` against the shard's hot-key cache and RocksDB; `None`

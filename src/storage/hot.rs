@@ -372,7 +372,12 @@ fn prefetch(p: *const u8) {
     let _ = p;
 }
 
-/// [`HotCache::prefetch`] on a shard's map, from any core.
+/// Brings the entries of `keys` in a shard's map (at most
+/// [`quick_cache::sync::PREFETCH_MAX`]) and the first line of their shared
+/// values into this CPU's cache, before the commands that read them run.
+/// Reading one key is a chain of cache misses (the table, the entry, the
+/// value's counters) the CPU waits through in turn; asked for together,
+/// the misses of a pipeline's keys overlap. A hint: nothing changes.
 pub fn prefetch_entries(map: &SharedMap, keys: &[&[u8]]) {
     map.prefetch(keys, |value| {
         if let CachedValue::Shared(shared) = value {
@@ -425,18 +430,6 @@ impl HotCache {
     /// The cached record of a meta key, counting the hit.
     pub fn get(&mut self, key: &[u8]) -> Option<CachedValue> {
         self.map.as_ref()?.get(key)
-    }
-
-    /// Brings the entries of `keys` (meta keys, at most
-    /// [`quick_cache::sync::PREFETCH_MAX`]) and the first line of their
-    /// shared values into the CPU cache, before the commands that read
-    /// them run. Reading one key is a chain of cache misses (the table, the
-    /// entry, the value's counters) the CPU waits through in turn; asked
-    /// for together, the misses of a pipeline's keys overlap.
-    pub fn prefetch(&self, keys: &[&[u8]]) {
-        if let Some(map) = &self.map {
-            prefetch_entries(map, keys);
-        }
     }
 
     /// The map for other cores to read (`None` when disabled).
@@ -734,7 +727,7 @@ mod tests {
         let expected: Vec<u8> = (0..32u8).filter(|i| i % 3 != 0).collect();
         assert_eq!(seen.into_inner(), expected);
         // a hint: the values read afterwards are unchanged
-        hot.prefetch(&keys);
+        prefetch_entries(&map, &keys);
         for i in 0..40u8 {
             let got = hot.get(&[0, 0, i]).map(|v| v.to_vec());
             assert_eq!(got, (i % 3 != 0).then(|| vec![i; 100]));

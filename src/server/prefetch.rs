@@ -1,0 +1,127 @@
+//! The look ahead of a pipeline: before a connection runs the commands it
+//! has read, the hot-cache entries they will read first are asked for all
+//! at once ([`prefetch_entries`]), so their cache misses overlap instead of
+//! each command waiting for its own (benches/RESULTS.md, "Twenty-first
+//! session"). Two kinds of entries: each command's meta key, and for
+//! commands of hashes, sets and sorted sets, the entry of the first member
+//! they name (its key holds the collection's version, read from the meta
+//! entry once that is in). A hint only: nothing it reads decides anything.
+
+use super::client::Client;
+use crate::data_types::collection::{first_member, member_cache_key};
+use crate::protocol::parser::peek_commands;
+use crate::shard::routing::key_slot;
+use crate::storage::encoding::decode_version;
+use crate::storage::hot::{prefetch_entries, CacheKey, SharedMap};
+use quick_cache::sync::PREFETCH_MAX;
+use std::sync::Arc;
+
+/// Keys longer than this are not looked at.
+const KEY_MAX: usize = 61;
+
+/// Bytes of a meta key: database, slot, key.
+const META_WIDTH: usize = KEY_MAX + 3;
+
+/// What the look ahead saw of the commands of one read.
+struct Ahead<'a> {
+    /// Meta keys (`storage::encoding::meta_key`), `lens` bytes each.
+    meta: [[u8; META_WIDTH]; PREFETCH_MAX],
+    lens: [usize; PREFETCH_MAX],
+    /// The shard owning each key.
+    owners: [usize; PREFETCH_MAX],
+    /// Each key, and the first member its command names.
+    keys: [&'a [u8]; PREFETCH_MAX],
+    members: [Option<&'a [u8]>; PREFETCH_MAX],
+    n: usize,
+}
+
+impl Ahead<'_> {
+    fn meta_key(&self, i: usize) -> &[u8] {
+        &self.meta[i][..self.lens[i]]
+    }
+}
+
+/// Asks the CPU for the hot-cache entries the commands at the start of
+/// `buf` will read, in the maps of the shards owning their keys, when
+/// there are two commands or more.
+pub fn prefetch_keys(client: &Client, buf: &[u8]) {
+    // one command at a time (`-P 1`) is the common case: count first
+    if peek_commands(buf, 2, |_| ()) < 2 {
+        return;
+    }
+    let shards = client.shard.shard_count();
+    let mut ahead = Ahead {
+        meta: [[0; META_WIDTH]; PREFETCH_MAX],
+        lens: [0; PREFETCH_MAX],
+        owners: [0; PREFETCH_MAX],
+        keys: [&[]; PREFETCH_MAX],
+        members: [None; PREFETCH_MAX],
+        n: 0,
+    };
+    peek_commands(buf, PREFETCH_MAX, |args| {
+        let Some(&key) = args.get(1).filter(|k| k.len() <= KEY_MAX) else {
+            return;
+        };
+        let (i, slot) = (ahead.n, key_slot(key));
+        ahead.meta[i][0] = client.db;
+        ahead.meta[i][1..3].copy_from_slice(&slot.to_be_bytes());
+        ahead.meta[i][3..3 + key.len()].copy_from_slice(key);
+        ahead.lens[i] = 3 + key.len();
+        ahead.owners[i] = slot as usize % shards;
+        ahead.keys[i] = key;
+        ahead.members[i] = first_member(args);
+        ahead.n += 1;
+    });
+    // one pass per owner, over that owner's commands in their order
+    let mut order: [usize; PREFETCH_MAX] = std::array::from_fn(|i| i);
+    let order = &mut order[..ahead.n];
+    order.sort_unstable_by_key(|&i| (ahead.owners[i], i));
+    for mine in order.chunk_by(|&a, &b| ahead.owners[a] == ahead.owners[b]) {
+        if let Some(map) = owner_map(client, ahead.owners[mine[0]]) {
+            prefetch_for(client.db, &map, &ahead, mine);
+        }
+    }
+}
+
+/// The hot-cache map of shard `owner`, as this core sees it.
+fn owner_map(client: &Client, owner: usize) -> Option<Arc<SharedMap>> {
+    if owner == client.shard.id {
+        client.shard.hot.try_borrow().ok()?.shared()
+    } else {
+        client.shard.mesh.peer(owner)?.hot_map().cloned()
+    }
+}
+
+/// Prefetches the meta entries of commands `which`, then the member
+/// entries of those naming one.
+fn prefetch_for(db: u8, map: &SharedMap, ahead: &Ahead, which: &[usize]) {
+    let mut keys: [&[u8]; PREFETCH_MAX] = [&[]; PREFETCH_MAX];
+    for (slot, &i) in keys.iter_mut().zip(which) {
+        *slot = ahead.meta_key(i);
+    }
+    prefetch_entries(map, &keys[..which.len()]);
+    // the members' keys, in the collections' current versions (one meta
+    // read per collection when consecutive commands share it)
+    let mut members: Vec<CacheKey> = Vec::new();
+    let mut last: Option<(usize, Option<u64>)> = None;
+    for &i in which {
+        let Some(member) = ahead.members[i] else {
+            continue;
+        };
+        let version = match last {
+            Some((j, version)) if ahead.meta_key(j) == ahead.meta_key(i) => version,
+            _ => map.peek(ahead.meta_key(i)).and_then(|m| decode_version(&m)),
+        };
+        last = Some((i, version));
+        if let Some(version) = version {
+            members.push(member_cache_key(db, ahead.keys[i], version, member));
+        }
+    }
+    if !members.is_empty() {
+        let mut keys: [&[u8]; PREFETCH_MAX] = [&[]; PREFETCH_MAX];
+        for (slot, m) in keys.iter_mut().zip(&members) {
+            *slot = m;
+        }
+        prefetch_entries(map, &keys[..members.len()]);
+    }
+}
