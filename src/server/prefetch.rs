@@ -5,9 +5,13 @@
 //! session"). Two kinds of entries: each command's meta key, and for
 //! commands of hashes, sets and sorted sets, the entry of the first member
 //! they name (its key holds the collection's version, read from the meta
-//! entry once that is in). A hint only: nothing it reads decides anything.
+//! entry once that is in). Another shard's keys are asked for only for
+//! commands that may read them from this core (`shard::peer`): the rest
+//! run on their owner's core, whose CPU cache this one cannot fill. A hint
+//! only: nothing it reads decides anything.
 
 use super::client::Client;
+use crate::commands::lookup;
 use crate::data_types::collection::{first_member, member_cache_key};
 use crate::protocol::parser::peek_commands;
 use crate::shard::routing::key_slot;
@@ -63,11 +67,18 @@ pub fn prefetch_keys(client: &Client, buf: &[u8]) {
             return;
         };
         let (i, slot) = (ahead.n, key_slot(key));
+        let owner = slot as usize % shards;
+        // another shard's key is read here only by a command that may
+        // read on a peer; anything else runs on its owner's core, and
+        // asking here would only take the owner's locks
+        if owner != client.shard.id && !lookup(args[0]).is_some_and(|c| c.peer_read.is_some()) {
+            return;
+        }
         ahead.meta[i][0] = client.db;
         ahead.meta[i][1..3].copy_from_slice(&slot.to_be_bytes());
         ahead.meta[i][3..3 + key.len()].copy_from_slice(key);
         ahead.lens[i] = 3 + key.len();
-        ahead.owners[i] = slot as usize % shards;
+        ahead.owners[i] = owner;
         ahead.keys[i] = key;
         ahead.members[i] = first_member(args);
         ahead.n += 1;
