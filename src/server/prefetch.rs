@@ -71,7 +71,8 @@ pub fn prefetch_keys(client: &Client, buf: &[u8]) {
         // another shard's key is read here only by a command that may
         // read on a peer; anything else runs on its owner's core, and
         // asking here would only take the owner's locks
-        if owner != client.shard.id && !lookup(args[0]).is_some_and(|c| c.peer_read.is_some()) {
+        let read_here = |name| lookup(name).is_some_and(|c| c.peer_read.is_some());
+        if owner != client.shard.id && !read_here(args[0]) {
             return;
         }
         ahead.meta[i][0] = client.db;
