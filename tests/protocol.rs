@@ -113,6 +113,28 @@ fn pipelined_reads_see_every_write_before_them() {
     }
     let got: Vec<redis::Value> = p.query(&mut c).unwrap();
     assert_eq!(got, expect);
+    // MGETs of more keys than one look ahead covers (32), around deletes
+    let names: Vec<String> = (0..60).map(|i| format!("m{i}")).collect();
+    for (i, k) in names.iter().enumerate() {
+        let _: () = c.set(k, format!("value-{i}-{}", "x".repeat(40))).unwrap();
+    }
+    let mut p = redis::pipe();
+    let mut expect: Vec<Vec<Option<String>>> = Vec::new();
+    let mut live: Vec<bool> = vec![true; names.len()];
+    for round in 0..8 {
+        let first = round * 5;
+        p.cmd("DEL").arg(&names[first + 3]).ignore();
+        live[first + 3] = false;
+        let batch = &names[first..first + 20];
+        p.cmd("MGET").arg(batch);
+        expect.push(
+            (first..first + 20)
+                .map(|i| live[i].then(|| format!("value-{i}-{}", "x".repeat(40))))
+                .collect(),
+        );
+    }
+    let got: Vec<Vec<Option<String>>> = p.query(&mut c).unwrap();
+    assert_eq!(got, expect);
 }
 
 #[test]

@@ -202,19 +202,23 @@ impl Command {
 
     /// Positions of the keys in `args`.
     pub fn key_positions(&self, argc: usize) -> Vec<usize> {
-        if self.first_key <= 0 {
-            return Vec::new();
-        }
+        self.key_range(argc).collect()
+    }
+
+    /// Positions of the keys among `argc` arguments, without allocating.
+    pub fn key_range(&self, argc: usize) -> impl Iterator<Item = usize> {
         let last = if self.last_key < 0 {
             argc as i32 + self.last_key
         } else {
             self.last_key
         };
-        let step = self.step.max(1) as usize;
-        (self.first_key as usize..=last.max(0) as usize)
-            .step_by(step)
-            .filter(|&i| i < argc)
-            .collect()
+        let (first, last) = match self.first_key {
+            ..=0 => (1, 0),
+            first => (first as usize, last.max(0) as usize),
+        };
+        (first..=last)
+            .step_by(self.step.max(1) as usize)
+            .filter(move |&i| i < argc)
     }
 
     /// Whether a flag is set.
@@ -787,6 +791,27 @@ fn merge_replies(merge: Merge, parts: Vec<Reply>, order: &[Vec<usize>]) -> Reply
             }
             Reply::Array(out)
         }
+    }
+}
+
+#[cfg(test)]
+mod key_tests {
+    use super::lookup;
+
+    #[test]
+    fn key_positions_follow_first_last_and_step() {
+        let at = |name: &[u8], argc| lookup(name).unwrap().key_positions(argc);
+        assert_eq!(at(b"get", 2), [1]);
+        assert_eq!(at(b"mget", 4), [1, 2, 3]);
+        assert_eq!(at(b"mset", 5), [1, 3]);
+        assert_eq!(at(b"mset", 6), [1, 3, 5]);
+        assert_eq!(at(b"hset", 4), [1]);
+        assert_eq!(at(b"ping", 1), Vec::<usize>::new());
+        // fewer arguments than the command takes: only those present
+        assert_eq!(at(b"mget", 1), Vec::<usize>::new());
+        assert_eq!(at(b"rename", 2), [1]);
+        let mget = lookup(b"mget").unwrap();
+        assert_eq!(mget.key_range(1000).count(), 999);
     }
 }
 

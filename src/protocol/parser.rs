@@ -169,17 +169,21 @@ fn parse_multibulk(buf: &[u8], limits: &Limits) -> Result<Option<Parsed>, ParseE
     Ok(Some((args, pos)))
 }
 
-/// Arguments [`peek_commands`] shows of each command: the name, the key
-/// and the two after it.
-pub const PEEKED_ARGS: usize = 4;
+/// Arguments [`peek_commands`] shows of each command at most (the name
+/// included).
+pub const PEEKED_ARGS: usize = 34;
 
 /// Calls `f` with the first [`PEEKED_ARGS`] arguments of each complete
-/// multibulk command at the start of `buf`, for at most `max` commands;
-/// returns how many it saw. It stops at the first command that is inline,
+/// multibulk command at the start of `buf` and the number it has in all,
+/// for at most `max` commands; returns how many it saw. It stops at the first command that is inline,
 /// incomplete or malformed (the parser reports those). A look ahead, not a
 /// parse: nothing here is checked against limits, and the commands still
 /// go through [`parse_command_limited`].
-pub fn peek_commands<'a>(buf: &'a [u8], max: usize, mut f: impl FnMut(&[&'a [u8]])) -> usize {
+pub fn peek_commands<'a>(
+    buf: &'a [u8],
+    max: usize,
+    mut f: impl FnMut(&[&'a [u8]], usize),
+) -> usize {
     let mut pos = 0;
     let mut seen = 0;
     while seen < max && buf.get(pos) == Some(&b'*') {
@@ -200,7 +204,7 @@ pub fn peek_commands<'a>(buf: &'a [u8], max: usize, mut f: impl FnMut(&[&'a [u8]
             }
             pos = next;
         }
-        f(&args[..(count as usize).min(PEEKED_ARGS)]);
+        f(&args[..(count as usize).min(PEEKED_ARGS)], count as usize);
         seen += 1;
     }
     seen
@@ -348,26 +352,38 @@ mod tests {
 *5\r\n$4\r\nHSET\r\n$2\r\nbb\r\n$1\r\nf\r\n$1\r\nv\r\n$1\r\nw\r\n\
 *2\r\n$3\r\nGET\r\n$5\r\ncc";
         let mut seen = Vec::new();
-        let n = peek_commands(buf, 32, |a| seen.push(a.concat()));
+        let n = peek_commands(buf, 32, |a, _| seen.push(a.concat()));
         assert_eq!(n, 3, "the last command is incomplete");
         assert_eq!(
             seen,
-            [b"GETa".to_vec(), b"PING".to_vec(), b"HSETbbfv".to_vec()]
+            [b"GETa".to_vec(), b"PING".to_vec(), b"HSETbbfvw".to_vec()]
         );
         let mut seen = Vec::new();
-        assert_eq!(peek_commands(buf, 1, |a| seen.push(a.concat())), 1);
+        assert_eq!(peek_commands(buf, 1, |a, _| seen.push(a.concat())), 1);
         assert_eq!(seen, [b"GETa".to_vec()]);
         // inline or malformed input ends the look ahead
-        assert_eq!(peek_commands(b"GET a\r\n", 32, |_| panic!("inline")), 0);
-        assert_eq!(peek_commands(b"*2\r\n$x\r\n", 32, |_| panic!("bad")), 0);
-        assert_eq!(peek_commands(b"*2\r\n$-1\r\n", 32, |_| panic!("bad")), 0);
-        assert_eq!(peek_commands(b"*-1\r\n", 32, |_| panic!("null")), 0);
+        assert_eq!(peek_commands(b"GET a\r\n", 32, |_, _| panic!("inline")), 0);
+        assert_eq!(peek_commands(b"*2\r\n$x\r\n", 32, |_, _| panic!("bad")), 0);
+        assert_eq!(peek_commands(b"*2\r\n$-1\r\n", 32, |_, _| panic!("bad")), 0);
+        assert_eq!(peek_commands(b"*-1\r\n", 32, |_, _| panic!("null")), 0);
+        // a command of more arguments than are shown: the first ones, and
+        // the count of all
+        let mut long = format!("*{}\r\n$4\r\nMGET\r\n", PEEKED_ARGS + 5).into_bytes();
+        for i in 0..PEEKED_ARGS + 4 {
+            long.extend_from_slice(format!("$3\r\nk{:02}\r\n", i).as_bytes());
+        }
+        let mut shown = Vec::new();
+        assert_eq!(
+            peek_commands(&long, 32, |a, n| shown.push((a.len(), n, a[33].to_vec()))),
+            1
+        );
+        assert_eq!(shown, [(PEEKED_ARGS, PEEKED_ARGS + 5, b"k32".to_vec())]);
         // each command parses to the arguments the look ahead saw
         let (args, len) = parse_command(buf).unwrap().unwrap();
         assert_eq!(args, [b"GET".to_vec(), b"a".to_vec()]);
         let (_, len2) = parse_command(&buf[len..]).unwrap().unwrap();
         let (args, _) = parse_command(&buf[len + len2..]).unwrap().unwrap();
-        assert_eq!(args[..4].concat(), b"HSETbbfv");
+        assert_eq!(args.concat(), b"HSETbbfvw");
     }
 
     #[test]

@@ -319,10 +319,14 @@ async fn run(
         incr(&client.shard.stats.net_input_bytes, n as u64);
         client.handle.touch(); // once per read, not per command
         let wal_failures = client.mesh().wal_failures.load(Ordering::SeqCst);
-        super::prefetch::prefetch_keys(client, &inbuf);
         let mut used = 0;
         let mut flow = Flow::Next;
+        // commands run, and the first one the look ahead has not covered
+        let (mut ran, mut ahead) = (0, 0);
         while matches!(flow, Flow::Next) && client.monitor.is_none() {
+            if ran == ahead {
+                ahead += super::prefetch::prefetch_keys(client, &inbuf[used..]);
+            }
             let limits = if client.authenticated {
                 &Limits::DEFAULT
             } else {
@@ -331,6 +335,7 @@ async fn run(
             match parse_command_limited(&inbuf[used..], limits) {
                 Ok(Some((args, len))) => {
                     used += len;
+                    ran += 1;
                     if args.is_empty() {
                         continue;
                     }

@@ -2,7 +2,8 @@
 //! has read, the hot-cache entries they will read first are asked for all
 //! at once ([`prefetch_entries`]), so their cache misses overlap instead of
 //! each command waiting for its own (benches/RESULTS.md, "Twenty-first
-//! session"). Two kinds of entries: each command's meta key, and for
+//! session"). Two kinds of entries: the meta key of every key the commands
+//! name (as the command table places them, so all of an MGET's), and for
 //! commands of hashes, sets and sorted sets, the entry of the first member
 //! they name (its key holds the collection's version, read from the meta
 //! entry once that is in). Another shard's keys are asked for only for
@@ -46,12 +47,19 @@ impl Ahead<'_> {
 }
 
 /// Asks the CPU for the hot-cache entries the commands at the start of
-/// `buf` will read, in the maps of the shards owning their keys, when
-/// there are two commands or more.
-pub fn prefetch_keys(client: &Client, buf: &[u8]) {
-    // one command at a time (`-P 1`) is the common case: count first
-    if peek_commands(buf, 2, |_| ()) < 2 {
-        return;
+/// `buf` will read, in the maps of the shards owning their keys, when they
+/// name two keys or more (one command of several keys, as MGET, or
+/// several commands); returns how many commands it covered (at least one),
+/// so that the caller asks again for the ones after them.
+pub fn prefetch_keys(client: &Client, buf: &[u8]) -> usize {
+    // one key at a time (`-P 1` of single-key commands) is the common
+    // case: count first
+    let mut named = 0;
+    peek_commands(buf, 2, |args, argc| {
+        named += lookup(args[0]).map_or(0, |c| c.key_range(argc).take(2).count());
+    });
+    if named < 2 {
+        return 1;
     }
     let shards = client.shard.shard_count();
     let mut ahead = Ahead {
@@ -62,29 +70,47 @@ pub fn prefetch_keys(client: &Client, buf: &[u8]) {
         members: [None; PREFETCH_MAX],
         n: 0,
     };
-    peek_commands(buf, PREFETCH_MAX, |args| {
-        let Some(&key) = args.get(1).filter(|k| k.len() <= KEY_MAX) else {
-            return;
-        };
-        let (i, slot) = (ahead.n, key_slot(key));
-        let owner = slot as usize % shards;
-        // another shard's key is read here only by a command that may
-        // read on a peer; anything else runs on its owner's core, and
-        // asking here would only take the owner's locks
-        let read_here = |name| lookup(name).is_some_and(|c| c.peer_read.is_some());
-        if owner != client.shard.id && !read_here(args[0]) {
+    // commands whose keys all fit; none after one that did not
+    let (mut covered, mut full) = (0, false);
+    peek_commands(buf, PREFETCH_MAX, |args, argc| {
+        if full {
             return;
         }
-        ahead.meta[i][0] = client.db;
-        ahead.meta[i][1..3].copy_from_slice(&slot.to_be_bytes());
-        ahead.meta[i][3..3 + key.len()].copy_from_slice(key);
-        ahead.lens[i] = 3 + key.len();
-        ahead.owners[i] = owner;
-        ahead.keys[i] = key;
-        ahead.members[i] = first_member(args);
-        ahead.n += 1;
+        let Some(cmd) = lookup(args[0]) else {
+            covered += 1;
+            return;
+        };
+        // the keys among the arguments seen (a long MSET's later ones are
+        // not)
+        for at in cmd.key_range(argc).take_while(|&at| at < args.len()) {
+            let key = args[at];
+            if key.len() > KEY_MAX {
+                continue;
+            }
+            if ahead.n == PREFETCH_MAX {
+                full = true;
+                return;
+            }
+            let (i, slot) = (ahead.n, key_slot(key));
+            let owner = slot as usize % shards;
+            // another shard's key is read here only by a command that may
+            // read on a peer; anything else runs on its owner's core, and
+            // asking here would only take the owner's locks
+            if owner != client.shard.id && cmd.peer_read.is_none() {
+                continue;
+            }
+            ahead.meta[i][0] = client.db;
+            ahead.meta[i][1..3].copy_from_slice(&slot.to_be_bytes());
+            ahead.meta[i][3..3 + key.len()].copy_from_slice(key);
+            ahead.lens[i] = 3 + key.len();
+            ahead.owners[i] = owner;
+            ahead.keys[i] = key;
+            ahead.members[i] = if at == 1 { first_member(args) } else { None };
+            ahead.n += 1;
+        }
+        covered += 1;
     });
-    // one pass per owner, over that owner's commands in their order
+    // one pass per owner, over that owner's keys in their order
     let mut order: [usize; PREFETCH_MAX] = std::array::from_fn(|i| i);
     let order = &mut order[..ahead.n];
     order.sort_unstable_by_key(|&i| (ahead.owners[i], i));
@@ -93,6 +119,7 @@ pub fn prefetch_keys(client: &Client, buf: &[u8]) {
             prefetch_for(client.db, &map, &ahead, mine);
         }
     }
+    covered.max(1)
 }
 
 /// The hot-cache map of shard `owner`, as this core sees it.
