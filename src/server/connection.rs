@@ -322,10 +322,11 @@ async fn run(
         let mut used = 0;
         let mut flow = Flow::Next;
         // commands run, and the first one the look ahead has not covered
+        // (it looks only at an authenticated client's commands)
         let (mut ran, mut ahead) = (0, 0);
         while matches!(flow, Flow::Next) && client.monitor.is_none() {
-            if ran == ahead {
-                ahead += super::prefetch::prefetch_keys(client, &inbuf[used..]);
+            if ran >= ahead && client.authenticated {
+                ahead = ran + super::prefetch::prefetch_keys(client, &inbuf[used..]);
             }
             let limits = if client.authenticated {
                 &Limits::DEFAULT
