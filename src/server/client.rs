@@ -281,6 +281,9 @@ pub struct Client {
     pub user_gen: u64,
     /// Where the connection's keyed commands went lately (`handoff`).
     pub affinity: super::handoff::Affinity,
+    /// How often the look ahead of its pipelines found its keys cached
+    /// lately (`prefetch`).
+    pub look_ahead: super::prefetch::Pacing,
     /// A reply another shard is writing to the socket itself
     /// (`server::direct`), to settle before anything else is sent.
     pub direct: Option<Arc<super::direct::DirectReply>>,
@@ -322,6 +325,7 @@ impl Client {
             user,
             user_gen,
             affinity: Default::default(),
+            look_ahead: Default::default(),
             direct: None,
             socket: None,
         }

@@ -378,13 +378,17 @@ fn prefetch(p: *const u8) {
 /// Reading one key is a chain of cache misses (the table, the entry, the
 /// value's counters) the CPU waits through in turn; asked for together,
 /// the misses of a pipeline's keys overlap. A hint: nothing changes.
-pub fn prefetch_entries(map: &SharedMap, keys: &[&[u8]]) {
+/// Returns how many of the keys the map holds.
+pub fn prefetch_entries(map: &SharedMap, keys: &[&[u8]]) -> usize {
+    let held = std::cell::Cell::new(0);
     map.prefetch(keys, |value| {
+        held.set(held.get() + 1);
         if let CachedValue::Shared(shared) = value {
             // the counters sit just before the bytes
             prefetch(Arc::as_ptr(shared).cast::<u8>().wrapping_sub(16));
         }
     });
+    held.get()
 }
 
 /// [`HotCache::is_full`] looks at the cache's weight once in this many
@@ -727,7 +731,7 @@ mod tests {
         let expected: Vec<u8> = (0..32u8).filter(|i| i % 3 != 0).collect();
         assert_eq!(seen.into_inner(), expected);
         // a hint: the values read afterwards are unchanged
-        prefetch_entries(&map, &keys);
+        assert_eq!(prefetch_entries(&map, &keys), expected.len());
         for i in 0..40u8 {
             let got = hot.get(&[0, 0, i]).map(|v| v.to_vec());
             assert_eq!(got, (i % 3 != 0).then(|| vec![i; 100]));
