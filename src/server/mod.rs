@@ -235,14 +235,8 @@ fn bind(
 /// SO_REUSEADDR, which accepted connections inherit, so their TIME_WAIT
 /// remains never block a restart on the port (as redis-server sets it).
 fn listen_on(addr: &str) -> std::io::Result<glommio::net::TcpListener> {
-    use socket2::{Domain, Protocol, Socket, Type};
-    use std::net::ToSocketAddrs;
     use std::os::fd::{FromRawFd, IntoRawFd};
-    let addr = addr
-        .to_socket_addrs()?
-        .next()
-        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "no address"))?;
-    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    let (socket, addr) = tcp_socket_for(addr)?;
     socket.set_reuse_address(true)?;
     socket.set_reuse_port(true)?;
     socket.bind(&addr.into())?;
@@ -277,7 +271,8 @@ fn someone_listens_on(port: u16) -> Option<bool> {
 /// user: without this check a second server on the port would start and
 /// take a share of the connections, as redis-server refuses to do. A plain
 /// bind (no SO_REUSEPORT) conflicts with every listener; it is closed again
-/// before the shards bind.
+/// before the shards bind, and never listens: a client connecting at that
+/// moment would land in its queue and be reset when it closes.
 ///
 /// A plain bind also fails on connections of an earlier server left in
 /// TIME_WAIT whose sockets lacked SO_REUSEADDR; only a socket in LISTEN
@@ -285,7 +280,7 @@ fn someone_listens_on(port: u16) -> Option<bool> {
 /// read, the port counts as taken). Two servers started at the same
 /// instant can both pass this check; it guards against the usual case.
 fn check_port_free(addr: &str) -> Result<(), String> {
-    match std::net::TcpListener::bind(addr) {
+    match bind_only(addr) {
         Ok(_) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
             let port = addr.rsplit(':').next().and_then(|p| p.parse().ok());
@@ -301,6 +296,27 @@ fn check_port_free(addr: &str) -> Result<(), String> {
         }
         Err(e) => Err(format!("cannot listen on {addr}: {e}")),
     }
+}
+
+/// A TCP socket bound to `addr` without SO_REUSEADDR or SO_REUSEPORT, not
+/// listening ([`check_port_free`]).
+fn bind_only(addr: &str) -> std::io::Result<socket2::Socket> {
+    let (socket, addr) = tcp_socket_for(addr)?;
+    socket.bind(&addr.into())?;
+    Ok(socket)
+}
+
+/// A new TCP socket for `addr` (resolved to its first address), and that
+/// address.
+fn tcp_socket_for(addr: &str) -> std::io::Result<(socket2::Socket, std::net::SocketAddr)> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    use std::net::ToSocketAddrs;
+    let addr = addr
+        .to_socket_addrs()?
+        .next()
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "no address"))?;
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    Ok((socket, addr))
 }
 
 /// Starts the executor of shard `id` on `placement`.
