@@ -74,25 +74,18 @@ pub fn member_cache_key(db: u8, key: &[u8], version: u64, member: &[u8]) -> Cach
 }
 
 /// The first member a command of a hash, set or sorted set names (the
-/// sub-key whose hot-cache entry it reads first), from its first
-/// arguments (name, key, and the two after it): the look ahead of a
-/// pipeline (`server::prefetch`) asks for that entry early. `None` for
-/// other commands, and for a ZADD with options.
-pub fn first_member<'a>(args: &[&'a [u8]]) -> Option<&'a [u8]> {
-    let name = args.first()?;
-    if name.len() > 16 {
-        return None;
-    }
-    let mut lower = [0u8; 16];
-    let lower = &mut lower[..name.len()];
-    lower.copy_from_slice(name);
-    lower.make_ascii_lowercase();
-    let at = match &*lower {
-        b"hset" | b"hsetnx" | b"hget" | b"hexists" | b"hdel" | b"hincrby" | b"hincrbyfloat"
-        | b"hstrlen" | b"hmget" | b"hmset" | b"sadd" | b"srem" | b"sismember" | b"smismember"
-        | b"zscore" | b"zmscore" | b"zrem" | b"zrank" | b"zrevrank" => 2,
-        b"zincrby" => 3,
-        b"zadd" if std::str::from_utf8(args.get(2)?).is_ok_and(|s| s.parse::<f64>().is_ok()) => 3,
+/// sub-key whose hot-cache entry it reads first), given its name as the
+/// command table spells it and its first arguments (name, key, and the
+/// two after it): the look ahead of a pipeline (`server::prefetch`) asks
+/// for that entry early. `None` for other commands, and for a ZADD with
+/// options.
+pub fn first_member<'a>(name: &str, args: &[&'a [u8]]) -> Option<&'a [u8]> {
+    let at = match name {
+        "hset" | "hsetnx" | "hget" | "hexists" | "hdel" | "hincrby" | "hincrbyfloat"
+        | "hstrlen" | "hmget" | "hmset" | "sadd" | "srem" | "sismember" | "smismember"
+        | "zscore" | "zmscore" | "zrem" | "zrank" | "zrevrank" => 2,
+        "zincrby" => 3,
+        "zadd" if std::str::from_utf8(args.get(2)?).is_ok_and(|s| s.parse::<f64>().is_ok()) => 3,
         _ => return None,
     };
     args.get(at).copied()
@@ -804,19 +797,19 @@ mod tests {
 
     #[test]
     fn first_member_follows_each_command_layout() {
-        type Case<'a> = (&'a [&'a [u8]], Option<&'a [u8]>);
+        type Case<'a> = (&'a str, &'a [&'a [u8]], Option<&'a [u8]>);
         let cases: [Case; 8] = [
-            (&[b"HSET", b"h", b"f", b"v"], Some(b"f")),
-            (&[b"hget", b"h", b"f"], Some(b"f")),
-            (&[b"SISMEMBER", b"s", b"m"], Some(b"m")),
-            (&[b"ZINCRBY", b"z", b"2", b"m"], Some(b"m")),
-            (&[b"ZADD", b"z", b"1.5", b"m"], Some(b"m")),
-            (&[b"ZADD", b"z", b"NX", b"1"], None),
-            (&[b"GET", b"k"], None),
-            (&[b"HGET", b"h"], None),
+            ("hset", &[b"HSET", b"h", b"f", b"v"], Some(b"f")),
+            ("hget", &[b"hget", b"h", b"f"], Some(b"f")),
+            ("sismember", &[b"SISMEMBER", b"s", b"m"], Some(b"m")),
+            ("zincrby", &[b"ZINCRBY", b"z", b"2", b"m"], Some(b"m")),
+            ("zadd", &[b"ZADD", b"z", b"1.5", b"m"], Some(b"m")),
+            ("zadd", &[b"ZADD", b"z", b"NX", b"1"], None),
+            ("get", &[b"GET", b"k"], None),
+            ("hget", &[b"HGET", b"h"], None),
         ];
-        for (args, member) in cases {
-            assert_eq!(first_member(args), member, "{args:?}");
+        for (name, args, member) in cases {
+            assert_eq!(first_member(name, args), member, "{args:?}");
         }
         // the key a member's entry is cached under
         let key = member_cache_key(3, b"h", 7, b"f");

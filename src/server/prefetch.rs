@@ -159,7 +159,11 @@ pub fn prefetch_keys(client: &Client, buf: &[u8]) -> usize {
             ahead.lens[i] = 3 + key.len();
             ahead.owners[i] = owner;
             ahead.keys[i] = key;
-            ahead.members[i] = if at == 1 { first_member(args) } else { None };
+            ahead.members[i] = if at == 1 {
+                first_member(cmd.name, args)
+            } else {
+                None
+            };
             ahead.n += 1;
         }
         covered += 1;
