@@ -354,6 +354,35 @@ fn mset_mget_across_shards() {
         q_err(&mut c, &["MSET", "a", "1", "b"]),
         "ERR wrong number of arguments for 'mset' command"
     );
+    // nil for other types, expired and absent keys, on both shards; short
+    // values and long ones (held shared in the hot cache)
+    let long = "L".repeat(3000);
+    let _: () = c.set("m:short", "s").unwrap();
+    let _: () = c.set("m:long", &long).unwrap();
+    let _: () = c.rpush("m:list", "x").unwrap();
+    let _: () = c.hset("m:hash", "f", "v").unwrap();
+    let _: () = redis::cmd("SET")
+        .arg("m:gone")
+        .arg("v")
+        .arg("PX")
+        .arg(1)
+        .query(&mut c)
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let keys = [
+        "m:short", "m:list", "m:long", "m:hash", "m:gone", "m:none", "m:long",
+    ];
+    let got: Vec<Option<String>> = c.mget(&keys).unwrap();
+    let want = [
+        Some("s"),
+        None,
+        Some(long.as_str()),
+        None,
+        None,
+        None,
+        Some(&long),
+    ];
+    assert_eq!(got, want.map(|v| v.map(str::to_string)));
 }
 
 #[test]

@@ -2,7 +2,7 @@
 
 use super::{cmd, not_integer, syntax_error, Args, BoxFuture, Command, Exec::*, Merge};
 use crate::data_types::string::MAX_STRING;
-use crate::data_types::{Db, MetaRead, Result};
+use crate::data_types::{Db, MetaRead, Result, WRONGTYPE};
 use crate::protocol::Reply;
 use crate::server::client::Client;
 use crate::storage::encoding::{Kind, Meta};
@@ -344,12 +344,15 @@ fn getex(db: &Db, a: &[Vec<u8>]) -> Reply {
     Reply::Bulk(value)
 }
 
+/// MGET: GET's reply for each key (a long value straight from the hot
+/// cache's shared copy), nil for a key of another type.
 fn mget(db: &Db, a: &[Vec<u8>]) -> Reply {
     let mut out = Vec::with_capacity(a.len() - 1);
     for k in &a[1..] {
-        out.push(match tri!(db.lookup_read(k)) {
-            Some(m) if m.kind == Kind::String => Reply::Bulk(m.payload),
-            _ => Reply::Nil,
+        out.push(match db.string_reply(k) {
+            Ok(reply) => reply,
+            Err(Reply::Error(e)) if e == WRONGTYPE => Reply::Nil,
+            Err(e) => return e,
         });
     }
     Reply::Array(out)
