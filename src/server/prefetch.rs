@@ -80,9 +80,9 @@ const META_WIDTH: usize = KEY_MAX + 3;
 
 /// What the look ahead saw of the commands of one read.
 struct Ahead<'a> {
-    /// Meta keys (`storage::encoding::meta_key`), `lens` bytes each.
+    /// Meta keys (`storage::encoding::meta_key`), three bytes longer than
+    /// their keys.
     meta: [[u8; META_WIDTH]; PREFETCH_MAX],
-    lens: [usize; PREFETCH_MAX],
     /// The shard owning each key.
     owners: [usize; PREFETCH_MAX],
     /// Each key, and the first member its command names.
@@ -93,7 +93,7 @@ struct Ahead<'a> {
 
 impl Ahead<'_> {
     fn meta_key(&self, i: usize) -> &[u8] {
-        &self.meta[i][..self.lens[i]]
+        &self.meta[i][..3 + self.keys[i].len()]
     }
 }
 
@@ -118,7 +118,6 @@ pub fn prefetch_keys(client: &Client, buf: &[u8]) -> usize {
     let shards = client.shard.shard_count();
     let mut ahead = Ahead {
         meta: [[0; META_WIDTH]; PREFETCH_MAX],
-        lens: [0; PREFETCH_MAX],
         owners: [0; PREFETCH_MAX],
         keys: [&[]; PREFETCH_MAX],
         members: [None; PREFETCH_MAX],
@@ -156,7 +155,6 @@ pub fn prefetch_keys(client: &Client, buf: &[u8]) -> usize {
             ahead.meta[i][0] = client.db;
             ahead.meta[i][1..3].copy_from_slice(&slot.to_be_bytes());
             ahead.meta[i][3..3 + key.len()].copy_from_slice(key);
-            ahead.lens[i] = 3 + key.len();
             ahead.owners[i] = owner;
             ahead.keys[i] = key;
             ahead.members[i] = if at == 1 {
