@@ -7,6 +7,7 @@ pub mod expiry;
 pub mod hash;
 pub mod json;
 pub mod list;
+pub mod look_ahead;
 pub mod set;
 pub mod stream;
 pub mod string;

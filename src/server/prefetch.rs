@@ -1,6 +1,6 @@
 //! The look ahead of a pipeline: before a connection runs the commands it
 //! has read, the hot-cache entries they will read first are asked for all
-//! at once ([`prefetch_entries`]), so their cache misses overlap instead of
+//! at once (`data_types::look_ahead`), so their cache misses overlap instead of
 //! each command waiting for its own (benches/RESULTS.md, "Twenty-first
 //! session"). Two kinds of entries: the meta key of every key the commands
 //! name (as the command table places them, so all of an MGET's), and for
@@ -13,11 +13,12 @@
 
 use super::client::Client;
 use crate::commands::lookup;
-use crate::data_types::collection::{first_member, member_cache_key};
+use crate::data_types::collection::first_member;
+use crate::data_types::look_ahead::{prefetch_reads, AheadRead};
 use crate::protocol::parser::peek_commands;
 use crate::shard::routing::key_slot;
-use crate::storage::encoding::decode_version;
-use crate::storage::hot::{prefetch_entries, CacheKey, SharedMap};
+use crate::storage::encoding::{meta_key_head, META_KEY_HEAD};
+use crate::storage::hot::SharedMap;
 use quick_cache::sync::PREFETCH_MAX;
 use std::cell::Cell;
 use std::sync::Arc;
@@ -76,7 +77,7 @@ impl Pacing {
 const KEY_MAX: usize = 61;
 
 /// Bytes of a meta key: database, slot, key.
-const META_WIDTH: usize = KEY_MAX + 3;
+const META_WIDTH: usize = KEY_MAX + META_KEY_HEAD;
 
 /// What the look ahead saw of the commands of one read.
 struct Ahead<'a> {
@@ -93,7 +94,7 @@ struct Ahead<'a> {
 
 impl Ahead<'_> {
     fn meta_key(&self, i: usize) -> &[u8] {
-        &self.meta[i][..3 + self.keys[i].len()]
+        &self.meta[i][..META_KEY_HEAD + self.keys[i].len()]
     }
 }
 
@@ -152,9 +153,9 @@ pub fn prefetch_keys(client: &Client, buf: &[u8]) -> usize {
             if owner != client.shard.id && cmd.peer_read.is_none() {
                 continue;
             }
-            ahead.meta[i][0] = client.db;
-            ahead.meta[i][1..3].copy_from_slice(&slot.to_be_bytes());
-            ahead.meta[i][3..3 + key.len()].copy_from_slice(key);
+            let meta = &mut ahead.meta[i];
+            meta[..META_KEY_HEAD].copy_from_slice(&meta_key_head(client.db, slot));
+            meta[META_KEY_HEAD..META_KEY_HEAD + key.len()].copy_from_slice(key);
             ahead.owners[i] = owner;
             ahead.keys[i] = key;
             ahead.members[i] = if at == 1 {
@@ -172,7 +173,15 @@ pub fn prefetch_keys(client: &Client, buf: &[u8]) -> usize {
     order.sort_unstable_by_key(|&i| (ahead.owners[i], i));
     for mine in order.chunk_by(|&a, &b| ahead.owners[a] == ahead.owners[b]) {
         if let Some(map) = owner_map(client, ahead.owners[mine[0]]) {
-            let held = prefetch_for(client.db, &map, &ahead, mine);
+            let mut reads = [AheadRead::default(); PREFETCH_MAX];
+            for (read, &i) in reads.iter_mut().zip(mine) {
+                *read = AheadRead {
+                    meta_key: ahead.meta_key(i),
+                    key: ahead.keys[i],
+                    member: ahead.members[i],
+                };
+            }
+            let held = prefetch_reads(&map, client.db, &reads[..mine.len()]);
             client.look_ahead.note(mine.len(), held);
         }
     }
@@ -186,42 +195,6 @@ fn owner_map(client: &Client, owner: usize) -> Option<Arc<SharedMap>> {
     } else {
         client.shard.mesh.peer(owner)?.hot_map().cloned()
     }
-}
-
-/// Prefetches the meta entries of commands `which`, then the member
-/// entries of those naming one; returns how many meta entries the map
-/// holds.
-fn prefetch_for(db: u8, map: &SharedMap, ahead: &Ahead, which: &[usize]) -> usize {
-    let mut keys: [&[u8]; PREFETCH_MAX] = [&[]; PREFETCH_MAX];
-    for (slot, &i) in keys.iter_mut().zip(which) {
-        *slot = ahead.meta_key(i);
-    }
-    let held = prefetch_entries(map, &keys[..which.len()]);
-    // the members' keys, in the collections' current versions (one meta
-    // read per collection when consecutive commands share it)
-    let mut members: Vec<CacheKey> = Vec::new();
-    let mut last: Option<(usize, Option<u64>)> = None;
-    for &i in which {
-        let Some(member) = ahead.members[i] else {
-            continue;
-        };
-        let version = match last {
-            Some((j, version)) if ahead.meta_key(j) == ahead.meta_key(i) => version,
-            _ => map.peek(ahead.meta_key(i)).and_then(|m| decode_version(&m)),
-        };
-        last = Some((i, version));
-        if let Some(version) = version {
-            members.push(member_cache_key(db, ahead.keys[i], version, member));
-        }
-    }
-    if !members.is_empty() {
-        let mut keys: [&[u8]; PREFETCH_MAX] = [&[]; PREFETCH_MAX];
-        for (slot, m) in keys.iter_mut().zip(&members) {
-            *slot = m;
-        }
-        prefetch_entries(map, &keys[..members.len()]);
-    }
-    held
 }
 
 #[cfg(test)]

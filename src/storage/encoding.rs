@@ -172,11 +172,19 @@ fn be_u64(b: &[u8]) -> u64 {
 
 /// `meta` CF key: `db · slot · key`.
 pub fn meta_key(db: u8, key: &[u8]) -> Vec<u8> {
-    let mut v = Vec::with_capacity(3 + key.len());
-    v.push(db);
-    v.extend_from_slice(&key_slot(key).to_be_bytes());
+    let mut v = Vec::with_capacity(META_KEY_HEAD + key.len());
+    v.extend_from_slice(&meta_key_head(db, key_slot(key)));
     v.extend_from_slice(key);
     v
+}
+
+/// Bytes of a [`meta_key`] before the user key.
+pub const META_KEY_HEAD: usize = 3;
+
+/// The bytes of a [`meta_key`] before the user key, for a key in `slot`.
+pub fn meta_key_head(db: u8, slot: u16) -> [u8; META_KEY_HEAD] {
+    let [hi, lo] = slot.to_be_bytes();
+    [db, hi, lo]
 }
 
 /// Splits a `meta` CF key into (db, user key).
